@@ -1,0 +1,467 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/gofab/gofab/internal/executor"
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/transport"
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1 // a task failed on a host, or a host was unreachable
+	exitUsage       = 2 // bad flag, unknown task, fabfile missing or not valid Lua
+	exitInterrupted = 130
+)
+
+const version = "0.1.0"
+
+// DefaultFabfile is the name searched for upward from the working directory.
+const DefaultFabfile = "fabfile.lua"
+
+// environ is the process's I/O and environment, injected so tests can run
+// the CLI in-process.
+type environ struct {
+	stdin          *os.File
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// exitError carries an exit status out of a cli action.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// run runs gofab with args (args[0] is the program name) and returns the
+// exit status.
+func run(ctx context.Context, args []string, env environ) int {
+	// Everything after "--" is an ad-hoc command, as in fab.
+	var adhoc []string
+	for i, a := range args {
+		if a == "--" {
+			args, adhoc = args[:i], args[i+1:]
+			if len(adhoc) == 0 {
+				fmt.Fprintln(env.stderr, "gofab: nothing after --: give a command to run")
+				return exitUsage
+			}
+			break
+		}
+	}
+	app := newApp(env, adhoc)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(env.stderr, "gofab: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	// Anything else comes from flag parsing.
+	fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+	return exitUsage
+}
+
+func newApp(env environ, adhoc []string) *cli.App {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version"}
+	return &cli.App{
+		Name:      "gofab",
+		Usage:     "run fabfile.lua tasks on many SSH hosts at once",
+		UsageText: "gofab [flags] task[:arg,k=v] [task ...]\ngofab [flags] -- <command>\ngofab ssh-config HOST",
+		Version:   version,
+		Writer:    env.stdout,
+		ErrWriter: env.stderr,
+		// Errors are printed by run, once.
+		ExitErrHandler:         func(*cli.Context, error) {},
+		HideHelpCommand:        true,
+		UseShortOptionHandling: false,
+		Flags:                  flags(),
+		Action:                 func(c *cli.Context) error { return mainAction(c, env, adhoc) },
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErr("%v (gofab --help lists the flags)", err)
+		},
+		Commands: []*cli.Command{{
+			Name:      "ssh-config",
+			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
+			ArgsUsage: "HOST",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "ssh-config", Aliases: []string{"S", "F"}, Usage: "ssh config `FILE` instead of ~/.ssh/config"},
+			},
+			Action: func(c *cli.Context) error { return sshConfigAction(c, env) },
+		}},
+	}
+}
+
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH` (default: fabfile.lua, searched upward)"},
+		&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list tasks with the first line of their doc"},
+		&cli.StringFlag{Name: "display", Aliases: []string{"d"}, Usage: "show the full doc of `TASK`"},
+		&cli.StringSliceFlag{Name: "hosts", Aliases: []string{"H"}, Usage: "comma-separated `HOSTS` ([user@]host[:port]; local is this machine)"},
+		&cli.StringSliceFlag{Name: "roles", Aliases: []string{"R"}, Usage: "comma-separated `ROLES` from env.roledefs"},
+		&cli.StringSliceFlag{Name: "exclude-hosts", Aliases: []string{"x"}, Usage: "comma-separated `HOSTS` to leave out"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "login `USER` when the host string gives none"},
+		&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "private key `FILE` (repeatable)"},
+		&cli.IntFlag{Name: "port", Usage: "SSH `PORT` when the host string gives none"},
+		&cli.StringFlag{Name: "ssh-config", Aliases: []string{"S"}, Usage: "ssh config `FILE` instead of ~/.ssh/config"},
+		&cli.BoolFlag{Name: "warn-only", Aliases: []string{"w"}, Usage: "warn instead of failing when a command fails"},
+		&cli.Float64Flag{Name: "timeout", Aliases: []string{"t"}, Usage: "connect timeout in `SECONDS` (default: ConnectTimeout or 10)"},
+		&cli.Float64Flag{Name: "command-timeout", Aliases: []string{"T"}, Usage: "remote command timeout in `SECONDS`"},
+		&cli.IntFlag{Name: "pool-size", Aliases: []string{"z"}, Usage: "run at most `N` hosts at once (default: all)"},
+		&cli.BoolFlag{Name: "serial", Usage: "run hosts one at a time"},
+		&cli.StringSliceFlag{Name: "set", Usage: "set env `KEY=VALUE` (dotted keys nest: vars.src=/a)"},
+		&cli.StringSliceFlag{Name: "hide", Usage: "hide output `LEVELS` (running, stdout, stderr, warnings, user, output, everything…)"},
+		&cli.StringSliceFlag{Name: "show", Usage: "show output `LEVELS`"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "hide command echo and output; errors, warnings and the summary remain"},
+		&cli.BoolFlag{Name: "initial-password-prompt", Aliases: []string{"I"}, Usage: "ask for the login password once, up front (or set GOFAB_PASSWORD)"},
+		&cli.BoolFlag{Name: "sudo-password-prompt", Usage: "ask for the sudo password once, up front (or set GOFAB_SUDO_PASSWORD)"},
+		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record keys of hosts not in known_hosts (a changed key is still refused)"},
+	}
+}
+
+// findFabfile returns the fabfile to load: -f as given, else fabfile.lua in
+// the working directory or the nearest parent that has one.
+func findFabfile(flag string) (string, error) {
+	if flag != "" {
+		if _, err := os.Stat(flag); err != nil {
+			return "", usageErr("fabfile not found: %s", flag)
+		}
+		return flag, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", usageErr("fabfile not found: %v", err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, DefaultFabfile)
+		if _, err := os.Stat(p); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil {
+				return rel, nil
+			}
+			return p, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", nil
+		}
+	}
+}
+
+func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, error) {
+	path, err := findFabfile(c.String("fabfile"))
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		if required {
+			return nil, usageErr("fabfile not found: no %s here or in any parent directory (use -f)", DefaultFabfile)
+		}
+		return nil, nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr("fabfile: %v", err)
+	}
+	set, err := parseSet(c.StringSlice("set"))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout})
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return prog, nil
+}
+
+func mainAction(c *cli.Context, env environ, adhoc []string) error {
+	needProgram := len(adhoc) == 0
+	prog, err := loadProgram(c, env, needProgram)
+	if err != nil {
+		return err
+	}
+	if c.Bool("list") {
+		listTasks(env.stdout, prog)
+		return nil
+	}
+	if name := c.String("display"); name != "" {
+		return displayTask(env.stdout, prog, name)
+	}
+	var calls []taskCall
+	for _, a := range c.Args().Slice() {
+		tc, err := parseTaskCall(a)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if _, ok := prog.Task(tc.name); !ok {
+			return usageErr("%s", executor.UnknownTask(prog, tc.name))
+		}
+		calls = append(calls, tc)
+	}
+	if len(adhoc) == 0 && len(calls) == 0 {
+		t, ok := prog.DefaultTask()
+		if !ok {
+			listTasks(env.stdout, prog)
+			return usageErr("no task given")
+		}
+		calls = append(calls, taskCall{name: t.Name})
+	}
+	for _, l := range append(c.StringSlice("hide"), c.StringSlice("show")...) {
+		for _, lvl := range splitList([]string{l}) {
+			if !luart.ValidLevel(lvl) {
+				return usageErr("unknown output level %q", lvl)
+			}
+		}
+	}
+
+	ex, err := newExecutor(c, env, prog)
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	sel := executor.Selection{
+		CLIHosts:   splitList(c.StringSlice("hosts")),
+		CLIRoles:   splitList(c.StringSlice("roles")),
+		CLIExclude: splitList(c.StringSlice("exclude-hosts")),
+	}
+	ctx := c.Context
+	if len(adhoc) > 0 {
+		if _, err := ex.RunCommand(ctx, strings.Join(adhoc, " "), sel); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	for _, tc := range calls {
+		if ctx.Err() != nil {
+			break
+		}
+		s := sel
+		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
+		if _, err := ex.RunTask(ctx, tc.name, tc.args, s); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	summary := ex.Summary()
+	if len(summary) > 1 {
+		executor.PrintSummary(ex.Printer, summary)
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted}
+	}
+	for _, r := range summary {
+		if r.Status != executor.OK {
+			return &exitError{code: exitFailed}
+		}
+	}
+	return nil
+}
+
+func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Executor, error) {
+	var prompter host.Prompter
+	if term.IsTerminal(int(env.stdin.Fd())) {
+		prompter = newTerminal(env.stdin, env.stderr)
+	}
+	ask := func(what string) (string, error) {
+		if prompter == nil {
+			return "", usageErr("%s: cannot ask for a password: %v (use the environment variable instead)", what, host.ErrNoTerminal)
+		}
+		pw, err := prompter.Prompt(what+": ", true)
+		if err != nil {
+			return "", usageErr("%s: %v", what, err)
+		}
+		return pw, nil
+	}
+	password := env.getenv("GOFAB_PASSWORD")
+	if c.Bool("initial-password-prompt") {
+		pw, err := ask("Login password")
+		if err != nil {
+			return nil, err
+		}
+		password = pw
+	}
+	sudoPassword := env.getenv("GOFAB_SUDO_PASSWORD")
+	if c.Bool("sudo-password-prompt") {
+		pw, err := ask("Sudo password")
+		if err != nil {
+			return nil, err
+		}
+		sudoPassword = pw
+	}
+	if sudoPassword == "" {
+		sudoPassword = password
+	}
+
+	local := sshconfig.CurrentLocal()
+	files := sshconfig.DefaultFiles(local.Home)
+	if f := c.String("ssh-config"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, usageErr("ssh config: %v", err)
+		}
+		files = []string{f}
+	}
+	user, port := c.String("user"), c.Int("port")
+	if prog != nil {
+		if u, ok := prog.Env["user"].(string); ok && user == "" {
+			user = u
+		}
+		if p, ok := prog.Env["port"].(int64); ok && port == 0 {
+			port = int(p)
+		}
+	}
+	dialer := transport.NewDialer(transport.Options{
+		Config:            sshconfig.NewLoader(local, files...),
+		User:              user,
+		Port:              port,
+		IdentityFiles:     c.StringSlice("identity"),
+		Password:          password,
+		AgentSocket:       env.getenv("SSH_AUTH_SOCK"),
+		ConnectTimeout:    seconds(c.Float64("timeout")),
+		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		Prompter:          prompter,
+	})
+	for _, f := range c.StringSlice("identity") {
+		if _, err := os.Stat(f); err != nil {
+			return nil, usageErr("identity file: %v", err)
+		}
+	}
+
+	hidden := splitList(c.StringSlice("hide"))
+	if c.Bool("quiet") {
+		hidden = append(hidden, "running", "stdout", "stderr")
+	}
+	shown := map[string]bool{}
+	for _, l := range splitList(c.StringSlice("show")) {
+		shown[l] = true
+	}
+	var keep []string
+	for _, h := range hidden {
+		if !shown[h] {
+			keep = append(keep, h)
+		}
+	}
+	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && isTerminal(env.stdout)
+	return &executor.Executor{
+		Program:  prog,
+		Dialer:   dialer,
+		Local:    transport.Local{},
+		Printer:  output.New(env.stdout, color),
+		PoolSize: c.Int("pool-size"),
+		Serial:   c.Bool("serial"),
+		Run: &luart.RunOptions{
+			WarnOnly:       c.Bool("warn-only"),
+			CommandTimeout: seconds(c.Float64("command-timeout")),
+			Hidden:         keep,
+			SudoPassword:   sudoPassword,
+			Prompter:       prompter,
+		},
+	}, nil
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func listTasks(w io.Writer, prog *luart.Program) {
+	var b strings.Builder
+	b.WriteString("Available tasks:\n\n")
+	width := 0
+	for _, t := range prog.Tasks {
+		width = max(width, len(t.Name))
+	}
+	tasks := append([]*luart.Task{}, prog.Tasks...)
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Name < tasks[j].Name })
+	for _, t := range tasks {
+		first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
+		fmt.Fprintf(&b, "    %-*s  %s\n", width, t.Name, first)
+	}
+	io.WriteString(w, strings.TrimRight(b.String(), " ")+"")
+}
+
+func displayTask(w io.Writer, prog *luart.Program, name string) error {
+	t, ok := prog.Task(name)
+	if !ok {
+		return usageErr("%s", executor.UnknownTask(prog, name))
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Displaying detailed information for task '%s':\n\n", t.Name)
+	doc := strings.TrimSpace(t.Doc)
+	if doc == "" {
+		doc = "No docstring provided"
+	}
+	for _, line := range strings.Split(doc, "\n") {
+		fmt.Fprintf(&b, "    %s\n", line)
+	}
+	b.WriteByte('\n')
+	for _, f := range []struct {
+		label string
+		vals  []string
+	}{{"Hosts", t.Hosts}, {"Roles", t.Roles}, {"Excluded hosts", t.ExcludeHosts}, {"Aliases", t.Aliases}} {
+		if len(f.vals) > 0 {
+			fmt.Fprintf(&b, "    %s: %s\n", f.label, strings.Join(f.vals, ", "))
+		}
+	}
+	if t.Default {
+		b.WriteString("    Default task\n")
+	}
+	fmt.Fprintf(&b, "    Declared at %s:%d\n", prog.Path, t.Line)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func sshConfigAction(c *cli.Context, env environ) error {
+	if c.NArg() != 1 {
+		return usageErr("ssh-config takes one HOST")
+	}
+	addr, err := host.Parse(c.Args().First())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	local := sshconfig.CurrentLocal()
+	files := sshconfig.DefaultFiles(local.Home)
+	if f := c.String("ssh-config"); f != "" {
+		files = []string{f}
+	}
+	ov := sshconfig.Overrides{User: c.String("user"), Port: c.Int("port")}
+	if addr.User != "" {
+		ov.User = addr.User
+	}
+	if addr.Port != 0 {
+		ov.Port = addr.Port
+	}
+	cfg, err := sshconfig.NewLoader(local, files...).Resolve(addr.Host, ov)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	var b bytes.Buffer
+	cfg.WriteG(&b)
+	_, err = env.stdout.Write(b.Bytes())
+	return err
+}

@@ -1,0 +1,171 @@
+// Package host holds what every transport shares: parsed host strings, the
+// command description and the Conn interface that SSH and local transports
+// implement. It imports nothing of gofab's own.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Local is the host string of the built-in host that runs on this machine
+// without SSH.
+const Local = "local"
+
+// Addr is a parsed host string such as "deploy@web2:2222" or "[::1]:22".
+// User and Port are empty and zero when the string does not give them.
+type Addr struct {
+	User string
+	Host string
+	Port int
+}
+
+// Parse parses a host string of the form [user@]host[:port], where an IPv6
+// address with a port is written in brackets: [::1]:22.
+func Parse(s string) (Addr, error) {
+	bad := func(why string) (Addr, error) {
+		return Addr{}, fmt.Errorf("invalid host string %q: %s", s, why)
+	}
+	if s == "" {
+		return bad("empty")
+	}
+	if strings.ContainsAny(s, " \t\r\n,;") {
+		return bad("contains a space or separator")
+	}
+	var a Addr
+	rest := s
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		a.User, rest = rest[:i], rest[i+1:]
+		if a.User == "" {
+			return bad("empty user before @")
+		}
+	}
+	switch {
+	case strings.HasPrefix(rest, "["):
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return bad("missing ] after IPv6 address")
+		}
+		a.Host = rest[1:end]
+		tail := rest[end+1:]
+		if tail != "" {
+			if !strings.HasPrefix(tail, ":") {
+				return bad("unexpected text after ]")
+			}
+			p, err := parsePort(tail[1:])
+			if err != nil {
+				return bad(err.Error())
+			}
+			a.Port = p
+		}
+	case strings.Count(rest, ":") > 1:
+		// A bare IPv6 address: no port can be given without brackets.
+		if net.ParseIP(rest) == nil {
+			return bad("not an IPv6 address; write [addr]:port")
+		}
+		a.Host = rest
+	default:
+		h, p, found := strings.Cut(rest, ":")
+		a.Host = h
+		if found {
+			port, err := parsePort(p)
+			if err != nil {
+				return bad(err.Error())
+			}
+			a.Port = port
+		}
+	}
+	if a.Host == "" {
+		return bad("empty host name")
+	}
+	if strings.ContainsAny(a.Host, "[]@/\\'\"`$") {
+		return bad("host name contains a forbidden character")
+	}
+	return a, nil
+}
+
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", s)
+	}
+	return p, nil
+}
+
+// String returns the host string in canonical form: the user and port only
+// when set, IPv6 addresses bracketed when a port follows.
+func (a Addr) String() string {
+	var b strings.Builder
+	if a.User != "" {
+		b.WriteString(a.User)
+		b.WriteByte('@')
+	}
+	if a.Port != 0 {
+		b.WriteString(net.JoinHostPort(a.Host, strconv.Itoa(a.Port)))
+	} else {
+		b.WriteString(a.Host)
+	}
+	return b.String()
+}
+
+// IsLocal reports whether the address names the built-in local host.
+func (a Addr) IsLocal() bool { return a.Host == Local && a.Port == 0 }
+
+// Cmd describes one command to run on a host.
+type Cmd struct {
+	// Command is handed to the remote login shell (or sh -c locally) as is.
+	Command string
+	// Stdin, when non-nil, is copied to the command's standard input.
+	Stdin io.Reader
+	// Stdout and Stderr receive the output as it arrives.
+	Stdout, Stderr io.Writer
+	// Pty asks for a pseudo-terminal; stderr is then merged into stdout.
+	Pty bool
+}
+
+// Conn runs commands on one host. Implementations are safe for concurrent
+// use: several commands may run at once on one Conn.
+type Conn interface {
+	// Run runs cmd and returns its exit status. A non-nil error means the
+	// command could not be run or did not finish (transport failure,
+	// cancellation); the exit status is then meaningless. When ctx is
+	// cancelled the command is interrupted and Run returns ctx's error.
+	Run(ctx context.Context, cmd *Cmd) (int, error)
+	// Close releases the connection.
+	Close() error
+}
+
+// ConnectError reports that a host could not be reached or authenticated;
+// the host is then "unreachable" rather than "failed".
+type ConnectError struct {
+	Host string
+	Err  error
+}
+
+func (e *ConnectError) Error() string { return fmt.Sprintf("connect to %s: %v", e.Host, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// IsConnectError reports whether err is or wraps a *ConnectError.
+func IsConnectError(err error) bool {
+	var ce *ConnectError
+	return errors.As(err, &ce)
+}
+
+// ErrNoTerminal is returned by a Prompter when standard input is not a
+// terminal, so nobody can answer.
+var ErrNoTerminal = errors.New("standard input is not a terminal")
+
+// Prompter asks the person running gofab for input. Implementations
+// serialise concurrent prompts.
+type Prompter interface {
+	// Prompt shows msg and reads one line; with secret the input is not
+	// echoed. It returns ErrNoTerminal when nobody can answer.
+	Prompt(msg string, secret bool) (string, error)
+}

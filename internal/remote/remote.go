@@ -1,0 +1,349 @@
+// Package remote runs one command on a host.Conn the way run() and sudo()
+// do: it builds the full command line (cd, prefixes, exported variables,
+// PATH, the sudo wrapper), streams output line by line to the host's
+// printer while capturing it, answers sudo's password prompt through stdin
+// and applies the command timeout.
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/output"
+)
+
+// Request is one command with the settings in force when it was called.
+type Request struct {
+	// Command is the command as the user wrote it (echoed as is).
+	Command string
+	// Kind is the echo label: "run", "sudo" or "local".
+	Kind string
+	// Sudo wraps the command in sudo, as SudoUser/SudoGroup when set.
+	Sudo      bool
+	SudoUser  string
+	SudoGroup string
+	// SudoPassword answers sudo's prompt; "" means none is known.
+	SudoPassword string
+
+	Cwd      string
+	Prefixes []string
+	Env      [][2]string
+	Path     string
+	PathMode string // append, prepend or replace
+
+	Pty     bool
+	Timeout time.Duration
+	Stdin   io.Reader
+
+	// Out prints the host's lines; Show says which kinds are printed.
+	Out         *output.Host
+	ShowRunning bool
+	ShowStdout  bool
+	ShowStderr  bool
+}
+
+// Result is what a command produced.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+	// Wrapped is the full command line that was sent.
+	Wrapped string
+}
+
+// TimeoutError is a command that ran longer than its timeout.
+type TimeoutError struct{ After time.Duration }
+
+func (e *TimeoutError) Error() string { return fmt.Sprintf("timed out after %s", e.After) }
+
+// SudoError is a sudo prompt that could not be answered.
+type SudoError struct{ Msg string }
+
+func (e *SudoError) Error() string { return e.Msg }
+
+// Execute runs req on conn. A non-zero exit is not an error; an error means
+// the command could not run to completion (transport, timeout, interrupt,
+// sudo password).
+func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
+	var res Result
+	shell := Wrap(req)
+	prompt := ""
+	if req.Sudo {
+		prompt = newPrompt()
+		shell = sudoWrap(req, prompt, shell)
+	}
+	res.Wrapped = shell
+	if req.ShowRunning && req.Out != nil {
+		req.Out.Line(req.Kind, req.Command)
+	}
+	var stdout, stderr bytes.Buffer
+	outW := []io.Writer{&stdout}
+	errW := []io.Writer{&stderr}
+	var streams []io.Closer
+	if req.Out != nil && req.ShowStdout {
+		s := req.Out.Stream("out")
+		outW, streams = append(outW, s), append(streams, s)
+	}
+	if req.Out != nil && req.ShowStderr {
+		s := req.Out.Stream("err")
+		errW, streams = append(errW, s), append(streams, s)
+	}
+	cmd := &host.Cmd{Command: shell, Stdout: io.MultiWriter(outW...), Stderr: io.MultiWriter(errW...), Pty: req.Pty, Stdin: req.Stdin}
+
+	var sudo *sudoAnswer
+	if req.Sudo {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		sudo = &sudoAnswer{prompt: prompt, password: req.SudoPassword, stdin: pw}
+		if req.Stdin != nil {
+			// The caller's input follows the password.
+			sudo.rest = req.Stdin
+		}
+		cmd.Stdin = pr
+		// With a pty sudo's prompt arrives on stdout, else on stderr.
+		if req.Pty {
+			cmd.Stdout = sudo.filter(cmd.Stdout)
+		} else {
+			cmd.Stderr = sudo.filter(cmd.Stderr)
+		}
+	}
+
+	runCtx := ctx
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, &TimeoutError{After: req.Timeout})
+		defer cancel()
+	}
+	code, err := conn.Run(runCtx, cmd)
+	if sudo != nil {
+		sudo.flush()
+	}
+	for _, s := range streams {
+		s.Close()
+	}
+	res.Stdout = normalize(stdout.String(), req.Pty)
+	res.Stderr = normalize(stderr.String(), req.Pty)
+	res.Code = code
+	if sudo != nil {
+		if serr := sudo.failure(); serr != nil {
+			return res, serr
+		}
+	}
+	if err != nil {
+		if ctx.Err() == nil && runCtx.Err() != nil {
+			return res, context.Cause(runCtx)
+		}
+		return res, err
+	}
+	return res, nil
+}
+
+// normalize turns a pty's \r\n into \n.
+func normalize(s string, pty bool) string {
+	if !pty {
+		return s
+	}
+	return strings.ReplaceAll(s, "\r\n", "\n")
+}
+
+// Wrap returns the shell command line for req without sudo: cd, exported
+// variables, PATH and prefixes joined with && before the command.
+func Wrap(req Request) string {
+	var parts []string
+	if req.Cwd != "" {
+		parts = append(parts, "cd "+quotePath(req.Cwd))
+	}
+	var exports []string
+	for _, kv := range req.Env {
+		exports = append(exports, kv[0]+"="+Quote(kv[1]))
+	}
+	if req.Path != "" {
+		switch req.PathMode {
+		case "prepend":
+			exports = append(exports, `PATH=`+Quote(req.Path)+`:"$PATH"`)
+		case "replace":
+			exports = append(exports, `PATH=`+Quote(req.Path))
+		default:
+			exports = append(exports, `PATH="$PATH":`+Quote(req.Path))
+		}
+	}
+	if len(exports) > 0 {
+		parts = append(parts, "export "+strings.Join(exports, " "))
+	}
+	parts = append(parts, req.Prefixes...)
+	parts = append(parts, req.Command)
+	return strings.Join(parts, " && ")
+}
+
+func sudoWrap(req Request, prompt, inner string) string {
+	var b strings.Builder
+	b.WriteString("sudo -S -p ")
+	b.WriteString(Quote(prompt))
+	if req.SudoUser != "" {
+		b.WriteString(" -u " + Quote(req.SudoUser))
+	}
+	if req.SudoGroup != "" {
+		b.WriteString(" -g " + Quote(req.SudoGroup))
+	}
+	b.WriteString(" -- sh -c ")
+	b.WriteString(Quote(inner))
+	return b.String()
+}
+
+// Quote quotes s for a POSIX shell: bare when it holds only safe
+// characters, else in single quotes.
+func Quote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%^", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// QuoteArgv quotes each element and joins them with spaces.
+func QuoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// quotePath quotes a directory but leaves a leading ~ to the shell.
+func quotePath(p string) string {
+	if p == "~" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return "~/" + Quote(rest)
+	}
+	return Quote(p)
+}
+
+func newPrompt() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "[gofab-sudo-" + hex.EncodeToString(b[:]) + "] password: "
+}
+
+// sudoAnswer watches a stream for sudo's prompt, removes it from the
+// output and answers it once on stdin. A second prompt means the password
+// was wrong: stdin is closed then, so sudo fails at once instead of
+// waiting.
+type sudoAnswer struct {
+	prompt   string
+	password string
+	stdin    *io.PipeWriter
+	rest     io.Reader
+	filters  []*promptFilter
+
+	mu      sync.Mutex
+	prompts int
+}
+
+func (s *sudoAnswer) filter(w io.Writer) io.Writer {
+	f := &promptFilter{s: s, w: w}
+	s.filters = append(s.filters, f)
+	return f
+}
+
+// flush writes out what the filters held back once the command ended.
+func (s *sudoAnswer) flush() {
+	for _, f := range s.filters {
+		f.w.Write(f.hold)
+		f.hold = nil
+	}
+}
+
+func (s *sudoAnswer) seen() {
+	s.mu.Lock()
+	s.prompts++
+	n := s.prompts
+	s.mu.Unlock()
+	if n == 1 && s.password != "" {
+		go func() {
+			if _, err := io.WriteString(s.stdin, s.password+"\n"); err != nil {
+				return
+			}
+			if s.rest != nil {
+				io.Copy(s.stdin, s.rest)
+			}
+			s.stdin.Close()
+		}()
+		return
+	}
+	s.stdin.Close()
+}
+
+func (s *sudoAnswer) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.prompts > 0 && s.password == "":
+		return &SudoError{Msg: "sudo asked for a password and none is known: set GOFAB_SUDO_PASSWORD, use --sudo-password-prompt, or allow NOPASSWD in sudoers"}
+	case s.prompts > 1:
+		return &SudoError{Msg: "sudo password was refused (wrong password?)"}
+	}
+	return nil
+}
+
+// promptFilter passes bytes through, cutting out every occurrence of the
+// prompt, even one split across writes.
+type promptFilter struct {
+	s    *sudoAnswer
+	w    io.Writer
+	hold []byte
+}
+
+func (f *promptFilter) Write(p []byte) (int, error) {
+	buf := append(f.hold, p...)
+	f.hold = nil
+	prompt := []byte(f.s.prompt)
+	for {
+		i := bytes.Index(buf, prompt)
+		if i < 0 {
+			break
+		}
+		if _, err := f.w.Write(buf[:i]); err != nil {
+			return 0, err
+		}
+		buf = buf[i+len(prompt):]
+		f.s.seen()
+	}
+	// Keep back a tail that could be the start of a prompt.
+	keep := 0
+	for n := min(len(prompt)-1, len(buf)); n > 0; n-- {
+		if bytes.HasSuffix(buf, prompt[:n]) {
+			keep = n
+			break
+		}
+	}
+	if _, err := f.w.Write(buf[:len(buf)-keep]); err != nil {
+		return 0, err
+	}
+	f.hold = append([]byte(nil), buf[len(buf)-keep:]...)
+	return len(p), nil
+}
+
+// IsTimeout reports whether err is a command timeout.
+func IsTimeout(err error) bool {
+	var te *TimeoutError
+	return errors.As(err, &te)
+}

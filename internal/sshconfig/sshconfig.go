@@ -1,0 +1,569 @@
+// Package sshconfig resolves OpenSSH client configuration (ssh_config(5)) for
+// one host the way ssh itself does: files are read top to bottom, Host and
+// Match blocks switch sections on and off, the first value of a keyword wins
+// (IdentityFile accumulates), Include splices files in where it stands, and
+// %-tokens are expanded where OpenSSH expands them.
+//
+// It is written here rather than taken from kevinburke/ssh_config because
+// that library rejects files containing "Match user" and expands no tokens.
+package sshconfig
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Local describes the local user, for tokens and Match localuser.
+type Local struct {
+	User     string // local user name (%u)
+	Home     string // home directory (%d), also used for ~
+	UID      int    // %i
+	Hostname string // local host name (%l; %L is its first label)
+}
+
+// CurrentLocal returns the Local of the running process.
+func CurrentLocal() Local {
+	l := Local{UID: os.Getuid()}
+	l.Home, _ = os.UserHomeDir()
+	l.User = os.Getenv("USER")
+	if l.User == "" {
+		if u, err := lookupUser(); err == nil {
+			l.User = u
+		}
+	}
+	l.Hostname, _ = os.Hostname()
+	return l
+}
+
+// Loader reads configuration files, caching their lines, and resolves hosts.
+// It is safe for concurrent use.
+type Loader struct {
+	// Files are the configuration files read in order; a missing file is
+	// skipped. The first is the user's file: relative Include paths in it
+	// are taken from ~/.ssh, in the others from /etc/ssh.
+	Files []string
+	// Local is the local identity used for tokens and Match localuser.
+	Local Local
+
+	mu    sync.Mutex
+	cache map[string][]line
+}
+
+// NewLoader returns a Loader for the given files and local identity.
+func NewLoader(local Local, files ...string) *Loader {
+	return &Loader{Files: files, Local: local}
+}
+
+// DefaultFiles returns ~/.ssh/config and /etc/ssh/ssh_config, the files ssh
+// reads when not given -F.
+func DefaultFiles(home string) []string {
+	return []string{filepath.Join(home, ".ssh", "config"), "/etc/ssh/ssh_config"}
+}
+
+type line struct {
+	file string
+	num  int
+	key  string // lower case
+	args []string
+}
+
+// Config is the resolved configuration of one host.
+type Config struct {
+	Host                  string   // the host as given (%n)
+	HostName              string   // the name or address to dial
+	User                  string   // remote user
+	Port                  int      // remote port
+	IdentityFiles         []string // as written (tokens unexpanded, as ssh -G shows them)
+	IdentityFilesSet      bool     // false when IdentityFiles are OpenSSH's defaults
+	IdentitiesOnly        bool
+	UserKnownHostsFiles   []string // expanded
+	StrictHostKeyChecking string   // ask, true, false or accept-new
+	ConnectTimeout        time.Duration
+	ServerAliveInterval   int
+	ServerAliveCountMax   int
+	ProxyJump             string // "" when unset or none
+	ProxyCommand          string // "" when unset or none
+
+	local Local
+}
+
+// Overrides are values given on the command line; like ssh's -l and -p
+// they take precedence over the files and are visible to Match user.
+type Overrides struct {
+	User string
+	Port int
+}
+
+// Resolve computes the configuration of host (the name as the user typed
+// it, without user@ or :port).
+func (l *Loader) Resolve(host string, ov Overrides) (*Config, error) {
+	st := &resolveState{l: l, host: host, opts: map[string][]string{}}
+	if ov.User != "" {
+		st.opts["user"] = []string{ov.User}
+	}
+	if ov.Port != 0 {
+		st.opts["port"] = []string{strconv.Itoa(ov.Port)}
+	}
+	for i, f := range l.Files {
+		if err := st.readFile(f, i == 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	return st.finish()
+}
+
+type resolveState struct {
+	l        *Loader
+	host     string
+	opts     map[string][]string
+	identity []string
+}
+
+var defaultIdentityFiles = []string{
+	"~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk",
+	"~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss", "~/.ssh/id_dsa",
+}
+
+func (st *resolveState) readFile(path string, user bool, depth int) error {
+	lines, err := st.l.lines(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("ssh config: %w", err)
+	}
+	active := true
+	for _, ln := range lines {
+		switch ln.key {
+		case "host":
+			active = matchPatternList(st.host, ln.args)
+			continue
+		case "match":
+			ok, err := st.match(ln)
+			if err != nil {
+				return err
+			}
+			active = ok
+			continue
+		}
+		if !active {
+			continue
+		}
+		if ln.key == "include" {
+			if depth >= 16 {
+				return fmt.Errorf("%s:%d: ssh config: Include nested too deeply", ln.file, ln.num)
+			}
+			for _, pat := range ln.args {
+				pat = st.tilde(pat)
+				if !filepath.IsAbs(pat) {
+					if user {
+						pat = filepath.Join(st.l.Local.Home, ".ssh", pat)
+					} else {
+						pat = filepath.Join("/etc/ssh", pat)
+					}
+				}
+				matches, err := filepath.Glob(pat)
+				if err != nil {
+					return fmt.Errorf("%s:%d: ssh config: bad Include pattern: %w", ln.file, ln.num, err)
+				}
+				for _, m := range matches {
+					if err := st.readFile(m, user, depth+1); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		if len(ln.args) == 0 {
+			return fmt.Errorf("%s:%d: ssh config: %s needs a value", ln.file, ln.num, ln.key)
+		}
+		if ln.key == "identityfile" {
+			st.identity = append(st.identity, ln.args[0])
+			continue
+		}
+		if _, set := st.opts[ln.key]; !set {
+			st.opts[ln.key] = ln.args
+		}
+	}
+	return nil
+}
+
+// match evaluates a Match line against what has been resolved so far.
+func (st *resolveState) match(ln line) (bool, error) {
+	args := ln.args
+	if len(args) == 0 {
+		return false, fmt.Errorf("%s:%d: ssh config: Match needs a criterion", ln.file, ln.num)
+	}
+	result := true
+	for i := 0; i < len(args); i++ {
+		crit := strings.ToLower(args[i])
+		negate := strings.HasPrefix(crit, "!")
+		crit = strings.TrimPrefix(crit, "!")
+		var ok bool
+		switch crit {
+		case "all":
+			ok = true
+		case "host", "originalhost", "user", "localuser":
+			if i+1 >= len(args) {
+				return false, fmt.Errorf("%s:%d: ssh config: Match %s needs an argument", ln.file, ln.num, crit)
+			}
+			i++
+			list := strings.Split(args[i], ",")
+			switch crit {
+			case "host":
+				h := st.host
+				if hn, set := st.opts["hostname"]; set {
+					h = expandTokens(hn[0], map[byte]string{'h': st.host})
+				}
+				ok = matchPatternList(h, list)
+			case "originalhost":
+				ok = matchPatternList(st.host, list)
+			case "user":
+				u := st.l.Local.User
+				if v, set := st.opts["user"]; set {
+					u = v[0]
+				}
+				ok = matchPatternList(u, list)
+			case "localuser":
+				ok = matchPatternList(st.l.Local.User, list)
+			}
+		default:
+			return false, fmt.Errorf("%s:%d: ssh config: Match %s is not supported by gofab", ln.file, ln.num, crit)
+		}
+		if negate {
+			ok = !ok
+		}
+		if !ok {
+			result = false
+		}
+	}
+	return result, nil
+}
+
+func (st *resolveState) finish() (*Config, error) {
+	c := &Config{Host: st.host, local: st.l.Local, StrictHostKeyChecking: "ask", ServerAliveCountMax: 3}
+	get := func(k string) (string, bool) {
+		v, ok := st.opts[k]
+		if !ok {
+			return "", false
+		}
+		return v[0], true
+	}
+	c.HostName = strings.ToLower(st.host)
+	if v, ok := get("hostname"); ok {
+		c.HostName = strings.ToLower(expandTokens(v, map[byte]string{'h': st.host}))
+	}
+	c.User = st.l.Local.User
+	if v, ok := get("user"); ok {
+		c.User = v
+	}
+	c.Port = 22
+	if v, ok := get("port"); ok {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("ssh config: bad Port %q for %s", v, st.host)
+		}
+		c.Port = p
+	}
+	if len(st.identity) > 0 {
+		c.IdentityFiles, c.IdentityFilesSet = st.identity, true
+	} else {
+		c.IdentityFiles = defaultIdentityFiles
+	}
+	if v, ok := get("identitiesonly"); ok {
+		c.IdentitiesOnly = yes(v)
+	}
+	if v, ok := st.opts["userknownhostsfile"]; ok && !strings.EqualFold(v[0], "none") {
+		for _, f := range v {
+			c.UserKnownHostsFiles = append(c.UserKnownHostsFiles, c.Expand(f))
+		}
+	} else if !ok {
+		c.UserKnownHostsFiles = []string{
+			filepath.Join(c.local.Home, ".ssh", "known_hosts"),
+			filepath.Join(c.local.Home, ".ssh", "known_hosts2"),
+		}
+	}
+	if v, ok := get("stricthostkeychecking"); ok {
+		switch strings.ToLower(v) {
+		case "yes", "true":
+			c.StrictHostKeyChecking = "true"
+		case "no", "false", "off":
+			c.StrictHostKeyChecking = "false"
+		case "accept-new":
+			c.StrictHostKeyChecking = "accept-new"
+		case "ask":
+		default:
+			return nil, fmt.Errorf("ssh config: bad StrictHostKeyChecking %q for %s", v, st.host)
+		}
+	}
+	if v, ok := get("connecttimeout"); ok && !strings.EqualFold(v, "none") {
+		d, err := parseSeconds(v)
+		if err != nil {
+			return nil, fmt.Errorf("ssh config: bad ConnectTimeout %q for %s", v, st.host)
+		}
+		c.ConnectTimeout = d
+	}
+	for key, dst := range map[string]*int{"serveraliveinterval": &c.ServerAliveInterval, "serveralivecountmax": &c.ServerAliveCountMax} {
+		if v, ok := get(key); ok {
+			d, err := parseSeconds(v)
+			if err != nil {
+				return nil, fmt.Errorf("ssh config: bad %s %q for %s", key, v, st.host)
+			}
+			*dst = int(d / time.Second)
+		}
+	}
+	if v, ok := st.opts["proxyjump"]; ok && !strings.EqualFold(v[0], "none") {
+		c.ProxyJump = strings.Join(v, " ")
+	}
+	if v, ok := st.opts["proxycommand"]; ok && !strings.EqualFold(v[0], "none") {
+		c.ProxyCommand = strings.Join(v, " ")
+	}
+	return c, nil
+}
+
+// Expand expands ~ and the %-tokens of IdentityFile and UserKnownHostsFile
+// (%% %C %d %h %i %k %L %l %n %p %r %u) for this host.
+func (c *Config) Expand(s string) string {
+	lhost := c.local.Hostname
+	short, _, _ := strings.Cut(lhost, ".")
+	sum := sha1.Sum([]byte(lhost + c.HostName + strconv.Itoa(c.Port) + c.User))
+	s = expandTilde(s, c.local.Home)
+	return expandTokens(s, map[byte]string{
+		'C': hex.EncodeToString(sum[:]),
+		'd': c.local.Home,
+		'h': c.HostName,
+		'i': strconv.Itoa(c.local.UID),
+		'k': c.Host,
+		'L': short,
+		'l': lhost,
+		'n': c.Host,
+		'p': strconv.Itoa(c.Port),
+		'r': c.User,
+		'u': c.local.User,
+	})
+}
+
+// WriteG writes the configuration in the format of ssh -G: a lower-case
+// keyword, a space and the value, one line per value, for the keywords gofab
+// uses.
+func (c *Config) WriteG(b *bytes.Buffer) {
+	fmt.Fprintf(b, "host %s\n", c.Host)
+	fmt.Fprintf(b, "user %s\n", c.User)
+	fmt.Fprintf(b, "hostname %s\n", c.HostName)
+	fmt.Fprintf(b, "port %d\n", c.Port)
+	for _, f := range c.IdentityFiles {
+		fmt.Fprintf(b, "identityfile %s\n", f)
+	}
+	fmt.Fprintf(b, "identitiesonly %s\n", yesNo(c.IdentitiesOnly))
+	if len(c.UserKnownHostsFiles) > 0 {
+		fmt.Fprintf(b, "userknownhostsfile %s\n", strings.Join(c.UserKnownHostsFiles, " "))
+	}
+	fmt.Fprintf(b, "stricthostkeychecking %s\n", c.StrictHostKeyChecking)
+	if c.ConnectTimeout > 0 {
+		fmt.Fprintf(b, "connecttimeout %d\n", int(c.ConnectTimeout/time.Second))
+	} else {
+		b.WriteString("connecttimeout none\n")
+	}
+	fmt.Fprintf(b, "serveraliveinterval %d\n", c.ServerAliveInterval)
+	fmt.Fprintf(b, "serveralivecountmax %d\n", c.ServerAliveCountMax)
+	if c.ProxyJump != "" {
+		fmt.Fprintf(b, "proxyjump %s\n", c.ProxyJump)
+	}
+	if c.ProxyCommand != "" {
+		fmt.Fprintf(b, "proxycommand %s\n", c.ProxyCommand)
+	}
+}
+
+func (l *Loader) lines(path string) ([]line, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ls, ok := l.cache[path]; ok {
+		return ls, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if l.cache == nil {
+		l.cache = map[string][]line{}
+	}
+	l.cache[path] = ls
+	return ls, nil
+}
+
+// parse splits a configuration file into keyword lines.
+func parse(path string, data []byte) ([]line, error) {
+	var out []line
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	num := 0
+	for sc.Scan() {
+		num++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		// "Keyword value", "Keyword=value" and "Keyword = value" are all allowed.
+		end := strings.IndexAny(text, " \t=")
+		if end < 0 {
+			return nil, fmt.Errorf("%s:%d: ssh config: %q has no value", path, num, text)
+		}
+		key := strings.ToLower(text[:end])
+		rest := strings.TrimLeft(text[end:], " \t")
+		rest = strings.TrimPrefix(rest, "=")
+		args, err := splitArgs(strings.TrimSpace(rest))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: ssh config: %w", path, num, err)
+		}
+		out = append(out, line{file: path, num: num, key: key, args: args})
+	}
+	return out, sc.Err()
+}
+
+// splitArgs splits on white space, keeping double-quoted runs together.
+func splitArgs(s string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '"':
+			inQuote, have = !inQuote, true
+		case (ch == ' ' || ch == '\t') && !inQuote:
+			if have {
+				args = append(args, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteByte(ch)
+			have = true
+		}
+	}
+	if inQuote {
+		return nil, fmt.Errorf("unterminated quote")
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args, nil
+}
+
+// matchPatternList reports whether s matches the pattern list: at least one
+// positive pattern matches and no negated one does.
+func matchPatternList(s string, patterns []string) bool {
+	matched := false
+	for _, p := range patterns {
+		if neg, ok := strings.CutPrefix(p, "!"); ok {
+			if wildcard(neg, s) {
+				return false
+			}
+			continue
+		}
+		if wildcard(p, s) {
+			matched = true
+		}
+	}
+	return matched
+}
+
+// wildcard matches s against a pattern of literal text, * and ?.
+func wildcard(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for len(p) > 0 && p[0] == '*' {
+				p = p[1:]
+			}
+			if p == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if wildcard(p, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != p[0] {
+				return false
+			}
+		}
+		p, s = p[1:], s[1:]
+	}
+	return s == ""
+}
+
+func expandTokens(s string, tokens map[byte]string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		if s[i] == '%' {
+			b.WriteByte('%')
+		} else if v, ok := tokens[s[i]]; ok {
+			b.WriteString(v)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func (st *resolveState) tilde(s string) string { return expandTilde(s, st.l.Local.Home) }
+
+func expandTilde(s, home string) string {
+	if s == "~" {
+		return home
+	}
+	if rest, ok := strings.CutPrefix(s, "~/"); ok {
+		return filepath.Join(home, rest)
+	}
+	return s
+}
+
+func parseSeconds(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(v)
+	if err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q", v)
+	}
+	return d, nil
+}
+
+func yes(v string) bool { return strings.EqualFold(v, "yes") || strings.EqualFold(v, "true") }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

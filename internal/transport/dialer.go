@@ -1,0 +1,374 @@
+// Package transport connects to hosts: over SSH with golang.org/x/crypto/ssh
+// (ssh_config, agent and key authentication, known_hosts checking, jump
+// hosts), or to the built-in "local" host through os/exec. Both give a
+// host.Conn.
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/sshconfig"
+)
+
+// DefaultConnectTimeout bounds TCP connect plus SSH handshake when neither
+// -t nor ConnectTimeout says otherwise.
+const DefaultConnectTimeout = 10 * time.Second
+
+// MaxSessions is how many commands run at once on one connection; more wait.
+// It is OpenSSH's default MaxSessions.
+const MaxSessions = 10
+
+// Options configure a Dialer.
+type Options struct {
+	// Config resolves ssh_config for each host.
+	Config *sshconfig.Loader
+	// User and Port are the defaults given with -u and --port; a user or
+	// port in the host string wins over them, and they win over ssh_config.
+	User string
+	Port int
+	// IdentityFiles are keys given with -i, tried before ssh_config's.
+	IdentityFiles []string
+	// Password is the login password (-I or GOFAB_PASSWORD), or "".
+	Password string
+	// AgentSocket is the ssh-agent socket (SSH_AUTH_SOCK), or "".
+	AgentSocket string
+	// ConnectTimeout overrides ssh_config's ConnectTimeout when non-zero.
+	ConnectTimeout time.Duration
+	// AcceptNewHostKeys records unknown host keys instead of refusing them.
+	AcceptNewHostKeys bool
+	// Prompter asks for key passphrases; nil means nobody can answer.
+	Prompter host.Prompter
+}
+
+// Dialer opens connections. It caches parsed keys and known_hosts files for
+// the whole run and is safe for concurrent use.
+type Dialer struct {
+	opts Options
+
+	keysMu sync.Mutex
+	keys   map[string]*keyEntry
+
+	khMu    sync.Mutex
+	khDBs   map[string]*knownHostsDB
+	khAdded map[string]bool
+
+	agentOnce    sync.Once
+	agentSigners []ssh.Signer
+}
+
+// NewDialer returns a Dialer with the given options.
+func NewDialer(opts Options) *Dialer {
+	return &Dialer{opts: opts, keys: map[string]*keyEntry{}, khDBs: map[string]*knownHostsDB{}, khAdded: map[string]bool{}}
+}
+
+// Resolve returns the ssh_config of addr with the Dialer's defaults applied.
+func (d *Dialer) Resolve(addr host.Addr) (*sshconfig.Config, error) {
+	ov := sshconfig.Overrides{User: d.opts.User, Port: d.opts.Port}
+	if addr.User != "" {
+		ov.User = addr.User
+	}
+	if addr.Port != 0 {
+		ov.Port = addr.Port
+	}
+	return d.opts.Config.Resolve(addr.Host, ov)
+}
+
+// Dial connects to addr: the local host through os/exec, anything else over
+// SSH. Errors are *host.ConnectError.
+func (d *Dialer) Dial(ctx context.Context, addr host.Addr) (host.Conn, error) {
+	if addr.IsLocal() {
+		return Local{}, nil
+	}
+	client, cfg, err := d.dialSSH(ctx, addr, 0)
+	if err != nil {
+		return nil, &host.ConnectError{Host: addr.String(), Err: err}
+	}
+	return newSSHConn(client, cfg), nil
+}
+
+// dialSSH resolves addr's configuration and opens an authenticated client,
+// through its ProxyJump chain when it has one.
+func (d *Dialer) dialSSH(ctx context.Context, addr host.Addr, depth int) (*ssh.Client, *sshconfig.Config, error) {
+	if depth > 8 {
+		return nil, nil, errors.New("ProxyJump chain is longer than 8 hops (a loop?)")
+	}
+	cfg, err := d.Resolve(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	timeout := d.opts.ConnectTimeout
+	if timeout == 0 {
+		timeout = cfg.ConnectTimeout
+	}
+	if timeout == 0 {
+		timeout = DefaultConnectTimeout
+	}
+	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
+
+	var conn net.Conn
+	var jump *ssh.Client
+	if cfg.ProxyJump != "" {
+		jump, err = d.dialJumps(ctx, cfg.ProxyJump, depth)
+		if err != nil {
+			return nil, nil, err
+		}
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		conn, err = jump.DialContext(dctx, "tcp", target)
+		cancel()
+		if err != nil {
+			jump.Close()
+			return nil, nil, fmt.Errorf("via jump host: dial %s: %w", target, err)
+		}
+	} else {
+		nd := net.Dialer{Timeout: timeout}
+		conn, err = nd.DialContext(ctx, "tcp", target)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	client, err := d.handshake(ctx, conn, cfg, target, timeout)
+	if err != nil {
+		if jump != nil {
+			jump.Close()
+		}
+		return nil, nil, err
+	}
+	if jump != nil {
+		// Closing the target's client must also close the hop under it.
+		go func() { client.Wait(); jump.Close() }()
+	}
+	return client, cfg, nil
+}
+
+// dialJumps connects through a ProxyJump list "a,user@b:2222": the first hop
+// with its own configuration, each next one through the previous.
+func (d *Dialer) dialJumps(ctx context.Context, spec string, depth int) (*ssh.Client, error) {
+	var client *ssh.Client
+	for i, hop := range strings.Split(spec, ",") {
+		addr, err := host.Parse(strings.TrimPrefix(hop, "ssh://"))
+		if err != nil {
+			return nil, fmt.Errorf("ProxyJump: %w", err)
+		}
+		if i == 0 {
+			client, _, err = d.dialSSH(ctx, addr, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("jump host %s: %w", addr, err)
+			}
+			continue
+		}
+		cfg, err := d.Resolve(addr)
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+		target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
+		conn, err := client.DialContext(ctx, "tcp", target)
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("jump host %s: %w", addr, err)
+		}
+		prev := client
+		client, err = d.handshake(ctx, conn, cfg, target, DefaultConnectTimeout)
+		if err != nil {
+			prev.Close()
+			return nil, fmt.Errorf("jump host %s: %w", addr, err)
+		}
+		go func() { client.Wait(); prev.Close() }()
+	}
+	return client, nil
+}
+
+// handshake runs the SSH handshake on conn within timeout, closing conn when
+// ctx ends first.
+func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Config, target string, timeout time.Duration) (*ssh.Client, error) {
+	hostKeys, err := d.hostKeyChecker(cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	auth, err := d.authMethods(cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	config := &ssh.ClientConfig{
+		User:              cfg.User,
+		Auth:              auth,
+		HostKeyCallback:   hostKeys.callback,
+		HostKeyAlgorithms: hostKeys.algorithms(target),
+		Timeout:           timeout,
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(conn, target, config)
+	stopped := stop()
+	if err != nil {
+		conn.Close()
+		if !stopped {
+			return nil, ctx.Err()
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil, fmt.Errorf("ssh handshake with %s timed out after %s", target, timeout)
+		}
+		return nil, err
+	}
+	if !stopped {
+		c.Close()
+		return nil, ctx.Err()
+	}
+	conn.SetDeadline(time.Time{})
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// authMethods offers public keys (-i keys, then ssh_config's IdentityFile,
+// then the agent's) and, when a password is known, password and
+// keyboard-interactive authentication.
+func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
+	signers := func() ([]ssh.Signer, error) {
+		var out []ssh.Signer
+		var pubs []ssh.PublicKey
+		files := append([]string{}, d.opts.IdentityFiles...)
+		for _, f := range cfg.IdentityFiles {
+			files = append(files, cfg.Expand(f))
+		}
+		var errs []error
+		for i, f := range files {
+			explicit := i < len(d.opts.IdentityFiles) || cfg.IdentityFilesSet
+			s, pub, err := d.loadKey(f, explicit)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if s != nil {
+				out = append(out, s)
+			}
+			if pub != nil {
+				pubs = append(pubs, pub)
+			}
+		}
+		for _, s := range d.agentKeys() {
+			if cfg.IdentitiesOnly && !containsKey(pubs, s.PublicKey()) {
+				continue
+			}
+			out = append(out, s)
+		}
+		if len(out) == 0 && len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return out, nil
+	}
+	methods := []ssh.AuthMethod{ssh.PublicKeysCallback(signers)}
+	if pw := d.opts.Password; pw != "" {
+		methods = append(methods, ssh.Password(pw), ssh.KeyboardInteractive(
+			func(_, _ string, questions []string, echos []bool) ([]string, error) {
+				answers := make([]string, len(questions))
+				for i := range questions {
+					if !echos[i] {
+						answers[i] = pw
+					}
+				}
+				return answers, nil
+			}))
+	}
+	return methods, nil
+}
+
+func containsKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {
+	m := string(k.Marshal())
+	for _, p := range keys {
+		if string(p.Marshal()) == m {
+			return true
+		}
+	}
+	return false
+}
+
+// agentKeys returns the ssh-agent's signers, asking the agent once per run.
+func (d *Dialer) agentKeys() []ssh.Signer {
+	d.agentOnce.Do(func() {
+		if d.opts.AgentSocket == "" {
+			return
+		}
+		conn, err := net.Dial("unix", d.opts.AgentSocket)
+		if err != nil {
+			return
+		}
+		// The connection stays open for the whole run: signing goes through it.
+		signers, err := agent.NewClient(conn).Signers()
+		if err == nil {
+			d.agentSigners = signers
+		}
+	})
+	return d.agentSigners
+}
+
+type keyEntry struct {
+	once   sync.Once
+	signer ssh.Signer
+	pub    ssh.PublicKey
+	err    error
+}
+
+// loadKey parses a private key file once per run. A missing file is an
+// error only when the user named it (explicit); an encrypted key asks for
+// its passphrase through the Prompter.
+func (d *Dialer) loadKey(path string, explicit bool) (ssh.Signer, ssh.PublicKey, error) {
+	d.keysMu.Lock()
+	e, ok := d.keys[path]
+	if !ok {
+		e = &keyEntry{}
+		d.keys[path] = e
+	}
+	d.keysMu.Unlock()
+	e.once.Do(func() { e.signer, e.pub, e.err = d.parseKey(path) })
+	if e.err != nil && !explicit && errors.Is(e.err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	return e.signer, e.pub, e.err
+}
+
+func (d *Dialer) parseKey(path string) (ssh.Signer, ssh.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key file: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(data)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if d.opts.Prompter == nil {
+			return nil, missing.PublicKey, fmt.Errorf("key %s is encrypted and no terminal is available to ask for its passphrase (load it into ssh-agent)", path)
+		}
+		pass, perr := d.opts.Prompter.Prompt(fmt.Sprintf("Passphrase for key %s: ", path), true)
+		if perr != nil {
+			return nil, missing.PublicKey, fmt.Errorf("key %s is encrypted: %w (load it into ssh-agent)", path, perr)
+		}
+		signer, err = ssh.ParsePrivateKeyWithPassphrase(data, []byte(pass))
+		if err != nil {
+			return nil, missing.PublicKey, fmt.Errorf("key %s: wrong passphrase or unreadable key", path)
+		}
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("key %s: %w", path, err)
+	}
+	return signer, signer.PublicKey(), nil
+}
+
+// Identity returns the login user and port addr resolves to.
+func (d *Dialer) Identity(addr host.Addr) (string, int, error) {
+	cfg, err := d.Resolve(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	return cfg.User, cfg.Port, nil
+}

@@ -1,0 +1,186 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/sshconfig"
+)
+
+// interruptGrace is how long a cancelled command has after SIGTERM before
+// its session is closed.
+const interruptGrace = 2 * time.Second
+
+// sshConn is a host.Conn over one SSH connection; commands share it as
+// sessions, at most MaxSessions at once.
+type sshConn struct {
+	client *ssh.Client
+	sem    chan struct{}
+	stop   chan struct{}
+}
+
+func newSSHConn(client *ssh.Client, cfg *sshconfig.Config) *sshConn {
+	c := &sshConn{client: client, sem: make(chan struct{}, MaxSessions), stop: make(chan struct{})}
+	if cfg.ServerAliveInterval > 0 {
+		go c.keepalive(time.Duration(cfg.ServerAliveInterval)*time.Second, cfg.ServerAliveCountMax)
+	}
+	return c
+}
+
+// keepalive sends keepalive@openssh.com every interval and closes the
+// connection after max unanswered probes, as ssh's ServerAliveInterval does.
+func (c *sshConn) keepalive(interval time.Duration, max int) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	missed := 0
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		reply := make(chan error, 1)
+		go func() {
+			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		select {
+		case <-c.stop:
+			return
+		case err := <-reply:
+			if err != nil {
+				c.client.Close()
+				return
+			}
+			missed = 0
+		case <-time.After(interval):
+			missed++
+			if missed >= max {
+				c.client.Close()
+				return
+			}
+		}
+	}
+}
+
+func (c *sshConn) Close() error {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	return c.client.Close()
+}
+
+func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+
+	sess, err := c.client.NewSession()
+	if err != nil {
+		return -1, fmt.Errorf("open session: %w", err)
+	}
+	defer sess.Close()
+	sess.Stdout = orDiscard(cmd.Stdout)
+	sess.Stderr = orDiscard(cmd.Stderr)
+	if cmd.Pty {
+		modes := ssh.TerminalModes{ssh.ECHO: 0, ssh.TTY_OP_ISPEED: 38400, ssh.TTY_OP_OSPEED: 38400}
+		if err := sess.RequestPty("xterm", 40, 200, modes); err != nil {
+			return -1, fmt.Errorf("request pty: %w", err)
+		}
+	}
+	var stdin io.WriteCloser
+	if cmd.Stdin != nil {
+		// A pipe rather than Session.Stdin: Wait would otherwise wait for
+		// the caller's reader to end even after the command has exited.
+		if stdin, err = sess.StdinPipe(); err != nil {
+			return -1, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	if err := sess.Start(cmd.Command); err != nil {
+		return -1, fmt.Errorf("start command: %w", err)
+	}
+	if stdin != nil {
+		go func() {
+			io.Copy(stdin, cmd.Stdin)
+			stdin.Close()
+		}()
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		interrupt(sess, stdin, cmd.Pty)
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+			sess.Close()
+			<-done
+		}
+		return -1, context.Cause(ctx)
+	}
+	return exitStatus(err)
+}
+
+// interrupt asks a running command to stop: ^C on a pty, and SIGTERM (sshd
+// delivers signal requests since OpenSSH 7.9).
+func interrupt(sess *ssh.Session, stdin io.Writer, pty bool) {
+	if pty && stdin != nil {
+		stdin.Write([]byte{3})
+	}
+	sess.Signal(ssh.SIGTERM)
+}
+
+func exitStatus(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var exit *ssh.ExitError
+	if errors.As(err, &exit) {
+		if sig := exit.Signal(); sig != "" {
+			return 128 + signalNumber(sig), nil
+		}
+		return exit.ExitStatus(), nil
+	}
+	var missing *ssh.ExitMissingError
+	if errors.As(err, &missing) {
+		return -1, errors.New("connection lost: the command ended without an exit status")
+	}
+	return -1, err
+}
+
+func signalNumber(sig string) int {
+	switch ssh.Signal(sig) {
+	case ssh.SIGHUP:
+		return 1
+	case ssh.SIGINT:
+		return 2
+	case ssh.SIGQUIT:
+		return 3
+	case ssh.SIGKILL:
+		return 9
+	case ssh.SIGPIPE:
+		return 13
+	case ssh.SIGTERM:
+		return 15
+	}
+	return 0
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

@@ -1,0 +1,539 @@
+package luart
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
+)
+
+// Levels are Fabric's atomic output levels.
+var Levels = []string{"status", "aborts", "warnings", "running", "stdout", "stderr", "user", "debug", "exceptions"}
+
+var levelAliases = map[string][]string{
+	"output":     {"stdout", "stderr"},
+	"everything": {"warnings", "running", "user", "stdout", "stderr"},
+	"commands":   {"stdout", "running"},
+}
+
+func expandLevel(l string) []string {
+	if a, ok := levelAliases[l]; ok {
+		return a
+	}
+	return []string{l}
+}
+
+// ValidLevel reports whether l is an output level or an alias of some.
+func ValidLevel(l string) bool {
+	if _, ok := levelAliases[l]; ok {
+		return true
+	}
+	for _, x := range Levels {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+var taskOptions = map[string]bool{"hosts": true, "roles": true, "exclude_hosts": true, "doc": true, "alias": true, "aliases": true, "default": true}
+
+var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}
+
+// builtins are the globals luart itself provides: the task DSL, scoped
+// settings and the messages that go through the host's output.
+var builtins = Module{
+	Doc: "Global functions available in every fabfile.",
+	Types: `---@class Env: table
+---@field hosts string[] hosts tasks run on by default
+---@field roles string[] roles tasks run on by default
+---@field roledefs table<string, string[]|{hosts: string[], vars: table}> named groups of hosts
+---@field exclude_hosts string[] hosts never run on
+---@field host string current host name (inside a task)
+---@field host_string string current host string as given
+---@field user string login user on the current host
+---@field port integer port on the current host
+---@field effective_roles string[] roles that selected the current host
+env = {}
+
+---@class TaskOptions
+---@field doc? string
+---@field hosts? string[]
+---@field roles? string[]
+---@field exclude_hosts? string[]
+---@field alias? string
+---@field aliases? string[]
+---@field default? boolean`,
+	Funcs: []Func{
+		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
+			Params: []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
+			Fn:     luaTask},
+		{Name: "cd", Doc: "Runs fn with remote commands executed in dir (relative dirs nest).",
+			Params: []Param{{Name: "dir", Type: "string"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int {
+				dir := st.L.CheckString(1)
+				return st.scoped(2, func() { st.Settings.Cwd = joinDir(st.Settings.Cwd, dir) })
+			}},
+		{Name: "lcd", Doc: "Runs fn with run_local commands executed in the local dir.",
+			Params: []Param{{Name: "dir", Type: "string"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int {
+				dir := st.L.CheckString(1)
+				return st.scoped(2, func() { st.Settings.Lcwd = joinDir(st.Settings.Lcwd, dir) })
+			}},
+		{Name: "prefix", Doc: "Runs fn with every command preceded by `command &&`.",
+			Params: []Param{{Name: "command", Type: "string"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int {
+				c := st.L.CheckString(1)
+				return st.scoped(2, func() { st.Settings.Prefixes = append(st.Settings.Prefixes, c) })
+			}},
+		{Name: "shell_env", Doc: "Runs fn with the variables exported to every command.",
+			Params: []Param{{Name: "vars", Type: "table<string, string>"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int {
+				vars := st.envVars(1)
+				return st.scoped(2, func() { st.Settings.ShellEnv = append(st.Settings.ShellEnv, vars...) })
+			}},
+		{Name: "path", Doc: "Runs fn with dir added to PATH: behavior is \"append\" (default), \"prepend\" or \"replace\".",
+			Params: []Param{{Name: "dir", Type: "string"}, {Name: "behavior", Type: "\"append\"|\"prepend\"|\"replace\"", Optional: true}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: luaPath},
+		{Name: "with_settings", Doc: "Runs fn with env keys set to the given values (warn_only, sudo_user, command_timeout, … or any key), restoring them after.",
+			Params: []Param{{Name: "settings", Type: "table"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: luaWithSettings},
+		{Name: "warn_only", Doc: "Runs fn with failing commands turned into warnings instead of errors.",
+			Params: []Param{scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int { return st.scoped(1, func() { st.Settings.WarnOnly = true }) }},
+		{Name: "quiet", Doc: "Runs fn with all output hidden and warn_only on.",
+			Params: []Param{scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int {
+				return st.scoped(1, func() {
+					st.Settings.WarnOnly = true
+					for _, l := range expandLevel("everything") {
+						st.Settings.Hidden[l] = true
+					}
+				})
+			}},
+		{Name: "hide", Doc: "Runs fn with the output levels hidden: status, aborts, warnings, running, stdout, stderr, user, debug, exceptions, or the aliases output, everything, commands.",
+			Params: []Param{{Name: "levels", Type: "string|string[]"}, scopedFn}, Variadic: false, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int { return st.levels(true) }},
+		{Name: "show", Doc: "Runs fn with the output levels shown (see hide).",
+			Params: []Param{{Name: "levels", Type: "string|string[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Fn: func(st *State) int { return st.levels(false) }},
+		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\").",
+			Params: []Param{{Name: "text", Type: "any"}},
+			Fn: func(st *State) int {
+				st.say("user", "", st.L.ToStringMeta(st.L.Get(1)).String())
+				return 0
+			}},
+		{Name: "print", Doc: "Prints its arguments, tab-separated, as one line of the host's output.",
+			Params: []Param{{Name: "values", Type: "any"}}, Variadic: true,
+			Fn: luaPrint},
+		{Name: "warn", Doc: "Prints a warning for the current host (output level \"warnings\").",
+			Params: []Param{{Name: "message", Type: "string"}},
+			Fn: func(st *State) int {
+				st.say("warnings", "warning", st.L.CheckString(1))
+				return 0
+			}},
+		{Name: "abort", Doc: "Stops the task on this host with an error.",
+			Params: []Param{{Name: "message", Type: "string"}},
+			Fn: func(st *State) int {
+				st.L.RaiseError("aborted: %s", st.L.CheckString(1))
+				return 0
+			}},
+		{Name: "prompt", Doc: "Asks the person at the terminal and returns the answer; fails when stdin is not a terminal.",
+			Params:  []Param{{Name: "text", Type: "string"}, {Name: "options", Type: "{default?: string, validate?: string, key?: string}|string", Doc: "a default answer, or options: validate is a Lua pattern the answer must match, key stores the answer in env", Optional: true}},
+			Returns: []Param{{Type: "string"}},
+			Fn:      luaPrompt},
+		{Name: "confirm", Doc: "Asks a yes/no question and returns the answer; fails when stdin is not a terminal.",
+			Params:  []Param{{Name: "question", Type: "string"}, {Name: "default", Type: "boolean", Optional: true, Doc: "answer for an empty reply (true)"}},
+			Returns: []Param{{Type: "boolean"}},
+			Fn:      luaConfirm},
+		{Name: "require_env", Doc: "Fails unless every named env key is set (Fabric's require).",
+			Params: []Param{{Name: "keys", Type: "string|{used_for?: string, provided_by?: string[]}"}}, Variadic: true,
+			Fn: luaRequireEnv},
+	},
+}
+
+// Builtins returns the module of globals luart provides itself.
+func Builtins() Module { return builtins }
+
+func luaTask(st *State) int {
+	L := st.L
+	name := L.CheckString(1)
+	if name == "" || strings.ContainsAny(name, " \t:,=") {
+		L.ArgError(1, "task names may not be empty or contain spaces, ':', ',' or '='")
+	}
+	t := &Task{Name: name}
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("l", dbg, lua.LNil); err == nil {
+			t.Line = dbg.CurrentLine
+		}
+	}
+	fnIdx := 2
+	switch o := L.Get(2).(type) {
+	case lua.LString:
+		t.Doc, fnIdx = string(o), 3
+	case *lua.LTable:
+		fnIdx = 3
+		st.taskOptions(t, o)
+	}
+	fn := L.CheckFunction(fnIdx)
+	for _, prev := range st.tasks {
+		if prev.Name == name {
+			L.RaiseError("task %q is declared twice (first at line %d)", name, prev.Line)
+		}
+	}
+	st.tasks = append(st.tasks, t)
+	st.fns[name] = fn
+	return 0
+}
+
+func (st *State) taskOptions(t *Task, o *lua.LTable) {
+	L := st.L
+	o.ForEach(func(k, v lua.LValue) {
+		key := k.String()
+		if !taskOptions[key] {
+			L.RaiseError("task %q: unknown option %q", t.Name, key)
+		}
+		pv, err := ToPlain(v)
+		if err != nil {
+			L.RaiseError("task %q: option %s: %v", t.Name, key, err)
+		}
+		list := func() []string {
+			l, err := stringList(pv)
+			if err != nil {
+				L.RaiseError("task %q: option %s %v", t.Name, key, err)
+			}
+			return l
+		}
+		switch key {
+		case "doc":
+			t.Doc = v.String()
+		case "hosts":
+			t.Hosts = list()
+		case "roles":
+			t.Roles = list()
+		case "exclude_hosts":
+			t.ExcludeHosts = list()
+		case "alias", "aliases":
+			t.Aliases = append(t.Aliases, list()...)
+		case "default":
+			t.Default = lua.LVAsBool(v)
+		}
+	})
+}
+
+// scoped runs the function at fnIdx with apply's changes to the settings
+// and restores them afterwards, even when the function raised an error,
+// which is then raised again. It returns the function's results.
+func (st *State) scoped(fnIdx int, apply func()) int {
+	L := st.L
+	fn := L.CheckFunction(fnIdx)
+	saved := st.Settings.clone()
+	apply()
+	base := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, lua.MultRet, nil)
+	st.Settings = saved
+	if err != nil {
+		reraise(L, err)
+	}
+	return L.GetTop() - base
+}
+
+// reraise raises the error a PCall returned, keeping its message as is.
+func reraise(L *lua.LState, err error) {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Object != nil && ae.Object != lua.LNil {
+		L.Error(ae.Object, 0)
+	}
+	L.RaiseError("%s", err.Error())
+}
+
+func (st *State) levels(hide bool) int {
+	L := st.L
+	top := L.GetTop()
+	var levels []string
+	for i := 1; i < top; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			for _, s := range strings.FieldsFunc(string(v), func(r rune) bool { return r == ',' || r == ' ' }) {
+				levels = append(levels, s)
+			}
+		case *lua.LTable:
+			v.ForEach(func(_, e lua.LValue) { levels = append(levels, e.String()) })
+		default:
+			L.ArgError(i, "output level names expected")
+		}
+	}
+	for _, l := range levels {
+		if !ValidLevel(l) {
+			L.RaiseError("unknown output level %q (use %s, output, everything or commands)", l, strings.Join(Levels, ", "))
+		}
+	}
+	return st.scoped(top, func() {
+		for _, l := range levels {
+			for _, a := range expandLevel(l) {
+				st.Settings.Hidden[a] = hide
+			}
+		}
+	})
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// envVars reads a table of NAME = value into sorted EnvVars.
+func (st *State) envVars(idx int) []EnvVar {
+	L := st.L
+	t := L.CheckTable(idx)
+	var vars []EnvVar
+	t.ForEach(func(k, v lua.LValue) {
+		name := k.String()
+		if !envName.MatchString(name) {
+			L.ArgError(idx, fmt.Sprintf("%q is not a valid environment variable name", name))
+		}
+		vars = append(vars, EnvVar{Name: name, Value: L.ToStringMeta(v).String()})
+	})
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	return vars
+}
+
+// EnvVars reads a table of NAME = value at idx into sorted EnvVars,
+// raising an argument error on an invalid name.
+func (st *State) EnvVars(idx int) []EnvVar { return st.envVars(idx) }
+
+func luaPath(st *State) int {
+	L := st.L
+	dir := L.CheckString(1)
+	mode, fnIdx := "append", 2
+	if s, ok := L.Get(2).(lua.LString); ok {
+		mode, fnIdx = string(s), 3
+		if mode != "append" && mode != "prepend" && mode != "replace" {
+			L.ArgError(2, "behavior must be \"append\", \"prepend\" or \"replace\"")
+		}
+	}
+	return st.scoped(fnIdx, func() {
+		if st.Settings.Path != "" && mode != "replace" {
+			if mode == "append" {
+				dir = st.Settings.Path + ":" + dir
+			} else {
+				dir = dir + ":" + st.Settings.Path
+			}
+		}
+		st.Settings.Path, st.Settings.PathMode = dir, mode
+	})
+}
+
+func luaWithSettings(st *State) int {
+	L := st.L
+	t := L.CheckTable(1)
+	L.CheckFunction(2)
+	env := st.env()
+	type saved struct {
+		key string
+		old lua.LValue
+	}
+	var olds []saved
+	apply := func() {
+		t.ForEach(func(k, v lua.LValue) {
+			key := k.String()
+			olds = append(olds, saved{key, env.RawGetString(key)})
+			env.RawSetString(key, v)
+			switch key {
+			case "warn_only":
+				st.Settings.WarnOnly = lua.LVAsBool(v)
+			case "cwd":
+				st.Settings.Cwd = v.String()
+			case "lcwd":
+				st.Settings.Lcwd = v.String()
+			case "sudo_user":
+				st.Settings.SudoUser = v.String()
+			case "sudo_group":
+				st.Settings.SudoGroup = v.String()
+			case "always_use_pty", "pty":
+				st.Settings.Pty = lua.LVAsBool(v)
+			case "command_timeout":
+				n, ok := v.(lua.LNumber)
+				if !ok {
+					L.RaiseError("with_settings: command_timeout must be a number of seconds")
+				}
+				st.Settings.Timeout = time.Duration(float64(n) * float64(time.Second))
+			case "shell_env":
+				L.Push(v)
+				st.Settings.ShellEnv = append(st.Settings.ShellEnv, st.envVars(L.GetTop())...)
+				L.Pop(1)
+			case "path":
+				st.Settings.Path = v.String()
+			}
+		})
+	}
+	defer func() {
+		for i := len(olds) - 1; i >= 0; i-- {
+			env.RawSetString(olds[i].key, olds[i].old)
+		}
+	}()
+	return st.scoped(2, apply)
+}
+
+// say prints a line through the host's output when its level is shown.
+// While the top level runs in a host's state nothing is printed: the
+// planning state already printed it once.
+func (st *State) say(level, kind, text string) {
+	if st.he == nil {
+		fmt.Fprintln(st.prog.stdout, text)
+		return
+	}
+	if st.loading || !st.Shown(level) {
+		return
+	}
+	st.he.Out.Line(kind, text)
+}
+
+func luaPrint(st *State) int {
+	L := st.L
+	parts := make([]string, L.GetTop())
+	for i := range parts {
+		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
+	}
+	text := strings.Join(parts, "\t")
+	if st.he == nil {
+		fmt.Fprintln(st.prog.stdout, text)
+	} else if !st.loading {
+		st.he.Out.Line("", text)
+	}
+	return 0
+}
+
+func (st *State) ask(fname, msg string, secret bool) string {
+	p := st.Prompter()
+	if p == nil {
+		st.L.RaiseError("%s(): cannot ask %q: %v (pass the value with --set instead)", fname, msg, host.ErrNoTerminal)
+	}
+	if h := st.HostString(); h != "" {
+		msg = "[" + h + "] " + msg
+	}
+	ans, err := p.Prompt(msg, secret)
+	if err != nil {
+		st.L.RaiseError("%s(): cannot ask %q: %v (pass the value with --set instead)", fname, msg, err)
+	}
+	return ans
+}
+
+func luaPrompt(st *State) int {
+	L := st.L
+	text := L.CheckString(1)
+	var def, validate, key string
+	switch o := L.Get(2).(type) {
+	case lua.LString:
+		def = string(o)
+	case *lua.LTable:
+		def = lua.LVAsString(o.RawGetString("default"))
+		validate = lua.LVAsString(o.RawGetString("validate"))
+		key = lua.LVAsString(o.RawGetString("key"))
+	}
+	msg := text + " "
+	if def != "" {
+		msg = fmt.Sprintf("%s [%s] ", text, def)
+	}
+	for {
+		ans := strings.TrimSpace(st.ask("prompt", msg, false))
+		if ans == "" {
+			ans = def
+		}
+		if validate != "" {
+			L.Push(L.GetField(L.GetGlobal("string"), "match"))
+			L.Push(lua.LString(ans))
+			L.Push(lua.LString("^" + strings.TrimPrefix(validate, "^")))
+			L.Call(2, 1)
+			ok := L.Get(-1) != lua.LNil
+			L.Pop(1)
+			if !ok {
+				st.he.Out.Line("warning", fmt.Sprintf("%q does not match %s, try again", ans, validate))
+				continue
+			}
+		}
+		if key != "" {
+			st.env().RawSetString(key, lua.LString(ans))
+		}
+		L.Push(lua.LString(ans))
+		return 1
+	}
+}
+
+func luaConfirm(st *State) int {
+	L := st.L
+	q := L.CheckString(1)
+	def := true
+	if L.GetTop() >= 2 {
+		def = L.ToBool(2)
+	}
+	hint := "[Y/n]"
+	if !def {
+		hint = "[y/N]"
+	}
+	for {
+		ans := strings.ToLower(strings.TrimSpace(st.ask("confirm", q+" "+hint+" ", false)))
+		switch ans {
+		case "":
+			L.Push(lua.LBool(def))
+		case "y", "yes":
+			L.Push(lua.LTrue)
+		case "n", "no":
+			L.Push(lua.LFalse)
+		default:
+			continue
+		}
+		return 1
+	}
+}
+
+func luaRequireEnv(st *State) int {
+	L := st.L
+	var missing []string
+	var usedFor string
+	var providedBy []string
+	env := st.env()
+	for i := 1; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			val := env.RawGetString(string(v))
+			if val == lua.LNil || val == lua.LFalse || val == lua.LString("") {
+				missing = append(missing, string(v))
+			}
+		case *lua.LTable:
+			usedFor = lua.LVAsString(v.RawGetString("used_for"))
+			if pv, err := ToPlain(v.RawGetString("provided_by")); err == nil {
+				providedBy, _ = stringList(pv)
+			}
+		default:
+			L.ArgError(i, "env key names expected")
+		}
+	}
+	if len(missing) == 0 {
+		return 0
+	}
+	msg := fmt.Sprintf("require_env: env.%s must be set", strings.Join(missing, ", env."))
+	if usedFor != "" {
+		msg += " (used for " + usedFor + ")"
+	}
+	if len(providedBy) > 0 {
+		msg += "; run one of these tasks first: " + strings.Join(providedBy, ", ")
+	} else {
+		msg += "; set it in the fabfile or with --set " + missing[0] + "=..."
+	}
+	L.RaiseError("%s", msg)
+	return 0
+}
+
+// joinDir nests dir inside cur the way Fabric's cd does: absolute and ~
+// paths replace, relative ones append.
+func joinDir(cur, dir string) string {
+	if cur == "" || strings.HasPrefix(dir, "/") || strings.HasPrefix(dir, "~") {
+		return dir
+	}
+	return strings.TrimSuffix(cur, "/") + "/" + dir
+}

@@ -1,0 +1,266 @@
+package luart
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Program is a compiled fabfile and what its top level declared. It holds
+// only plain Go data after Compile and is shared by all hosts.
+type Program struct {
+	// Path is the chunk name used in error messages (file:line).
+	Path    string
+	proto   *lua.FunctionProto
+	modules []Module
+
+	// Tasks in the order the fabfile declared them.
+	Tasks []*Task
+	// Env is the plain-data content of the env table after the top level
+	// ran: env.hosts, env.roledefs and any other key the fabfile set.
+	Env map[string]any
+	// Hosts, Roles and ExcludeHosts are env.hosts, env.roles and
+	// env.exclude_hosts.
+	Hosts, Roles, ExcludeHosts []string
+	// Roledefs is env.roledefs.
+	Roledefs map[string]Role
+	// Set holds the --set values, applied to env before the top level runs.
+	Set map[string]any
+
+	stdout io.Writer
+}
+
+// Task is what task() declared: metadata only, never the Lua function,
+// which belongs to one state.
+type Task struct {
+	Name         string
+	Doc          string
+	Hosts        []string
+	Roles        []string
+	ExcludeHosts []string
+	Aliases      []string
+	Default      bool
+	// Line is where the task was declared.
+	Line int
+}
+
+// Role is an entry of env.roledefs: a list of hosts, or a table with hosts
+// and vars. Vars are merged into env for tasks running on those hosts.
+type Role struct {
+	Hosts []string
+	Vars  map[string]any
+}
+
+// SyntaxError is a fabfile that does not parse or compile.
+type SyntaxError struct {
+	Msg string // file:line: message
+}
+
+func (e *SyntaxError) Error() string { return e.Msg }
+
+// LoadError is a fabfile whose top level failed while planning.
+type LoadError struct {
+	Msg string // file:line: message
+}
+
+func (e *LoadError) Error() string { return e.Msg }
+
+// Options configure a Program.
+type Options struct {
+	// Modules are the Lua modules every state offers (stdlib.Modules()).
+	Modules []Module
+	// Set holds --set values (dotted keys already nested), applied to env
+	// before the top level runs.
+	Set map[string]any
+	// Stdout receives what the top level prints while planning.
+	Stdout io.Writer
+}
+
+// Compile parses and compiles a fabfile once and runs its top level in a
+// planning state to collect tasks, env and roles.
+func Compile(path string, src []byte, opts Options) (*Program, error) {
+	chunk, err := parse.Parse(bytes.NewReader(src), path)
+	if err != nil {
+		return nil, &SyntaxError{Msg: syntaxMessage(path, err)}
+	}
+	proto, err := lua.Compile(chunk, path)
+	if err != nil {
+		return nil, &SyntaxError{Msg: syntaxMessage(path, err)}
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout}
+	if err := p.plan(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// syntaxMessage turns gopher-lua's parse errors into "file:line: message".
+func syntaxMessage(path string, err error) string {
+	if pe, ok := err.(*parse.Error); ok {
+		return fmt.Sprintf("%s:%d: %s near %q", path, pe.Pos.Line, pe.Message, pe.Token)
+	}
+	if ce, ok := err.(*lua.CompileError); ok {
+		return fmt.Sprintf("%s:%d: %s", path, ce.Line, ce.Message)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, path) {
+		msg = path + ": " + msg
+	}
+	return msg
+}
+
+// plan runs the top level in a throwaway state and keeps what it declared.
+func (p *Program) plan() error {
+	st := newState(p, nil)
+	defer st.close()
+	if err := st.load(); err != nil {
+		return &LoadError{Msg: err.Error()}
+	}
+	p.Tasks = st.tasks
+	env, err := st.envPlain()
+	if err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: env: %v", p.Path, err)}
+	}
+	p.Env = env
+	if p.Hosts, err = stringList(env["hosts"]); err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: env.hosts: %v", p.Path, err)}
+	}
+	if p.Roles, err = stringList(env["roles"]); err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: env.roles: %v", p.Path, err)}
+	}
+	if p.ExcludeHosts, err = stringList(env["exclude_hosts"]); err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: env.exclude_hosts: %v", p.Path, err)}
+	}
+	if p.Roledefs, err = roledefs(env["roledefs"]); err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: env.roledefs: %v", p.Path, err)}
+	}
+	return nil
+}
+
+// Task returns the task named name or having it as an alias.
+func (p *Program) Task(name string) (*Task, bool) {
+	for _, t := range p.Tasks {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	for _, t := range p.Tasks {
+		for _, a := range t.Aliases {
+			if a == name {
+				return t, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// DefaultTask returns the task marked default, if any.
+func (p *Program) DefaultTask() (*Task, bool) {
+	for _, t := range p.Tasks {
+		if t.Default {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// Modules returns the modules the program's states offer.
+func (p *Program) Modules() []Module { return p.modules }
+
+func roledefs(v any) (map[string]Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		if l, isList := v.([]any); isList && len(l) == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("must be a table of role = hosts")
+	}
+	out := make(map[string]Role, len(m))
+	for name, def := range m {
+		var r Role
+		switch d := def.(type) {
+		case []any:
+			hosts, err := stringList(d)
+			if err != nil {
+				return nil, fmt.Errorf("role %s: %v", name, err)
+			}
+			r.Hosts = hosts
+		case map[string]any:
+			hosts, err := stringList(d["hosts"])
+			if err != nil {
+				return nil, fmt.Errorf("role %s: hosts: %v", name, err)
+			}
+			r.Hosts = hosts
+			r.Vars = map[string]any{}
+			if vars, ok := d["vars"].(map[string]any); ok {
+				for k, v := range vars {
+					r.Vars[k] = v
+				}
+			} else if d["vars"] != nil {
+				return nil, fmt.Errorf("role %s: vars must be a table", name)
+			}
+			// Fabric 1 style: other keys next to hosts are vars too.
+			for k, v := range d {
+				if k != "hosts" && k != "vars" {
+					r.Vars[k] = v
+				}
+			}
+		default:
+			return nil, fmt.Errorf("role %s: must be a list of hosts or a table with hosts and vars", name)
+		}
+		out[name] = r
+	}
+	return out, nil
+}
+
+// stringList accepts nil, a string (comma-separated) or a list of strings.
+func stringList(v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		var out []string
+		for _, s := range strings.Split(x, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("element %d is %T, not a string", i+1, e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	case map[string]any:
+		if len(x) == 0 {
+			return nil, nil
+		}
+	}
+	return nil, fmt.Errorf("must be a list of strings")
+}
+
+// TaskNames returns the names of all tasks, sorted.
+func (p *Program) TaskNames() []string {
+	names := make([]string, 0, len(p.Tasks))
+	for _, t := range p.Tasks {
+		names = append(names, t.Name)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,388 @@
+package luart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/output"
+)
+
+// HostEnv is what the executor hands one host's state. Only plain Go data
+// and goroutine-safe values cross into it.
+type HostEnv struct {
+	// Addr is the parsed host string; HostString is the string as given.
+	Addr       host.Addr
+	HostString string
+	// User and Port are the resolved login user and port (env.user, env.port).
+	User string
+	Port int
+	// Roles are the roles that put this host in the list; Vars their vars.
+	Roles []string
+	Vars  map[string]any
+	// Connect returns the host's connection, dialling it on first use. The
+	// executor keeps one connection per host for the whole run.
+	Connect func(ctx context.Context) (host.Conn, error)
+	// Local runs run_local commands.
+	Local host.Conn
+	// Out prints this host's lines.
+	Out *output.Host
+	// Run holds run-wide settings.
+	Run *RunOptions
+}
+
+// RunOptions are run-wide settings from the command line.
+type RunOptions struct {
+	WarnOnly       bool
+	CommandTimeout time.Duration
+	// Hidden are the output levels hidden from the start (--hide, -q).
+	Hidden []string
+	// SudoPassword answers sudo's prompt; "" means none is known.
+	SudoPassword string
+	// Prompter asks the person at the terminal; nil when there is none.
+	Prompter host.Prompter
+}
+
+// Settings is the per-host state that scoped helpers (cd, prefix,
+// warn_only, hide, …) change and restore. It lives in Go, bound to one
+// State.
+type Settings struct {
+	Cwd       string   // cd()
+	Lcwd      string   // lcd()
+	Prefixes  []string // prefix()
+	ShellEnv  []EnvVar // shell_env()
+	Path      string   // path()
+	PathMode  string   // append, prepend or replace
+	WarnOnly  bool
+	Hidden    map[string]bool // output levels hidden
+	SudoUser  string
+	SudoGroup string
+	Pty       bool
+	Timeout   time.Duration
+}
+
+// EnvVar is one NAME=value of shell_env.
+type EnvVar struct{ Name, Value string }
+
+func (s Settings) clone() Settings {
+	c := s
+	c.Prefixes = append([]string(nil), s.Prefixes...)
+	c.ShellEnv = append([]EnvVar(nil), s.ShellEnv...)
+	c.Hidden = make(map[string]bool, len(s.Hidden))
+	for k, v := range s.Hidden {
+		c.Hidden[k] = v
+	}
+	return c
+}
+
+// State is one Lua state bound to one host (or to planning, with no host).
+// It is used by one goroutine only.
+type State struct {
+	// L is the Lua state.
+	L *lua.LState
+	// Settings are the host's current scoped settings.
+	Settings Settings
+
+	prog    *Program
+	he      *HostEnv
+	ctx     context.Context
+	loading bool
+	tasks   []*Task
+	fns     map[string]*lua.LFunction
+	conn    host.Conn
+	connErr error
+}
+
+func newState(p *Program, he *HostEnv) *State {
+	L := lua.NewState(lua.Options{
+		SkipOpenLibs:        true,
+		CallStackSize:       200,
+		MinimizeStackMemory: true,
+		RegistrySize:        1024,
+		RegistryMaxSize:     1024 * 1024,
+	})
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath}, {lua.OsLibName, lua.OpenOs},
+		{lua.IoLibName, lua.OpenIo}, {lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	st := &State{L: L, prog: p, he: he, ctx: context.Background(), fns: map[string]*lua.LFunction{}}
+	st.Settings.Hidden = map[string]bool{}
+	if he != nil && he.Run != nil {
+		st.Settings.WarnOnly = he.Run.WarnOnly
+		st.Settings.Timeout = he.Run.CommandTimeout
+		for _, lvl := range he.Run.Hidden {
+			for _, l := range expandLevel(lvl) {
+				st.Settings.Hidden[l] = true
+			}
+		}
+	}
+	for _, m := range append([]Module{builtins}, p.modules...) {
+		st.register(m)
+	}
+	env := L.NewTable()
+	L.SetGlobal("env", env)
+	for k, v := range p.Set {
+		setPath(L, env, k, v)
+	}
+	return st
+}
+
+func (st *State) register(m Module) {
+	L := st.L
+	if m.Name == "" {
+		for _, f := range m.Funcs {
+			fn := f.Fn
+			L.SetGlobal(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+		}
+		return
+	}
+	funcs := m.Funcs
+	L.PreloadModule(m.Name, func(L *lua.LState) int {
+		t := L.NewTable()
+		for _, f := range funcs {
+			fn := f.Fn
+			t.RawSetString(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+		}
+		L.Push(t)
+		return 1
+	})
+}
+
+func (st *State) close() {
+	st.L.Close()
+}
+
+// load runs the fabfile's top level in this state.
+func (st *State) load() error {
+	st.loading = true
+	defer func() { st.loading = false }()
+	fn := st.L.NewFunctionFromProto(st.prog.proto)
+	st.L.Push(fn)
+	if err := st.L.PCall(0, 0, nil); err != nil {
+		return errors.New(luaMessage(err))
+	}
+	return nil
+}
+
+// Context returns the context of the current run; blocking calls honour it.
+func (st *State) Context() context.Context { return st.ctx }
+
+// Loading reports whether the fabfile's top level is running.
+func (st *State) Loading() bool { return st.loading || st.he == nil }
+
+// RequireTask raises "name() is only available inside a task" when called
+// from the top level.
+func (st *State) RequireTask(name string) {
+	if st.Loading() {
+		st.L.RaiseError("%s() is only available inside a task", name)
+	}
+}
+
+// HostString returns the host string as given ("" while planning).
+func (st *State) HostString() string {
+	if st.he == nil {
+		return ""
+	}
+	return st.he.HostString
+}
+
+// Out returns the host's line printer.
+func (st *State) Out() *output.Host { return st.he.Out }
+
+// Shown reports whether an output level is shown.
+func (st *State) Shown(level string) bool { return !st.Settings.Hidden[level] }
+
+// Run returns the run-wide options.
+func (st *State) Run() *RunOptions { return st.he.Run }
+
+// Conn returns the host's connection, connecting on first use; it raises
+// a Lua error when the host cannot be reached.
+func (st *State) Conn() host.Conn {
+	if st.conn == nil && st.connErr == nil {
+		st.conn, st.connErr = st.he.Connect(st.ctx)
+	}
+	if st.connErr != nil {
+		st.L.RaiseError("%v", st.connErr)
+	}
+	return st.conn
+}
+
+// LocalConn returns the connection run_local uses.
+func (st *State) LocalConn() host.Conn { return st.he.Local }
+
+// Prompter returns who answers prompt() and confirm(), or nil.
+func (st *State) Prompter() host.Prompter {
+	if st.he == nil || st.he.Run == nil {
+		return nil
+	}
+	return st.he.Run.Prompter
+}
+
+// Args are a task's arguments from "task:a,b,k=v".
+type Args struct {
+	Positional []string
+	Named      map[string]string
+}
+
+// TaskError is a task that failed on a host.
+type TaskError struct {
+	Host string
+	Msg  string // one line, with file:line where Lua gave one
+	// Unreachable is set when the host could not be connected to.
+	Unreachable bool
+	Err         error
+}
+
+func (e *TaskError) Error() string { return e.Msg }
+
+// Unwrap returns the cause when it was a Go error.
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// RunTask runs a task on one host in a fresh state made from the shared
+// bytecode, on the calling goroutine, and returns the task's return value
+// as plain data. The state is closed before RunTask returns.
+func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Args) (any, error) {
+	st := newState(p, he)
+	defer st.close()
+	st.ctx = ctx
+	st.L.SetContext(ctx)
+	fail := func(msg string) error {
+		e := &TaskError{Host: he.HostString, Msg: msg}
+		if st.connErr != nil {
+			e.Unreachable, e.Err = host.IsConnectError(st.connErr), st.connErr
+			e.Msg = st.connErr.Error()
+		}
+		if ctx.Err() != nil && e.Err == nil {
+			e.Err = context.Cause(ctx)
+		}
+		return e
+	}
+	if err := st.load(); err != nil {
+		return nil, fail(err.Error())
+	}
+	st.setHostEnv()
+	t, ok := p.Task(name)
+	if !ok {
+		return nil, fail(fmt.Sprintf("no task %q", name))
+	}
+	fn := st.fns[t.Name]
+	if fn == nil {
+		return nil, fail(fmt.Sprintf("%s: task %q was not declared in this host's state (is task() called conditionally?)", p.Path, name))
+	}
+	argt := st.L.NewTable()
+	for i, a := range args.Positional {
+		argt.RawSetInt(i+1, lua.LString(a))
+	}
+	for k, v := range args.Named {
+		argt.RawSetString(k, lua.LString(v))
+	}
+	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt); err != nil {
+		return nil, fail(luaMessage(err))
+	}
+	ret := st.L.Get(-1)
+	st.L.Pop(1)
+	v, err := ToPlain(ret)
+	if err != nil {
+		return nil, fail(fmt.Sprintf("task %s returned a value that cannot leave its state: %v", name, err))
+	}
+	return v, nil
+}
+
+// setHostEnv describes the current host in env once the top level ran.
+func (st *State) setHostEnv() {
+	he := st.he
+	env := st.env()
+	L := st.L
+	for k, v := range he.Vars {
+		env.RawSetString(k, FromPlain(L, v))
+	}
+	env.RawSetString("host", lua.LString(he.Addr.Host))
+	env.RawSetString("host_string", lua.LString(he.HostString))
+	env.RawSetString("user", lua.LString(he.User))
+	env.RawSetString("port", lua.LNumber(he.Port))
+	roles := L.NewTable()
+	for _, r := range he.Roles {
+		roles.Append(lua.LString(r))
+	}
+	env.RawSetString("effective_roles", roles)
+}
+
+func (st *State) env() *lua.LTable {
+	if t, ok := st.L.GetGlobal("env").(*lua.LTable); ok {
+		return t
+	}
+	t := st.L.NewTable()
+	st.L.SetGlobal("env", t)
+	return t
+}
+
+// envPlain returns the env table as plain data, leaving out functions.
+func (st *State) envPlain() (map[string]any, error) {
+	out := map[string]any{}
+	var err error
+	st.env().ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if !ok || err != nil {
+			return
+		}
+		if _, isFn := v.(*lua.LFunction); isFn {
+			return
+		}
+		var pv any
+		if pv, err = ToPlain(v); err != nil {
+			err = fmt.Errorf("%s: %w", string(ks), err)
+			return
+		}
+		out[string(ks)] = pv
+	})
+	return out, err
+}
+
+// luaMessage returns the one-line message of a Lua error, without the
+// stack traceback: "fabfile.lua:12: message".
+func luaMessage(err error) string {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		msg := ""
+		if ae.Object != nil {
+			msg = ae.Object.String()
+		}
+		if msg == "" {
+			msg = ae.Error()
+		}
+		if ae.Cause != nil && errors.Is(ae.Cause, context.Canceled) {
+			return "interrupted"
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(msg), "\nstack traceback:")
+		return strings.TrimSpace(first)
+	}
+	return err.Error()
+}
+
+// setPath sets a dotted key ("vars.src") in env, making nested tables.
+func setPath(L *lua.LState, t *lua.LTable, key string, v any) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := t.RawGetString(p).(*lua.LTable)
+		if !ok {
+			next = L.NewTable()
+			t.RawSetString(p, next)
+		}
+		t = next
+	}
+	t.RawSetString(parts[len(parts)-1], FromPlain(L, v))
+}

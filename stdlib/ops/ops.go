@@ -1,0 +1,289 @@
+// Package ops provides Fabric's operations to fabfiles: run, sudo,
+// run_local and shell_quote.
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/luart"
+)
+
+const resultType = "gofab.Result"
+
+var cmdParam = luart.Param{Name: "command", Type: "string|string[]", Doc: "a shell command line, or an argv list whose elements are quoted"}
+
+// Module returns the operations, registered as globals.
+func Module() luart.Module {
+	return luart.Module{
+		Doc: "Running commands on the current host and on this machine.",
+		Types: `---@class Result
+---@field stdout string everything the command printed on stdout
+---@field stderr string everything it printed on stderr (empty with pty)
+---@field code integer exit status (-1 when it timed out)
+---@field ok boolean the exit status is in ok_codes
+---@field failed boolean not ok
+---@field timed_out boolean the command hit its timeout (only seen under warn_only)
+---@field command string the command as given
+---@field host string the host it ran on
+
+---@class RunOptions
+---@field warn_only? boolean return a failed Result instead of raising an error
+---@field quiet? boolean hide all output and imply warn_only
+---@field pty? boolean run in a pseudo-terminal (stderr merged into stdout)
+---@field timeout? number seconds before the command is interrupted
+---@field ok_codes? integer[] exit statuses that count as success (default {0})
+---@field env? table<string, string> variables exported to the command
+---@field stdin? string data written to the command's standard input
+
+---@class SudoOptions: RunOptions
+---@field user? string run as this user (sudo -u)
+---@field group? string run with this group (sudo -g)`,
+		Funcs: []luart.Func{
+			{Name: "run", Doc: "Runs a command on the current host through its login shell and returns its Result.\nA non-OK exit raises an error naming host, command and exit code, unless warn_only.",
+				Params:  []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "run") }},
+			{Name: "sudo", Doc: "Runs a command as root (or options.user) with sudo on the current host.\nThe whole command, with cd, prefix, env and path, runs inside sudo; its password prompt is answered from GOFAB_SUDO_PASSWORD, --sudo-password-prompt or the login password.",
+				Params:  []luart.Param{cmdParam, {Name: "options", Type: "SudoOptions", Optional: true}},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "sudo") }},
+			{Name: "run_local", Doc: "Runs a command on this machine (Fabric's local) with sh -c, honouring lcd, prefix, shell_env and path.",
+				Params:  []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "local") }},
+			{Name: "shell_quote", Doc: "Quotes a string (or each element of a list, joined by spaces) for a POSIX shell.",
+				Params:  []luart.Param{{Name: "value", Type: "string|string[]"}},
+				Returns: []luart.Param{{Type: "string"}},
+				Fn: func(st *luart.State) int {
+					st.L.Push(lua.LString(commandArg(st, 1)))
+					return 1
+				}},
+		},
+	}
+}
+
+// commandArg reads a command: a string as is, or an argv list quoted.
+func commandArg(st *luart.State, idx int) string {
+	L := st.L
+	switch v := L.Get(idx).(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return v.String()
+	case *lua.LTable:
+		var argv []string
+		for i := 1; i <= v.Len(); i++ {
+			e := v.RawGetInt(i)
+			switch e.(type) {
+			case lua.LString, lua.LNumber:
+				argv = append(argv, e.String())
+			default:
+				L.ArgError(idx, fmt.Sprintf("argv element %d is a %s, not a string", i, e.Type()))
+			}
+		}
+		if len(argv) == 0 {
+			L.ArgError(idx, "empty argv list")
+		}
+		return remote.QuoteArgv(argv)
+	}
+	L.ArgError(idx, "command must be a string or a list of strings")
+	return ""
+}
+
+type runOpts struct {
+	warnOnly, quiet, pty bool
+	timeout              time.Duration
+	okCodes              []int
+	env                  [][2]string
+	user, group          string
+	stdin                *string
+}
+
+var optionNames = map[string]map[string]bool{
+	"run":   {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true},
+	"local": {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true},
+	"sudo":  {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true, "user": true, "group": true},
+}
+
+func readOpts(st *luart.State, kind string, idx int) runOpts {
+	L := st.L
+	s := st.Settings
+	o := runOpts{warnOnly: s.WarnOnly, pty: s.Pty, timeout: s.Timeout, user: s.SudoUser, group: s.SudoGroup, okCodes: []int{0}}
+	for _, v := range s.ShellEnv {
+		o.env = append(o.env, [2]string{v.Name, v.Value})
+	}
+	t, ok := L.Get(idx).(*lua.LTable)
+	if !ok {
+		if L.Get(idx) != lua.LNil {
+			L.ArgError(idx, "options must be a table")
+		}
+		return o
+	}
+	name := luaName(kind)
+	t.ForEach(func(k, v lua.LValue) {
+		key := k.String()
+		if !optionNames[kind][key] {
+			L.ArgError(idx, fmt.Sprintf("%s: unknown option %q", name, key))
+		}
+		switch key {
+		case "warn_only":
+			o.warnOnly = lua.LVAsBool(v)
+		case "quiet":
+			o.quiet = lua.LVAsBool(v)
+		case "pty":
+			o.pty = lua.LVAsBool(v)
+		case "timeout":
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 0 {
+				L.ArgError(idx, "timeout must be a number of seconds")
+			}
+			o.timeout = time.Duration(float64(n) * float64(time.Second))
+		case "ok_codes":
+			codes, ok := v.(*lua.LTable)
+			if !ok {
+				L.ArgError(idx, "ok_codes must be a list of exit codes")
+			}
+			o.okCodes = nil
+			codes.ForEach(func(_, c lua.LValue) {
+				n, ok := c.(lua.LNumber)
+				if !ok {
+					L.ArgError(idx, "ok_codes must be a list of exit codes")
+				}
+				o.okCodes = append(o.okCodes, int(n))
+			})
+		case "env":
+			L.Push(v)
+			for _, e := range st.EnvVars(L.GetTop()) {
+				o.env = append(o.env, [2]string{e.Name, e.Value})
+			}
+			L.Pop(1)
+		case "user":
+			o.user = v.String()
+		case "group":
+			o.group = v.String()
+		case "stdin":
+			s := L.ToStringMeta(v).String()
+			o.stdin = &s
+		}
+	})
+	if o.quiet {
+		o.warnOnly = true
+	}
+	return o
+}
+
+func luaName(kind string) string {
+	if kind == "local" {
+		return "run_local"
+	}
+	return kind
+}
+
+func run(st *luart.State, kind string) int {
+	L := st.L
+	name := luaName(kind)
+	st.RequireTask(name)
+	command := commandArg(st, 1)
+	o := readOpts(st, kind, 2)
+	s := st.Settings
+	req := remote.Request{
+		Command:     command,
+		Kind:        kind,
+		Sudo:        kind == "sudo",
+		SudoUser:    o.user,
+		SudoGroup:   o.group,
+		Cwd:         s.Cwd,
+		Prefixes:    s.Prefixes,
+		Env:         o.env,
+		Path:        s.Path,
+		PathMode:    s.PathMode,
+		Pty:         o.pty,
+		Timeout:     o.timeout,
+		Out:         st.Out(),
+		ShowRunning: !o.quiet && st.Shown("running"),
+		ShowStdout:  !o.quiet && st.Shown("stdout"),
+		ShowStderr:  !o.quiet && st.Shown("stderr"),
+	}
+	if o.stdin != nil {
+		req.Stdin = strings.NewReader(*o.stdin)
+	}
+	if req.Sudo {
+		req.SudoPassword = st.Run().SudoPassword
+	}
+	conn := st.LocalConn()
+	where := "locally"
+	if kind == "local" {
+		req.Cwd = s.Lcwd
+	} else {
+		conn = st.Conn()
+		where = "on " + st.HostString()
+	}
+	res, err := remote.Execute(st.Context(), conn, req)
+	call := fmt.Sprintf("%s(%q) %s", name, command, where)
+	timedOut := false
+	switch {
+	case err == nil:
+	case remote.IsTimeout(err) && o.warnOnly:
+		timedOut = true
+		res.Code = -1
+	case errors.Is(err, context.Canceled):
+		L.RaiseError("%s: interrupted", call)
+	default:
+		L.RaiseError("%s: %v", call, err)
+	}
+	ok := !timedOut && contains(o.okCodes, res.Code)
+	if !ok {
+		msg := fmt.Sprintf("%s exited with code %d", call, res.Code)
+		if timedOut {
+			msg = fmt.Sprintf("%s: %v", call, err)
+		}
+		if !o.warnOnly {
+			L.RaiseError("%s", msg)
+		}
+		if !o.quiet && st.Shown("warnings") {
+			st.Out().Line("warning", msg)
+		}
+	}
+	L.Push(newResult(st, command, res, ok, timedOut))
+	return 1
+}
+
+func contains(codes []int, c int) bool {
+	for _, x := range codes {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func newResult(st *luart.State, command string, res remote.Result, ok, timedOut bool) *lua.LTable {
+	L := st.L
+	t := L.CreateTable(0, 9)
+	t.RawSetString("stdout", lua.LString(res.Stdout))
+	t.RawSetString("stderr", lua.LString(res.Stderr))
+	t.RawSetString("code", lua.LNumber(res.Code))
+	t.RawSetString("ok", lua.LBool(ok))
+	t.RawSetString("failed", lua.LBool(!ok))
+	t.RawSetString("succeeded", lua.LBool(ok))
+	t.RawSetString("timed_out", lua.LBool(timedOut))
+	t.RawSetString("command", lua.LString(command))
+	t.RawSetString("host", lua.LString(st.HostString()))
+	mt := L.NewTypeMetatable(resultType)
+	if mt.RawGetString("__tostring") == lua.LNil {
+		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+			r := L.CheckTable(1)
+			L.Push(lua.LString(strings.TrimSuffix(lua.LVAsString(r.RawGetString("stdout")), "\n")))
+			return 1
+		}))
+	}
+	L.SetMetatable(t, mt)
+	return t
+}

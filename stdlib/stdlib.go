@@ -1,0 +1,19 @@
+// Package stdlib lists gofab's built-in Lua modules. Modules returns the one
+// list; cmd injects it into the runtime.
+package stdlib
+
+import (
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/ops"
+)
+
+// Modules returns every built-in module, globals first.
+func Modules() []luart.Module {
+	return []luart.Module{ops.Module()}
+}
+
+// All returns luart's own globals followed by Modules: everything a
+// fabfile can call, for documentation and editor types.
+func All() []luart.Module {
+	return append([]luart.Module{luart.Builtins()}, Modules()...)
+}
