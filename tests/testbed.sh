@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Sets up the integration testbed on a Debian machine, as root: installs
+# openssh-server and sudo, generates host and user keys and a known_hosts
+# file, creates the test users, and starts a real OpenSSH sshd on a loopback
+# port. Every 127.x.y.z address reaches it, so tests use 127.0.0.2, 127.0.0.3,
+# … as many hosts. Logins are accepted only from loopback addresses.
+#
+#   tests/testbed.sh up     set up (idempotent) and print the env file path
+#   tests/testbed.sh down   stop sshd and remove users and files
+set -euo pipefail
+
+DIR=${GOFAB_TESTBED_DIR:-/var/lib/gofab-testbed}
+PORT=${GOFAB_TESTBED_PORT:-2222}
+USER_PW=gofab-login-pw
+SUDO_USER=gofabtest      # sudo with a password
+NP_USER=gofabnp          # sudo NOPASSWD
+SUDO_PW=gofab-sudo-pw
+
+die() { echo "testbed: $*" >&2; exit 1; }
+
+install_packages() {
+  local missing=()
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v sudo >/dev/null || missing+=(sudo)
+  command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  command -v lsb_release >/dev/null || missing+=(lsb-release)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "testbed: installing ${missing[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+make_user() {
+  local u=$1
+  id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+  echo "$u:$USER_PW" | chpasswd
+  install -d -m 700 -o "$u" -g "$u" "/home/$u/.ssh"
+  install -m 600 -o "$u" -g "$u" "$DIR/id_ed25519.pub" "/home/$u/.ssh/authorized_keys"
+}
+
+up() {
+  [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, adds users and starts sshd)"
+  install_packages
+  install -d -m 755 "$DIR"
+  [ -f "$DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-testbed-host -f "$DIR/host_ed25519"
+  [ -f "$DIR/other_host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-other-host -f "$DIR/other_host_ed25519"
+  [ -f "$DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-test-user -f "$DIR/id_ed25519"
+  [ -f "$DIR/id_encrypted" ] || ssh-keygen -q -t ed25519 -N 'key-passphrase' -C gofab-encrypted -f "$DIR/id_encrypted"
+  make_user "$SUDO_USER"
+  make_user "$NP_USER"
+  cat "$DIR/id_encrypted.pub" >> "/home/$SUDO_USER/.ssh/authorized_keys"
+  cat > /etc/sudoers.d/gofab-testbed <<SUDO
+Defaults:$SUDO_USER timestamp_timeout=0, !lecture
+$SUDO_USER ALL=(ALL:ALL) ALL
+$NP_USER ALL=(ALL:ALL) NOPASSWD: ALL
+SUDO
+  chmod 440 /etc/sudoers.d/gofab-testbed
+  echo "$SUDO_USER:$SUDO_PW" | chpasswd
+
+  # One known_hosts line covers every loopback "host" on the port.
+  local hostkey
+  hostkey=$(cut -d' ' -f1,2 "$DIR/host_ed25519.pub")
+  printf '[127.*]:%s %s\n[localhost]:%s %s\n[::1]:%s %s\n' "$PORT" "$hostkey" "$PORT" "$hostkey" "$PORT" "$hostkey" > "$DIR/known_hosts"
+
+  cat > "$DIR/sshd_config" <<CFG
+Port $PORT
+ListenAddress 0.0.0.0
+$(ip -6 addr show lo 2>/dev/null | grep -q ::1 && echo "ListenAddress [::1]:$PORT")
+HostKey $DIR/host_ed25519
+PidFile $DIR/sshd.pid
+AllowUsers *@127.0.0.0/8 *@::1
+PermitRootLogin no
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+UsePAM no
+PrintMotd no
+LogLevel ERROR
+MaxStartups 2000:30:4000
+PerSourceMaxStartups none
+MaxAuthTries 10
+MaxSessions 10
+Subsystem sftp internal-sftp
+CFG
+  install -d -m 755 /run/sshd
+  /usr/sbin/sshd -t -f "$DIR/sshd_config" || die "sshd rejected its configuration"
+  if [ -f "$DIR/sshd.pid" ] && kill -0 "$(cat "$DIR/sshd.pid")" 2>/dev/null; then
+    kill "$(cat "$DIR/sshd.pid")"; sleep 0.2
+  fi
+  /usr/sbin/sshd -f "$DIR/sshd_config" -E "$DIR/sshd.log"
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
+    sleep 0.1
+  done
+  (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null || die "sshd did not start; see $DIR/sshd.log"
+
+  cat > "$DIR/env" <<ENV
+GOFAB_TB_DIR=$DIR
+GOFAB_TB_PORT=$PORT
+GOFAB_TB_USER=$SUDO_USER
+GOFAB_TB_NP_USER=$NP_USER
+GOFAB_TB_LOGIN_PASSWORD=$USER_PW
+GOFAB_TB_SUDO_PASSWORD=$SUDO_PW
+GOFAB_TB_KEY=$DIR/id_ed25519
+GOFAB_TB_ENCRYPTED_KEY=$DIR/id_encrypted
+GOFAB_TB_KEY_PASSPHRASE=key-passphrase
+GOFAB_TB_KNOWN_HOSTS=$DIR/known_hosts
+GOFAB_TB_OTHER_HOST_KEY=$DIR/other_host_ed25519.pub
+ENV
+  echo "$DIR/env"
+}
+
+down() {
+  [ -f "$DIR/sshd.pid" ] && kill "$(cat "$DIR/sshd.pid")" 2>/dev/null || true
+  userdel -r "$SUDO_USER" 2>/dev/null || true
+  userdel -r "$NP_USER" 2>/dev/null || true
+  rm -f /etc/sudoers.d/gofab-testbed
+  rm -rf "$DIR"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) die "usage: $0 up|down" ;;
+esac
