@@ -15,9 +15,9 @@ import (
 
 // testbed is what tests/testbed.sh set up.
 type testbed struct {
-	Dir, Port, User, NPUser, LoginPassword, SudoPassword string
-	Key, EncryptedKey, KeyPassphrase, KnownHosts         string
-	OtherHostKey                                         string
+	Dir, Port, User, NPUser, Password            string
+	Key, EncryptedKey, KeyPassphrase, KnownHosts string
+	OtherHostKey                                 string
 }
 
 var (
@@ -80,8 +80,8 @@ func readTestbed(path string) (*testbed, error) {
 	}
 	return &testbed{
 		Dir: kv["GOFAB_TB_DIR"], Port: kv["GOFAB_TB_PORT"], User: kv["GOFAB_TB_USER"], NPUser: kv["GOFAB_TB_NP_USER"],
-		LoginPassword: kv["GOFAB_TB_LOGIN_PASSWORD"], SudoPassword: kv["GOFAB_TB_SUDO_PASSWORD"],
-		Key: kv["GOFAB_TB_KEY"], EncryptedKey: kv["GOFAB_TB_ENCRYPTED_KEY"], KeyPassphrase: kv["GOFAB_TB_KEY_PASSPHRASE"],
+		Password: kv["GOFAB_TB_PASSWORD"],
+		Key:      kv["GOFAB_TB_KEY"], EncryptedKey: kv["GOFAB_TB_ENCRYPTED_KEY"], KeyPassphrase: kv["GOFAB_TB_KEY_PASSPHRASE"],
 		KnownHosts: kv["GOFAB_TB_KNOWN_HOSTS"], OtherHostKey: kv["GOFAB_TB_OTHER_HOST_KEY"],
 	}, nil
 }
@@ -207,4 +207,15 @@ func wantCode(t *testing.T, r result, code int) {
 	if r.code != code {
 		t.Fatalf("exit status %d, want %d\n%s", r.code, code, r)
 	}
+}
+
+// editConfig replaces old with new in the project's ssh_config.
+func (p *project) editConfig(old, new string) {
+	p.t.Helper()
+	path := filepath.Join(p.dir, "ssh_config")
+	cfg, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(cfg), old) {
+		p.t.Fatalf("ssh_config lacks %q (%v)", old, err)
+	}
+	p.write("ssh_config", strings.Replace(string(cfg), old, new, 1))
 }

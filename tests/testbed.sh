@@ -11,10 +11,10 @@ set -euo pipefail
 
 DIR=${GOFAB_TESTBED_DIR:-/var/lib/gofab-testbed}
 PORT=${GOFAB_TESTBED_PORT:-2222}
-USER_PW=gofab-login-pw
 SUDO_USER=gofabtest      # sudo with a password
 NP_USER=gofabnp          # sudo NOPASSWD
-SUDO_PW=gofab-sudo-pw
+# sudo asks for the login password, so one password serves both.
+PASSWORD=gofab-test-pw
 
 die() { echo "testbed: $*" >&2; exit 1; }
 
@@ -34,7 +34,7 @@ install_packages() {
 make_user() {
   local u=$1
   id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
-  echo "$u:$USER_PW" | chpasswd
+  echo "$u:$PASSWORD" | chpasswd
   install -d -m 700 -o "$u" -g "$u" "/home/$u/.ssh"
   install -m 600 -o "$u" -g "$u" "$DIR/id_ed25519.pub" "/home/$u/.ssh/authorized_keys"
 }
@@ -56,7 +56,6 @@ $SUDO_USER ALL=(ALL:ALL) ALL
 $NP_USER ALL=(ALL:ALL) NOPASSWD: ALL
 SUDO
   chmod 440 /etc/sudoers.d/gofab-testbed
-  echo "$SUDO_USER:$SUDO_PW" | chpasswd
 
   # One known_hosts line covers every loopback "host" on the port.
   local hostkey
@@ -100,8 +99,7 @@ GOFAB_TB_DIR=$DIR
 GOFAB_TB_PORT=$PORT
 GOFAB_TB_USER=$SUDO_USER
 GOFAB_TB_NP_USER=$NP_USER
-GOFAB_TB_LOGIN_PASSWORD=$USER_PW
-GOFAB_TB_SUDO_PASSWORD=$SUDO_PW
+GOFAB_TB_PASSWORD=$PASSWORD
 GOFAB_TB_KEY=$DIR/id_ed25519
 GOFAB_TB_ENCRYPTED_KEY=$DIR/id_encrypted
 GOFAB_TB_KEY_PASSPHRASE=key-passphrase
