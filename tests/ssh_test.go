@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -184,7 +185,9 @@ func TestInterruptStopsRemoteCommands(t *testing.T) {
 	needTestbed(t)
 	marker := fmt.Sprintf("%d.%d", 900+os.Getpid()%99, time.Now().Nanosecond()%1000)
 	p := newProject(t, `task("hang", function() run("echo started; sleep `+marker+`") end)`, "")
-	cmd := exec.Command(gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", hosts(2, 3), "hang")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", hosts(2, 3), "hang")
 	cmd.Dir, cmd.Env = p.dir, p.env
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

@@ -62,7 +62,11 @@ func Module() luart.Module {
 				Params:  []luart.Param{{Name: "value", Type: "string|string[]"}},
 				Returns: []luart.Param{{Type: "string"}},
 				Fn: func(st *luart.State) int {
-					st.L.Push(lua.LString(commandArg(st, 1)))
+					if s, ok := st.L.Get(1).(lua.LString); ok {
+						st.L.Push(lua.LString(remote.Quote(string(s))))
+					} else {
+						st.L.Push(lua.LString(commandArg(st, 1)))
+					}
 					return 1
 				}},
 		},
