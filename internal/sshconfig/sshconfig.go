@@ -30,15 +30,14 @@ type Local struct {
 	Hostname string // local host name (%l; %L is its first label)
 }
 
-// CurrentLocal returns the Local of the running process.
+// CurrentLocal returns the Local of the running process. Like ssh, it takes
+// the user and home directory from the password database, not $HOME.
 func CurrentLocal() Local {
 	l := Local{UID: os.Getuid()}
-	l.Home, _ = os.UserHomeDir()
-	l.User = os.Getenv("USER")
-	if l.User == "" {
-		if u, err := lookupUser(); err == nil {
-			l.User = u
-		}
+	if name, home, err := lookupUser(); err == nil {
+		l.User, l.Home = name, home
+	} else {
+		l.Home, _ = os.UserHomeDir()
 	}
 	l.Hostname, _ = os.Hostname()
 	return l

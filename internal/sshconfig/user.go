@@ -2,10 +2,10 @@ package sshconfig
 
 import "os/user"
 
-func lookupUser() (string, error) {
+func lookupUser() (name, home string, err error) {
 	u, err := user.Current()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return u.Username, nil
+	return u.Username, u.HomeDir, nil
 }

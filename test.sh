@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs gofab's whole test suite on a fresh Debian machine with Go, as root:
+# sets up the sshd testbed (tests/testbed.sh), checks formatting and vet, and
+# runs every test with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")"
+env_file=$(bash tests/testbed.sh up)
+export GOFAB_TESTBED="$env_file" GOFAB_REQUIRE_TESTBED=1
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m ./... "$@"
