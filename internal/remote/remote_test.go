@@ -1,0 +1,103 @@
+package remote
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestQuote(t *testing.T) {
+	cases := map[string]string{
+		"":          "''",
+		"plain":     "plain",
+		"/a/b-c.d":  "/a/b-c.d",
+		"a b":       "'a b'",
+		"it's":      `'it'\''s'`,
+		"$HOME":     "'$HOME'",
+		"`x`;rm -r": "'`x`;rm -r'",
+		"tab\there": "'tab\there'",
+	}
+	for in, want := range cases {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Command: "ls"}, "ls"},
+		{Request{Command: "ls", Cwd: "/srv/my app"}, "cd '/srv/my app' && ls"},
+		{Request{Command: "ls", Cwd: "~/app"}, "cd ~/app && ls"},
+		{Request{Command: "ls", Prefixes: []string{"source env", "umask 022"}}, "source env && umask 022 && ls"},
+		{Request{Command: "ls", Env: [][2]string{{"A", "x y"}}, Path: "/opt/bin"}, `export A='x y' PATH="$PATH":/opt/bin && ls`},
+		{Request{Command: "ls", Path: "/opt/bin", PathMode: "prepend"}, `export PATH=/opt/bin:"$PATH" && ls`},
+		{Request{Command: "ls", Path: "/opt/bin", PathMode: "replace"}, `export PATH=/opt/bin && ls`},
+	}
+	for _, c := range cases {
+		if got := Wrap(c.req); got != c.want {
+			t.Errorf("Wrap(%+v) = %q, want %q", c.req, got, c.want)
+		}
+	}
+	got := sudoWrap(Request{SudoUser: "postgres", SudoGroup: "adm"}, "P: ", "cd /x && id")
+	if want := `sudo -S -p 'P: ' -u postgres -g adm -- sh -c 'cd /x && id'`; got != want {
+		t.Errorf("sudoWrap = %q, want %q", got, want)
+	}
+}
+
+// TestPromptFilter feeds the prompt split at every position and checks it
+// is cut out of the output, answered once, and that everything else passes.
+func TestPromptFilter(t *testing.T) {
+	prompt := "[gofab-sudo-abc] password: "
+	stream := "before " + prompt + "after\n"
+	for split := 0; split <= len(stream); split++ {
+		pr, pw := io.Pipe()
+		s := &sudoAnswer{prompt: prompt, password: "secret", stdin: pw}
+		var out bytes.Buffer
+		f := s.filter(&out)
+		f.Write([]byte(stream[:split]))
+		f.Write([]byte(stream[split:]))
+		s.flush()
+		answer, _ := io.ReadAll(pr)
+		if got := out.String(); got != "before after\n" {
+			t.Fatalf("split %d: output %q", split, got)
+		}
+		if string(answer) != "secret\n" {
+			t.Fatalf("split %d: answered %q", split, answer)
+		}
+		if err := s.failure(); err != nil {
+			t.Fatalf("split %d: %v", split, err)
+		}
+	}
+}
+
+func TestSudoFailures(t *testing.T) {
+	cases := []struct {
+		password string
+		prompts  int
+		want     string
+	}{
+		{"", 1, "none is known"},
+		{"pw", 2, "refused"},
+		{"pw", 1, ""},
+		{"", 0, ""},
+	}
+	for _, c := range cases {
+		pr, pw := io.Pipe()
+		go io.Copy(io.Discard, pr)
+		s := &sudoAnswer{prompt: "P:", password: c.password, stdin: pw}
+		f := s.filter(io.Discard)
+		f.Write([]byte(strings.Repeat("P:", c.prompts)))
+		err := s.failure()
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("password %q, %d prompts: got %v, want %q", c.password, c.prompts, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") && c.password != "" {
+			t.Errorf("error reveals the password: %v", err)
+		}
+	}
+}
