@@ -2,9 +2,11 @@ package tests
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConcurrentPrefixedOutput runs a task on eight hosts that each print
@@ -175,4 +177,70 @@ func TestAdhocCommand(t *testing.T) {
 	r = p.run(nil, "-w", "-H", "127.0.0.2", "--", "exit 3")
 	wantCode(t, r, 0)
 	mustContain(t, r, "warning:")
+}
+
+// TestProxyJump reaches a host through a jump host from the ssh config
+// (the testbed's sshd forwards to itself), and honours ProxyJump none.
+func TestProxyJump(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run("echo via=$SSH_CONNECTION") end)`,
+		"Host 127.0.0.9\n  ProxyJump 127.0.0.8\nHost 127.0.0.10\n  ProxyJump none\n")
+	r := p.run(nil, "-H", "127.0.0.9,127.0.0.10", "t")
+	wantCode(t, r, 0)
+	// Through the jump the connection to 127.0.0.9 comes from sshd itself.
+	if !regexp.MustCompile(`\[127\.0\.0\.9\] out: via=\S+ \d+ 127\.0\.0\.9 `).MatchString(r.stdout) {
+		t.Errorf("no output through the jump host\n%s", r)
+	}
+	mustContain(t, r, "[127.0.0.10] out: via=127.0.0.1 ")
+	p2 := newProject(t, `task("t", function() run("true") end)`, "Host 127.0.0.9\n  ProxyJump 127.0.0.3:1\n")
+	r = p2.run(nil, "-H", "127.0.0.9", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "jump host 127.0.0.3:1")
+}
+
+// TestConnectTimeout checks -t bounds a handshake with a host that accepts
+// TCP and never answers.
+func TestConnectTimeout(t *testing.T) {
+	needTestbed(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, silent
+		}
+	}()
+	p := newProject(t, `task("t", function() run("true") end)`, "")
+	start := time.Now()
+	r := p.run(nil, "-t", "1", "-H", ln.Addr().String()+",127.0.0.2", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "timed out after 1s", "2 hosts: 1 ok, 0 failed, 1 unreachable")
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %s with -t 1", d)
+	}
+}
+
+// TestSerialAndPoolSize checks --serial runs hosts one after another (each
+// host's lines together) and -z 1 does the same.
+func TestSerialAndPoolSize(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run("echo a; sleep 0.2; echo b") end)`, "")
+	for _, flag := range [][]string{{"--serial"}, {"-z", "1"}} {
+		r := p.run(nil, append(flag, "-H", hosts(2, 3), "t")...)
+		wantCode(t, r, 0)
+		var order []string
+		for _, m := range regexp.MustCompile(`\[(\S+)\] out: ([ab])`).FindAllStringSubmatch(r.stdout, -1) {
+			order = append(order, m[1]+m[2])
+		}
+		want := []string{"127.0.0.2a", "127.0.0.2b", "127.0.0.3a", "127.0.0.3b", "127.0.0.4a", "127.0.0.4b"}
+		if strings.Join(order, " ") != strings.Join(want, " ") {
+			t.Errorf("%v: order %v, want %v", flag, order, want)
+		}
+	}
 }

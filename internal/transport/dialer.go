@@ -220,7 +220,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		if !stopped {
 			return nil, ctx.Err()
 		}
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("ssh handshake with %s timed out after %s", target, timeout)
 		}
 		return nil, err
