@@ -29,6 +29,19 @@ func expandLevel(l string) []string {
 	return []string{l}
 }
 
+// LevelHidden reports whether level is hidden by the list of hidden levels
+// and aliases.
+func LevelHidden(hidden []string, level string) bool {
+	for _, h := range hidden {
+		for _, l := range expandLevel(h) {
+			if l == level {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ValidLevel reports whether l is an output level or an alias of some.
 func ValidLevel(l string) bool {
 	if _, ok := levelAliases[l]; ok {

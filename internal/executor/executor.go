@@ -174,16 +174,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	}), nil
 }
 
-func (e *Executor) hidden(level string) bool {
-	for _, h := range e.Run.Hidden {
-		if h == level || (h == "everything" && level != "aborts" && level != "status") ||
-			(h == "output" && (level == "stdout" || level == "stderr")) ||
-			(h == "commands" && (level == "stdout" || level == "running")) {
-			return true
-		}
-	}
-	return false
-}
+func (e *Executor) hidden(level string) bool { return luart.LevelHidden(e.Run.Hidden, level) }
 
 // hostEnv builds what a host's Lua state gets to know about it.
 func (e *Executor) hostEnv(tg target, addr host.Addr) *luart.HostEnv {
