@@ -402,7 +402,7 @@ func listTasks(w io.Writer, prog *luart.Program) {
 		first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
 		fmt.Fprintf(&b, "    %-*s  %s\n", width, t.Name, first)
 	}
-	io.WriteString(w, strings.TrimRight(b.String(), " ")+"")
+	io.WriteString(w, b.String())
 }
 
 func displayTask(w io.Writer, prog *luart.Program, name string) error {
