@@ -48,8 +48,6 @@ type HostResult struct {
 	Duration time.Duration
 	// Value is the task's return value as plain data.
 	Value any
-	// Interrupted is set when the run was cancelled.
-	Interrupted bool
 }
 
 // Executor runs tasks over hosts. Create one per gofab run and Close it.
@@ -234,7 +232,7 @@ func (e *Executor) fanOut(ctx context.Context, targets []target, fn hostFunc) []
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			results[i] = HostResult{Host: name, Status: Failed, Err: "not started: interrupted", Interrupted: true}
+			results[i] = HostResult{Host: name, Status: Failed, Err: "not started: interrupted"}
 			continue
 		}
 		wg.Add(1)
@@ -271,9 +269,6 @@ func (e *Executor) runOne(ctx context.Context, tg target, name string, fn hostFu
 	if host.IsConnectError(err) || (errors.As(err, &te) && te.Unreachable) {
 		res.Status = Unreachable
 	}
-	if ctx.Err() != nil {
-		res.Interrupted = true
-	}
 	if !e.hidden("aborts") {
 		e.out(name).Line("error", oneLine(res.Err))
 	}
@@ -305,7 +300,6 @@ func (e *Executor) record(results []HostResult) {
 		if s.Status == OK && r.Status != OK {
 			s.Status, s.Err = r.Status, r.Err
 		}
-		s.Interrupted = s.Interrupted || r.Interrupted
 	}
 }
 

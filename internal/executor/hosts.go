@@ -43,19 +43,16 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 	case p != nil:
 		hosts, roles = p.Hosts, p.Roles
 	}
-	exclude := map[string]bool{}
-	for _, lists := range [][]string{sel.ArgExclude, sel.CLIExclude} {
-		for _, h := range lists {
-			exclude[h] = true
-		}
-	}
+	excludes := [][]string{sel.ArgExclude, sel.CLIExclude}
 	if p != nil {
-		for _, h := range p.ExcludeHosts {
-			exclude[h] = true
-		}
+		excludes = append(excludes, p.ExcludeHosts)
 	}
 	if t != nil {
-		for _, h := range t.ExcludeHosts {
+		excludes = append(excludes, t.ExcludeHosts)
+	}
+	exclude := map[string]bool{}
+	for _, list := range excludes {
+		for _, h := range list {
 			exclude[h] = true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -69,7 +70,7 @@ func (h *Host) Line(kind, text string) {
 	}
 	var b bytes.Buffer
 	for {
-		ln, rest, more := cutLine(text)
+		ln, rest, more := strings.Cut(text, "\n")
 		h.format(&b, kind, ln)
 		if !more {
 			break
@@ -79,15 +80,6 @@ func (h *Host) Line(kind, text string) {
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
 	h.p.w.Write(b.Bytes())
-}
-
-func cutLine(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 func (h *Host) format(b *bytes.Buffer, kind, text string) {

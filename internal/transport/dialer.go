@@ -19,6 +19,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/skeema/knownhosts"
+
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/sshconfig"
 )
@@ -62,20 +64,30 @@ type Dialer struct {
 	keys   map[string]*keyEntry
 
 	khMu    sync.Mutex
-	khDBs   map[string]*knownHostsDB
+	khDBs   map[string]*knownhosts.HostKeyDB // nil value: no file exists
 	khAdded map[string]bool
 
 	agentOnce    sync.Once
 	agentSigners []ssh.Signer
+
+	resolvedMu sync.Mutex
+	resolved   map[host.Addr]*sshconfig.Config
 }
 
 // NewDialer returns a Dialer with the given options.
 func NewDialer(opts Options) *Dialer {
-	return &Dialer{opts: opts, keys: map[string]*keyEntry{}, khDBs: map[string]*knownHostsDB{}, khAdded: map[string]bool{}}
+	return &Dialer{opts: opts, keys: map[string]*keyEntry{}, khDBs: map[string]*knownhosts.HostKeyDB{},
+		khAdded: map[string]bool{}, resolved: map[host.Addr]*sshconfig.Config{}}
 }
 
-// Resolve returns the ssh_config of addr with the Dialer's defaults applied.
+// Resolve returns the ssh_config of addr with the Dialer's defaults applied,
+// resolving each address once per run.
 func (d *Dialer) Resolve(addr host.Addr) (*sshconfig.Config, error) {
+	d.resolvedMu.Lock()
+	defer d.resolvedMu.Unlock()
+	if cfg, ok := d.resolved[addr]; ok {
+		return cfg, nil
+	}
 	ov := sshconfig.Overrides{User: d.opts.User, Port: d.opts.Port}
 	if addr.User != "" {
 		ov.User = addr.User
@@ -83,7 +95,11 @@ func (d *Dialer) Resolve(addr host.Addr) (*sshconfig.Config, error) {
 	if addr.Port != 0 {
 		ov.Port = addr.Port
 	}
-	return d.opts.Config.Resolve(addr.Host, ov)
+	cfg, err := d.opts.Config.Resolve(addr.Host, ov)
+	if err == nil {
+		d.resolved[addr] = cfg
+	}
+	return cfg, err
 }
 
 // Dial connects to addr: the local host through os/exec, anything else over
@@ -102,6 +118,13 @@ func (d *Dialer) Dial(ctx context.Context, addr host.Addr) (host.Conn, error) {
 // dialSSH resolves addr's configuration and opens an authenticated client,
 // through its ProxyJump chain when it has one.
 func (d *Dialer) dialSSH(ctx context.Context, addr host.Addr, depth int) (*ssh.Client, *sshconfig.Config, error) {
+	return d.dialVia(ctx, addr, nil, depth)
+}
+
+// dialVia connects to addr: over TCP, or through the client via when it is
+// not nil, else through addr's own ProxyJump chain. Closing the returned
+// client also closes the hops under it.
+func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, depth int) (*ssh.Client, *sshconfig.Config, error) {
 	if depth > 8 {
 		return nil, nil, errors.New("ProxyJump chain is longer than 8 hops (a loop?)")
 	}
@@ -117,38 +140,35 @@ func (d *Dialer) dialSSH(ctx context.Context, addr host.Addr, depth int) (*ssh.C
 		timeout = DefaultConnectTimeout
 	}
 	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
-
-	var conn net.Conn
-	var jump *ssh.Client
-	if cfg.ProxyJump != "" {
-		jump, err = d.dialJumps(ctx, cfg.ProxyJump, depth)
-		if err != nil {
+	if via == nil && cfg.ProxyJump != "" {
+		if via, err = d.dialJumps(ctx, cfg.ProxyJump, depth); err != nil {
 			return nil, nil, err
 		}
+	}
+	var conn net.Conn
+	if via != nil {
 		dctx, cancel := context.WithTimeout(ctx, timeout)
-		conn, err = jump.DialContext(dctx, "tcp", target)
+		conn, err = via.DialContext(dctx, "tcp", target)
 		cancel()
 		if err != nil {
-			jump.Close()
+			via.Close()
 			return nil, nil, fmt.Errorf("via jump host: dial %s: %w", target, err)
 		}
 	} else {
 		nd := net.Dialer{Timeout: timeout}
-		conn, err = nd.DialContext(ctx, "tcp", target)
-		if err != nil {
+		if conn, err = nd.DialContext(ctx, "tcp", target); err != nil {
 			return nil, nil, err
 		}
 	}
 	client, err := d.handshake(ctx, conn, cfg, target, timeout)
 	if err != nil {
-		if jump != nil {
-			jump.Close()
+		if via != nil {
+			via.Close()
 		}
 		return nil, nil, err
 	}
-	if jump != nil {
-		// Closing the target's client must also close the hop under it.
-		go func() { client.Wait(); jump.Close() }()
+	if via != nil {
+		go func() { client.Wait(); via.Close() }()
 	}
 	return client, cfg, nil
 }
@@ -157,36 +177,17 @@ func (d *Dialer) dialSSH(ctx context.Context, addr host.Addr, depth int) (*ssh.C
 // with its own configuration, each next one through the previous.
 func (d *Dialer) dialJumps(ctx context.Context, spec string, depth int) (*ssh.Client, error) {
 	var client *ssh.Client
-	for i, hop := range strings.Split(spec, ",") {
+	for _, hop := range strings.Split(spec, ",") {
 		addr, err := host.Parse(strings.TrimPrefix(hop, "ssh://"))
 		if err != nil {
+			if client != nil {
+				client.Close()
+			}
 			return nil, fmt.Errorf("ProxyJump: %w", err)
 		}
-		if i == 0 {
-			client, _, err = d.dialSSH(ctx, addr, depth+1)
-			if err != nil {
-				return nil, fmt.Errorf("jump host %s: %w", addr, err)
-			}
-			continue
-		}
-		cfg, err := d.Resolve(addr)
-		if err != nil {
-			client.Close()
-			return nil, err
-		}
-		target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
-		conn, err := client.DialContext(ctx, "tcp", target)
-		if err != nil {
-			client.Close()
+		if client, _, err = d.dialVia(ctx, addr, client, depth+1); err != nil {
 			return nil, fmt.Errorf("jump host %s: %w", addr, err)
 		}
-		prev := client
-		client, err = d.handshake(ctx, conn, cfg, target, DefaultConnectTimeout)
-		if err != nil {
-			prev.Close()
-			return nil, fmt.Errorf("jump host %s: %w", addr, err)
-		}
-		go func() { client.Wait(); prev.Close() }()
 	}
 	return client, nil
 }

@@ -17,10 +17,6 @@ import (
 // globalKnownHosts are read after the user's files, as ssh does.
 var globalKnownHosts = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
 
-type knownHostsDB struct {
-	db *knownhosts.HostKeyDB // nil when no file exists yet
-}
-
 // hostKeys checks one host's key against known_hosts.
 type hostKeys struct {
 	d         *Dialer
@@ -48,8 +44,8 @@ func (d *Dialer) knownHosts(files []string) (*knownhosts.HostKeyDB, error) {
 	key := strings.Join(files, "\x00")
 	d.khMu.Lock()
 	defer d.khMu.Unlock()
-	if e, ok := d.khDBs[key]; ok {
-		return e.db, nil
+	if db, ok := d.khDBs[key]; ok {
+		return db, nil
 	}
 	var existing []string
 	for _, f := range files {
@@ -65,7 +61,7 @@ func (d *Dialer) knownHosts(files []string) (*knownhosts.HostKeyDB, error) {
 			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
 	}
-	d.khDBs[key] = &knownHostsDB{db: db}
+	d.khDBs[key] = db
 	return db, nil
 }
 

@@ -110,10 +110,22 @@ type runOpts struct {
 	stdin                *string
 }
 
+var runOptions = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin"}
+
+// optionNames are the options each kind of command accepts: sudo takes
+// run's plus user and group.
 var optionNames = map[string]map[string]bool{
-	"run":   {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true},
-	"local": {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true},
-	"sudo":  {"warn_only": true, "quiet": true, "pty": true, "timeout": true, "ok_codes": true, "env": true, "stdin": true, "user": true, "group": true},
+	"run":   set(runOptions...),
+	"local": set(runOptions...),
+	"sudo":  set(append(runOptions, "user", "group")...),
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func readOpts(st *luart.State, kind string, idx int) runOpts {
