@@ -22,6 +22,8 @@ type HostEnv struct {
 	// User and Port are the resolved login user and port (env.user, env.port).
 	User string
 	Port int
+	// Hosts is how many hosts the task runs on.
+	Hosts int
 	// Roles are the roles that put this host in the list; Vars their vars.
 	Roles []string
 	Vars  map[string]any
@@ -198,6 +200,60 @@ func (st *State) HostString() string {
 		return ""
 	}
 	return st.he.HostString
+}
+
+// HostCount returns how many hosts the current task runs on.
+func (st *State) HostCount() int { return st.he.Hosts }
+
+// Identity returns the current host's name, login user and port.
+func (st *State) Identity() (name, user string, port int) {
+	return st.he.Addr.Host, st.he.User, st.he.Port
+}
+
+// Options returns the options table at idx of function fname by name,
+// raising an argument error for a name not in allowed or a value that is
+// not a table. A missing table gives an empty map.
+func (st *State) Options(idx int, fname string, allowed ...string) Opts {
+	L := st.L
+	out := Opts{}
+	v := L.Get(idx)
+	if v == lua.LNil {
+		return out
+	}
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		L.ArgError(idx, fname+": options must be a table")
+	}
+	t.ForEach(func(k, v lua.LValue) {
+		name := k.String()
+		known := false
+		for _, a := range allowed {
+			known = known || a == name
+		}
+		if !known {
+			L.ArgError(idx, fmt.Sprintf("%s: unknown option %q (known: %s)", fname, name, strings.Join(allowed, ", ")))
+		}
+		out[name] = v
+	})
+	return out
+}
+
+// Opts are the options a Lua function was given, by name.
+type Opts map[string]lua.LValue
+
+// Bool returns the option as a Lua truth value; absent is false.
+func (o Opts) Bool(name string) bool {
+	v, ok := o[name]
+	return ok && lua.LVAsBool(v)
+}
+
+// String returns the option as a string; absent is "".
+func (o Opts) String(name string) string {
+	v, ok := o[name]
+	if !ok {
+		return ""
+	}
+	return v.String()
 }
 
 // Out returns the host's line printer.

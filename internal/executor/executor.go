@@ -134,6 +134,7 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	}
 	return e.fanOut(ctx, targets, func(ctx context.Context, tg target, addr host.Addr) (any, error) {
 		he := e.hostEnv(tg, addr)
+		he.Hosts = len(targets)
 		return e.Program.RunTask(ctx, he, t.Name, args)
 	}), nil
 }

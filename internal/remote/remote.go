@@ -43,6 +43,8 @@ type Request struct {
 	Pty     bool
 	Timeout time.Duration
 	Stdin   io.Reader
+	// Stdout, when set, receives stdout instead of Result.Stdout.
+	Stdout io.Writer
 
 	// Out prints the host's lines; Show says which kinds are printed.
 	Out         *output.Host
@@ -86,6 +88,9 @@ func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	}
 	var stdout, stderr bytes.Buffer
 	outW := []io.Writer{&stdout}
+	if req.Stdout != nil {
+		outW = []io.Writer{req.Stdout}
+	}
 	errW := []io.Writer{&stderr}
 	var streams []io.Closer
 	if req.Out != nil && req.ShowStdout {

@@ -108,11 +108,19 @@ func (d *Dialer) Dial(ctx context.Context, addr host.Addr) (host.Conn, error) {
 	if addr.IsLocal() {
 		return Local{}, nil
 	}
+	c, err := d.dialConn(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (d *Dialer) dialConn(ctx context.Context, addr host.Addr) (*sshConn, error) {
 	client, cfg, err := d.dialSSH(ctx, addr, 0)
 	if err != nil {
 		return nil, &host.ConnectError{Host: addr.String(), Err: err}
 	}
-	return newSSHConn(client, cfg), nil
+	return newSSHConn(client, cfg, func(ctx context.Context) (*sshConn, error) { return d.dialConn(ctx, addr) }), nil
 }
 
 // dialSSH resolves addr's configuration and opens an authenticated client,

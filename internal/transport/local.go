@@ -16,6 +16,9 @@ import (
 // everything they started.
 type Local struct{}
 
+// FS returns this machine's file system.
+func (Local) FS(context.Context) (host.FS, error) { return host.OS{}, nil }
+
 // Close does nothing: the local host holds no connection.
 func (Local) Close() error { return nil }
 

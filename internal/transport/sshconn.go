@@ -23,10 +23,13 @@ type sshConn struct {
 	client *ssh.Client
 	sem    chan struct{}
 	stop   chan struct{}
+	sftp   sftpSession
+	// redial opens another connection to the same host.
+	redial func(ctx context.Context) (*sshConn, error)
 }
 
-func newSSHConn(client *ssh.Client, cfg *sshconfig.Config) *sshConn {
-	c := &sshConn{client: client, sem: make(chan struct{}, MaxSessions), stop: make(chan struct{})}
+func newSSHConn(client *ssh.Client, cfg *sshconfig.Config, redial func(ctx context.Context) (*sshConn, error)) *sshConn {
+	c := &sshConn{client: client, sem: make(chan struct{}, MaxSessions), stop: make(chan struct{}), redial: redial}
 	if cfg.ServerAliveInterval > 0 {
 		go c.keepalive(time.Duration(cfg.ServerAliveInterval)*time.Second, cfg.ServerAliveCountMax)
 	}
@@ -75,7 +78,20 @@ func (c *sshConn) Close() error {
 	default:
 		close(c.stop)
 	}
+	c.sftp.close()
 	return c.client.Close()
+}
+
+// FS returns the host's file system over the connection's SFTP session,
+// opening the session on first use.
+func (c *sshConn) FS(ctx context.Context) (host.FS, error) { return c.sftp.get(ctx, c) }
+
+// Redial opens a second connection to the same host.
+func (c *sshConn) Redial(ctx context.Context) (host.FileConn, error) {
+	if c.redial == nil {
+		return nil, errors.New("this connection cannot be opened again")
+	}
+	return c.redial(ctx)
 }
 
 func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {

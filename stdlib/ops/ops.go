@@ -1,5 +1,5 @@
 // Package ops provides Fabric's operations to fabfiles: run, sudo,
-// run_local and shell_quote.
+// run_local, shell_quote, and the transfers put, get and sync.
 package ops
 
 import (
@@ -44,8 +44,10 @@ func Module() luart.Module {
 
 ---@class SudoOptions: RunOptions
 ---@field user? string run as this user (sudo -u)
----@field group? string run with this group (sudo -g)`,
-		Funcs: []luart.Func{
+---@field group? string run with this group (sudo -g)
+
+` + transferTypes,
+		Funcs: append([]luart.Func{
 			{Name: "run", Doc: "Runs a command on the current host through its login shell and returns its Result.\nA non-OK exit raises an error naming host, command and exit code, unless warn_only.",
 				Params:  []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
 				Returns: []luart.Param{{Type: "Result"}},
@@ -69,7 +71,7 @@ func Module() luart.Module {
 					}
 					return 1
 				}},
-		},
+		}, transferFuncs()...),
 	}
 }
 

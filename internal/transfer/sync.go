@@ -1,0 +1,224 @@
+package transfer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gofab/gofab/internal/remote"
+)
+
+// SyncOptions are sync()'s options.
+type SyncOptions struct {
+	// Delete removes remote files, links and directories missing locally.
+	Delete bool
+	// Exclude lists glob patterns matched against each relative path and
+	// each file name; excluded entries are neither sent nor deleted.
+	Exclude []string
+}
+
+// SyncResult is what sync() changed.
+type SyncResult struct {
+	// Changed counts files and links written and modes changed.
+	Changed int
+	// Deleted counts entries removed.
+	Deleted int
+	// Files are the relative paths changed, sorted; Removed those deleted.
+	Files, Removed []string
+}
+
+// excluded reports whether rel matches one of the patterns, as a whole path
+// or by its last element.
+func excluded(patterns []string, rel string) bool {
+	for _, p := range patterns {
+		p = strings.TrimSuffix(p, "/")
+		if ok, _ := path.Match(p, rel); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, path.Base(rel)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Sync makes the remote directory hold the local tree: files whose size and
+// sha256 already match are skipped (remote hashes come from one command),
+// others are uploaded atomically with their local mode.
+func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptions) (SyncResult, error) {
+	var res SyncResult
+	if !isDir(Local, localDir) {
+		return res, fmt.Errorf("sync: local %s is not a directory", localDir)
+	}
+	rd, err := h.FS.Abs(remoteDir)
+	if err != nil {
+		return res, err
+	}
+	skip := func(rel string, _ bool) bool { return excluded(o.Exclude, rel) }
+	local, err := walk(Local, localDir, rd, false, skip)
+	if err != nil {
+		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
+	}
+	if err := mkdirAll(h.FS, rd, 0o755); err != nil {
+		return res, err
+	}
+	remoteItems, err := walk(h.FS, rd, rd, false, skip)
+	if err != nil {
+		return res, fmt.Errorf("sync: list remote %s: %w", rd, err)
+	}
+	have := make(map[string]item, len(remoteItems))
+	for _, it := range remoteItems {
+		if it.rel != "" && !IsTemp(path.Base(it.rel)) {
+			have[it.rel] = it
+		}
+	}
+
+	// Files of equal size are compared by hash, remote ones in one command.
+	var same []string
+	for _, it := range local {
+		if r, ok := have[it.rel]; ok && it.kind == file && r.kind == file && r.size == it.size {
+			same = append(same, it.rel)
+		}
+	}
+	remoteSums, err := h.remoteSums(ctx, rd, same)
+	if err != nil {
+		return res, err
+	}
+	localSums, err := localSums(ctx, localDir, same)
+	if err != nil {
+		return res, err
+	}
+
+	var uploads []item
+	for _, it := range local {
+		if it.rel == "" {
+			continue
+		}
+		r, exists := have[it.rel]
+		delete(have, it.rel)
+		switch it.kind {
+		case dir:
+			if exists && r.kind != dir {
+				if err := h.FS.Remove(it.dst); err != nil {
+					return res, fmt.Errorf("sync: replace %s with a directory: %w", it.dst, err)
+				}
+				exists = false
+			}
+			if !exists {
+				if err := h.FS.Mkdir(it.dst, 0o755); err != nil {
+					return res, fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
+				}
+			}
+		case link:
+			if exists && r.kind == link && r.link == it.link {
+				continue
+			}
+			if err := replaceLink(h.FS, it.link, it.dst); err != nil {
+				return res, err
+			}
+			res.Files = append(res.Files, it.rel)
+		case file:
+			sumOK := exists && r.kind == file && remoteSums[it.rel] != "" && remoteSums[it.rel] == localSums[it.rel]
+			switch {
+			case sumOK && r.mode == it.mode:
+				continue
+			case sumOK:
+				if err := h.FS.Chmod(it.dst, it.mode); err != nil {
+					return res, fmt.Errorf("sync: chmod %s: %w", it.dst, err)
+				}
+			default:
+				uploads = append(uploads, it)
+			}
+			res.Files = append(res.Files, it.rel)
+		}
+	}
+	if err := h.uploadAll(ctx, uploads, func(it item, _ fs.FileInfo) fs.FileMode { return it.mode }); err != nil {
+		return res, err
+	}
+	if o.Delete {
+		// Deepest first, so directories are empty when their turn comes.
+		var gone []string
+		for rel := range have {
+			gone = append(gone, rel)
+		}
+		sort.Sort(sort.Reverse(sort.StringSlice(gone)))
+		for _, rel := range gone {
+			if err := h.FS.Remove(path.Join(rd, rel)); err != nil {
+				return res, fmt.Errorf("sync: delete %s: %w", path.Join(rd, rel), err)
+			}
+			res.Removed = append(res.Removed, rel)
+		}
+		sort.Strings(res.Removed)
+	}
+	sort.Strings(res.Files)
+	res.Changed, res.Deleted = len(res.Files), len(res.Removed)
+	return res, nil
+}
+
+// remoteSums hashes the given files below dir on the host with one
+// sha256sum command; the names travel on stdin, NUL-separated.
+func (h *Host) remoteSums(ctx context.Context, dir string, rels []string) (map[string]string, error) {
+	sums := map[string]string{}
+	if len(rels) == 0 {
+		return sums, nil
+	}
+	list, err := h.privateDir("")
+	if err != nil {
+		return nil, err
+	}
+	defer h.removeTree(list)
+	names := path.Join(list, "names")
+	if err := h.writeBytes(ctx, names, []byte(strings.Join(rels, "\x00")+"\x00"), 0o600); err != nil {
+		return nil, err
+	}
+	out, err := h.Exec(ctx, "cd "+remote.Quote(dir)+" && xargs -0 sha256sum -z -- < "+remote.Quote(names), false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sync: hash remote files: %w", err)
+	}
+	for _, rec := range strings.Split(out, "\x00") {
+		sum, name, ok := strings.Cut(rec, "  ")
+		if ok && len(sum) == 64 {
+			sums[name] = sum
+		}
+	}
+	return sums, nil
+}
+
+// localSums hashes the given files below dir, several at once.
+func localSums(ctx context.Context, dir string, rels []string) (map[string]string, error) {
+	sums := make([]string, len(rels))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, rel := range rels {
+		g.Go(func() error {
+			f, err := os.Open(path.Join(dir, rel))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			hash := sha256.New()
+			if _, err := io.Copy(hash, ctxReader{ctx: ctx, r: f}); err != nil {
+				return err
+			}
+			sums[i] = hex.EncodeToString(hash.Sum(nil))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("sync: hash local files: %w", err)
+	}
+	m := make(map[string]string, len(rels))
+	for i, rel := range rels {
+		m[rel] = sums[i]
+	}
+	return m, nil
+}
