@@ -4,12 +4,13 @@ package stdlib
 
 import (
 	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/files"
 	"github.com/gofab/gofab/stdlib/ops"
 )
 
 // Modules returns every built-in module, globals first.
 func Modules() []luart.Module {
-	return []luart.Module{ops.Module()}
+	return []luart.Module{ops.Module(), files.Module()}
 }
 
 // All returns luart's own globals followed by Modules: everything a

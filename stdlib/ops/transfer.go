@@ -85,8 +85,8 @@ func Transfer(st *luart.State) *transfer.Host {
 }
 
 // Exec runs a helper command for a built-in function on the current host,
-// its output hidden, as root when sudo is set. A non-zero exit is an error
-// carrying the command's stderr.
+// its output hidden, as root when sudo is set. A non-zero exit is a
+// *transfer.ExitError.
 func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
 	req := remote.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w}
 	if sudo {
@@ -97,11 +97,7 @@ func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.
 		return "", err
 	}
 	if res.Code != 0 {
-		msg := strings.TrimSpace(res.Stderr)
-		if msg == "" {
-			msg = "exit status " + strconv.Itoa(res.Code)
-		}
-		return res.Stdout, errors.New(msg)
+		return res.Stdout, &transfer.ExitError{Code: res.Code, Stderr: strings.TrimSpace(res.Stderr)}
 	}
 	return res.Stdout, nil
 }
