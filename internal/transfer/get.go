@@ -88,7 +88,7 @@ func (h *Host) Get(ctx context.Context, remotePattern, local string, o GetOption
 		}
 	}
 	t := localTarget{tmpl: local, o: o,
-		into: o.MultiHost || strings.HasSuffix(local, "/") || len(matches) > 1 || isDir(Local, local)}
+		into: o.MultiHost || intoDir(Local, local, local, hasMeta(rp))}
 	var written []string
 	for _, m := range matches {
 		var w []string

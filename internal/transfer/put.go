@@ -141,10 +141,10 @@ func unwrapPath(err error) error {
 }
 
 // intoDir reports whether sources go inside dst (as dst/<name>) rather than
-// become dst: dst is written with a trailing slash, is an existing
-// directory, or several sources share it.
-func intoDir(fsys host.FS, dst string, written string, sources int) bool {
-	return strings.HasSuffix(written, "/") || sources > 1 || isDir(fsys, dst)
+// become dst: dst is written with a trailing slash or is an existing
+// directory, or the sources came from a glob.
+func intoDir(fsys host.FS, dst string, written string, glob bool) bool {
+	return strings.HasSuffix(written, "/") || glob || isDir(fsys, dst)
 }
 
 // Put copies local files, globs and directory trees to remote and returns
@@ -158,7 +158,7 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 	if err != nil {
 		return nil, err
 	}
-	into := intoDir(h.FS, dst, remotePath, len(sources))
+	into := intoDir(h.FS, dst, remotePath, hasMeta(local))
 	var plan []item
 	for _, src := range sources {
 		target := dst
@@ -171,8 +171,8 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 		}
 		plan = append(plan, items...)
 	}
-	if into && len(sources) > 1 {
-		if err := h.mkdirs(dst, o.UseSudo); err != nil {
+	if into {
+		if err := h.mkdirs(ctx, dst, o.UseSudo); err != nil {
 			return nil, err
 		}
 	}
@@ -182,9 +182,9 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 	return h.putDirect(ctx, plan, o)
 }
 
-func (h *Host) mkdirs(p string, sudo bool) error {
+func (h *Host) mkdirs(ctx context.Context, p string, sudo bool) error {
 	if sudo {
-		_, err := h.Exec(context.Background(), "mkdir -p -- "+remote.Quote(p), true, nil)
+		_, err := h.Exec(ctx, "mkdir -p -- "+remote.Quote(p), true, nil)
 		return err
 	}
 	return mkdirAll(h.FS, p, 0o755)

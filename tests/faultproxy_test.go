@@ -1,0 +1,79 @@
+package tests
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// faultProxy is a TCP proxy in front of the testbed's sshd that injects
+// one fault into the first connection once the client has sent after
+// bytes: it either cuts the connection (kill) or stops forwarding until
+// resume is closed (stall), closing reached either way. Later connections
+// pass through untouched.
+type faultProxy struct {
+	addr    string
+	after   int64
+	kill    bool
+	reached chan struct{}
+	resume  chan struct{}
+
+	ln    net.Listener
+	first atomic.Bool
+	once  sync.Once
+}
+
+func newFaultProxy(t *testing.T, after int64, kill bool) *faultProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultProxy{addr: ln.Addr().String(), after: after, kill: kill, ln: ln,
+		reached: make(chan struct{}), resume: make(chan struct{})}
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.Resume()
+	})
+	return p
+}
+
+// Resume lets a stalled connection go on.
+func (p *faultProxy) Resume() { p.once.Do(func() { close(p.resume) }) }
+
+func (p *faultProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", "127.0.0.1:"+tb.Port)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		faulty := p.first.CompareAndSwap(false, true)
+		go func() {
+			io.Copy(c, up)
+			c.Close()
+		}()
+		go func() {
+			defer up.Close()
+			defer c.Close()
+			if faulty {
+				if _, err := io.CopyN(up, c, p.after); err != nil {
+					return
+				}
+				close(p.reached)
+				if p.kill {
+					return
+				}
+				<-p.resume
+			}
+			io.Copy(up, c)
+		}()
+	}
+}
