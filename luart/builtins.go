@@ -73,6 +73,7 @@ var builtins = Module{
 ---@field user string login user on the current host
 ---@field port integer port on the current host
 ---@field effective_roles string[] roles that selected the current host
+---@field real_fabfile string absolute path of the fabfile
 env = {}
 
 ---@class TaskOptions

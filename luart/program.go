@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,9 +16,11 @@ import (
 // only plain Go data after Compile and is shared by all hosts.
 type Program struct {
 	// Path is the chunk name used in error messages (file:line).
-	Path    string
-	proto   *lua.FunctionProto
-	modules []Module
+	Path string
+	// RealPath is the fabfile's absolute path (env.real_fabfile).
+	RealPath string
+	proto    *lua.FunctionProto
+	modules  []Module
 
 	// Tasks in the order the fabfile declared them.
 	Tasks []*Task
@@ -96,6 +99,9 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 		opts.Stdout = io.Discard
 	}
 	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout}
+	if abs, err := filepath.Abs(path); err == nil {
+		p.RealPath = abs
+	}
 	if err := p.plan(); err != nil {
 		return nil, err
 	}

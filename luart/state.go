@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -137,6 +138,7 @@ func newState(p *Program, he *HostEnv) *State {
 	}
 	env := L.NewTable()
 	L.SetGlobal("env", env)
+	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
 	for k, v := range p.Set {
 		setPath(L, env, k, v)
 	}
@@ -201,6 +203,9 @@ func (st *State) HostString() string {
 	}
 	return st.he.HostString
 }
+
+// FabfileDir returns the directory of the fabfile.
+func (st *State) FabfileDir() string { return filepath.Dir(st.prog.RealPath) }
 
 // HostCount returns how many hosts the current task runs on.
 func (st *State) HostCount() int { return st.he.Hosts }

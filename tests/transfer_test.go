@@ -385,8 +385,6 @@ func TestTransferAtTopLevel(t *testing.T) {
 	mustContain(t, r, "fabfile.lua:1:", "put() is only available inside a task")
 }
 
-
-
 // interruptProject is a project whose host 127.0.0.1:<proxy port> reaches
 // sshd through a fault proxy, with a destination holding old content and
 // a 64 MiB file to upload over it.

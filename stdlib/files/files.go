@@ -92,7 +92,7 @@ func Module() luart.Module {
 				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, optParam("CommentOptions")},
 				Returns: changed, Fn: edit("uncomment", uncomment)},
 			{Name: "upload_template", Doc: "Renders a local Go text/template file ({{ .name }}, {{ range .list }}…{{ end }}, {{ if }}, and join/upper/lower/quote/default) with context and writes the result to remote when it differs.",
-				Params: []luart.Param{{Name: "template", Type: "string", Doc: "local template path (relative to template_dir, lcd or the working directory)"},
+				Params: []luart.Param{{Name: "template", Type: "string", Doc: "local template path, relative to template_dir, else lcd(), else the fabfile's directory"},
 					{Name: "remote", Type: "string"}, {Name: "context", Type: "table", Optional: true}, optParam("TemplateOptions")},
 				Returns: changed, Fn: uploadTemplate},
 		},
@@ -304,8 +304,13 @@ func uploadTemplate(st *luart.State) int {
 	}
 	o := st.Options(4, "files.upload_template", "use_sudo", "mode", "owner", "group", "backup", "template_dir")
 	local := name
-	if dir := o.String("template_dir"); dir != "" && !filepath.IsAbs(name) {
-		local = filepath.Join(dir, name)
+	if !filepath.IsAbs(name) {
+		switch dir := o.String("template_dir"); {
+		case dir != "":
+			local = filepath.Join(dir, name)
+		case st.Settings.Lcwd == "":
+			local = filepath.Join(st.FabfileDir(), name)
+		}
 	}
 	local = ops.LocalPath(st, local)
 	text, err := os.ReadFile(local)
