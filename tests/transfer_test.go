@@ -472,3 +472,21 @@ func TestUploadInterrupted(t *testing.T) {
 	}
 	untouched(t, dst, old)
 }
+
+// TestUploadDiskFull uploads into a 1 MiB tmpfs: the write fails for lack
+// of space, the old file stays and the temporary file is removed.
+func TestUploadDiskFull(t *testing.T) {
+	needTestbed(t)
+	dst := remoteDir(t)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "gofab-full", dst).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dst).Run() })
+	old := randomFile(t, filepath.Join(dst, "target.bin"), 1000, 0o666)
+	p := newProject(t, `task("up", function() put("big.bin", env.dst .. "/target.bin") end)`, "")
+	randomFile(t, filepath.Join(p.dir, "big.bin"), 4<<20, 0o644)
+	r := p.run(nil, "-H", "127.0.0.2", "--set", "dst="+dst, "up")
+	wantCode(t, r, 1)
+	mustContain(t, r, `put("big.bin") on 127.0.0.2`)
+	untouched(t, dst, old)
+}

@@ -45,15 +45,15 @@ func transferFuncs() []luart.Func {
 	return []luart.Func{
 		{Name: "put", Doc: "Uploads a local file, glob or directory tree (recursively, symlinks kept as links) to the current host over SFTP.\nEach file is written to a temporary name and renamed into place when complete. Relative remote paths honour cd, relative local paths lcd.\nA remote path ending in / or naming a directory receives the sources inside it.",
 			Params: []luart.Param{
-				{Name: "local", Type: "string", Doc: "a local path or glob"},
-				{Name: "remote", Type: "string", Doc: "destination path on the host", Optional: true},
+				{Name: "local_path", Type: "string", Doc: "a local path or glob"},
+				{Name: "remote_path", Type: "string", Doc: "destination path on the host (default: the login or cd directory)", Optional: true},
 				{Name: "options", Type: "PutOptions", Optional: true}},
 			Returns: []luart.Param{{Type: "string[]", Doc: "remote paths written"}},
 			Fn:      luaPut},
 		{Name: "get", Doc: "Downloads a remote file, glob or directory tree from the current host.\nThe local path may hold {host}, {port}, {user}, {path}, {basename} and {dirname} (default \"{host}/{path}\"); with several hosts and no placeholder, files land under <local>/<host>/.",
 			Params: []luart.Param{
-				{Name: "remote", Type: "string", Doc: "a remote path or glob"},
-				{Name: "local", Type: "string", Doc: "local destination, may hold placeholders", Optional: true},
+				{Name: "remote_path", Type: "string", Doc: "a remote path or glob"},
+				{Name: "local_path", Type: "string", Doc: "local destination, may hold placeholders", Optional: true},
 				{Name: "options", Type: "GetOptions", Optional: true}},
 			Returns: []luart.Param{{Type: "string[]", Doc: "local paths written"}},
 			Fn:      luaGet},

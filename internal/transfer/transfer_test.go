@@ -1,0 +1,135 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gofab/gofab/internal/host"
+)
+
+func TestQuoteGlob(t *testing.T) {
+	cases := map[string]string{
+		"/var/log/*.log":       "/var/log/*.log",
+		"/my dir/a?.txt":       "'/my dir/a'?.txt",
+		"/x/[ab]*":             "/x/[ab]*",
+		"/it's/*":              `'/it'\''s/'*`,
+		"/$HOME/`x`*":          "'/$HOME/`x`'*",
+		"/no/wildcards/at/all": "/no/wildcards/at/all",
+	}
+	for in, want := range cases {
+		if got := quoteGlob(in); got != want {
+			t.Errorf("quoteGlob(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLocalTarget(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, tmpl  string
+		o           GetOptions
+		into        bool
+		match, file string
+		want        string
+	}{
+		{"file to file", dir + "/out.txt", GetOptions{}, false, "/etc/hosts", "/etc/hosts", dir + "/out.txt"},
+		{"file into dir", dir, GetOptions{}, true, "/etc/hosts", "/etc/hosts", dir + "/hosts"},
+		{"tree becomes dir", dir + "/copy", GetOptions{}, false, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/copy/sshd_config"},
+		{"tree into dir", dir, GetOptions{}, true, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/ssh/sshd_config"},
+		{"several hosts", dir, GetOptions{Host: "web1", MultiHost: true}, true, "/etc/hosts", "/etc/hosts", dir + "/web1/hosts"},
+		{"placeholders", dir + "/{host}-{port}-{user}/{path}", GetOptions{Host: "h", Port: 22, User: "u"}, false, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/h-22-u/etc/ssh/sshd_config"},
+		{"basename and dirname", dir + "/{dirname}/x-{basename}", GetOptions{}, false, "/a/b", "/a/b/c.txt", dir + "/a/b/x-c.txt"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lt := localTarget{tmpl: c.tmpl, o: c.o, into: c.into}
+			if got := lt.dest(c.match, c.file); got != c.want {
+				t.Errorf("dest = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestExcluded(t *testing.T) {
+	patterns := []string{"*.tmp", "cache/", "build/out"}
+	for rel, want := range map[string]bool{
+		"a.tmp": true, "d/b.tmp": true, "cache": true, "d/cache": true, "build/out": true,
+		"a.txt": false, "cached": false, "build": false,
+	} {
+		if got := excluded(patterns, rel); got != want {
+			t.Errorf("excluded(%q) = %v, want %v", rel, got, want)
+		}
+	}
+}
+
+// fullFS is this machine's file system whose files fail after limit bytes
+// with ENOSPC, as a full disk does.
+type fullFS struct {
+	host.OS
+	limit int
+}
+
+type fullFile struct {
+	*os.File
+	left int
+}
+
+func (f *fullFile) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n, _ := f.File.Write(p[:f.left])
+		f.left = 0
+		return n, &fs.PathError{Op: "write", Path: f.Name(), Err: errors.New("no space left on device")}
+	}
+	f.left -= len(p)
+	return f.File.Write(p)
+}
+
+func (f *fullFile) ReadFrom(r io.Reader) (int64, error) { return io.Copy(struct{ io.Writer }{f}, r) }
+
+func (f fullFS) CreateExclusive(p string) (host.File, error) {
+	file, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &fullFile{File: file, left: f.limit}, nil
+}
+
+// TestAtomicWriteFailureKeepsOld: a write that fails midway (disk full)
+// or is cancelled leaves the old file and no temporary file.
+func TestAtomicWriteFailureKeepsOld(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		cancel bool
+	}{{"disk full", false}, {"cancelled", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "target")
+			os.WriteFile(dst, []byte("old"), 0o644)
+			src := filepath.Join(dir, "src")
+			os.WriteFile(src, []byte(strings.Repeat("x", 1<<20)), 0o644)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.cancel {
+				cancel()
+			}
+			h := &Host{FS: fullFS{limit: 1000}}
+			err := h.upload(ctx, src, dst, 0o644)
+			if err == nil {
+				t.Fatal("upload succeeded")
+			}
+			if data, _ := os.ReadFile(dst); string(data) != "old" {
+				t.Errorf("destination holds %d bytes, want the old content", len(data))
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 2 {
+				t.Errorf("directory holds %d entries, want target and src only", len(entries))
+			}
+		})
+	}
+}
