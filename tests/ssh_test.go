@@ -23,6 +23,7 @@ task("whoami", function()
     end)
   end)
   puts("as=" .. tostring(sudo({"id", "-un"}, {user = "nobody"})))
+  puts("stdin=" .. tostring(sudo("tr a-z A-Z", {stdin = "fed through sudo\n"})))
 end)
 `
 
@@ -38,14 +39,14 @@ func TestSudo(t *testing.T) {
 		want []string
 	}{
 		{"right password", tb.User, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, 0,
-			[]string{"[127.0.0.2] root=root", "[127.0.0.2] inner=/tmp hi there", "[127.0.0.2] as=nobody"}},
+			[]string{"[127.0.0.2] root=root", "[127.0.0.2] inner=/tmp hi there", "[127.0.0.2] as=nobody", "[127.0.0.2] stdin=FED THROUGH SUDO"}},
 		{"wrong password", tb.User, []string{"GOFAB_SUDO_PASSWORD=not-the-password"}, 1,
 			[]string{`[127.0.0.2] error: fabfile.lua:3: sudo("whoami") on 127.0.0.2: sudo password was refused`}},
 		{"no password", tb.User, nil, 1,
 			[]string{"sudo asked for a password and none is known: set GOFAB_SUDO_PASSWORD"}},
 		{"login password used for sudo", tb.User, []string{"GOFAB_PASSWORD=" + tb.Password}, 0,
 			[]string{"[127.0.0.2] root=root"}},
-		{"NOPASSWD", tb.NPUser, nil, 0, []string{"[" + tb.NPUser + "@127.0.0.2] root=root"}},
+		{"NOPASSWD", tb.NPUser, nil, 0, []string{"[" + tb.NPUser + "@127.0.0.2] root=root", "[" + tb.NPUser + "@127.0.0.2] stdin=FED THROUGH SUDO"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -77,9 +77,15 @@ func (e *SudoError) Error() string { return e.Msg }
 func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	var res Result
 	shell := Wrap(req)
-	prompt := ""
+	prompt, ready := "", ""
 	if req.Sudo {
 		prompt = newPrompt()
+		if req.Stdin != nil {
+			// The command announces that sudo let it start, so its input
+			// is sent even when sudo asked for no password.
+			ready = strings.Replace(prompt, "password: ", "ready", 1)
+			shell = "printf '%s' " + Quote(ready) + " >&2; " + shell
+		}
 		shell = sudoWrap(req, prompt, shell)
 	}
 	res.Wrapped = shell
@@ -107,7 +113,7 @@ func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if req.Sudo {
 		pr, pw := io.Pipe()
 		defer pw.Close()
-		sudo = &sudoAnswer{prompt: prompt, password: req.SudoPassword, stdin: pw}
+		sudo = &sudoAnswer{prompt: prompt, ready: ready, password: req.SudoPassword, stdin: pw}
 		if req.Stdin != nil {
 			// The caller's input follows the password.
 			sudo.rest = req.Stdin
@@ -249,24 +255,35 @@ func newPrompt() string {
 }
 
 // sudoAnswer watches a stream for sudo's prompt, removes it from the
-// output and answers it once on stdin. A second prompt means the password
-// was wrong: stdin is closed then, so sudo fails at once instead of
-// waiting.
+// output and answers it once on stdin, followed by the caller's input. A
+// second prompt means the password was wrong: stdin is closed then, so sudo
+// fails at once instead of waiting. When the caller gave input, the command
+// first prints a ready marker: seen before any prompt (NOPASSWD), it sends
+// the input without a password.
 type sudoAnswer struct {
 	prompt   string
+	ready    string
 	password string
 	stdin    *io.PipeWriter
 	rest     io.Reader
-	filters  []*promptFilter
+	filters  []*tokenFilter
 
 	mu      sync.Mutex
 	prompts int
+	fed     bool
 }
 
+// filter returns w with the prompt and the ready marker cut out.
 func (s *sudoAnswer) filter(w io.Writer) io.Writer {
-	f := &promptFilter{s: s, w: w}
-	s.filters = append(s.filters, f)
-	return f
+	if s.ready != "" {
+		inner := &tokenFilter{token: s.ready, on: s.started, w: w}
+		s.filters = append(s.filters, inner)
+		w = inner
+	}
+	outer := &tokenFilter{token: s.prompt, on: s.seen, w: w}
+	// Flushed outer first: what it held back may complete in the inner.
+	s.filters = append([]*tokenFilter{outer}, s.filters...)
+	return outer
 }
 
 // flush writes out what the filters held back once the command ended.
@@ -277,25 +294,41 @@ func (s *sudoAnswer) flush() {
 	}
 }
 
+// feed sends data then the caller's input on stdin and closes it, once.
+func (s *sudoAnswer) feed(data string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fed {
+		return
+	}
+	s.fed = true
+	go func() {
+		if data != "" {
+			if _, err := io.WriteString(s.stdin, data); err != nil {
+				return
+			}
+		}
+		if s.rest != nil {
+			io.Copy(s.stdin, s.rest)
+		}
+		s.stdin.Close()
+	}()
+}
+
 func (s *sudoAnswer) seen() {
 	s.mu.Lock()
 	s.prompts++
 	n := s.prompts
 	s.mu.Unlock()
 	if n == 1 && s.password != "" {
-		go func() {
-			if _, err := io.WriteString(s.stdin, s.password+"\n"); err != nil {
-				return
-			}
-			if s.rest != nil {
-				io.Copy(s.stdin, s.rest)
-			}
-			s.stdin.Close()
-		}()
+		s.feed(s.password + "\n")
 		return
 	}
 	s.stdin.Close()
 }
+
+// started is the command saying sudo let it run.
+func (s *sudoAnswer) started() { s.feed("") }
 
 func (s *sudoAnswer) failure() error {
 	s.mu.Lock()
@@ -309,33 +342,34 @@ func (s *sudoAnswer) failure() error {
 	return nil
 }
 
-// promptFilter passes bytes through, cutting out every occurrence of the
-// prompt, even one split across writes.
-type promptFilter struct {
-	s    *sudoAnswer
-	w    io.Writer
-	hold []byte
+// tokenFilter passes bytes through, cutting out every occurrence of token,
+// even one split across writes, and calling on for each.
+type tokenFilter struct {
+	token string
+	on    func()
+	w     io.Writer
+	hold  []byte
 }
 
-func (f *promptFilter) Write(p []byte) (int, error) {
+func (f *tokenFilter) Write(p []byte) (int, error) {
 	buf := append(f.hold, p...)
 	f.hold = nil
-	prompt := []byte(f.s.prompt)
+	token := []byte(f.token)
 	for {
-		i := bytes.Index(buf, prompt)
+		i := bytes.Index(buf, token)
 		if i < 0 {
 			break
 		}
 		if _, err := f.w.Write(buf[:i]); err != nil {
 			return 0, err
 		}
-		buf = buf[i+len(prompt):]
-		f.s.seen()
+		buf = buf[i+len(token):]
+		f.on()
 	}
-	// Keep back a tail that could be the start of a prompt.
+	// Keep back a tail that could be the start of a token.
 	keep := 0
-	for n := min(len(prompt)-1, len(buf)); n > 0; n-- {
-		if bytes.HasSuffix(buf, prompt[:n]) {
+	for n := min(len(token)-1, len(buf)); n > 0; n-- {
+		if bytes.HasSuffix(buf, token[:n]) {
 			keep = n
 			break
 		}

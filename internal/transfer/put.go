@@ -48,14 +48,18 @@ const maxDepth = 64
 // non-nil, leaves out entries by their relative path.
 func walk(fsys host.FS, src, dst string, follow bool, skip func(rel string, isDir bool) bool) ([]item, error) {
 	var out []item
-	var visit func(src, dst, rel string, depth int) error
-	visit = func(src, dst, rel string, depth int) error {
+	// fi is the entry's Lstat, from its directory's listing (nil for the
+	// root), so a tree costs one round trip per directory, not per file.
+	var visit func(src, dst, rel string, depth int, fi fs.FileInfo) error
+	visit = func(src, dst, rel string, depth int, fi fs.FileInfo) error {
 		if depth > maxDepth {
 			return fmt.Errorf("%s: more than %d directory levels (a symlink loop?)", src, maxDepth)
 		}
-		fi, err := fsys.Lstat(src)
-		if err != nil {
-			return err
+		var err error
+		if fi == nil {
+			if fi, err = fsys.Lstat(src); err != nil {
+				return err
+			}
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			if !follow {
@@ -83,7 +87,7 @@ func walk(fsys host.FS, src, dst string, follow bool, skip func(rel string, isDi
 			sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 			for _, e := range entries {
 				name := e.Name()
-				if err := visit(path.Join(src, name), path.Join(dst, name), path.Join(rel, name), depth+1); err != nil {
+				if err := visit(path.Join(src, name), path.Join(dst, name), path.Join(rel, name), depth+1, e); err != nil {
 					return err
 				}
 			}
@@ -94,7 +98,7 @@ func walk(fsys host.FS, src, dst string, follow bool, skip func(rel string, isDi
 		}
 		return nil
 	}
-	return out, visit(src, dst, "", 0)
+	return out, visit(src, dst, "", 0, nil)
 }
 
 // PutOptions are put()'s options.
@@ -205,17 +209,22 @@ func fileMode(it item, o PutOptions, existing fs.FileInfo) fs.FileMode {
 	return it.mode &^ 0o022
 }
 
+// dirMode is the mode a created directory gets: its local mode when
+// mirrored, else 0755.
+func dirMode(it item, o PutOptions) fs.FileMode {
+	if o.MirrorLocalMode {
+		return it.mode
+	}
+	return 0o755
+}
+
 func (h *Host) putDirect(ctx context.Context, plan []item, o PutOptions) ([]string, error) {
 	var written []string
 	var files []item
 	for _, it := range plan {
 		switch it.kind {
 		case dir:
-			mode := fs.FileMode(0o755)
-			if o.MirrorLocalMode {
-				mode = it.mode
-			}
-			if err := mkdirAll(h.FS, it.dst, mode); err != nil {
+			if err := mkdirAll(h.FS, it.dst, dirMode(it, o)); err != nil {
 				return written, err
 			}
 		case link:
@@ -241,8 +250,9 @@ func (h *Host) putDirect(ctx context.Context, plan []item, o PutOptions) ([]stri
 	return written, nil
 }
 
-// uploadAll uploads files concurrently, each atomically, with the mode
-// modeFor gives it knowing the file it replaces (nil when new).
+// uploadAll uploads files concurrently, each atomically. modeFor, when
+// non-nil, picks each file's mode knowing the file it replaces (nil when
+// new); without it each file gets its item's mode and nothing is looked up.
 func (h *Host) uploadAll(ctx context.Context, files []item, modeFor func(item, fs.FileInfo) fs.FileMode) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
@@ -251,14 +261,18 @@ func (h *Host) uploadAll(ctx context.Context, files []item, modeFor func(item, f
 			break
 		}
 		g.Go(func() error {
-			existing, _ := h.FS.Stat(it.dst)
-			if existing != nil && existing.IsDir() {
-				return fmt.Errorf("cannot replace directory %s with a file", it.dst)
+			mode := it.mode
+			if modeFor != nil {
+				existing, _ := h.FS.Stat(it.dst)
+				if existing != nil && existing.IsDir() {
+					return fmt.Errorf("cannot replace directory %s with a file", it.dst)
+				}
+				mode = modeFor(it, existing)
 			}
 			if it.data != nil {
-				return h.writeBytes(gctx, it.dst, it.data, modeFor(it, existing))
+				return h.writeBytes(gctx, it.dst, it.data, mode)
 			}
-			return h.upload(gctx, it.src, it.dst, modeFor(it, existing))
+			return h.upload(gctx, it.src, it.dst, mode)
 		})
 	}
 	if err := g.Wait(); err != nil {

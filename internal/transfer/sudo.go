@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"path"
 	"strings"
 
@@ -60,14 +59,10 @@ func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions) ([]string
 	for _, it := range plan {
 		switch it.kind {
 		case dir:
-			mode := fs.FileMode(0o755)
-			if o.MirrorLocalMode {
-				mode = it.mode
-			}
-			s.linef("[ -d %s ] || { mkdir -p -- %[1]s && chmod %o %[1]s; }", remote.Quote(it.dst), mode)
+			s.linef("[ -d %s ] || { mkdir -p -- %[1]s && chmod %o %[1]s; }", remote.Quote(it.dst), dirMode(it, o))
 		case file:
 			src := path.Join(priv, fmt.Sprint(len(staged)))
-			staged = append(staged, item{kind: file, src: it.src, data: it.data, dst: src})
+			staged = append(staged, item{kind: file, src: it.src, data: it.data, dst: src, mode: 0o600})
 			tmp := s.temp(it.dst)
 			s.linef("cp -- %s %s", remote.Quote(src), tmp)
 			if o.Mode != 0 || o.MirrorLocalMode {
@@ -85,7 +80,7 @@ func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions) ([]string
 			written = append(written, it.dst)
 		}
 	}
-	if err := h.uploadAll(ctx, staged, func(item, fs.FileInfo) fs.FileMode { return 0o600 }); err != nil {
+	if err := h.uploadAll(ctx, staged, nil); err != nil {
 		return nil, err
 	}
 	if err := h.runScript(ctx, priv, s); err != nil {

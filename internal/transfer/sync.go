@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
@@ -141,7 +140,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			res.Files = append(res.Files, it.rel)
 		}
 	}
-	if err := h.uploadAll(ctx, uploads, func(it item, _ fs.FileInfo) fs.FileMode { return it.mode }); err != nil {
+	if err := h.uploadAll(ctx, uploads, nil); err != nil {
 		return res, err
 	}
 	if o.Delete {
