@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 // FS is a host's file system as SFTP offers it. Paths are absolute or
@@ -61,34 +60,11 @@ type Redialer interface {
 	Redial(ctx context.Context) (FileConn, error)
 }
 
-// owned is the Sys() of a FileInfo made by WithOwner.
-type owned struct{ uid, gid int }
-
-func (o owned) Owner() (int, int) { return o.uid, o.gid }
-
-type ownedInfo struct {
-	fs.FileInfo
-	sys owned
-}
-
-func (f ownedInfo) Sys() any { return f.sys }
-
-// WithOwner returns fi reporting uid and gid through Owner.
-func WithOwner(fi fs.FileInfo, uid, gid int) fs.FileInfo { return ownedInfo{fi, owned{uid, gid}} }
-
-// Owner returns the numeric owner and group in a FileInfo from an FS, when
-// the file system reports them.
-func Owner(fi fs.FileInfo) (uid, gid int, ok bool) {
-	if o, isOwned := fi.Sys().(interface{ Owner() (int, int) }); isOwned {
-		uid, gid = o.Owner()
-		return uid, gid, true
-	}
-	return 0, 0, false
-}
-
 // OS is this machine's file system as an FS.
 type OS struct{}
 
+// Abs resolves ~ to $HOME and relative paths against the working
+// directory.
 func (OS) Abs(p string) (string, error) {
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, err := os.UserHomeDir()
@@ -100,18 +76,13 @@ func (OS) Abs(p string) (string, error) {
 	return filepath.Abs(p)
 }
 
-func osInfo(fi fs.FileInfo, err error) (fs.FileInfo, error) {
-	if err != nil {
-		return nil, err
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return WithOwner(fi, int(st.Uid), int(st.Gid)), nil
-	}
-	return fi, nil
-}
+// Stat is os.Stat.
+func (OS) Stat(p string) (fs.FileInfo, error) { return os.Stat(p) }
 
-func (OS) Stat(p string) (fs.FileInfo, error)  { return osInfo(os.Stat(p)) }
-func (OS) Lstat(p string) (fs.FileInfo, error) { return osInfo(os.Lstat(p)) }
+// Lstat is os.Lstat.
+func (OS) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(p) }
+
+// ReadDir lists a directory like os.ReadDir, with each entry's Lstat.
 
 func (OS) ReadDir(p string) ([]fs.FileInfo, error) {
 	entries, err := os.ReadDir(p)
@@ -120,7 +91,7 @@ func (OS) ReadDir(p string) ([]fs.FileInfo, error) {
 	}
 	out := make([]fs.FileInfo, 0, len(entries))
 	for _, e := range entries {
-		fi, err := osInfo(e.Info())
+		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -132,14 +103,31 @@ func (OS) ReadDir(p string) ([]fs.FileInfo, error) {
 	return out, nil
 }
 
-func (OS) ReadLink(p string) (string, error)      { return os.Readlink(p) }
-func (OS) Symlink(target, link string) error      { return os.Symlink(target, link) }
-func (OS) Glob(pattern string) ([]string, error)  { return filepath.Glob(pattern) }
+// ReadLink is os.Readlink.
+func (OS) ReadLink(p string) (string, error) { return os.Readlink(p) }
+
+// Symlink is os.Symlink.
+func (OS) Symlink(target, link string) error { return os.Symlink(target, link) }
+
+// Glob is filepath.Glob.
+func (OS) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
+
+// Mkdir is os.Mkdir.
 func (OS) Mkdir(p string, perm fs.FileMode) error { return os.Mkdir(p, perm) }
-func (OS) Open(p string) (File, error)            { return os.Open(p) }
-func (OS) Rename(oldpath, newpath string) error   { return os.Rename(oldpath, newpath) }
-func (OS) Remove(p string) error                  { return os.Remove(p) }
+
+// Open is os.Open.
+func (OS) Open(p string) (File, error) { return os.Open(p) }
+
+// Rename is os.Rename.
+func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+// Remove is os.Remove.
+func (OS) Remove(p string) error { return os.Remove(p) }
+
+// Chmod is os.Chmod.
 func (OS) Chmod(p string, mode fs.FileMode) error { return os.Chmod(p, mode) }
+
+// CreateExclusive creates p with mode 0600, failing when it exists.
 func (OS) CreateExclusive(p string) (File, error) {
 	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }

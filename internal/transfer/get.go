@@ -53,7 +53,7 @@ func (t localTarget) dest(match, rp string) string {
 			"path": rel, "basename": path.Base(rp), "dirname": strings.TrimPrefix(path.Dir(rp), "/"),
 		}
 		d := placeholder.ReplaceAllStringFunc(t.tmpl, func(m string) string { return vals[m[1:len(m)-1]] })
-		if strings.HasSuffix(d, "/") || isDir(Local, d) {
+		if strings.HasSuffix(d, "/") || isDir(localFS, d) {
 			d = path.Join(d, path.Base(rp))
 		}
 		return path.Clean(d)
@@ -88,7 +88,7 @@ func (h *Host) Get(ctx context.Context, remotePattern, local string, o GetOption
 		}
 	}
 	t := localTarget{tmpl: local, o: o,
-		into: o.MultiHost || intoDir(Local, local, local, hasMeta(rp))}
+		into: o.MultiHost || intoDir(localFS, local, local, hasMeta(rp))}
 	var written []string
 	for _, m := range matches {
 		var w []string
@@ -132,19 +132,19 @@ func (h *Host) getDirect(ctx context.Context, match string, t localTarget) ([]st
 		dst := t.dest(match, it.src)
 		switch it.kind {
 		case dir:
-			if err := mkdirAll(Local, dst, 0o755); err != nil {
+			if err := mkdirAll(localFS, dst, 0o755); err != nil {
 				return written, err
 			}
 			continue
 		case link:
-			if err := mkdirAll(Local, path.Dir(dst), 0o755); err != nil {
+			if err := mkdirAll(localFS, path.Dir(dst), 0o755); err != nil {
 				return written, err
 			}
-			if err := replaceLink(Local, it.link, dst); err != nil {
+			if err := replaceLink(localFS, it.link, dst); err != nil {
 				return written, err
 			}
 		case file:
-			if err := mkdirAll(Local, path.Dir(dst), 0o755); err != nil {
+			if err := mkdirAll(localFS, path.Dir(dst), 0o755); err != nil {
 				return written, err
 			}
 			g.Go(func() error { return h.download(gctx, it.src, dst, it.mode) })
@@ -164,7 +164,7 @@ func (h *Host) download(ctx context.Context, src, dst string, mode fs.FileMode) 
 		return fmt.Errorf("remote %s: %w", src, err)
 	}
 	defer in.Close()
-	return atomicWrite(ctx, Local, dst, mode, func(f host.File) error {
+	return atomicWrite(ctx, localFS, dst, mode, func(f host.File) error {
 		if _, err := in.WriteTo(ctxWriter{ctx, f}); err != nil {
 			return fmt.Errorf("download %s: %w", src, err)
 		}
@@ -219,15 +219,15 @@ func unpack(ctx context.Context, r io.Reader, match, base string, t localTarget)
 		dst := t.dest(match, path.Join(path.Dir(match), name))
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			err = mkdirAll(Local, dst, 0o755)
+			err = mkdirAll(localFS, dst, 0o755)
 		case tar.TypeSymlink:
-			if err = mkdirAll(Local, path.Dir(dst), 0o755); err == nil {
-				err = replaceLink(Local, hdr.Linkname, dst)
+			if err = mkdirAll(localFS, path.Dir(dst), 0o755); err == nil {
+				err = replaceLink(localFS, hdr.Linkname, dst)
 			}
 			written = append(written, dst)
 		case tar.TypeReg:
-			if err = mkdirAll(Local, path.Dir(dst), 0o755); err == nil {
-				err = atomicWrite(ctx, Local, dst, fs.FileMode(hdr.Mode).Perm(), func(f host.File) error {
+			if err = mkdirAll(localFS, path.Dir(dst), 0o755); err == nil {
+				err = atomicWrite(ctx, localFS, dst, fs.FileMode(hdr.Mode).Perm(), func(f host.File) error {
 					_, err := io.Copy(f, ctxReader{ctx, tr, hdr.Size})
 					return err
 				}, removeLocal)

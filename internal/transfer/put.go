@@ -117,8 +117,8 @@ type PutOptions struct {
 	FollowLinks bool
 }
 
-// Sources expands a local path or glob into the paths it names.
-func Sources(pattern string) ([]string, error) {
+// expandLocal expands a local path or glob into the paths it names.
+func expandLocal(pattern string) ([]string, error) {
 	if hasMeta(pattern) {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
@@ -154,7 +154,7 @@ func intoDir(fsys host.FS, dst string, written string, glob bool) bool {
 // Put copies local files, globs and directory trees to remote and returns
 // the remote paths of the files and links it wrote.
 func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) ([]string, error) {
-	sources, err := Sources(local)
+	sources, err := expandLocal(local)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 		if into {
 			target = path.Join(dst, filepath.Base(src))
 		}
-		items, err := walk(Local, src, target, o.FollowLinks, nil)
+		items, err := walk(localFS, src, target, o.FollowLinks, nil)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
@@ -186,6 +186,7 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 	return h.putDirect(ctx, plan, o)
 }
 
+// mkdirs creates directory p and its parents, with sudo when asked.
 func (h *Host) mkdirs(ctx context.Context, p string, sudo bool) error {
 	if sudo {
 		_, err := h.Exec(ctx, "mkdir -p -- "+remote.Quote(p), true, nil)

@@ -55,7 +55,7 @@ func excluded(patterns []string, rel string) bool {
 // others are uploaded atomically with their local mode.
 func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptions) (SyncResult, error) {
 	var res SyncResult
-	if !isDir(Local, localDir) {
+	if !isDir(localFS, localDir) {
 		return res, fmt.Errorf("sync: local %s is not a directory", localDir)
 	}
 	rd, err := h.FS.Abs(remoteDir)
@@ -63,7 +63,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		return res, err
 	}
 	skip := func(rel string, _ bool) bool { return excluded(o.Exclude, rel) }
-	local, err := walk(Local, localDir, rd, false, skip)
+	local, err := walk(localFS, localDir, rd, false, skip)
 	if err != nil {
 		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
 	}
@@ -76,7 +76,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 	}
 	have := make(map[string]item, len(remoteItems))
 	for _, it := range remoteItems {
-		if it.rel != "" && !IsTemp(path.Base(it.rel)) {
+		if it.rel != "" && !isTemp(path.Base(it.rel)) {
 			have[it.rel] = it
 		}
 	}

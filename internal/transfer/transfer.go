@@ -39,12 +39,12 @@ type Host struct {
 	Conn host.Conn
 	// Exec runs a shell command on the host, as root when sudo is set, and
 	// returns its stdout; stdout is streamed to w instead when w is
-	// non-nil. A non-zero exit is an error that carries stderr.
+	// non-nil. A non-zero exit is an *ExitError.
 	Exec func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error)
 }
 
-// Local is this machine's side of a transfer.
-var Local host.FS = host.OS{}
+// localFS is this machine's side of a transfer.
+var localFS host.FS = host.OS{}
 
 // tempName returns a hidden, unique name next to base.
 func tempName(base string) string {
@@ -53,8 +53,8 @@ func tempName(base string) string {
 	return "." + base + ".gofab-" + hex.EncodeToString(b[:]) + ".tmp"
 }
 
-// IsTemp reports whether a file name is one of gofab's temporary names.
-func IsTemp(name string) bool {
+// isTemp reports whether a file name is one of gofab's temporary names.
+func isTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".gofab-") && strings.HasSuffix(name, ".tmp")
 }
 
@@ -115,7 +115,7 @@ func (h *Host) removeRemote(p string) {
 	}
 }
 
-func removeLocal(p string) { Local.Remove(p) }
+func removeLocal(p string) { localFS.Remove(p) }
 
 // ctxReader stops a copy when its context ends. Its Size lets SFTP keep
 // many writes in flight (an unsized reader is sent one packet at a time).

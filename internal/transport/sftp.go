@@ -78,29 +78,9 @@ func (f *sftpFS) Abs(p string) (string, error) {
 	return path.Join(f.home, p), nil
 }
 
-func sftpInfo(fi fs.FileInfo, err error) (fs.FileInfo, error) {
-	if err != nil {
-		return nil, err
-	}
-	if st, ok := fi.Sys().(*sftp.FileStat); ok {
-		return host.WithOwner(fi, int(st.UID), int(st.GID)), nil
-	}
-	return fi, nil
-}
-
-func (f *sftpFS) Stat(p string) (fs.FileInfo, error)  { return sftpInfo(f.c.Stat(p)) }
-func (f *sftpFS) Lstat(p string) (fs.FileInfo, error) { return sftpInfo(f.c.Lstat(p)) }
-
-func (f *sftpFS) ReadDir(p string) ([]fs.FileInfo, error) {
-	list, err := f.c.ReadDir(p)
-	if err != nil {
-		return nil, err
-	}
-	for i, fi := range list {
-		list[i], _ = sftpInfo(fi, nil)
-	}
-	return list, nil
-}
+func (f *sftpFS) Stat(p string) (fs.FileInfo, error)      { return f.c.Stat(p) }
+func (f *sftpFS) Lstat(p string) (fs.FileInfo, error)     { return f.c.Lstat(p) }
+func (f *sftpFS) ReadDir(p string) ([]fs.FileInfo, error) { return f.c.ReadDir(p) }
 
 func (f *sftpFS) ReadLink(p string) (string, error)      { return f.c.ReadLink(p) }
 func (f *sftpFS) Symlink(target, link string) error      { return f.c.Symlink(target, link) }
