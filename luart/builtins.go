@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,8 @@ func ValidLevel(l string) bool {
 	return false
 }
 
-var taskOptions = map[string]bool{"hosts": true, "roles": true, "exclude_hosts": true, "doc": true, "alias": true, "aliases": true, "default": true}
+var taskOptions = map[string]bool{"hosts": true, "roles": true, "exclude_hosts": true, "doc": true, "alias": true, "aliases": true, "default": true,
+	"runs_once": true, "serial": true, "parallel": true, "pool_size": true, "batch": true, "max_fail": true, "fail_fast": true}
 
 var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}
 
@@ -83,7 +85,14 @@ env = {}
 ---@field exclude_hosts? string[]
 ---@field alias? string
 ---@field aliases? string[]
----@field default? boolean`,
+---@field default? boolean
+---@field runs_once? boolean run once per invocation whatever the hosts; later runs get its value
+---@field serial? boolean one host at a time
+---@field parallel? boolean all hosts at once, whatever --serial or -z say
+---@field pool_size? integer at most this many hosts at once
+---@field batch? integer|string|(integer|string)[] rolling batches: N, "25%", or a list such as {1, "10%", "100%"}
+---@field max_fail? integer|string failures (N or "P%") tolerated before gofab stops starting hosts and cancels the rest
+---@field fail_fast? boolean stop at the first failure (max_fail 0)`,
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
 			Params: []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
@@ -166,14 +175,22 @@ env = {}
 			Params:  []Param{{Name: "question", Type: "string"}, {Name: "default", Type: "boolean", Optional: true, Doc: "answer for an empty reply (true)"}},
 			Returns: []Param{{Type: "boolean"}},
 			Fn:      luaConfirm},
+		{Name: "execute", Doc: "Runs a task on other hosts (each in its own state, concurrently up to the pool size) and returns {[host] = return value}; a host that failed maps to {error = \"...\"}.\nWithout options the task's own hosts (or the run's) are used. Extra arguments reach the task as args[1], args[2], … (plain data only).",
+			Params:   []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[]}", Optional: true}, {Name: "args", Type: "any"}},
+			Variadic: true,
+			Returns:  []Param{{Type: "table<string, any>"}},
+			Fn:       luaExecute},
+		{Name: "barrier", Doc: "Waits until every running host of the current batch reaches this point (e.g. all drain before any restarts).",
+			Fn: luaBarrier},
 		{Name: "require_env", Doc: "Fails unless every named env key is set (Fabric's require).",
 			Params: []Param{{Name: "keys", Type: "string|{used_for?: string, provided_by?: string[]}"}}, Variadic: true,
 			Fn: luaRequireEnv},
 	},
 }
 
-// Builtins returns the module of globals luart provides itself.
-func Builtins() Module { return builtins }
+// Builtins returns the modules luart provides itself: its globals and
+// require("shared").
+func Builtins() []Module { return []Module{builtins, sharedModule} }
 
 func luaTask(st *State) int {
 	L := st.L
@@ -237,8 +254,57 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 			t.Aliases = append(t.Aliases, list()...)
 		case "default":
 			t.Default = lua.LVAsBool(v)
+		case "runs_once":
+			t.RunsOnce = lua.LVAsBool(v)
+		case "serial":
+			t.Serial = lua.LVAsBool(v)
+		case "parallel":
+			t.Parallel = lua.LVAsBool(v)
+		case "fail_fast":
+			t.FailFast = lua.LVAsBool(v)
+		case "pool_size":
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 1 || float64(n) != float64(int(n)) {
+				L.RaiseError("task %q: pool_size must be a whole number of hosts", t.Name)
+			}
+			t.PoolSize = int(n)
+		case "batch":
+			items, isList := pv.([]any)
+			if !isList {
+				items = []any{pv}
+			}
+			for _, it := range items {
+				b, err := Amount(it)
+				if err != nil {
+					L.RaiseError("task %q: batch: %v", t.Name, err)
+				}
+				t.Batch = append(t.Batch, b)
+			}
+		case "max_fail":
+			m, err := Amount(pv)
+			if err != nil {
+				L.RaiseError("task %q: max_fail: %v", t.Name, err)
+			}
+			t.MaxFail = m
 		}
 	})
+}
+
+// Amount checks a batch or max_fail value: a whole number of hosts or a
+// percentage such as "25%", and returns it as a string.
+func Amount(v any) (string, error) {
+	switch x := v.(type) {
+	case int64:
+		if x >= 0 {
+			return fmt.Sprint(x), nil
+		}
+	case string:
+		num := strings.TrimSuffix(x, "%")
+		if n, err := strconv.ParseFloat(num, 64); err == nil && n >= 0 && (num != x || n == float64(int64(n))) {
+			return x, nil
+		}
+	}
+	return "", fmt.Errorf("%v is not a number of hosts or a percentage like \"25%%\"", v)
 }
 
 // scoped runs the function at fnIdx with apply's changes to the settings

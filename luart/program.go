@@ -50,6 +50,22 @@ type Task struct {
 	Default      bool
 	// Line is where the task was declared.
 	Line int
+
+	// RunsOnce runs the task once per gofab invocation, whatever its hosts;
+	// later runs (and execute calls) get the first run's value.
+	RunsOnce bool
+	// Serial runs one host at a time; Parallel lifts --serial and -z.
+	Serial, Parallel bool
+	// PoolSize caps hosts running at once (0: the run's setting).
+	PoolSize int
+	// Batch lists rolling batch sizes, each "N" or "P%"; the last repeats.
+	// A batch starts only when the previous one finished.
+	Batch []string
+	// MaxFail, "N" or "P%", is how many hosts may fail before gofab stops
+	// starting hosts and cancels the running ones ("" for no limit).
+	MaxFail string
+	// FailFast stops at the first failure (MaxFail 0).
+	FailFast bool
 }
 
 // Role is an entry of env.roledefs: a list of hosts, or a table with hosts

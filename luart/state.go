@@ -37,6 +37,8 @@ type HostEnv struct {
 	Out *output.Host
 	// Run holds run-wide settings.
 	Run *RunOptions
+	// Coord is the run's coordination (execute, barrier, shared values).
+	Coord Coordinator
 }
 
 // RunOptions are run-wide settings from the command line.
@@ -133,7 +135,7 @@ func newState(p *Program, he *HostEnv) *State {
 			}
 		}
 	}
-	for _, m := range append([]Module{builtins}, p.modules...) {
+	for _, m := range append([]Module{builtins, sharedModule}, p.modules...) {
 		st.register(m)
 	}
 	env := L.NewTable()
@@ -293,10 +295,13 @@ func (st *State) Prompter() host.Prompter {
 	return st.he.Run.Prompter
 }
 
-// Args are a task's arguments from "task:a,b,k=v".
+// Args are a task's arguments: strings from "task:a,b,k=v", or plain
+// values from execute().
 type Args struct {
 	Positional []string
 	Named      map[string]string
+	// Values follow Positional as args[n+1], args[n+2], …
+	Values []any
 }
 
 // TaskError is a task that failed on a host.
@@ -350,6 +355,9 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	}
 	for k, v := range args.Named {
 		argt.RawSetString(k, lua.LString(v))
+	}
+	for i, v := range args.Values {
+		argt.RawSetInt(len(args.Positional)+i+1, FromPlain(st.L, v))
 	}
 	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt); err != nil {
 		return nil, fail(luaMessage(err))

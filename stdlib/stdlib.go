@@ -16,5 +16,5 @@ func Modules() []luart.Module {
 // All returns luart's own globals followed by Modules: everything a
 // fabfile can call, for documentation and editor types.
 func All() []luart.Module {
-	return append([]luart.Module{luart.Builtins()}, Modules()...)
+	return append(luart.Builtins(), Modules()...)
 }

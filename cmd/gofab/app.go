@@ -136,6 +136,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "command-timeout", Aliases: []string{"T"}, Usage: "remote command timeout in `SECONDS`"},
 		&cli.IntFlag{Name: "pool-size", Aliases: []string{"z"}, Usage: "run at most `N` hosts at once (default: all)"},
 		&cli.BoolFlag{Name: "serial", Usage: "run hosts one at a time"},
+		&cli.BoolFlag{Name: "skip-bad-hosts", Usage: "report unreachable hosts as skipped and carry on; they do not fail the run"},
 		&cli.StringSliceFlag{Name: "set", Usage: "set env `KEY=VALUE` (dotted keys nest: vars.src=/a)"},
 		&cli.StringSliceFlag{Name: "hide", Usage: "hide output `LEVELS` (running, stdout, stderr, warnings, user, output, everything…)"},
 		&cli.StringSliceFlag{Name: "show", Usage: "show output `LEVELS`"},
@@ -274,7 +275,7 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		return &exitError{code: exitInterrupted}
 	}
 	for _, r := range summary {
-		if r.Status != executor.OK {
+		if r.Status == executor.Failed || r.Status == executor.Unreachable {
 			return &exitError{code: exitFailed}
 		}
 	}
@@ -366,12 +367,13 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	}
 	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && isTerminal(env.stdout)
 	return &executor.Executor{
-		Program:  prog,
-		Dialer:   dialer,
-		Local:    transport.Local{},
-		Printer:  output.New(env.stdout, color),
-		PoolSize: c.Int("pool-size"),
-		Serial:   c.Bool("serial"),
+		Program:      prog,
+		Dialer:       dialer,
+		Local:        transport.Local{},
+		Printer:      output.New(env.stdout, color),
+		PoolSize:     c.Int("pool-size"),
+		Serial:       c.Bool("serial"),
+		SkipBadHosts: c.Bool("skip-bad-hosts"),
 		Run: &luart.RunOptions{
 			WarnOnly:       c.Bool("warn-only"),
 			CommandTimeout: seconds(c.Float64("command-timeout")),

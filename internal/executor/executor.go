@@ -34,10 +34,13 @@ const (
 	OK Status = iota
 	Failed
 	Unreachable
+	// Skipped hosts were not run: unreachable under --skip-bad-hosts, or
+	// not started once max_fail was exceeded.
+	Skipped
 )
 
 func (s Status) String() string {
-	return [...]string{"ok", "failed", "unreachable"}[s]
+	return [...]string{"ok", "failed", "unreachable", "skipped"}[s]
 }
 
 // HostResult is how one host ended one task.
@@ -48,6 +51,8 @@ type HostResult struct {
 	Duration time.Duration
 	// Value is the task's return value as plain data.
 	Value any
+	// Changed counts what built-in functions changed on the host.
+	Changed int
 }
 
 // Executor runs tasks over hosts. Create one per gofab run and Close it.
@@ -61,6 +66,13 @@ type Executor struct {
 	PoolSize int
 	// Serial runs one host at a time.
 	Serial bool
+	// SkipBadHosts reports unreachable hosts as skipped, not failed.
+	SkipBadHosts bool
+
+	shared store
+	once   onceTasks
+	// sel is the command line's host selection, for execute().
+	sel Selection
 
 	mu      sync.Mutex
 	conns   map[string]*connEntry
@@ -125,18 +137,68 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	if !ok {
 		return nil, &UsageError{Msg: UnknownTask(e.Program, name)}
 	}
+	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
+	results, fresh, err := e.runTask(ctx, t, args, sel)
+	if fresh {
+		e.record(results)
+	}
+	return results, err
+}
+
+// runTask runs t on the hosts sel picks; a runs_once task runs on the
+// first only, once per gofab run, and later calls get that run's results
+// (fresh is false then).
+func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection) (results []HostResult, fresh bool, err error) {
 	targets, err := hostsFor(e.Program, t, sel)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(targets) == 0 {
 		targets = []target{{host: ""}}
 	}
-	return e.fanOut(ctx, targets, func(ctx context.Context, tg target, addr host.Addr) (any, error) {
-		he := e.hostEnv(tg, addr)
-		he.Hosts = len(targets)
-		return e.Program.RunTask(ctx, he, t.Name, args)
-	}), nil
+	run := func() []HostResult {
+		return e.fanOut(ctx, targets, e.policyFor(t), func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
+			addr, err := tg.addr()
+			if err != nil {
+				return nil, err
+			}
+			he := e.hostEnv(tg, addr)
+			he.Hosts = len(targets)
+			he.Coord = hc
+			return e.Program.RunTask(ctx, he, t.Name, args)
+		})
+	}
+	if !t.RunsOnce {
+		return run(), true, nil
+	}
+	targets = targets[:1]
+	return e.once.do(ctx, t.Name, run)
+}
+
+// execute runs a task for execute() inside another task. Its results go
+// back to the caller rather than into the run's summary.
+func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelection, args luart.Args) ([]luart.ExecResult, error) {
+	t, ok := e.Program.Task(name)
+	if !ok {
+		return nil, fmt.Errorf("no task %q", name)
+	}
+	sel := e.sel
+	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = es.Hosts, es.Roles, es.Exclude
+	results, _, err := e.runTask(ctx, t, args, sel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]luart.ExecResult, len(results))
+	for i, r := range results {
+		out[i] = luart.ExecResult{Host: r.Host, Value: r.Value}
+		if r.Status != OK {
+			out[i].Err = r.Err
+			if out[i].Err == "" {
+				out[i].Err = r.Status.String()
+			}
+		}
+	}
+	return out, nil
 }
 
 // RunCommand runs an ad-hoc shell command on every selected host.
@@ -148,29 +210,40 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	if len(targets) == 0 {
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
 	}
-	return e.fanOut(ctx, targets, func(ctx context.Context, tg target, addr host.Addr) (any, error) {
-		conn, err := e.connect(ctx, tg.host, addr)
+	results := e.fanOut(ctx, targets, e.policyFor(nil), func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
+		addr, err := tg.addr()
 		if err != nil {
 			return nil, err
 		}
-		out := e.out(tg.host)
-		req := remote.Request{Command: command, Kind: "run", Out: out, Timeout: e.Run.CommandTimeout,
-			ShowRunning: !e.hidden("running"), ShowStdout: !e.hidden("stdout"), ShowStderr: !e.hidden("stderr")}
-		res, err := remote.Execute(ctx, conn, req)
-		if err != nil {
-			return nil, err
+		return nil, e.adhoc(ctx, tg, addr, command)
+	})
+	e.record(results)
+	return results, nil
+}
+
+// adhoc runs the ad-hoc command on one host.
+func (e *Executor) adhoc(ctx context.Context, tg target, addr host.Addr, command string) error {
+	conn, err := e.connect(ctx, tg.host, addr)
+	if err != nil {
+		return err
+	}
+	out := e.out(tg.host)
+	req := remote.Request{Command: command, Kind: "run", Out: out, Timeout: e.Run.CommandTimeout,
+		ShowRunning: !e.hidden("running"), ShowStdout: !e.hidden("stdout"), ShowStderr: !e.hidden("stderr")}
+	res, err := remote.Execute(ctx, conn, req)
+	if err != nil {
+		return err
+	}
+	if res.Code != 0 {
+		msg := fmt.Sprintf("%q exited with code %d", command, res.Code)
+		if !e.Run.WarnOnly {
+			return errors.New(msg)
 		}
-		if res.Code != 0 {
-			msg := fmt.Sprintf("%q exited with code %d", command, res.Code)
-			if !e.Run.WarnOnly {
-				return nil, errors.New(msg)
-			}
-			if !e.hidden("warnings") {
-				out.Line("warning", msg)
-			}
+		if !e.hidden("warnings") {
+			out.Line("warning", msg)
 		}
-		return nil, nil
-	}), nil
+	}
+	return nil
 }
 
 func (e *Executor) hidden(level string) bool { return luart.LevelHidden(e.Run.Hidden, level) }
@@ -207,61 +280,12 @@ func localUser() string {
 	return ""
 }
 
-type hostFunc func(ctx context.Context, tg target, addr host.Addr) (any, error)
-
-// fanOut runs fn for every target on its own goroutine, at most PoolSize at
-// once (one with Serial), and records the results in the run's summary.
-func (e *Executor) fanOut(ctx context.Context, targets []target, fn hostFunc) []HostResult {
-	limit := e.PoolSize
-	if e.Serial {
-		limit = 1
-	}
-	if limit <= 0 || limit > len(targets) {
-		limit = len(targets)
-	}
-	sem := make(chan struct{}, limit)
-	results := make([]HostResult, len(targets))
-	var wg sync.WaitGroup
-	for i, tg := range targets {
-		name := tg.host
-		if name == "" {
-			name = host.Local
-		}
-		results[i].Host = name
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			results[i] = HostResult{Host: name, Status: Failed, Err: "not started: interrupted"}
-			continue
-		}
-		wg.Add(1)
-		go func(i int, tg target) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			results[i] = e.runOne(ctx, tg, name, fn)
-		}(i, tg)
-	}
-	wg.Wait()
-	e.record(results)
-	return results
-}
-
-func (e *Executor) runOne(ctx context.Context, tg target, name string, fn hostFunc) HostResult {
+// runOne runs fn for one host and says how it ended.
+func (e *Executor) runOne(ctx context.Context, tg target, hc *hostCoord, fn hostFunc) HostResult {
 	start := time.Now()
-	res := HostResult{Host: name}
-	var addr host.Addr
-	var err error
-	if tg.host != "" {
-		addr, err = host.Parse(tg.host)
-	}
-	var value any
-	if err == nil {
-		value, err = fn(ctx, tg, addr)
-	}
-	res.Duration = time.Since(start)
-	res.Value = value
+	name := tg.name()
+	value, err := fn(ctx, tg, hc)
+	res := HostResult{Host: name, Duration: time.Since(start), Value: value, Changed: int(hc.changed.Load())}
 	if err == nil {
 		return res
 	}
@@ -269,6 +293,12 @@ func (e *Executor) runOne(ctx context.Context, tg target, name string, fn hostFu
 	var te *luart.TaskError
 	if host.IsConnectError(err) || (errors.As(err, &te) && te.Unreachable) {
 		res.Status = Unreachable
+		if e.SkipBadHosts {
+			res.Status = Skipped
+		}
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errMaxFail) && ctx.Err() != nil {
+		res.Err = cause.Error()
 	}
 	if !e.hidden("aborts") {
 		e.out(name).Line("error", oneLine(res.Err))
@@ -333,6 +363,9 @@ func PrintSummary(p *output.Printer, results []HostResult) {
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "%d hosts: %d ok, %d failed, %d unreachable", len(results), counts[OK], counts[Failed], counts[Unreachable])
+	if counts[Skipped] > 0 {
+		fmt.Fprintf(&b, ", %d skipped", counts[Skipped])
+	}
 	p.Printf("%s", b.String())
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/luart"
 )
 
@@ -22,6 +23,23 @@ type Selection struct {
 type target struct {
 	host  string
 	roles []string
+}
+
+// name is the target's name in output: its host string, or "local" for a
+// task that runs without hosts.
+func (t target) name() string {
+	if t.host == "" {
+		return host.Local
+	}
+	return t.host
+}
+
+// addr parses the target's host string.
+func (t target) addr() (host.Addr, error) {
+	if t.host == "" {
+		return host.Addr{}, nil
+	}
+	return host.Parse(t.host)
 }
 
 // UsageError is a problem with what the user asked for (unknown role or
