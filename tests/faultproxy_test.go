@@ -20,9 +20,30 @@ type faultProxy struct {
 	reached chan struct{}
 	resume  chan struct{}
 
+	// dropFirst connections are closed as soon as they are accepted.
+	dropFirst int64
+	// accepted counts connections accepted, dropped ones included.
+	accepted atomic.Int64
+
 	ln    net.Listener
 	first atomic.Bool
 	once  sync.Once
+	mu    sync.Mutex
+	open  []net.Conn
+}
+
+// passThrough returns a proxy that injects no fault into traffic.
+func passThrough(t *testing.T) *faultProxy { return newFaultProxy(t, 1<<62, false) }
+
+// cut closes every connection open through the proxy, as a network
+// failure would.
+func (p *faultProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.open {
+		c.Close()
+	}
+	p.open = nil
 }
 
 func newFaultProxy(t *testing.T, after int64, kill bool) *faultProxy {
@@ -50,11 +71,18 @@ func (p *faultProxy) serve() {
 		if err != nil {
 			return
 		}
+		if p.accepted.Add(1) <= p.dropFirst {
+			c.Close()
+			continue
+		}
 		up, err := net.Dial("tcp", "127.0.0.1:"+tb.Port)
 		if err != nil {
 			c.Close()
 			continue
 		}
+		p.mu.Lock()
+		p.open = append(p.open, c, up)
+		p.mu.Unlock()
 		faulty := p.first.CompareAndSwap(false, true)
 		go func() {
 			io.Copy(c, up)

@@ -149,7 +149,13 @@ func (r result) String() string {
 // than a minute.
 func (p *project) run(env []string, args ...string) result {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return p.runFor(time.Minute, env, args...)
+}
+
+// runFor is run with another limit than a minute.
+func (p *project) runFor(limit time.Duration, env []string, args ...string) result {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	full := args
 	if tb != nil {
@@ -218,4 +224,22 @@ func (p *project) editConfig(old, new string) {
 		p.t.Fatalf("ssh_config lacks %q (%v)", old, err)
 	}
 	p.write("ssh_config", strings.Replace(string(cfg), old, new, 1))
+}
+
+// trust adds the testbed's host key for the proxy's address to a copy of
+// the known_hosts file the project's ssh config uses.
+func (p *project) trust(proxy *faultProxy) {
+	p.t.Helper()
+	pub, err := os.ReadFile(filepath.Join(tb.Dir, "host_ed25519.pub"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	known, err := os.ReadFile(tb.KnownHosts)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(proxy.addr, ":")
+	fields := strings.Fields(string(pub))
+	kh := p.write("known_hosts_proxy", string(known)+"[127.0.0.1]:"+port+" "+fields[0]+" "+fields[1]+"\n")
+	p.editConfig("UserKnownHostsFile "+tb.KnownHosts, "UserKnownHostsFile "+kh)
 }

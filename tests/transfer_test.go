@@ -391,14 +391,7 @@ func TestTransferAtTopLevel(t *testing.T) {
 func interruptProject(t *testing.T, proxy *faultProxy) (p *project, dst, old string) {
 	t.Helper()
 	p = newProject(t, `task("up", function() put("big.bin", env.dst .. "/target.bin") end)`, "")
-	pub, err := os.ReadFile(filepath.Join(tb.Dir, "host_ed25519.pub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := strings.Cut(proxy.addr, ":")
-	fields := strings.Fields(string(pub))
-	kh := p.write("known_hosts_proxy", "[127.0.0.1]:"+port+" "+fields[0]+" "+fields[1]+"\n")
-	p.editConfig("UserKnownHostsFile "+tb.KnownHosts, "UserKnownHostsFile "+kh)
+	p.trust(proxy)
 	randomFile(t, filepath.Join(p.dir, "big.bin"), 64<<20, 0o644)
 	dst = remoteDir(t)
 	old = randomFile(t, filepath.Join(dst, "target.bin"), 1000, 0o644)

@@ -145,6 +145,10 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "initial-password-prompt", Aliases: []string{"I"}, Usage: "ask for the login password once, up front (or set GOFAB_PASSWORD)"},
 		&cli.BoolFlag{Name: "sudo-password-prompt", Usage: "ask for the sudo password once, up front (or set GOFAB_SUDO_PASSWORD)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record keys of hosts not in known_hosts (a changed key is still refused)"},
+		&cli.StringFlag{Name: "gateway", Aliases: []string{"g"}, Usage: "reach every host through jump `HOST` (ProxyJump syntax; env.gateway too)"},
+		&cli.IntFlag{Name: "connection-attempts", Aliases: []string{"n"}, Value: 1, Usage: "try each connection `N` times, with jittered backoff"},
+		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
+		&cli.IntFlag{Name: "max-handshakes", Value: transport.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
 	}
 }
 
@@ -325,8 +329,11 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		}
 		files = []string{f}
 	}
-	user, port := c.String("user"), c.Int("port")
+	user, port, gateway := c.String("user"), c.Int("port"), c.String("gateway")
 	if prog != nil {
+		if g, ok := prog.Env["gateway"].(string); ok && gateway == "" {
+			gateway = g
+		}
 		if u, ok := prog.Env["user"].(string); ok && user == "" {
 			user = u
 		}
@@ -335,15 +342,19 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		}
 	}
 	dialer := transport.NewDialer(transport.Options{
-		Config:            sshconfig.NewLoader(local, files...),
-		User:              user,
-		Port:              port,
-		IdentityFiles:     c.StringSlice("identity"),
-		Password:          password,
-		AgentSocket:       env.getenv("SSH_AUTH_SOCK"),
-		ConnectTimeout:    seconds(c.Float64("timeout")),
-		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
-		Prompter:          prompter,
+		Config:             sshconfig.NewLoader(local, files...),
+		User:               user,
+		Port:               port,
+		IdentityFiles:      c.StringSlice("identity"),
+		Password:           password,
+		AgentSocket:        env.getenv("SSH_AUTH_SOCK"),
+		ConnectTimeout:     seconds(c.Float64("timeout")),
+		AcceptNewHostKeys:  c.Bool("accept-new-host-keys"),
+		Prompter:           prompter,
+		Gateway:            gateway,
+		ConnectionAttempts: c.Int("connection-attempts"),
+		Keepalive:          seconds(c.Float64("keepalive")),
+		MaxHandshakes:      c.Int("max-handshakes"),
 	})
 	for _, f := range c.StringSlice("identity") {
 		if _, err := os.Stat(f); err != nil {

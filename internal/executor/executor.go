@@ -128,6 +128,9 @@ func (e *Executor) Close() {
 		}
 	}
 	e.conns = nil
+	if d, ok := e.Dialer.(interface{ Close() }); ok {
+		d.Close() // jump host connections
+	}
 }
 
 // RunTask runs task name on its hosts and returns each host's result. The

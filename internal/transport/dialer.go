@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -53,7 +54,26 @@ type Options struct {
 	AcceptNewHostKeys bool
 	// Prompter asks for key passphrases; nil means nobody can answer.
 	Prompter host.Prompter
+	// Gateway, when set, is a jump host (ProxyJump syntax, chains with
+	// commas) every host is reached through, instead of its ProxyJump.
+	Gateway string
+	// ConnectionAttempts is how many times a connection is tried (at least
+	// once); failures other than authentication and host keys are retried
+	// with jittered exponential backoff.
+	ConnectionAttempts int
+	// Keepalive, when non-zero, overrides ServerAliveInterval.
+	Keepalive time.Duration
+	// MaxHandshakes caps TCP connects plus SSH handshakes in flight, so
+	// many hosts do not trip sshd's MaxStartups (default 64).
+	MaxHandshakes int
 }
+
+// DefaultMaxHandshakes is the default cap on handshakes in flight.
+const DefaultMaxHandshakes = 64
+
+// MaxJumpDials caps connections being opened through one jump host at
+// once: OpenSSH's default MaxStartups starts refusing past 10.
+const MaxJumpDials = 10
 
 // Dialer opens connections. It caches parsed keys and known_hosts files for
 // the whole run and is safe for concurrent use.
@@ -72,12 +92,29 @@ type Dialer struct {
 
 	resolvedMu sync.Mutex
 	resolved   map[host.Addr]*sshconfig.Config
+
+	// handshakes holds a token for each handshake in flight.
+	handshakes chan struct{}
+	jumpsMu    sync.Mutex
+	jumps      map[string]*jump
+}
+
+// jump is a connection to a jump host (or chain) shared by every host
+// reached through it.
+type jump struct {
+	mu     sync.Mutex
+	client *ssh.Client
+	dials  chan struct{} // MaxJumpDials tokens
 }
 
 // NewDialer returns a Dialer with the given options.
 func NewDialer(opts Options) *Dialer {
+	if opts.MaxHandshakes <= 0 {
+		opts.MaxHandshakes = DefaultMaxHandshakes
+	}
 	return &Dialer{opts: opts, keys: map[string]*keyEntry{}, khDBs: map[string]*knownhosts.HostKeyDB{},
-		khAdded: map[string]bool{}, resolved: map[host.Addr]*sshconfig.Config{}}
+		khAdded: map[string]bool{}, resolved: map[host.Addr]*sshconfig.Config{},
+		handshakes: make(chan struct{}, opts.MaxHandshakes), jumps: map[string]*jump{}}
 }
 
 // Resolve returns the ssh_config of addr with the Dialer's defaults applied,
@@ -116,17 +153,100 @@ func (d *Dialer) Dial(ctx context.Context, addr host.Addr) (host.Conn, error) {
 }
 
 func (d *Dialer) dialConn(ctx context.Context, addr host.Addr) (*sshConn, error) {
-	client, cfg, err := d.dialSSH(ctx, addr, 0)
-	if err != nil {
-		return nil, &host.ConnectError{Host: addr.String(), Err: err}
+	attempts := max(d.opts.ConnectionAttempts, 1)
+	for i := 1; ; i++ {
+		client, cfg, err := d.dialVia(ctx, addr, nil, 0)
+		if err == nil {
+			keepalive := time.Duration(cfg.ServerAliveInterval) * time.Second
+			if d.opts.Keepalive > 0 {
+				keepalive = d.opts.Keepalive
+			}
+			return newSSHConn(client, keepalive, cfg.ServerAliveCountMax,
+				func(ctx context.Context) (*sshConn, error) { return d.dialConn(ctx, addr) }), nil
+		}
+		if i >= attempts || !retriable(ctx, err) {
+			if i > 1 {
+				err = fmt.Errorf("%w (after %d attempts)", err, i)
+			}
+			return nil, &host.ConnectError{Host: addr.String(), Err: err}
+		}
+		if err := sleep(ctx, backoff(i)); err != nil {
+			return nil, &host.ConnectError{Host: addr.String(), Err: err}
+		}
 	}
-	return newSSHConn(client, cfg, func(ctx context.Context) (*sshConn, error) { return d.dialConn(ctx, addr) }), nil
 }
 
-// dialSSH resolves addr's configuration and opens an authenticated client,
-// through its ProxyJump chain when it has one.
-func (d *Dialer) dialSSH(ctx context.Context, addr host.Addr, depth int) (*ssh.Client, *sshconfig.Config, error) {
-	return d.dialVia(ctx, addr, nil, depth)
+// retriable reports whether a failed connection is worth trying again:
+// not when ctx ended, authentication failed or a host key was refused.
+func retriable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	msg := err.Error()
+	for _, final := range []string{"unable to authenticate", "no authentication methods", "passphrase", "host key", "HOST KEY"} {
+		if strings.Contains(msg, final) {
+			return false
+		}
+	}
+	return true
+}
+
+// backoff is the wait before attempt n+1: 250 ms doubling up to 8 s, with
+// ±50 % jitter so many hosts do not retry in step.
+func backoff(n int) time.Duration {
+	base := min(250*time.Millisecond<<(n-1), 8*time.Second)
+	return base/2 + rand.N(base)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Close closes the connections to jump hosts.
+func (d *Dialer) Close() {
+	d.jumpsMu.Lock()
+	defer d.jumpsMu.Unlock()
+	for _, j := range d.jumps {
+		j.mu.Lock()
+		if j.client != nil {
+			j.client.Close()
+		}
+		j.mu.Unlock()
+	}
+}
+
+// sharedJump returns the connection to the jump host (or chain) spec,
+// opening it on first use and again when it was lost.
+func (d *Dialer) sharedJump(ctx context.Context, spec string, depth int) (*jump, error) {
+	d.jumpsMu.Lock()
+	j, ok := d.jumps[spec]
+	if !ok {
+		j = &jump{dials: make(chan struct{}, MaxJumpDials)}
+		d.jumps[spec] = j
+	}
+	d.jumpsMu.Unlock()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.client != nil {
+		if _, _, err := j.client.SendRequest("keepalive@openssh.com", true, nil); err == nil {
+			return j, nil
+		}
+		j.client.Close()
+		j.client = nil
+	}
+	client, err := d.dialJumps(ctx, spec, depth)
+	if err != nil {
+		return nil, err
+	}
+	j.client = client
+	return j, nil
 }
 
 // dialVia connects to addr: over TCP, or through the client via when it is
@@ -148,21 +268,49 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 		timeout = DefaultConnectTimeout
 	}
 	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
-	if via == nil && cfg.ProxyJump != "" {
-		if via, err = d.dialJumps(ctx, cfg.ProxyJump, depth); err != nil {
+	jumpSpec := cfg.ProxyJump
+	if depth == 0 && d.opts.Gateway != "" {
+		jumpSpec = d.opts.Gateway
+	}
+	// A hop of a chain owns the client it came through; a host reached
+	// through a shared jump host does not.
+	owned := via != nil
+	if via == nil && jumpSpec != "" {
+		j, err := d.sharedJump(ctx, jumpSpec, depth)
+		if err != nil {
 			return nil, nil, err
 		}
+		select {
+		case j.dials <- struct{}{}:
+			defer func() { <-j.dials }()
+		case <-ctx.Done():
+			return nil, nil, context.Cause(ctx)
+		}
+		via = j.client
+	}
+	select {
+	case d.handshakes <- struct{}{}:
+		defer func() { <-d.handshakes }()
+	case <-ctx.Done():
+		return nil, nil, context.Cause(ctx)
 	}
 	var conn net.Conn
-	if via != nil {
+	switch {
+	case via != nil:
 		dctx, cancel := context.WithTimeout(ctx, timeout)
 		conn, err = via.DialContext(dctx, "tcp", target)
 		cancel()
 		if err != nil {
-			via.Close()
+			if owned {
+				via.Close()
+			}
 			return nil, nil, fmt.Errorf("via jump host: dial %s: %w", target, err)
 		}
-	} else {
+	case cfg.ProxyCommand != "":
+		if conn, err = proxyCommand(cfg, addr.Host); err != nil {
+			return nil, nil, err
+		}
+	default:
 		nd := net.Dialer{Timeout: timeout}
 		if conn, err = nd.DialContext(ctx, "tcp", target); err != nil {
 			return nil, nil, err
@@ -170,12 +318,15 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 	}
 	client, err := d.handshake(ctx, conn, cfg, target, timeout)
 	if err != nil {
-		if via != nil {
+		if owned {
 			via.Close()
+		}
+		if _, isCmd := conn.(*cmdConn); isCmd {
+			err = fmt.Errorf("through ProxyCommand %q: %w", cfg.ProxyCommand, err)
 		}
 		return nil, nil, err
 	}
-	if via != nil {
+	if owned {
 		go func() { client.Wait(); via.Close() }()
 	}
 	return client, cfg, nil

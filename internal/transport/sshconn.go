@@ -10,8 +10,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/sshconfig"
 )
+
+// sessionRetry is how long a refused session is tried again.
+const sessionRetry = 5 * time.Second
 
 // interruptGrace is how long a cancelled command has after SIGTERM before
 // its session is closed.
@@ -28,10 +30,12 @@ type sshConn struct {
 	redial func(ctx context.Context) (*sshConn, error)
 }
 
-func newSSHConn(client *ssh.Client, cfg *sshconfig.Config, redial func(ctx context.Context) (*sshConn, error)) *sshConn {
+// newSSHConn wraps client, probing it every keepalive (when non-zero) and
+// closing it after countMax unanswered probes.
+func newSSHConn(client *ssh.Client, keepalive time.Duration, countMax int, redial func(ctx context.Context) (*sshConn, error)) *sshConn {
 	c := &sshConn{client: client, sem: make(chan struct{}, MaxSessions), stop: make(chan struct{}), redial: redial}
-	if cfg.ServerAliveInterval > 0 {
-		go c.keepalive(time.Duration(cfg.ServerAliveInterval)*time.Second, cfg.ServerAliveCountMax)
+	if keepalive > 0 {
+		go c.keepalive(keepalive, max(countMax, 1))
 	}
 	return c
 }
@@ -102,7 +106,7 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	}
 	defer func() { <-c.sem }()
 
-	sess, err := c.client.NewSession()
+	sess, err := c.newSession(ctx)
 	if err != nil {
 		return -1, fmt.Errorf("open session: %w", err)
 	}
@@ -147,6 +151,25 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		return -1, context.Cause(ctx)
 	}
 	return exitStatus(err)
+}
+
+// newSession opens a session, waiting and trying again while the server
+// refuses it: sshd frees a finished session's slot a moment after the
+// client saw it end, so a full connection can be refused briefly.
+func (c *sshConn) newSession(ctx context.Context) (*ssh.Session, error) {
+	deadline := time.Now().Add(sessionRetry)
+	for wait := 5 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
+		sess, err := c.client.NewSession()
+		var oce *ssh.OpenChannelError
+		if err == nil || !errors.As(err, &oce) || time.Now().After(deadline) {
+			return sess, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
 }
 
 // interrupt asks a running command to stop: ^C on a pty, and SIGTERM (sshd

@@ -1,0 +1,86 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gofab/gofab/internal/sshconfig"
+)
+
+// proxyCommand starts cfg's ProxyCommand (through sh -c, with %h, %p, %r,
+// %n and %% expanded as ssh does) and returns a connection over its
+// standard input and output.
+func proxyCommand(cfg *sshconfig.Config, original string) (net.Conn, error) {
+	command := strings.NewReplacer("%%", "%", "%h", cfg.HostName, "%p", strconv.Itoa(cfg.Port),
+		"%r", cfg.User, "%n", original).Replace(cfg.ProxyCommand)
+	toChild, ourIn, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	ourOut, fromChild, err := os.Pipe()
+	if err != nil {
+		toChild.Close()
+		ourIn.Close()
+		return nil, err
+	}
+	cmd := exec.Command("sh", "-c", command)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = toChild, fromChild, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = cmd.Start()
+	toChild.Close()
+	fromChild.Close()
+	if err != nil {
+		ourIn.Close()
+		ourOut.Close()
+		return nil, fmt.Errorf("ProxyCommand %q: %w", command, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
+	return &cmdConn{r: ourOut, w: ourIn, cmd: cmd, done: done, addr: pipeAddr(target)}, nil
+}
+
+// cmdConn is a net.Conn over a proxy command's pipes.
+type cmdConn struct {
+	r, w *os.File
+	cmd  *exec.Cmd
+	done chan struct{}
+	addr pipeAddr
+}
+
+func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+// Close closes the pipes and stops the command.
+func (c *cmdConn) Close() error {
+	c.w.Close()
+	c.r.Close()
+	select {
+	case <-c.done:
+	case <-time.After(time.Second):
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	return nil
+}
+
+func (c *cmdConn) LocalAddr() net.Addr  { return pipeAddr("proxycommand") }
+func (c *cmdConn) RemoteAddr() net.Addr { return c.addr }
+
+func (c *cmdConn) SetDeadline(t time.Time) error {
+	c.r.SetReadDeadline(t)
+	return c.w.SetWriteDeadline(t)
+}
+func (c *cmdConn) SetReadDeadline(t time.Time) error  { return c.r.SetReadDeadline(t) }
+func (c *cmdConn) SetWriteDeadline(t time.Time) error { return c.w.SetWriteDeadline(t) }
+
+// pipeAddr names the host a proxy command reaches.
+type pipeAddr string
+
+func (pipeAddr) Network() string  { return "pipe" }
+func (a pipeAddr) String() string { return string(a) }

@@ -1,0 +1,176 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/transport"
+)
+
+// TestGateway reaches three hosts through -g (and env.gateway): all of
+// them share one connection to the gateway.
+func TestGateway(t *testing.T) {
+	needTestbed(t)
+	for _, how := range []string{"flag", "env.gateway"} {
+		t.Run(how, func(t *testing.T) {
+			proxy := passThrough(t)
+			fab := `task("t", function() run("echo via=$SSH_CONNECTION") end)`
+			args := []string{"-H", hosts(2, 3), "t"}
+			if how == "flag" {
+				args = append([]string{"-g", proxy.addr}, args...)
+			} else {
+				fab = fmt.Sprintf("env.gateway = %q\n", proxy.addr) + fab
+			}
+			p := newProject(t, fab, "")
+			p.trust(proxy)
+			r := p.run(nil, args...)
+			wantCode(t, r, 0)
+			mustContain(t, r, "3 hosts: 3 ok")
+			if n := proxy.accepted.Load(); n != 1 {
+				t.Errorf("%d connections to the gateway, want 1 shared by all hosts", n)
+			}
+		})
+	}
+}
+
+// TestProxyCommand reaches a host through ssh_config's ProxyCommand (an
+// OpenSSH client forwarding with -W through the testbed's sshd).
+func TestProxyCommand(t *testing.T) {
+	needTestbed(t)
+	proxyCmd := fmt.Sprintf("ssh -q -i %s -o IdentitiesOnly=yes -o UserKnownHostsFile=%s -p %s %s@127.0.0.1 -W %%h:%%p",
+		tb.Key, tb.KnownHosts, tb.Port, tb.User)
+	p := newProject(t, `task("t", function() run("echo via=$SSH_CONNECTION") end)`,
+		"Host 127.0.0.11\n  ProxyCommand "+proxyCmd+"\n")
+	r := p.run(nil, "-H", "127.0.0.11", "t")
+	wantCode(t, r, 0)
+	if !regexp.MustCompile(`\[127\.0\.0\.11\] out: via=\S+ \d+ 127\.0\.0\.11 `).MatchString(r.stdout) {
+		t.Errorf("no output through the proxy command\n%s", r)
+	}
+	bad := newProject(t, `task("t", function() run("true") end)`, "Host 127.0.0.11\n  ProxyCommand exit 3\n")
+	r = bad.run(nil, "-H", "127.0.0.11", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, `connect to 127.0.0.11: through ProxyCommand "exit 3"`)
+}
+
+// TestConnectionAttempts: a host that drops the first two connections is
+// reached with -n 3 and not with -n 1.
+func TestConnectionAttempts(t *testing.T) {
+	needTestbed(t)
+	for _, c := range []struct {
+		attempts string
+		code     int
+	}{{"1", 1}, {"3", 0}} {
+		proxy := passThrough(t)
+		proxy.dropFirst = 2
+		p := newProject(t, `task("t", function() run("true") end)`, "")
+		p.trust(proxy)
+		r := p.run(nil, "-n", c.attempts, "-H", proxy.addr, "t")
+		wantCode(t, r, c.code)
+		if c.code == 0 && proxy.accepted.Load() != 3 {
+			t.Errorf("-n 3: %d connections, want 3", proxy.accepted.Load())
+		}
+	}
+}
+
+// TestConnectionResetMidCommand cuts one host's connection while its
+// command runs: that host fails with a clear error, the others finish.
+func TestConnectionResetMidCommand(t *testing.T) {
+	needTestbed(t)
+	proxy := passThrough(t)
+	p := newProject(t, `task("t", function() run("echo started; sleep 2; echo done") end)`, "")
+	p.trust(proxy)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", proxy.addr+",127.0.0.2,127.0.0.3", "t")
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var all []string
+	for sc.Scan() {
+		all = append(all, sc.Text())
+		if sc.Text() == "["+proxy.addr+"] out: started" {
+			proxy.cut()
+			break
+		}
+	}
+	for sc.Scan() {
+		all = append(all, sc.Text())
+	}
+	err := cmd.Wait()
+	text := strings.Join(all, "\n")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, text)
+	}
+	for _, want := range []string{"[127.0.0.2] out: done", "[127.0.0.3] out: done", "[" + proxy.addr + "] error:", "3 hosts: 2 ok, 1 failed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "["+proxy.addr+"] out: done") {
+		t.Error("the cut host finished its command")
+	}
+}
+
+// TestSessionsPerConnection runs 15 commands at once on one connection:
+// OpenSSH allows 10 sessions per connection, so the rest must wait, not
+// fail.
+func TestSessionsPerConnection(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, "", "")
+	d := transport.NewDialer(transport.Options{
+		Config: sshconfig.NewLoader(sshconfig.CurrentLocal(), filepath.Join(p.dir, "ssh_config")),
+	})
+	conn, err := d.Dial(context.Background(), host.Addr{Host: "127.0.0.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 15)
+	for i := 0; i < 15; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, err := conn.Run(context.Background(), &host.Cmd{Command: "sleep 0.3"})
+			if err == nil && code != 0 {
+				err = fmt.Errorf("exit %d", code)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a concurrent command failed: %v", err)
+		}
+	}
+}
+
+// TestThousandHosts runs a command on 1000 loopback hosts (127.0.1.1 …
+// 127.0.4.250) through one sshd: handshakes are capped, so none fails.
+func TestThousandHosts(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `
+env.hosts = {}
+for b = 1, 4 do
+  for c = 1, 250 do table.insert(env.hosts, "127.0." .. b .. "." .. c) end
+end
+task("t", function() run("true") end)`, "")
+	r := p.runFor(5*time.Minute, nil, "-q", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "1000 hosts: 1000 ok, 0 failed, 0 unreachable")
+}
