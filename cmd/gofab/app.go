@@ -18,6 +18,7 @@ import (
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/runstate"
 	"github.com/gofab/gofab/internal/sshconfig"
 	"github.com/gofab/gofab/internal/transport"
 	"github.com/gofab/gofab/luart"
@@ -137,6 +138,9 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "pool-size", Aliases: []string{"z"}, Usage: "run at most `N` hosts at once (default: all)"},
 		&cli.BoolFlag{Name: "serial", Usage: "run hosts one at a time"},
 		&cli.BoolFlag{Name: "skip-bad-hosts", Usage: "report unreachable hosts as skipped and carry on; they do not fail the run"},
+		&cli.StringFlag{Name: "output", Value: "text", Usage: "`FORMAT` of what gofab prints: text, or json (one event per line)"},
+		&cli.StringFlag{Name: "log-dir", Usage: "also write each host's output to `DIR`/<run time>/<host>.log"},
+		&cli.BoolFlag{Name: "rerun-failed", Usage: "run each task only on the hosts that did not succeed at it in the previous run"},
 		&cli.StringSliceFlag{Name: "set", Usage: "set env `KEY=VALUE` (dotted keys nest: vars.src=/a)"},
 		&cli.StringSliceFlag{Name: "hide", Usage: "hide output `LEVELS` (running, stdout, stderr, warnings, user, output, everything…)"},
 		&cli.StringSliceFlag{Name: "show", Usage: "show output `LEVELS`"},
@@ -250,6 +254,22 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		return err
 	}
 	defer ex.Close()
+	defer func() {
+		if err := ex.Printer.Close(); err != nil {
+			fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+		}
+	}()
+	var state *runstate.File
+	if prog != nil {
+		if state, err = runstate.Load(runstate.Path(env.getenv)); err != nil {
+			return usageErr("%v", err)
+		}
+		defer func() {
+			if err := state.Save(); err != nil {
+				fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+			}
+		}()
+	}
 	sel := executor.Selection{
 		CLIHosts:   splitList(c.StringSlice("hosts")),
 		CLIRoles:   splitList(c.StringSlice("roles")),
@@ -267,12 +287,29 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		}
 		s := sel
 		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
-		if _, err := ex.RunTask(ctx, tc.name, tc.args, s); err != nil {
+		t, _ := prog.Task(tc.name)
+		if c.Bool("rerun-failed") {
+			failed, ok := state.Failed(prog.RealPath, t.Name)
+			if !ok || len(failed) == 0 {
+				fmt.Fprintf(env.stderr, "gofab: %s: no host failed in its previous run (in %s); nothing to rerun\n", t.Name, runstate.Path(env.getenv))
+				continue
+			}
+			s = executor.Selection{ArgHosts: failed}
+		}
+		results, err := ex.RunTask(ctx, tc.name, tc.args, s)
+		if err != nil {
 			return usageErr("%v", err)
 		}
+		var failed []string
+		for _, r := range results {
+			if r.Status != executor.OK {
+				failed = append(failed, r.Host)
+			}
+		}
+		state.Record(prog.RealPath, t.Name, failed)
 	}
 	summary := ex.Summary()
-	if len(summary) > 1 {
+	if len(summary) > 1 || ex.Printer.JSON() {
 		executor.PrintSummary(ex.Printer, summary)
 	}
 	if ctx.Err() != nil {
@@ -376,12 +413,25 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			keep = append(keep, h)
 		}
 	}
-	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && isTerminal(env.stdout)
+	format := c.String("output")
+	if format != "text" && format != "json" {
+		return nil, usageErr("--output must be text or json, not %q", format)
+	}
+	logDir := c.String("log-dir")
+	if logDir != "" {
+		logDir = filepath.Join(logDir, time.Now().Format("20060102-150405"))
+		if err := os.MkdirAll(logDir, 0o700); err != nil {
+			return nil, usageErr("--log-dir: %v", err)
+		}
+	}
+	tty := isTerminal(env.stdout)
+	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && tty
 	return &executor.Executor{
 		Program:      prog,
 		Dialer:       dialer,
 		Local:        transport.Local{},
-		Printer:      output.New(env.stdout, color),
+		Printer:      output.NewWith(env.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir}),
+		Status:       tty && format == "text",
 		PoolSize:     c.Int("pool-size"),
 		Serial:       c.Bool("serial"),
 		SkipBadHosts: c.Bool("skip-bad-hosts"),

@@ -68,6 +68,9 @@ type Executor struct {
 	Serial bool
 	// SkipBadHosts reports unreachable hosts as skipped, not failed.
 	SkipBadHosts bool
+	// Status keeps a live "N/M hosts done" line under the output (only
+	// on a terminal).
+	Status bool
 
 	shared store
 	once   onceTasks
@@ -141,11 +144,27 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 		return nil, &UsageError{Msg: UnknownTask(e.Program, name)}
 	}
 	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
+	start := time.Now()
+	e.Printer.Event("task_start", map[string]any{"task": t.Name})
 	results, fresh, err := e.runTask(ctx, t, args, sel)
 	if fresh {
 		e.record(results)
 	}
+	end := map[string]any{"task": t.Name, "duration": time.Since(start).Seconds(), "counts": counts(results)}
+	if err != nil {
+		end["error"] = err.Error()
+	}
+	e.Printer.Event("task_end", end)
 	return results, err
+}
+
+// counts tallies results by status.
+func counts(results []HostResult) map[string]int {
+	c := map[string]int{}
+	for _, r := range results {
+		c[r.Status.String()]++
+	}
+	return c
 }
 
 // runTask runs t on the hosts sel picks; a runs_once task runs on the
@@ -160,7 +179,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 		targets = []target{{host: ""}}
 	}
 	run := func() []HostResult {
-		return e.fanOut(ctx, targets, e.policyFor(t), func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
+		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
 			addr, err := tg.addr()
 			if err != nil {
 				return nil, err
@@ -213,7 +232,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	if len(targets) == 0 {
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
 	}
-	results := e.fanOut(ctx, targets, e.policyFor(nil), func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
+	results := e.fanOut(ctx, "", targets, e.policyFor(nil), func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
 		addr, err := tg.addr()
 		if err != nil {
 			return nil, err
@@ -284,11 +303,17 @@ func localUser() string {
 }
 
 // runOne runs fn for one host and says how it ended.
-func (e *Executor) runOne(ctx context.Context, tg target, hc *hostCoord, fn hostFunc) HostResult {
+func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostCoord, fn hostFunc) (res HostResult) {
 	start := time.Now()
 	name := tg.name()
+	out := e.out(name)
+	out.Event("host_start", map[string]any{"task": task})
+	defer func() {
+		out.Event("host_end", map[string]any{"task": task, "status": res.Status.String(), "duration": res.Duration.Seconds(),
+			"changed": res.Changed, "error": res.Err})
+	}()
 	value, err := fn(ctx, tg, hc)
-	res := HostResult{Host: name, Duration: time.Since(start), Value: value, Changed: int(hc.changed.Load())}
+	res = HostResult{Host: name, Duration: time.Since(start), Value: value, Changed: int(hc.changed.Load())}
 	if err == nil {
 		return res
 	}
@@ -304,7 +329,7 @@ func (e *Executor) runOne(ctx context.Context, tg target, hc *hostCoord, fn host
 		res.Err = cause.Error()
 	}
 	if !e.hidden("aborts") {
-		e.out(name).Line("error", oneLine(res.Err))
+		out.Line("error", oneLine(res.Err))
 	}
 	return res
 }
@@ -348,26 +373,39 @@ func (e *Executor) Summary() []HostResult {
 	return out
 }
 
-// PrintSummary prints one line per host and a count line.
+// PrintSummary prints the recap: per host its status, duration, changes
+// and first error line, then the counts; a JSON printer gets one summary
+// event instead.
 func PrintSummary(p *output.Printer, results []HostResult) {
+	c := counts(results)
+	if p.JSON() {
+		hosts := make([]map[string]any, len(results))
+		for i, r := range results {
+			hosts[i] = map[string]any{"host": r.Host, "status": r.Status.String(), "duration": r.Duration.Seconds(),
+				"changed": r.Changed, "error": oneLine(r.Err)}
+		}
+		p.Event("summary", map[string]any{"hosts": hosts, "counts": c})
+		return
+	}
 	width := 4
 	for _, r := range results {
 		width = max(width, len(r.Host))
 	}
 	var b strings.Builder
-	counts := map[Status]int{}
 	b.WriteString("\nSummary:\n")
 	for _, r := range results {
-		counts[r.Status]++
 		fmt.Fprintf(&b, "  %-*s  %-11s  %6.2fs", width, r.Host, r.Status, r.Duration.Seconds())
+		if r.Changed > 0 {
+			fmt.Fprintf(&b, "  %d changed", r.Changed)
+		}
 		if r.Err != "" {
 			fmt.Fprintf(&b, "  %s", oneLine(r.Err))
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%d hosts: %d ok, %d failed, %d unreachable", len(results), counts[OK], counts[Failed], counts[Unreachable])
-	if counts[Skipped] > 0 {
-		fmt.Fprintf(&b, ", %d skipped", counts[Skipped])
+	fmt.Fprintf(&b, "%d hosts: %d ok, %d failed, %d unreachable", len(results), c["ok"], c["failed"], c["unreachable"])
+	if c["skipped"] > 0 {
+		fmt.Fprintf(&b, ", %d skipped", c["skipped"])
 	}
 	p.Printf("%s", b.String())
 }

@@ -119,13 +119,17 @@ type hostFunc func(ctx context.Context, tg target, hc *hostCoord) (any, error)
 // fanOut runs fn for every target on its own goroutine, batch after
 // batch, at most pol.limit at once, and stops starting hosts (cancelling
 // the running ones) once more than the tolerated number failed.
-func (e *Executor) fanOut(ctx context.Context, targets []target, pol policy, fn hostFunc) []HostResult {
+func (e *Executor) fanOut(ctx context.Context, task string, targets []target, pol policy, fn hostFunc) []HostResult {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([]HostResult, len(targets))
 	tolerated := pol.tolerated(len(targets))
 	var mu sync.Mutex
-	failed := 0
+	failed, done := 0, 0
+	status := e.Status && len(targets) > 1
+	if status {
+		defer e.Printer.SetStatus("")
+	}
 	var sem chan struct{}
 	if pol.limit > 0 {
 		sem = make(chan struct{}, pol.limit)
@@ -150,15 +154,19 @@ func (e *Executor) fanOut(ctx context.Context, targets []target, pol policy, fn 
 				defer s.release(ctx)
 				defer bar.leave()
 				hc := &hostCoord{e: e, bar: bar, pause: s.release, resume: s.acquire}
-				r := e.runOne(ctx, tg, hc, fn)
+				r := e.runOne(ctx, task, tg, hc, fn)
 				results[i] = r
+				mu.Lock()
+				defer mu.Unlock()
+				done++
 				if r.Status == Failed || r.Status == Unreachable {
-					mu.Lock()
 					failed++
 					if tolerated >= 0 && failed > tolerated {
 						cancel(fmt.Errorf("%w: %d of %d failed", errMaxFail, failed, len(targets)))
 					}
-					mu.Unlock()
+				}
+				if status {
+					e.Printer.SetStatus(fmt.Sprintf("%d/%d hosts done, %d failed", done, len(targets), failed))
 				}
 			}()
 		}

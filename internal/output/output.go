@@ -1,14 +1,20 @@
 // Package output prints what hosts say: every line prefixed with its host
 // ("[web1] out: ..."), written whole under one lock so two hosts' bytes never
-// share a line, with a stable colour per host on a terminal.
+// share a line, with a stable colour per host on a terminal; or, for
+// machines, one JSON object per event. It can also copy each host's lines
+// into a log file of its own and keep a live status line on a terminal.
 package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxLine is how much of an unterminated line is held before it is written
@@ -19,27 +25,151 @@ var palette = []string{"\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m
 
 const reset = "\x1b[0m"
 
-// Printer serialises lines from many hosts onto one writer.
+// Printer serialises lines from many hosts onto one writer, as text or as
+// JSON events, copying each host's lines to its log file when asked, and
+// keeping a live status line under them on a terminal.
 type Printer struct {
-	mu    sync.Mutex
-	w     io.Writer
-	color bool
-	next  int
+	mu     sync.Mutex
+	w      io.Writer
+	color  bool
+	json   bool
+	logDir string
+	status string // the status line shown, "" for none
+	next   int
+	logs   map[string]*os.File
+	logErr error
 }
 
-// New returns a Printer writing to w, colouring host prefixes when color is
-// true.
+// Options configure a Printer.
+type Options struct {
+	// Color colours host prefixes.
+	Color bool
+	// JSON writes one JSON object per event instead of text.
+	JSON bool
+	// LogDir, when set, gets one log file per host.
+	LogDir string
+}
+
+// New returns a Printer writing text to w, colouring host prefixes when
+// color is true.
 func New(w io.Writer, color bool) *Printer { return &Printer{w: w, color: color} }
 
+// NewWith returns a Printer with the given options.
+func NewWith(w io.Writer, o Options) *Printer {
+	return &Printer{w: w, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir}
+}
+
+// JSON reports whether the printer writes JSON events.
+func (p *Printer) JSON() bool { return p.json }
+
+// write writes b under the lock held by the caller, keeping the status
+// line below it.
+func (p *Printer) write(b []byte) {
+	if p.status == "" {
+		p.w.Write(b)
+		return
+	}
+	io.WriteString(p.w, "\r\x1b[K")
+	p.w.Write(b)
+	io.WriteString(p.w, p.status)
+}
+
+// SetStatus shows text as the live status line ("" removes it). Only call
+// it when writing to a terminal.
+func (p *Printer) SetStatus(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json || text == p.status {
+		return
+	}
+	io.WriteString(p.w, "\r\x1b[K"+text)
+	p.status = text
+}
+
 // Printf writes an unprefixed message; a newline is added when missing.
+// JSON printers leave messages out: events carry what they say.
 func (p *Printer) Printf(format string, args ...any) {
+	if p.json {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
 		msg += "\n"
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	io.WriteString(p.w, msg)
+	p.write([]byte(msg))
+}
+
+// Event writes one JSON event (type, time and fields) in JSON mode and
+// does nothing otherwise.
+func (p *Printer) Event(typ string, fields map[string]any) {
+	if !p.json {
+		return
+	}
+	ev := make(map[string]any, len(fields)+2)
+	for k, v := range fields {
+		ev[k] = v
+	}
+	ev["type"] = typ
+	ev["time"] = time.Now().UTC().Format(time.RFC3339Nano)
+	b := marshal(ev)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.write(b)
+}
+
+// marshal encodes one event as a line of JSON, leaving <, > and & as they
+// are (commands are full of them).
+func marshal(ev map[string]any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		b.Reset()
+		enc.Encode(map[string]any{"type": "error", "error": err.Error()})
+	}
+	return b.Bytes()
+}
+
+// Close closes the hosts' log files and reports the first error writing
+// them.
+func (p *Printer) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.logs {
+		if err := f.Close(); err != nil && p.logErr == nil {
+			p.logErr = err
+		}
+	}
+	p.logs = nil
+	return p.logErr
+}
+
+// logFile returns the host's log file, created on first use; p.mu is held.
+func (p *Printer) logFile(name string) *os.File {
+	if p.logDir == "" || p.logErr != nil {
+		return nil
+	}
+	if f, ok := p.logs[name]; ok {
+		return f
+	}
+	if p.logs == nil {
+		p.logs = map[string]*os.File{}
+	}
+	safe := strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 {
+			return '_'
+		}
+		return r
+	}, name)
+	f, err := os.OpenFile(filepath.Join(p.logDir, safe+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		p.logErr = fmt.Errorf("log file: %w", err)
+		return nil
+	}
+	p.logs[name] = f
+	return f
 }
 
 // Host returns the line writer for one host; call it once per host so each
@@ -68,23 +198,63 @@ func (h *Host) Line(kind, text string) {
 	if len(text) > 0 && text[len(text)-1] == '\n' {
 		text = text[:len(text)-1]
 	}
-	var b bytes.Buffer
+	var lines []string
 	for {
 		ln, rest, more := strings.Cut(text, "\n")
-		h.format(&b, kind, ln)
+		lines = append(lines, ln)
 		if !more {
 			break
 		}
 		text = rest
 	}
-	h.p.mu.Lock()
-	defer h.p.mu.Unlock()
-	h.p.w.Write(b.Bytes())
+	h.emit(kind, lines)
 }
 
-func (h *Host) format(b *bytes.Buffer, kind, text string) {
-	text = trimCR(text)
-	b.WriteString(h.prefix)
+// emit prints whole lines of one kind: as text or JSON events, and into
+// the host's log file.
+func (h *Host) emit(kind string, lines []string) {
+	var out, log bytes.Buffer
+	for _, ln := range lines {
+		ln = trimCR(ln)
+		if h.p.json {
+			stream := kind
+			if stream == "" {
+				stream = "print"
+			}
+			out.Write(marshal(map[string]any{"type": "output", "time": time.Now().UTC().Format(time.RFC3339Nano),
+				"host": h.Name, "stream": stream, "text": ln}))
+		} else {
+			format(&out, h.prefix, kind, ln)
+		}
+		if h.p.logDir != "" {
+			format(&log, "["+h.Name+"]", kind, ln)
+		}
+	}
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	h.p.write(out.Bytes())
+	if f := h.p.logFile(h.Name); f != nil && log.Len() > 0 {
+		if _, err := f.Write(log.Bytes()); err != nil && h.p.logErr == nil {
+			h.p.logErr = fmt.Errorf("log file: %w", err)
+		}
+	}
+}
+
+// Event writes a JSON event about this host (see Printer.Event).
+func (h *Host) Event(typ string, fields map[string]any) {
+	if !h.p.json {
+		return
+	}
+	f := make(map[string]any, len(fields)+1)
+	for k, v := range fields {
+		f[k] = v
+	}
+	f["host"] = h.Name
+	h.p.Event(typ, f)
+}
+
+func format(b *bytes.Buffer, prefix, kind, text string) {
+	b.WriteString(prefix)
 	b.WriteByte(' ')
 	if kind != "" {
 		b.WriteString(kind)
@@ -117,23 +287,21 @@ type LineWriter struct {
 // Write buffers p and prints every complete line in it.
 func (w *LineWriter) Write(p []byte) (int, error) {
 	w.buf = append(w.buf, p...)
-	var out bytes.Buffer
+	var lines []string
 	for {
 		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
 			break
 		}
-		w.h.format(&out, w.kind, string(w.buf[:i]))
+		lines = append(lines, string(w.buf[:i]))
 		w.buf = w.buf[i+1:]
 	}
 	if len(w.buf) > maxLine {
-		w.h.format(&out, w.kind, string(w.buf))
+		lines = append(lines, string(w.buf))
 		w.buf = nil
 	}
-	if out.Len() > 0 {
-		w.h.p.mu.Lock()
-		w.h.p.w.Write(out.Bytes())
-		w.h.p.mu.Unlock()
+	if len(lines) > 0 {
+		w.h.emit(w.kind, lines)
 	}
 	if len(w.buf) == 0 {
 		w.buf = nil // let a large consumed buffer go

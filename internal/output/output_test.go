@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"sync"
@@ -60,5 +61,45 @@ func TestConcurrentHostsNeverShareALine(t *testing.T) {
 		if !strings.HasSuffix(l, " out: "+strings.Repeat(name, 50)) {
 			t.Fatalf("mixed line %q", l)
 		}
+	}
+}
+
+// TestStatusLine: lines are written above the status line, which is
+// redrawn after them and removed at the end.
+func TestStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := New(&buf, false)
+	h := p.Host("web1")
+	p.SetStatus("1/3 hosts done, 0 failed")
+	h.Line("out", "hello")
+	p.SetStatus("")
+	want := "\r\x1b[K1/3 hosts done, 0 failed" + "\r\x1b[K[web1] out: hello\n1/3 hosts done, 0 failed" + "\r\x1b[K"
+	if buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// TestJSONEvents: every line and event is one JSON object with a type.
+func TestJSONEvents(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewWith(&buf, Options{JSON: true})
+	h := p.Host("web1")
+	h.Line("out", "a <b> & c\nsecond")
+	h.Event("command_end", map[string]any{"exit_code": 0})
+	p.Printf("not in JSON mode")
+	p.SetStatus("never in JSON mode")
+	var got []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+		got = append(got, ev)
+	}
+	if len(got) != 3 || got[0]["text"] != "a <b> & c" || got[1]["text"] != "second" || got[2]["type"] != "command_end" || got[2]["host"] != "web1" {
+		t.Fatalf("events %v", got)
+	}
+	if strings.Contains(buf.String(), `\u003c`) {
+		t.Error("< was escaped")
 	}
 }

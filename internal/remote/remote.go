@@ -75,6 +75,23 @@ func (e *SudoError) Error() string { return e.Msg }
 // the command could not run to completion (transport, timeout, interrupt,
 // sudo password).
 func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
+	if req.Out == nil {
+		return execute(ctx, conn, req)
+	}
+	start := time.Now()
+	req.Out.Event("command_start", map[string]any{"kind": req.Kind, "command": req.Command})
+	res, err := execute(ctx, conn, req)
+	end := map[string]any{"kind": req.Kind, "command": req.Command, "duration": time.Since(start).Seconds()}
+	if err != nil {
+		end["error"] = err.Error()
+	} else {
+		end["exit_code"] = res.Code
+	}
+	req.Out.Event("command_end", end)
+	return res, err
+}
+
+func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	var res Result
 	shell := Wrap(req)
 	prompt, ready := "", ""

@@ -172,8 +172,11 @@ func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) i
 	if err != nil {
 		fail(st, fname, err)
 	}
-	if ch && st.Shown("running") {
-		st.Out().Line(fname, p)
+	if ch {
+		st.Changed(1)
+		if st.Shown("running") {
+			st.Out().Line(fname, p)
+		}
 	}
 	st.L.Push(lua.LBool(ch))
 	return 1

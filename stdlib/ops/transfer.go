@@ -176,6 +176,15 @@ func transferred(st *luart.State, call string, paths []string, err error) int {
 	return 1
 }
 
+// transferEvent reports a transfer to JSON output.
+func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
+	ev := map[string]any{"op": op, "source": src, "destination": dst, "files": files}
+	if err != nil {
+		ev["error"] = err.Error()
+	}
+	st.Out().Event("transfer", ev)
+}
+
 func luaPut(st *luart.State) int {
 	L := st.L
 	st.RequireTask("put")
@@ -200,6 +209,8 @@ func luaPut(st *luart.State) int {
 	}
 	h := Transfer(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
+	st.Changed(len(paths))
+	transferEvent(st, "put", local, dst, len(paths), err)
 	return transferred(st, fmt.Sprintf("put(%q)", L.CheckString(1)), paths, err)
 }
 
@@ -217,6 +228,7 @@ func luaGet(st *luart.State) int {
 	}
 	h := Transfer(st)
 	paths, err := h.Get(st.Context(), src, LocalPath(st, local), o)
+	transferEvent(st, "get", src, local, len(paths), err)
 	return transferred(st, fmt.Sprintf("get(%q)", L.CheckString(1)), paths, err)
 }
 
@@ -240,6 +252,8 @@ func luaSync(st *luart.State) int {
 		st.Out().Line("sync", L.CheckString(1)+" -> "+dst)
 	}
 	res, err := Transfer(st).Sync(st.Context(), local, dst, o)
+	st.Changed(res.Changed + res.Deleted)
+	transferEvent(st, "sync", local, dst, res.Changed+res.Deleted, err)
 	if err != nil {
 		return transferred(st, fmt.Sprintf("sync(%q)", L.CheckString(1)), nil, err)
 	}

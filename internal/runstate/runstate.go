@@ -1,0 +1,109 @@
+// Package runstate remembers, from one gofab run to the next, which hosts
+// did not succeed at each task of each fabfile, so --rerun-failed can run
+// a task again on just those. The state is one JSON file:
+//
+//	{"/abs/path/fabfile.lua": {"deploy": {"failed": ["web2"], "time": "…"}}}
+//
+// kept in $GOFAB_STATE_DIR, else $XDG_STATE_HOME/gofab, else
+// ~/.local/state/gofab, as runs.json.
+package runstate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Entry is how a task ended in the last run that ran it.
+type Entry struct {
+	// Failed are the hosts that failed, were unreachable or were skipped.
+	Failed []string  `json:"failed"`
+	Time   time.Time `json:"time"`
+}
+
+// File is the state file's content.
+type File struct {
+	path string
+	runs map[string]map[string]Entry
+}
+
+// Path returns the state file's path for the environment getenv reads.
+func Path(getenv func(string) string) string {
+	if d := getenv("GOFAB_STATE_DIR"); d != "" {
+		return filepath.Join(d, "runs.json")
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "gofab", "runs.json")
+	}
+	home := getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".local", "state", "gofab", "runs.json")
+}
+
+// Load reads the state file; a missing file is an empty state.
+func Load(path string) (*File, error) {
+	f := &File{path: path, runs: map[string]map[string]Entry{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run state: %w", err)
+	}
+	if err := json.Unmarshal(data, &f.runs); err != nil {
+		return nil, fmt.Errorf("run state %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Failed returns the hosts that did not succeed in the last run of task,
+// and whether such a run is recorded.
+func (f *File) Failed(fabfile, task string) ([]string, bool) {
+	e, ok := f.runs[fabfile][task]
+	return e.Failed, ok
+}
+
+// Record sets the hosts that did not succeed at task in this run.
+func (f *File) Record(fabfile, task string, failed []string) {
+	if f.runs[fabfile] == nil {
+		f.runs[fabfile] = map[string]Entry{}
+	}
+	if failed == nil {
+		failed = []string{}
+	}
+	f.runs[fabfile][task] = Entry{Failed: failed, Time: time.Now().UTC()}
+}
+
+// Save writes the state file atomically.
+func (f *File) Save() error {
+	data, err := json.MarshalIndent(f.runs, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return fmt.Errorf("run state: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".runs-*.json")
+	if err != nil {
+		return fmt.Errorf("run state: %w", err)
+	}
+	_, werr := tmp.Write(append(data, '\n'))
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), f.path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("run state: %w", werr)
+	}
+	return nil
+}
