@@ -12,8 +12,8 @@ const reportFab = `
 local files = require("files")
 task("t", function()
   run("echo hello; echo oops >&2")
-  files.write("/tmp/gofab-report-" .. env.host, "x\n")
-  put("fabfile.lua", "/tmp/gofab-report-put-" .. env.host)
+  files.write(env.dst .. "/w-" .. env.host, "x\n")
+  put("fabfile.lua", env.dst .. "/put-" .. env.host)
   if env.host == "127.0.0.3" then abort("bad host") end
 end)
 `
@@ -23,13 +23,7 @@ end)
 func TestJSONOutput(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, reportFab, "")
-	t.Cleanup(func() {
-		for _, h := range []string{"127.0.0.2", "127.0.0.3"} {
-			os.Remove("/tmp/gofab-report-" + h)
-			os.Remove("/tmp/gofab-report-put-" + h)
-		}
-	})
-	r := p.run([]string{"GOFAB_PASSWORD=" + tb.Password}, "-H", "127.0.0.2,127.0.0.3", "--output", "json", "t")
+	r := p.run([]string{"GOFAB_PASSWORD=" + tb.Password}, "-H", "127.0.0.2,127.0.0.3", "--set", "dst="+remoteDir(t), "--output", "json", "t")
 	wantCode(t, r, 1)
 	mustNotContain(t, r, tb.Password)
 	byType := map[string][]map[string]any{}
@@ -87,7 +81,7 @@ func TestRecapAndLogDir(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, reportFab, "")
 	logs := filepath.Join(p.dir, "logs")
-	r := p.run(nil, "-H", "127.0.0.2,127.0.0.3", "--log-dir", logs, "t")
+	r := p.run(nil, "-H", "127.0.0.2,127.0.0.3", "--set", "dst="+remoteDir(t), "--log-dir", logs, "t")
 	wantCode(t, r, 1)
 	mustContain(t, r, "127.0.0.2  ok", "2 changed", "127.0.0.3  failed", "fabfile.lua:7: aborted: bad host")
 	mustNotContain(t, r, "hosts done") // not a terminal
