@@ -31,6 +31,9 @@ type HostEnv struct {
 	// Connect returns the host's connection, dialling it on first use. The
 	// executor keeps one connection per host for the whole run.
 	Connect func(ctx context.Context) (host.Conn, error)
+	// Reconnect closes the host's connection and dials a new one that
+	// replaces it for the rest of the run (after a reboot).
+	Reconnect func(ctx context.Context) (host.Conn, error)
 	// Local runs run_local commands.
 	Local host.Conn
 	// Out prints this host's lines.
@@ -282,6 +285,20 @@ func (st *State) Conn() host.Conn {
 		st.L.RaiseError("%v", st.connErr)
 	}
 	return st.conn
+}
+
+// Reconnect replaces the host's connection with a new one; it returns
+// the error of the attempt.
+func (st *State) Reconnect(ctx context.Context) error {
+	if st.he.Reconnect == nil {
+		return errors.New("this host cannot be reconnected")
+	}
+	conn, err := st.he.Reconnect(ctx)
+	if err != nil {
+		return err
+	}
+	st.conn, st.connErr = conn, nil
+	return nil
 }
 
 // LocalConn returns the connection run_local uses.

@@ -184,3 +184,21 @@ func TestSkipBadHosts(t *testing.T) {
 	wantCode(t, r, 1)
 	mustContain(t, r, "1 unreachable")
 }
+
+// TestReboot "reboots" a host by killing its login user's processes (the
+// connection drops as in a reboot) and checks the task carries on over a
+// new connection.
+func TestReboot(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `
+task("t", function()
+  local before = tostring(run("echo $SSH_CONNECTION", {quiet = true}))
+  reboot({wait = 30, command = "pkill -KILL -u `+tb.NPUser+`"})
+  local after = tostring(run("echo $SSH_CONNECTION", {quiet = true}))
+  assert(before ~= after, "same connection after reboot: " .. after)
+  puts("back")
+end)`, "")
+	r := p.run(nil, "-H", tb.NPUser+"@127.0.0.2", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "reboot: pkill", "] back")
+}

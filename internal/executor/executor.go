@@ -121,6 +121,25 @@ func (e *Executor) connect(ctx context.Context, h string, addr host.Addr) (host.
 	return c.conn, c.err
 }
 
+// reconnect closes h's connection and dials a new one for the rest of the
+// run; on failure the old entry stays (closed) so later calls fail too.
+func (e *Executor) reconnect(ctx context.Context, h string, addr host.Addr) (host.Conn, error) {
+	conn, err := e.Dialer.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	old := e.conns[h]
+	c := &connEntry{conn: conn}
+	c.once.Do(func() {})
+	e.conns[h] = c
+	e.mu.Unlock()
+	if old != nil && old.conn != nil {
+		old.conn.Close()
+	}
+	return conn, nil
+}
+
 // Close closes every connection of the run.
 func (e *Executor) Close() {
 	e.mu.Lock()
@@ -287,6 +306,7 @@ func (e *Executor) hostEnv(tg target, addr host.Addr) *luart.HostEnv {
 	}
 	he.Out = e.out(tg.host)
 	he.Connect = func(ctx context.Context) (host.Conn, error) { return e.connect(ctx, tg.host, addr) }
+	he.Reconnect = func(ctx context.Context) (host.Conn, error) { return e.reconnect(ctx, tg.host, addr) }
 	if addr.IsLocal() {
 		he.User = localUser()
 	} else if u, p, err := e.Dialer.Identity(addr); err == nil {

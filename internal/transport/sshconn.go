@@ -86,6 +86,9 @@ func (c *sshConn) Close() error {
 	return c.client.Close()
 }
 
+// Wait returns when the connection has ended.
+func (c *sshConn) Wait() error { return c.client.Wait() }
+
 // FS returns the host's file system over the connection's SFTP session,
 // opening the session on first use.
 func (c *sshConn) FS(ctx context.Context) (host.FS, error) { return c.sftp.get(ctx, c) }

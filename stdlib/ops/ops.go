@@ -71,7 +71,7 @@ func Module() luart.Module {
 					}
 					return 1
 				}},
-		}, transferFuncs()...),
+		}, append(transferFuncs(), rebootFunc)...),
 	}
 }
 
