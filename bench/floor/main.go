@@ -1,7 +1,9 @@
 // Command floor is the benchmark reference for gofab's fan-out: the least a
 // Go program must do to run one command on many hosts with x/crypto/ssh —
 // dial every host at once, authenticate with one key, check the host key
-// against known_hosts, run the command and print its output.
+// against known_hosts, run the command and print its output. With -repeat N
+// each host runs the command N times, over a new connection each time: the
+// one-connection-per-command way of tools that do not keep connections.
 package main
 
 import (
@@ -21,6 +23,8 @@ func main() {
 	user := flag.String("user", "", "login user")
 	key := flag.String("key", "", "private key file")
 	known := flag.String("known-hosts", "", "known_hosts file")
+	repeat := flag.Int("repeat", 1, "run the command this many times per host, one connection each")
+	limit := flag.Int("limit", 0, "connect to at most this many hosts at once (0: all)")
 	flag.Parse()
 	cmd := strings.Join(flag.Args(), " ")
 	data, err := os.ReadFile(*key)
@@ -33,11 +37,20 @@ func main() {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
+	sem := make(chan struct{}, max(*limit, 1))
 	for _, h := range strings.Split(*hosts, ",") {
 		wg.Add(1)
 		go func(h string) {
 			defer wg.Done()
-			out, err := runOn(h, cfg, cmd)
+			if *limit > 0 {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
+			var out []byte
+			var err error
+			for i := 0; i < *repeat && err == nil; i++ {
+				out, err = runOn(h, cfg, cmd)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
