@@ -71,7 +71,7 @@ func TestConnectionAttempts(t *testing.T) {
 		code     int
 	}{{"1", 1}, {"3", 0}} {
 		proxy := passThrough(t)
-		proxy.dropFirst = 2
+		proxy.dropFirst.Store(2)
 		p := newProject(t, `task("t", function() run("true") end)`, "")
 		p.trust(proxy)
 		r := p.run(nil, "-n", c.attempts, "-H", proxy.addr, "t")
@@ -173,4 +173,42 @@ task("t", function() run("true") end)`, "")
 	r := p.runFor(5*time.Minute, nil, "-q", "t")
 	wantCode(t, r, 0)
 	mustContain(t, r, "1000 hosts: 1000 ok, 0 failed, 0 unreachable")
+}
+
+// TestKeepaliveDetectsSilentHost freezes the network under a running
+// command: with --keepalive 1 the connection is given up after three
+// unanswered probes instead of hanging for the command's 30 s.
+func TestKeepaliveDetectsSilentHost(t *testing.T) {
+	needTestbed(t)
+	proxy := passThrough(t)
+	p := newProject(t, `task("t", function() run("echo started; sleep 30") end)`, "")
+	p.trust(proxy)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "--keepalive", "1", "-H", proxy.addr, "t")
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var all []string
+	for sc.Scan() {
+		all = append(all, sc.Text())
+		if strings.HasSuffix(sc.Text(), "out: started") {
+			proxy.freeze()
+			break
+		}
+	}
+	frozen := time.Now()
+	for sc.Scan() {
+		all = append(all, sc.Text())
+	}
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, strings.Join(all, "\n"))
+	}
+	if d := time.Since(frozen); d > 15*time.Second {
+		t.Errorf("gave up after %s; keepalives should end it within a few seconds", d)
+	}
 }

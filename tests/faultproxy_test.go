@@ -21,7 +21,9 @@ type faultProxy struct {
 	resume  chan struct{}
 
 	// dropFirst connections are closed as soon as they are accepted.
-	dropFirst int64
+	dropFirst atomic.Int64
+	// frozen stops all forwarding, as a network that went silent.
+	frozen atomic.Bool
 	// accepted counts connections accepted, dropped ones included.
 	accepted atomic.Int64
 
@@ -71,7 +73,7 @@ func (p *faultProxy) serve() {
 		if err != nil {
 			return
 		}
-		if p.accepted.Add(1) <= p.dropFirst {
+		if p.accepted.Add(1) <= p.dropFirst.Load() {
 			c.Close()
 			continue
 		}
@@ -85,7 +87,7 @@ func (p *faultProxy) serve() {
 		p.mu.Unlock()
 		faulty := p.first.CompareAndSwap(false, true)
 		go func() {
-			io.Copy(c, up)
+			p.forward(c, up)
 			c.Close()
 		}()
 		go func() {
@@ -101,7 +103,33 @@ func (p *faultProxy) serve() {
 				}
 				<-p.resume
 			}
-			io.Copy(up, c)
+			p.forward(up, c)
 		}()
+	}
+}
+
+// freeze stops forwarding in both directions without closing anything.
+func (p *faultProxy) freeze() { p.frozen.Store(true) }
+
+// forward copies src to dst until either ends; while the proxy is frozen
+// what arrives is held back for good.
+func (p *faultProxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if p.frozen.Load() {
+			if err != nil {
+				return
+			}
+			continue
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }

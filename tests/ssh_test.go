@@ -220,6 +220,9 @@ func TestInterruptStopsRemoteCommands(t *testing.T) {
 	if !strings.Contains(strings.Join(lines, "\n"), "interrupted") {
 		t.Errorf("no host reported the interrupt: %q", lines)
 	}
+	if !strings.Contains(strings.Join(lines, "\n"), "3 hosts: 0 ok, 3 failed") {
+		t.Errorf("no recap after the interrupt: %q", lines)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for countProcs(t, marker) > 0 {
 		if time.Now().After(deadline) {
