@@ -200,8 +200,8 @@ func luaTask(st *State) int {
 	}
 	t := &Task{Name: name}
 	if dbg, ok := L.GetStack(1); ok {
-		if _, err := L.GetInfo("l", dbg, lua.LNil); err == nil {
-			t.Line = dbg.CurrentLine
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil {
+			t.Line, t.File = dbg.CurrentLine, dbg.Source
 		}
 	}
 	fnIdx := 2
@@ -213,6 +213,16 @@ func luaTask(st *State) int {
 		st.taskOptions(t, o)
 	}
 	fn := L.CheckFunction(fnIdx)
+	if ns := st.namespace(); ns != "" {
+		// A module's tasks live in its namespace; its default task is
+		// reached by the module's name.
+		name = ns + "." + name
+		t.Name = name
+		if t.Default {
+			t.Default = false
+			t.Aliases = append(t.Aliases, ns)
+		}
+	}
 	for _, prev := range st.tasks {
 		if prev.Name == name {
 			L.RaiseError("task %q is declared twice (first at line %d)", name, prev.Line)

@@ -35,7 +35,9 @@ type Program struct {
 	// Set holds the --set values, applied to env before the top level runs.
 	Set map[string]any
 
-	stdout io.Writer
+	stdout     io.Writer
+	searchPath []string
+	modCache   moduleCache
 }
 
 // Task is what task() declared: metadata only, never the Lua function,
@@ -48,7 +50,8 @@ type Task struct {
 	ExcludeHosts []string
 	Aliases      []string
 	Default      bool
-	// Line is where the task was declared.
+	// File and Line are where the task was declared.
+	File string
 	Line int
 
 	// RunsOnce runs the task once per gofab invocation, whatever its hosts;
@@ -98,6 +101,9 @@ type Options struct {
 	Set map[string]any
 	// Stdout receives what the top level prints while planning.
 	Stdout io.Writer
+	// SearchPath lists the directories require() looks in (see
+	// SearchPath); empty means the fabfile's directory and its lib/.
+	SearchPath []string
 }
 
 // Compile parses and compiles a fabfile once and runs its top level in a
@@ -114,7 +120,10 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
-	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout}
+	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath}
+	if len(p.searchPath) == 0 {
+		p.searchPath = SearchPath(path, nil, "", "")
+	}
 	if abs, err := filepath.Abs(path); err == nil {
 		p.RealPath = abs
 	}

@@ -104,6 +104,8 @@ type State struct {
 	fns     map[string]*lua.LFunction
 	conn    host.Conn
 	connErr error
+	// namespaces are the modules being loaded, innermost last.
+	namespaces []string
 }
 
 func newState(p *Program, he *HostEnv) *State {
@@ -141,6 +143,7 @@ func newState(p *Program, he *HostEnv) *State {
 	for _, m := range append([]Module{builtins, sharedModule}, p.modules...) {
 		st.register(m)
 	}
+	st.installLoader()
 	env := L.NewTable()
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))

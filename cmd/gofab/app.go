@@ -122,7 +122,8 @@ func newApp(env environ, adhoc []string) *cli.App {
 
 func flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH` (default: fabfile.lua, searched upward)"},
+		&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`: a file, or a directory with init.lua (default: fabfile.lua or fabfile/, searched upward)"},
+		&cli.StringSliceFlag{Name: "include", Usage: "also look for require()d modules in `DIR` (repeatable; GOFAB_PATH too)"},
 		&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list tasks with the first line of their doc"},
 		&cli.StringFlag{Name: "display", Aliases: []string{"d"}, Usage: "show the full doc of `TASK`"},
 		&cli.StringSliceFlag{Name: "hosts", Aliases: []string{"H"}, Usage: "comma-separated `HOSTS` ([user@]host[:port]; local is this machine)"},
@@ -156,12 +157,21 @@ func flags() []cli.Flag {
 	}
 }
 
-// findFabfile returns the fabfile to load: -f as given, else fabfile.lua in
-// the working directory or the nearest parent that has one.
+// findFabfile returns the fabfile to load: -f as given (a directory means
+// its init.lua), else fabfile.lua or fabfile/init.lua in the working
+// directory or the nearest parent that has one.
 func findFabfile(flag string) (string, error) {
 	if flag != "" {
-		if _, err := os.Stat(flag); err != nil {
+		fi, err := os.Stat(flag)
+		if err != nil {
 			return "", usageErr("fabfile not found: %s", flag)
+		}
+		if fi.IsDir() {
+			init := filepath.Join(flag, "init.lua")
+			if _, err := os.Stat(init); err != nil {
+				return "", usageErr("fabfile directory %s has no init.lua", flag)
+			}
+			return init, nil
 		}
 		return flag, nil
 	}
@@ -170,12 +180,14 @@ func findFabfile(flag string) (string, error) {
 		return "", usageErr("fabfile not found: %v", err)
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, DefaultFabfile)
-		if _, err := os.Stat(p); err == nil {
-			if rel, err := filepath.Rel(wd, p); err == nil {
-				return rel, nil
+		for _, name := range []string{DefaultFabfile, filepath.Join("fabfile", "init.lua")} {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				if rel, err := filepath.Rel(wd, p); err == nil {
+					return rel, nil
+				}
+				return p, nil
 			}
-			return p, nil
 		}
 		if filepath.Dir(dir) == dir {
 			return "", nil
@@ -202,7 +214,8 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout})
+	search := luart.SearchPath(path, c.StringSlice("include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search})
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
@@ -452,18 +465,39 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// listTasks prints the tasks with the first line of their docs: the
+// fabfile's own first, then each module's under its namespace.
 func listTasks(w io.Writer, prog *luart.Program) {
 	var b strings.Builder
 	b.WriteString("Available tasks:\n\n")
 	width := 0
+	groups := map[string][]*luart.Task{}
 	for _, t := range prog.Tasks {
 		width = max(width, len(t.Name))
+		ns := ""
+		if i := strings.LastIndex(t.Name, "."); i >= 0 {
+			ns = t.Name[:i]
+		}
+		groups[ns] = append(groups[ns], t)
 	}
-	tasks := append([]*luart.Task{}, prog.Tasks...)
-	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Name < tasks[j].Name })
-	for _, t := range tasks {
-		first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
-		fmt.Fprintf(&b, "    %-*s  %s\n", width, t.Name, first)
+	names := make([]string, 0, len(groups))
+	for ns := range groups {
+		names = append(names, ns)
+	}
+	sort.Strings(names) // "" (the fabfile's own tasks) first
+	for i, ns := range names {
+		if ns != "" {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(&b, "  %s:\n", ns)
+		}
+		tasks := groups[ns]
+		sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Name < tasks[j].Name })
+		for _, t := range tasks {
+			first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
+			fmt.Fprintf(&b, "    %-*s  %s\n", width, t.Name, first)
+		}
 	}
 	io.WriteString(w, b.String())
 }
@@ -494,7 +528,7 @@ func displayTask(w io.Writer, prog *luart.Program, name string) error {
 	if t.Default {
 		b.WriteString("    Default task\n")
 	}
-	fmt.Fprintf(&b, "    Declared at %s:%d\n", prog.Path, t.Line)
+	fmt.Fprintf(&b, "    Declared at %s:%d\n", t.File, t.Line)
 	_, err := w.Write(b.Bytes())
 	return err
 }

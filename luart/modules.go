@@ -1,0 +1,140 @@
+package luart
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// moduleCache compiles each Lua module file once per run; every state
+// makes its own function from the shared bytecode.
+type moduleCache struct {
+	mu     sync.Mutex
+	protos map[string]*lua.FunctionProto
+}
+
+func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.protos[path]; ok {
+		return p, nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	name := displayPath(path)
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, errors.New(syntaxMessage(name, err))
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, errors.New(syntaxMessage(name, err))
+	}
+	if c.protos == nil {
+		c.protos = map[string]*lua.FunctionProto{}
+	}
+	c.protos[path] = proto
+	return proto, nil
+}
+
+// displayPath shortens a module path for messages: relative to the
+// working directory when it is below it.
+func displayPath(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return path
+}
+
+// SearchPath lists where require() looks for modules, in order: the
+// fabfile's directory and its lib/, the include directories, GOFAB_PATH's
+// entries, then ~/.config/gofab/recipes.
+func SearchPath(fabfile string, include []string, gofabPath, home string) []string {
+	dir := filepath.Dir(fabfile)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	dirs := []string{dir, filepath.Join(dir, "lib")}
+	dirs = append(dirs, include...)
+	for _, d := range filepath.SplitList(gofabPath) {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	if home != "" {
+		dirs = append(dirs, filepath.Join(home, ".config", "gofab", "recipes"))
+	}
+	return dirs
+}
+
+// findModule returns the file of module name ("a.b" is a/b.lua or
+// a/b/init.lua) in the search path, or "".
+func findModule(dirs []string, name string) string {
+	rel := filepath.FromSlash(strings.ReplaceAll(name, ".", "/"))
+	for _, d := range dirs {
+		for _, p := range []string{filepath.Join(d, rel+".lua"), filepath.Join(d, rel, "init.lua")} {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// installLoader makes require() find modules in the program's search
+// path, compile them once per run, and declare their tasks in the
+// module's namespace ("webserver.reload").
+func (st *State) installLoader() {
+	L := st.L
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	loaders, ok := pkg.RawGetString("loaders").(*lua.LTable)
+	if !ok {
+		return
+	}
+	pkg.RawSetString("path", lua.LString(""))
+	loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(1)
+		path := findModule(st.prog.searchPath, name)
+		if path == "" {
+			L.RaiseError("module %q not found in %s (add --include DIR or GOFAB_PATH)", name, strings.Join(st.prog.searchPath, ", "))
+		}
+		proto, err := st.prog.modCache.compile(path)
+		if err != nil {
+			L.RaiseError("%v", err)
+		}
+		fn := L.NewFunctionFromProto(proto)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			st.namespaces = append(st.namespaces, name)
+			defer func() { st.namespaces = st.namespaces[:len(st.namespaces)-1] }()
+			top := L.GetTop()
+			L.Push(fn)
+			for i := 1; i <= top; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(top, lua.MultRet)
+			return L.GetTop() - top
+		}))
+		return 1
+	}))
+}
+
+// namespace returns the namespace tasks declared now belong to.
+func (st *State) namespace() string {
+	if len(st.namespaces) == 0 {
+		return ""
+	}
+	return st.namespaces[len(st.namespaces)-1]
+}
