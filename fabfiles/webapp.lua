@@ -8,7 +8,7 @@
 local files = require("files")
 
 -- Configuration lands under env.etc (default /etc).
-local function etc(path) return (env.etc or "/etc") .. path end
+local function etc(sub) return (env.etc or "/etc") .. sub end
 
 env.apps = {
   {name = "app1", path = "/srv/app1", processes = 2},
@@ -16,8 +16,8 @@ env.apps = {
 }
 
 -- report prints whether a file changed.
-local function report(path, changed)
-  puts((changed and "updated " or "unchanged ") .. path)
+local function report(file, changed)
+  puts((changed and "updated " or "unchanged ") .. file)
 end
 
 task("vassals", "Write one uwsgi-emperor vassal per app", function()

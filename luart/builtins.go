@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,8 +57,9 @@ func ValidLevel(l string) bool {
 	return false
 }
 
-var taskOptions = map[string]bool{"hosts": true, "roles": true, "exclude_hosts": true, "doc": true, "alias": true, "aliases": true, "default": true,
-	"runs_once": true, "serial": true, "parallel": true, "pool_size": true, "batch": true, "max_fail": true, "fail_fast": true}
+// TaskOptions are the option names task() accepts.
+var TaskOptions = []string{"hosts", "roles", "exclude_hosts", "doc", "alias", "aliases", "default",
+	"runs_once", "serial", "parallel", "pool_size", "batch", "max_fail", "fail_fast"}
 
 var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}
 
@@ -95,8 +97,9 @@ env = {}
 ---@field fail_fast? boolean stop at the first failure (max_fail 0)`,
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
-			Params: []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
-			Fn:     luaTask},
+			Params:     []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
+			OptionsArg: 2, Options: TaskOptions,
+			Fn: luaTask},
 		{Name: "cd", Doc: "Runs fn with remote commands executed in dir (relative dirs nest).",
 			Params: []Param{{Name: "dir", Type: "string"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Fn: func(st *State) int {
@@ -176,10 +179,11 @@ env = {}
 			Returns: []Param{{Type: "boolean"}},
 			Fn:      luaConfirm},
 		{Name: "execute", Doc: "Runs a task on other hosts (each in its own state, concurrently up to the pool size) and returns {[host] = return value}; a host that failed maps to {error = \"...\"}.\nWithout options the task's own hosts (or the run's) are used. Extra arguments reach the task as args[1], args[2], … (plain data only).",
-			Params:   []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[]}", Optional: true}, {Name: "args", Type: "any"}},
-			Variadic: true,
-			Returns:  []Param{{Type: "table<string, any>"}},
-			Fn:       luaExecute},
+			Params:     []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[]}", Optional: true}, {Name: "args", Type: "any"}},
+			Variadic:   true,
+			Returns:    []Param{{Type: "table<string, any>"}},
+			OptionsArg: 2, Options: executeOptions,
+			Fn: luaExecute},
 		{Name: "barrier", Doc: "Waits until every running host of the current batch reaches this point (e.g. all drain before any restarts).",
 			Fn: luaBarrier},
 		{Name: "require_env", Doc: "Fails unless every named env key is set (Fabric's require).",
@@ -237,7 +241,7 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 	L := st.L
 	o.ForEach(func(k, v lua.LValue) {
 		key := k.String()
-		if !taskOptions[key] {
+		if !slices.Contains(TaskOptions, key) {
 			L.RaiseError("task %q: unknown option %q", t.Name, key)
 		}
 		pv, err := ToPlain(v)

@@ -27,6 +27,9 @@ type Coordinator interface {
 	Changed(n int)
 }
 
+// executeOptions are the option names execute() accepts.
+var executeOptions = []string{"hosts", "roles", "exclude_hosts"}
+
 // ExecSelection is the host selection execute() was given.
 type ExecSelection struct {
 	Hosts, Roles, Exclude []string
@@ -81,7 +84,7 @@ func luaExecute(st *State) int {
 	}
 	var sel ExecSelection
 	if o := L.Get(2); o != lua.LNil {
-		opts := st.Options(2, "execute", "hosts", "roles", "exclude_hosts")
+		opts := st.Options(2, "execute", executeOptions...)
 		for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
 			if v, ok := opts[key]; ok {
 				pv, err := ToPlain(v)

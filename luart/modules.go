@@ -29,7 +29,7 @@ func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := displayPath(path)
+	name := DisplayPath(path)
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, errors.New(syntaxMessage(name, err))
@@ -45,9 +45,9 @@ func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
 	return proto, nil
 }
 
-// displayPath shortens a module path for messages: relative to the
-// working directory when it is below it.
-func displayPath(path string) string {
+// DisplayPath shortens a path for messages: relative to the working
+// directory when it is below it.
+func DisplayPath(path string) string {
 	if wd, err := os.Getwd(); err == nil {
 		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
 			return rel
@@ -77,9 +77,9 @@ func SearchPath(fabfile string, include []string, gofabPath, home string) []stri
 	return dirs
 }
 
-// findModule returns the file of module name ("a.b" is a/b.lua or
+// FindModule returns the file of module name ("a.b" is a/b.lua or
 // a/b/init.lua) in the search path, or "".
-func findModule(dirs []string, name string) string {
+func FindModule(dirs []string, name string) string {
 	rel := filepath.FromSlash(strings.ReplaceAll(name, ".", "/"))
 	for _, d := range dirs {
 		for _, p := range []string{filepath.Join(d, rel+".lua"), filepath.Join(d, rel, "init.lua")} {
@@ -107,7 +107,7 @@ func (st *State) installLoader() {
 	pkg.RawSetString("path", lua.LString(""))
 	loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int {
 		name := L.CheckString(1)
-		path := findModule(st.prog.searchPath, name)
+		path := FindModule(st.prog.searchPath, name)
 		if path == "" {
 			L.RaiseError("module %q not found in %s (add --include DIR or GOFAB_PATH)", name, strings.Join(st.prog.searchPath, ", "))
 		}

@@ -34,6 +34,11 @@ type Func struct {
 	Returns []Param
 	// Variadic marks a last parameter that may repeat.
 	Variadic bool
+	// OptionsArg is the 1-based position of the function's options table
+	// (0: none) and Options the names it accepts; gofab check and the
+	// function itself use the same list.
+	OptionsArg int
+	Options    []string
 	// Fn implements the function for one state.
 	Fn func(st *State) int
 }

@@ -108,7 +108,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%v (gofab --help lists the flags)", err)
 		},
-		Commands: []*cli.Command{{
+		Commands: append(authoringCommands(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",
@@ -116,7 +116,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 				&cli.StringFlag{Name: "ssh-config", Aliases: []string{"S", "F"}, Usage: "ssh config `FILE` instead of ~/.ssh/config"},
 			},
 			Action: func(c *cli.Context) error { return sshConfigAction(c, env) },
-		}},
+		}),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofab/gofab/internal/fuzzy"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/remote"
@@ -262,6 +263,18 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	return results, nil
 }
 
+// Session opens an interactive Lua session on one host (gofab repl).
+func (e *Executor) Session(ctx context.Context, hostString string) (*luart.Session, error) {
+	addr, err := host.Parse(hostString)
+	if err != nil {
+		return nil, err
+	}
+	he := e.hostEnv(target{host: hostString}, addr)
+	he.Hosts = 1
+	he.Coord = &hostCoord{e: e}
+	return e.Program.NewSession(ctx, he)
+}
+
 // adhoc runs the ad-hoc command on one host.
 func (e *Executor) adhoc(ctx context.Context, tg target, addr host.Addr, command string) error {
 	conn, err := e.connect(ctx, tg.host, addr)
@@ -436,7 +449,7 @@ func UnknownTask(p *luart.Program, name string) string {
 	best, bestD := "", 1<<30
 	for _, t := range p.Tasks {
 		for _, n := range append([]string{t.Name}, t.Aliases...) {
-			if d := distance(name, n); d < bestD {
+			if d := fuzzy.Distance(name, n); d < bestD {
 				best, bestD = n, d
 			}
 		}
@@ -447,25 +460,4 @@ func UnknownTask(p *luart.Program, name string) string {
 		msg += " (gofab -l lists the tasks)"
 	}
 	return msg
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

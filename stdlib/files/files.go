@@ -49,6 +49,17 @@ const types = `---@class FilesOptions
 ---@field backup? boolean|string keep the old content in remote..".bak" (or the given suffix) when it changes (default true)
 ---@field template_dir? string directory the template path is relative to`
 
+// The option names of each function.
+var (
+	sudoOnly        = []string{"use_sudo"}
+	writeOptions    = []string{"use_sudo", "mode", "owner", "group"}
+	containsOptions = []string{"use_sudo", "exact", "escape", "case_sensitive"}
+	appendOptions   = []string{"use_sudo", "partial", "escape"}
+	sedOptions      = []string{"use_sudo", "limit", "backup", "flags"}
+	commentOptions  = []string{"use_sudo", "char", "backup"}
+	templateOptions = []string{"use_sudo", "mode", "owner", "group", "backup", "template_dir"}
+)
+
 var (
 	pathParam = luart.Param{Name: "path", Type: "string", Doc: "path on the current host (relative paths honour cd)"}
 	optParam  = func(t string) luart.Param { return luart.Param{Name: "options", Type: t, Optional: true} }
@@ -64,37 +75,37 @@ func Module() luart.Module {
 		Types: types,
 		Funcs: []luart.Func{
 			{Name: "exists", Doc: "Reports whether path exists on the host.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, Fn: test("exists", "-e")},
+				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("exists", "-e")},
 			{Name: "is_link", Doc: "Reports whether path is a symbolic link.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, Fn: test("is_link", "-L")},
+				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("is_link", "-L")},
 			{Name: "is_dir", Doc: "Reports whether path is a directory (or a link to one).", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, Fn: test("is_dir", "-d")},
+				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("is_dir", "-d")},
 			{Name: "first", Doc: "Returns the first of the paths that exists, or nil.", Params: []luart.Param{{Name: "paths", Type: "string"}},
 				Variadic: true, Returns: []luart.Param{{Type: "string?"}}, Fn: first},
 			{Name: "read", Doc: "Returns the content of a file.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: []luart.Param{{Type: "string"}}, Fn: read},
+				Returns: []luart.Param{{Type: "string"}}, OptionsArg: 2, Options: sudoOnly, Fn: read},
 			{Name: "write", Doc: "Makes a file hold content, with mode, owner and group when given; writes only what differs, atomically.",
 				Params:  []luart.Param{pathParam, {Name: "content", Type: "string"}, optParam("WriteOptions")},
-				Returns: changed, Fn: write},
+				Returns: changed, OptionsArg: 3, Options: writeOptions, Fn: write},
 			{Name: "contains", Doc: "Reports whether the file contains text (a literal, or a regular expression with escape = false); exact compares whole lines.",
 				Params:  []luart.Param{pathParam, {Name: "text", Type: "string"}, optParam("ContainsOptions")},
-				Returns: boolRet, Fn: contains},
+				Returns: boolRet, OptionsArg: 3, Options: containsOptions, Fn: contains},
 			{Name: "append", Doc: "Appends each line (a string or a list) that the file does not already have as a whole line (or as a line start with partial). Idempotent; creates the file.",
 				Params:  []luart.Param{pathParam, {Name: "text", Type: "string|string[]"}, optParam("AppendOptions")},
-				Returns: changed, Fn: appendFn},
+				Returns: changed, OptionsArg: 3, Options: appendOptions, Fn: appendFn},
 			{Name: "sed", Doc: "Replaces every match of the regular expression before with after (sed syntax: \\1, &) on each line, or on lines matching limit.",
 				Params:  []luart.Param{pathParam, {Name: "before", Type: "string"}, {Name: "after", Type: "string"}, optParam("SedOptions")},
-				Returns: changed, Fn: sedFn},
+				Returns: changed, OptionsArg: 4, Options: sedOptions, Fn: sedFn},
 			{Name: "comment", Doc: "Comments out the lines matching regex (lines already commented are left alone).",
 				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, optParam("CommentOptions")},
-				Returns: changed, Fn: edit("comment", comment)},
+				Returns: changed, OptionsArg: 3, Options: commentOptions, Fn: edit("comment", comment)},
 			{Name: "uncomment", Doc: "Uncomments the commented lines whose text matches regex.",
 				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, optParam("CommentOptions")},
-				Returns: changed, Fn: edit("uncomment", uncomment)},
+				Returns: changed, OptionsArg: 3, Options: commentOptions, Fn: edit("uncomment", uncomment)},
 			{Name: "upload_template", Doc: "Renders a local Go text/template file ({{ .name }}, {{ range .list }}…{{ end }}, {{ if }}, and join/upper/lower/quote/default) with context and writes the result to remote when it differs.",
 				Params: []luart.Param{{Name: "template", Type: "string", Doc: "local template path, relative to template_dir, else lcd(), else the fabfile's directory"},
 					{Name: "remote", Type: "string"}, {Name: "context", Type: "table", Optional: true}, optParam("TemplateOptions")},
-				Returns: changed, Fn: uploadTemplate},
+				Returns: changed, OptionsArg: 4, Options: templateOptions, Fn: uploadTemplate},
 		},
 	}
 }
@@ -108,7 +119,7 @@ func test(fname, flag string) func(*luart.State) int {
 	return func(st *luart.State) int {
 		st.RequireTask("files." + fname)
 		p := ops.RemotePath(st, st.L.CheckString(1))
-		o := st.Options(2, "files."+fname, "use_sudo")
+		o := st.Options(2, "files."+fname, sudoOnly...)
 		ok, err := ops.Transfer(st).Test(st.Context(), flag, p, o.Bool("use_sudo"))
 		if err != nil {
 			fail(st, fname, err)
@@ -152,13 +163,13 @@ func readText(st *luart.State, fname, p string, sudo, allowMissing bool) (string
 func read(st *luart.State) int {
 	st.RequireTask("files.read")
 	p := ops.RemotePath(st, st.L.CheckString(1))
-	o := st.Options(2, "files.read", "use_sudo")
+	o := st.Options(2, "files.read", sudoOnly...)
 	text, _ := readText(st, "read", p, o.Bool("use_sudo"), false)
 	st.L.Push(lua.LString(text))
 	return 1
 }
 
-func writeOptions(st *luart.State, fname string, o luart.Opts) transfer.WriteOptions {
+func writeOpts(st *luart.State, fname string, o luart.Opts) transfer.WriteOptions {
 	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: o.Bool("use_sudo")}
 	if v, ok := o["mode"]; ok {
 		w.Mode = ops.Mode(st, fname, v)
@@ -186,15 +197,15 @@ func write(st *luart.State) int {
 	st.RequireTask("files.write")
 	p := ops.RemotePath(st, st.L.CheckString(1))
 	content := st.L.CheckString(2)
-	o := st.Options(3, "files.write", "use_sudo", "mode", "owner", "group")
-	return store(st, "write", p, content, writeOptions(st, "files.write", o))
+	o := st.Options(3, "files.write", writeOptions...)
+	return store(st, "write", p, content, writeOpts(st, "files.write", o))
 }
 
 func contains(st *luart.State) int {
 	st.RequireTask("files.contains")
 	p := ops.RemotePath(st, st.L.CheckString(1))
 	text := st.L.CheckString(2)
-	o := st.Options(3, "files.contains", "use_sudo", "exact", "escape", "case_sensitive")
+	o := st.Options(3, "files.contains", containsOptions...)
 	escape := !hasFalse(o, "escape")
 	re, err := pattern(text, escape, o.Bool("exact"), false, !hasFalse(o, "case_sensitive"))
 	if err != nil {
@@ -226,7 +237,7 @@ func appendFn(st *luart.State) int {
 	default:
 		L.ArgError(2, "files.append: text must be a string or a list of lines")
 	}
-	o := st.Options(3, "files.append", "use_sudo", "partial", "escape")
+	o := st.Options(3, "files.append", appendOptions...)
 	content, _ := readText(st, "append", p, o.Bool("use_sudo"), true)
 	out, ch, err := appendLines(content, add, o.Bool("partial"), !hasFalse(o, "escape"))
 	if err != nil {
@@ -272,7 +283,7 @@ func sedFn(st *luart.State) int {
 	L := st.L
 	p := ops.RemotePath(st, L.CheckString(1))
 	before, after := L.CheckString(2), L.CheckString(3)
-	o := st.Options(4, "files.sed", "use_sudo", "limit", "backup", "flags")
+	o := st.Options(4, "files.sed", sedOptions...)
 	return rewrite(st, "sed", p, o, func(s string) (string, error) {
 		return sed(s, before, after, o.String("limit"), o.String("flags"))
 	})
@@ -284,7 +295,7 @@ func edit(fname string, fn func(content, regex, char string) (string, error)) fu
 		L := st.L
 		p := ops.RemotePath(st, L.CheckString(1))
 		regex := L.CheckString(2)
-		o := st.Options(3, "files."+fname, "use_sudo", "char", "backup")
+		o := st.Options(3, "files."+fname, commentOptions...)
 		char := o.String("char")
 		if char == "" {
 			char = "#"
@@ -305,7 +316,7 @@ func uploadTemplate(st *luart.State) int {
 			L.ArgError(3, "files.upload_template: context: "+err.Error())
 		}
 	}
-	o := st.Options(4, "files.upload_template", "use_sudo", "mode", "owner", "group", "backup", "template_dir")
+	o := st.Options(4, "files.upload_template", templateOptions...)
 	local := name
 	if !filepath.IsAbs(name) {
 		switch dir := o.String("template_dir"); {
@@ -324,7 +335,7 @@ func uploadTemplate(st *luart.State) int {
 	if err != nil {
 		fail(st, "upload_template", err)
 	}
-	w := writeOptions(st, "files.upload_template", o)
+	w := writeOpts(st, "files.upload_template", o)
 	w.Backup = backup(o)
 	return store(st, "upload_template", p, out, w)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,17 +50,20 @@ func Module() luart.Module {
 ` + transferTypes,
 		Funcs: append([]luart.Func{
 			{Name: "run", Doc: "Runs a command on the current host through its login shell and returns its Result.\nA non-OK exit raises an error naming host, command and exit code, unless warn_only.",
-				Params:  []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
-				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "run") }},
+				Params:     []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
+				Returns:    []luart.Param{{Type: "Result"}},
+				OptionsArg: 2, Options: runOptions,
+				Fn: func(st *luart.State) int { return run(st, "run") }},
 			{Name: "sudo", Doc: "Runs a command as root (or options.user) with sudo on the current host.\nThe whole command, with cd, prefix, env and path, runs inside sudo; its password prompt is answered from GOFAB_SUDO_PASSWORD, --sudo-password-prompt or the login password.",
-				Params:  []luart.Param{cmdParam, {Name: "options", Type: "SudoOptions", Optional: true}},
-				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "sudo") }},
+				Params:     []luart.Param{cmdParam, {Name: "options", Type: "SudoOptions", Optional: true}},
+				Returns:    []luart.Param{{Type: "Result"}},
+				OptionsArg: 2, Options: sudoOptions,
+				Fn: func(st *luart.State) int { return run(st, "sudo") }},
 			{Name: "run_local", Doc: "Runs a command on this machine (Fabric's local) with sh -c, honouring lcd, prefix, shell_env and path.",
-				Params:  []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
-				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "local") }},
+				Params:     []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
+				Returns:    []luart.Param{{Type: "Result"}},
+				OptionsArg: 2, Options: runOptions,
+				Fn: func(st *luart.State) int { return run(st, "local") }},
 			{Name: "shell_quote", Doc: "Quotes a string (or each element of a list, joined by spaces) for a POSIX shell.",
 				Params:  []luart.Param{{Name: "value", Type: "string|string[]"}},
 				Returns: []luart.Param{{Type: "string"}},
@@ -112,23 +116,13 @@ type runOpts struct {
 	stdin                *string
 }
 
-var runOptions = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin"}
+var (
+	runOptions  = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin"}
+	sudoOptions = append(slices.Clone(runOptions), "user", "group")
+)
 
-// optionNames are the options each kind of command accepts: sudo takes
-// run's plus user and group.
-var optionNames = map[string]map[string]bool{
-	"run":   set(runOptions...),
-	"local": set(runOptions...),
-	"sudo":  set(append(runOptions, "user", "group")...),
-}
-
-func set(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
+// optionNames are the options each kind of command accepts.
+var optionNames = map[string][]string{"run": runOptions, "local": runOptions, "sudo": sudoOptions}
 
 func readOpts(st *luart.State, kind string, idx int) runOpts {
 	L := st.L
@@ -147,7 +141,7 @@ func readOpts(st *luart.State, kind string, idx int) runOpts {
 	name := luaName(kind)
 	t.ForEach(func(k, v lua.LValue) {
 		key := k.String()
-		if !optionNames[kind][key] {
+		if !slices.Contains(optionNames[kind], key) {
 			L.ArgError(idx, fmt.Sprintf("%s: unknown option %q", name, key))
 		}
 		switch key {

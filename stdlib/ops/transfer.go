@@ -41,6 +41,13 @@ const transferTypes = `---@class PutOptions
 ---@field files string[] relative paths changed
 ---@field removed string[] relative paths deleted`
 
+// The option names of put, get and sync.
+var (
+	putOptions  = []string{"mode", "mirror_local_mode", "owner", "group", "use_sudo", "temp_dir", "follow_links"}
+	getOptions  = []string{"use_sudo"}
+	syncOptions = []string{"delete", "exclude"}
+)
+
 func transferFuncs() []luart.Func {
 	return []luart.Func{
 		{Name: "put", Doc: "Uploads a local file, glob or directory tree (recursively, symlinks kept as links) to the current host over SFTP.\nEach file is written to a temporary name and renamed into place when complete. Relative remote paths honour cd, relative local paths lcd.\nA remote path ending in / or naming a directory receives the sources inside it.",
@@ -48,22 +55,25 @@ func transferFuncs() []luart.Func {
 				{Name: "local_path", Type: "string", Doc: "a local path or glob"},
 				{Name: "remote_path", Type: "string", Doc: "destination path on the host (default: the login or cd directory)", Optional: true},
 				{Name: "options", Type: "PutOptions", Optional: true}},
-			Returns: []luart.Param{{Type: "string[]", Doc: "remote paths written"}},
-			Fn:      luaPut},
+			Returns:    []luart.Param{{Type: "string[]", Doc: "remote paths written"}},
+			OptionsArg: 3, Options: putOptions,
+			Fn: luaPut},
 		{Name: "get", Doc: "Downloads a remote file, glob or directory tree from the current host.\nThe local path may hold {host}, {port}, {user}, {path}, {basename} and {dirname} (default \"{host}/{path}\"); with several hosts and no placeholder, files land under <local>/<host>/.",
 			Params: []luart.Param{
 				{Name: "remote_path", Type: "string", Doc: "a remote path or glob"},
 				{Name: "local_path", Type: "string", Doc: "local destination, may hold placeholders", Optional: true},
 				{Name: "options", Type: "GetOptions", Optional: true}},
-			Returns: []luart.Param{{Type: "string[]", Doc: "local paths written"}},
-			Fn:      luaGet},
+			Returns:    []luart.Param{{Type: "string[]", Doc: "local paths written"}},
+			OptionsArg: 3, Options: getOptions,
+			Fn: luaGet},
 		{Name: "sync", Doc: "Pushes a local directory tree to the host, skipping files whose size and sha256 already match (remote hashes come from one sha256sum command).\nFiles get their local mode. No rsync needed.",
 			Params: []luart.Param{
 				{Name: "local_dir", Type: "string"},
 				{Name: "remote_dir", Type: "string"},
 				{Name: "options", Type: "SyncOptions", Optional: true}},
-			Returns: []luart.Param{{Type: "SyncResult"}},
-			Fn:      luaSync},
+			Returns:    []luart.Param{{Type: "SyncResult"}},
+			OptionsArg: 3, Options: syncOptions,
+			Fn: luaSync},
 	}
 }
 
@@ -193,7 +203,7 @@ func luaPut(st *luart.State) int {
 	if L.OptString(2, "") == "" {
 		dst = RemotePath(st, ".") + "/"
 	}
-	opts := st.Options(3, "put", "mode", "mirror_local_mode", "owner", "group", "use_sudo", "temp_dir", "follow_links")
+	opts := st.Options(3, "put", putOptions...)
 	var o transfer.PutOptions
 	if v, ok := opts["mode"]; ok {
 		o.Mode = Mode(st, "put", v)
@@ -219,7 +229,7 @@ func luaGet(st *luart.State) int {
 	st.RequireTask("get")
 	src := RemotePath(st, L.CheckString(1))
 	local := L.OptString(2, "{host}/{path}")
-	opts := st.Options(3, "get", "use_sudo")
+	opts := st.Options(3, "get", getOptions...)
 	name, user, port := st.Identity()
 	o := transfer.GetOptions{UseSudo: opts.Bool("use_sudo"), Host: name, User: user, Port: port,
 		MultiHost: st.HostCount() > 1}
@@ -237,7 +247,7 @@ func luaSync(st *luart.State) int {
 	st.RequireTask("sync")
 	local := LocalPath(st, L.CheckString(1))
 	dst := RemotePath(st, L.CheckString(2))
-	opts := st.Options(3, "sync", "delete", "exclude")
+	opts := st.Options(3, "sync", syncOptions...)
 	o := transfer.SyncOptions{Delete: opts.Bool("delete")}
 	switch ex := opts["exclude"].(type) {
 	case nil:

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofab/gofab/internal/lint"
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib"
+)
+
+// DefaultTypesDir is where "gofab types" and "gofab init" put the LuaLS
+// definitions.
+const DefaultTypesDir = ".gofab/types"
+
+// authoringCommands are the subcommands for writing recipes.
+func authoringCommands(env environ) []*cli.Command {
+	fabfileFlag := &cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`"}
+	includeFlag := &cli.StringSliceFlag{Name: "include", Usage: "also look for modules in `DIR`"}
+	return []*cli.Command{
+		replCommand(env),
+		{
+			Name:      "check",
+			Usage:     "check the fabfile and its modules without connecting anywhere; problems print as file:line:col: message",
+			ArgsUsage: " ",
+			Flags: []cli.Flag{fabfileFlag, includeFlag,
+				&cli.StringFlag{Name: "format", Value: "text", Usage: "`FORMAT` of the report: text or json"}},
+			Action: func(c *cli.Context) error { return checkAction(c, env) },
+		},
+		{
+			Name:      "types",
+			Usage:     "write LuaLS definitions of every global and module, and a .luarc.json pointing at them",
+			ArgsUsage: "[DIR]",
+			Action: func(c *cli.Context) error {
+				dir := DefaultTypesDir
+				if c.NArg() > 0 {
+					dir = c.Args().First()
+				}
+				return writeTypes(env.stdout, dir, ".luarc.json")
+			},
+		},
+		{
+			Name:  "init",
+			Usage: "write a starter fabfile.lua and the editor files",
+			Action: func(c *cli.Context) error {
+				if _, err := os.Stat(DefaultFabfile); err == nil {
+					return usageErr("%s already exists; not overwriting it", DefaultFabfile)
+				}
+				if err := os.WriteFile(DefaultFabfile, []byte(starterFabfile), 0o644); err != nil {
+					return usageErr("init: %v", err)
+				}
+				fmt.Fprintf(env.stdout, "wrote %s\n", DefaultFabfile)
+				return writeTypes(env.stdout, DefaultTypesDir, ".luarc.json")
+			},
+		},
+		{
+			Name:      "completion",
+			Usage:     "print a shell completion script (bash, zsh or fish) that also completes task names",
+			ArgsUsage: "bash|zsh|fish",
+			Action:    func(c *cli.Context) error { return completionAction(c, env) },
+		},
+		{
+			Name:   "__tasks",
+			Hidden: true,
+			Usage:  "print the current fabfile's task names, for shell completion",
+			Flags:  []cli.Flag{fabfileFlag, includeFlag},
+			Action: func(c *cli.Context) error {
+				prog, err := loadProgram(c, environ{stdin: env.stdin, stdout: io.Discard, stderr: io.Discard, getenv: env.getenv}, true)
+				if err != nil {
+					return &exitError{code: exitUsage}
+				}
+				for _, t := range prog.Tasks {
+					fmt.Fprintln(env.stdout, t.Name)
+					for _, a := range t.Aliases {
+						fmt.Fprintln(env.stdout, a)
+					}
+				}
+				return nil
+			},
+		},
+		{
+			Name:   "docs",
+			Hidden: true,
+			Usage:  "print the reference of every function and flag (docs/reference.md)",
+			Action: func(c *cli.Context) error { return writeDocs(env.stdout, c.App) },
+		},
+	}
+}
+
+const starterFabfile = `-- fabfile.lua: gofab tasks. Run "gofab -l" to list them, "gofab check" to
+-- check this file, and open it in an editor with lua-language-server for
+-- completion (gofab init wrote .luarc.json and .gofab/types for it).
+local files = require("files")
+
+env.hosts = {"local"}
+
+task("uptime", "Show how long each host has been up", function()
+  run("uptime")
+end)
+
+task("motd", {doc = "Set the message of the day"}, function(args)
+  local changed = files.write("/tmp/motd-example", (args[1] or "hello") .. "\n")
+  puts(changed and "updated" or "unchanged")
+end)
+`
+
+// writeTypes writes the registry's LuaLS definition files into dir and
+// points luarc (created or updated) at them.
+func writeTypes(w io.Writer, dir, luarc string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageErr("types: %v", err)
+	}
+	files := luart.MetaFiles(stdlib.All())
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(files[name]), 0o644); err != nil {
+			return usageErr("types: %v", err)
+		}
+	}
+	cfg := map[string]any{}
+	if data, err := os.ReadFile(luarc); err == nil {
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			return usageErr("types: %s is not JSON (%v); not touching it", luarc, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return usageErr("types: %v", err)
+	}
+	cfg["runtime.version"] = "Lua 5.1"
+	lib, _ := cfg["workspace.library"].([]any)
+	found := false
+	for _, l := range lib {
+		found = found || l == dir
+	}
+	if !found {
+		lib = append(lib, dir)
+	}
+	cfg["workspace.library"] = lib
+	cfg["workspace.checkThirdParty"] = false
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(luarc, append(data, '\n'), 0o644); err != nil {
+		return usageErr("types: %v", err)
+	}
+	fmt.Fprintf(w, "wrote %d definition files to %s and %s\n", len(names), dir, luarc)
+	return nil
+}
+
+var locRE = regexp.MustCompile(`^(.+?):(\d+): (.*)$`)
+
+func checkAction(c *cli.Context, env environ) error {
+	format := c.String("format")
+	if format != "text" && format != "json" {
+		return usageErr("--format must be text or json")
+	}
+	path, err := findFabfile(c.String("fabfile"))
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		return usageErr("fabfile not found: no %s here or in any parent directory (use -f)", DefaultFabfile)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return usageErr("fabfile: %v", err)
+	}
+	search := luart.SearchPath(path, c.StringSlice("include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	o := lint.Options{Modules: stdlib.All(), SearchPath: search}
+	// Loading runs the top level: an error there is a problem too, and the
+	// declared tasks let execute() calls be checked. Syntax errors are
+	// reported by the lint itself.
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search})
+	var loadErr *lint.Finding
+	var syntax *luart.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+	case err != nil:
+		loadErr = &lint.Finding{File: path, Line: 1, Col: 1, Message: err.Error()}
+		if m := locRE.FindStringSubmatch(err.Error()); m != nil {
+			loadErr.File, loadErr.Message = m[1], m[3]
+			loadErr.Line, _ = strconv.Atoi(m[2])
+		}
+	default:
+		o.Tasks = []string{}
+		for _, t := range prog.Tasks {
+			o.Tasks = append(o.Tasks, t.Name)
+			o.Tasks = append(o.Tasks, t.Aliases...)
+		}
+	}
+	findings := lint.Check(path, src, o)
+	if loadErr != nil && !slices.ContainsFunc(findings, func(f lint.Finding) bool { return f.File == loadErr.File && f.Line == loadErr.Line }) {
+		findings = append([]lint.Finding{*loadErr}, findings...)
+	}
+	if format == "json" {
+		if findings == nil {
+			findings = []lint.Finding{}
+		}
+		data, _ := json.MarshalIndent(findings, "", "  ")
+		fmt.Fprintln(env.stdout, string(data))
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(env.stdout, f)
+		}
+	}
+	if len(findings) > 0 {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+func completionAction(c *cli.Context, env environ) error {
+	var names []string
+	for _, f := range flags() {
+		for _, n := range f.Names() {
+			if len(n) == 1 {
+				names = append(names, "-"+n)
+			} else {
+				names = append(names, "--"+n)
+			}
+		}
+	}
+	subs := "check types init completion ssh-config repl"
+	switch c.Args().First() {
+	case "bash":
+		fmt.Fprintf(env.stdout, bashCompletion, strings.Join(names, " "), subs)
+	case "zsh":
+		fmt.Fprintf(env.stdout, zshCompletion, strings.Join(names, " "), subs)
+	case "fish":
+		var b strings.Builder
+		b.WriteString("# gofab completion for fish: gofab completion fish > ~/.config/fish/completions/gofab.fish\n")
+		b.WriteString("complete -c gofab -f -a '(gofab __tasks 2>/dev/null)'\n")
+		fmt.Fprintf(&b, "complete -c gofab -f -n '__fish_use_subcommand' -a '%s'\n", subs)
+		for _, f := range flags() {
+			line := "complete -c gofab"
+			for _, n := range f.Names() {
+				if len(n) == 1 {
+					line += " -s " + n
+				} else {
+					line += " -l " + n
+				}
+			}
+			b.WriteString(line + "\n")
+		}
+		io.WriteString(env.stdout, b.String())
+	default:
+		return usageErr("completion takes bash, zsh or fish")
+	}
+	return nil
+}
+
+const bashCompletion = `# gofab completion for bash: source <(gofab completion bash)
+_gofab() {
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "%s" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -W "$(gofab __tasks 2>/dev/null) %s" -- "$cur"))
+  fi
+}
+complete -o default -F _gofab gofab
+`
+
+const zshCompletion = `#compdef gofab
+# gofab completion for zsh: gofab completion zsh > "${fpath[1]}/_gofab"
+_gofab() {
+  if [[ $PREFIX == -* ]]; then
+    compadd -- %s
+  else
+    compadd -- ${(f)"$(gofab __tasks 2>/dev/null)"} %s
+  fi
+}
+compdef _gofab gofab
+`
+
+// writeDocs writes the reference of every Lua function (from the
+// registry) and every command-line flag.
+func writeDocs(w io.Writer, app *cli.App) error {
+	var b strings.Builder
+	b.WriteString("# gofab reference\n\nGenerated by `gofab docs` from gofab's function registry and flag list; do not edit.\n\n## Command line\n\n")
+	b.WriteString("| flag | meaning |\n|---|---|\n")
+	for _, f := range flags() {
+		var names []string
+		for _, n := range f.Names() {
+			if len(n) == 1 {
+				names = append(names, "`-"+n+"`")
+			} else {
+				names = append(names, "`--"+n+"`")
+			}
+		}
+		usage := ""
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			usage = d.GetUsage()
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", strings.Join(names, ", "), strings.ReplaceAll(usage, "|", "\\|"))
+	}
+	b.WriteString("\n### Subcommands\n\n")
+	for _, cmd := range app.Commands {
+		if !cmd.Hidden {
+			fmt.Fprintf(&b, "- `gofab %s %s`: %s\n", cmd.Name, strings.TrimSpace(cmd.ArgsUsage), cmd.Usage)
+		}
+	}
+	b.WriteString("\n## Lua functions\n\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return luart.WriteReference(w, stdlib.All())
+}
