@@ -137,7 +137,11 @@ func WriteReference(w io.Writer, modules []Module) error {
 				}
 				ps = append(ps, n)
 			}
-			fmt.Fprintf(&b, "- `%s(%s)`: %s\n", f.Name, strings.Join(ps, ", "), oneLine(f.Doc))
+			fmt.Fprintf(&b, "- `%s(%s)`: %s", f.Name, strings.Join(ps, ", "), strings.ReplaceAll(strings.TrimSpace(f.Doc), "\n", " "))
+			if len(f.Options) > 0 {
+				fmt.Fprintf(&b, " Options: `%s`.", strings.Join(f.Options, "`, `"))
+			}
+			b.WriteByte('\n')
 		}
 		b.WriteString("\n")
 	}

@@ -310,7 +310,8 @@ func writeDocs(w io.Writer, app *cli.App) error {
 	b.WriteString("\n### Subcommands\n\n")
 	for _, cmd := range app.Commands {
 		if !cmd.Hidden {
-			fmt.Fprintf(&b, "- `gofab %s %s`: %s\n", cmd.Name, strings.TrimSpace(cmd.ArgsUsage), cmd.Usage)
+			use := strings.TrimSpace("gofab " + cmd.Name + " " + strings.TrimSpace(cmd.ArgsUsage))
+			fmt.Fprintf(&b, "- `%s`: %s\n", use, cmd.Usage)
 		}
 	}
 	b.WriteString("\n## Lua functions\n\n")

@@ -120,7 +120,8 @@ func (c *checker) load(path string, src []byte) {
 	if err != nil {
 		f := Finding{File: path, Line: 1, Col: 1, Message: err.Error()}
 		if pe, ok := err.(*parse.Error); ok {
-			f.Line, f.Col, f.Message = pe.Pos.Line, pe.Pos.Column, fmt.Sprintf("%s near %q", pe.Message, pe.Token)
+			// gopher-lua gives the column after the token.
+			f.Line, f.Col, f.Message = pe.Pos.Line, max(pe.Pos.Column-len(pe.Token)+1, 1), fmt.Sprintf("%s near %q", pe.Message, pe.Token)
 		}
 		c.findings = append(c.findings, f)
 		return

@@ -1,0 +1,264 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/gofab/gofab/stdlib"
+)
+
+// gofab runs the binary in dir with extra environment, without the
+// testbed's ssh config; stdin feeds it.
+func gofab(t *testing.T, dir string, env []string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(gofabBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestModulesAndNamespaces loads modules from lib/, --include and
+// GOFAB_PATH, lists their tasks by namespace and runs them, and loads a
+// fabfile that is a directory with init.lua.
+func TestModulesAndNamespaces(t *testing.T) {
+	dir := t.TempDir()
+	shared := t.TempDir()
+	extra := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `
+local web = require("webserver")
+require("team.db")
+require("extra")
+task("deploy", "Deploy everything", function() web.greet() execute("webserver.reload") end)`)
+	writeFile(t, filepath.Join(dir, "lib/webserver.lua"), `
+local M = {}
+function M.greet() puts("greetings from a module") end
+task("reload", {doc = "Reload the web server", default = true}, function() puts("reloaded") end)
+return M`)
+	writeFile(t, filepath.Join(shared, "team/db/init.lua"), `task("migrate", "Run migrations", function() puts("migrated") end)`)
+	writeFile(t, filepath.Join(extra, "extra.lua"), `task("hello", function() puts("hello from include") end)`)
+	env := []string{"GOFAB_PATH=" + shared}
+	r := gofab(t, dir, env, "", "--include", extra, "-l")
+	wantCode(t, r, 0)
+	want := "Available tasks:\n\n    deploy            Deploy everything\n\n  extra:\n    extra.hello       \n\n  team.db:\n    team.db.migrate   Run migrations\n\n  webserver:\n    webserver.reload  Reload the web server\n"
+	if r.stdout != want {
+		t.Errorf("listing:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	r = gofab(t, dir, env, "", "--include", extra, "-H", "local", "deploy", "webserver", "team.db.migrate", "extra.hello")
+	wantCode(t, r, 0)
+	mustContain(t, r, "greetings from a module", "[local] migrated", "hello from include")
+	if n := strings.Count(r.stdout, "reloaded"); n != 2 {
+		t.Errorf("webserver.reload ran %d times, want 2 (through execute and by the module's name)\n%s", n, r)
+	}
+	r = gofab(t, dir, env, "", "--include", extra, "-d", "webserver.reload")
+	wantCode(t, r, 0)
+	mustContain(t, r, "Reload the web server", "Aliases: webserver", "lib/webserver.lua:4")
+	r = gofab(t, dir, nil, "", "-l")
+	wantCode(t, r, 2)
+	mustContain(t, r, `fabfile.lua:3: module "team.db" not found in`, "GOFAB_PATH")
+
+	pkg := t.TempDir()
+	writeFile(t, filepath.Join(pkg, "fabfile/init.lua"), `require("helpers") task("pkg", function() puts(helper()) end)`)
+	writeFile(t, filepath.Join(pkg, "fabfile/helpers.lua"), `function helper() return "from the fabfile package" end`)
+	r = gofab(t, pkg, nil, "", "-H", "local", "pkg")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] from the fabfile package")
+}
+
+// TestTypes writes the editor definitions and checks them against the
+// registry: every function defined, nothing else, each file valid Lua.
+func TestTypes(t *testing.T) {
+	dir := t.TempDir()
+	r := gofab(t, dir, nil, "", "types", "defs")
+	wantCode(t, r, 0)
+	defined := map[string]bool{}
+	entries, _ := os.ReadDir(filepath.Join(dir, "defs"))
+	for _, e := range entries {
+		src, _ := os.ReadFile(filepath.Join(dir, "defs", e.Name()))
+		if !bytes.HasPrefix(src, []byte("---@meta")) {
+			t.Errorf("%s does not start with ---@meta", e.Name())
+		}
+		if _, err := parse.Parse(bytes.NewReader(src), e.Name()); err != nil {
+			t.Errorf("%s does not parse: %v", e.Name(), err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^function ([\w.]+)\(`).FindAllSubmatch(src, -1) {
+			defined[string(m[1])] = true
+		}
+	}
+	for _, m := range stdlib.All() {
+		for _, f := range m.Funcs {
+			name := f.Name
+			if m.Name != "" {
+				name = m.Name + "." + f.Name
+				if _, err := os.Stat(filepath.Join(dir, "defs", m.Name+".lua")); err != nil {
+					t.Errorf("module %s has no definition file", m.Name)
+				}
+			}
+			if !defined[name] {
+				t.Errorf("%s is registered but not defined", name)
+			}
+			delete(defined, name)
+		}
+	}
+	for name := range defined {
+		t.Errorf("%s is defined but not registered", name)
+	}
+	var luarc map[string]any
+	data, _ := os.ReadFile(filepath.Join(dir, ".luarc.json"))
+	if err := json.Unmarshal(data, &luarc); err != nil || luarc["runtime.version"] != "Lua 5.1" {
+		t.Fatalf(".luarc.json: %v %s", err, data)
+	}
+	if lib, _ := luarc["workspace.library"].([]any); len(lib) != 1 || lib[0] != "defs" {
+		t.Errorf("workspace.library = %v", luarc["workspace.library"])
+	}
+}
+
+// TestCheck runs gofab check on a fabfile with one mistake of each kind
+// and on every recipe in fabfiles/.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `local files = require("files")
+local run = "shadowed"
+task("a", {hosts = {"x"}, retrys = 3}, function()
+  rnu("ls")
+  sudo("ls", {usr = "root"})
+  files.wirte("/x", "y")
+  execute("nope")
+end)
+put = nil
+`)
+	writeFile(t, filepath.Join(dir, "broken.lua"), "task(\"x\", function()\n  run(\"ls\"\nend)\n")
+	r := gofab(t, dir, nil, "", "check")
+	wantCode(t, r, 1)
+	want := []string{
+		"fabfile.lua:2:7: local run shadows gofab's global run()",
+		`fabfile.lua:3:27: task: unknown option "retrys"`,
+		"fabfile.lua:4:3: unknown global rnu (did you mean run?)",
+		`fabfile.lua:5:15: sudo: unknown option "usr"`,
+		"fabfile.lua:6:9: module files has no function wirte",
+		"fabfile.lua:9:1: assignment replaces gofab's global put()",
+	}
+	mustContain(t, r, want...)
+	// With the load error fixed, execute() of an undefined task shows.
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), "task(\"a\", function() execute(\"nope\") execute(\"a\") end)\n")
+	r = gofab(t, dir, nil, "", "check", "--format", "json")
+	wantCode(t, r, 1)
+	var findings []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &findings); err != nil || len(findings) != 1 {
+		t.Fatalf("json findings %v: %v", findings, err)
+	}
+	if f := findings[0]; f["file"] != "fabfile.lua" || f["line"] != 1.0 || f["col"] != 31.0 || f["message"] != `execute: no task "nope"` {
+		t.Errorf("finding %v", f)
+	}
+	r = gofab(t, dir, nil, "", "check", "-f", "broken.lua")
+	wantCode(t, r, 1)
+	mustContain(t, r, "broken.lua:3:1: syntax error")
+
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "fabfiles", "*.lua"))
+	for _, f := range files {
+		r := gofab(t, dir, nil, "", "check", "-f", f)
+		if r.code != 0 || r.stdout != "" {
+			t.Errorf("%s is not clean:\n%s", filepath.Base(f), r)
+		}
+	}
+}
+
+// TestREPL drives the REPL through standard input on the local host.
+func TestREPL(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `function double(x) return x * 2 end`)
+	script := "x = double(21)\nx, x + 1\nfor i = 1, 2 do\n  puts(\"loop \" .. i)\nend\nrun(\"echo from-run\").stdout\nrequire('files').exists(\"" + dir + "\")\n"
+	r := gofab(t, dir, nil, script, "repl")
+	wantCode(t, r, 0)
+	mustContain(t, r, "42\t43\n", "[local] loop 1", "[local] loop 2", "[local] out: from-run", "from-run\n", "true\n")
+	r = gofab(t, dir, nil, "undefined_function()\nx = 1\n", "repl")
+	wantCode(t, r, 1)
+	mustContain(t, r, "repl:1: attempt to call a non-function object")
+}
+
+// TestCompletion checks the scripts and the task names they complete.
+func TestCompletion(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `task("deploy", {alias = "d"}, function() end) task("backup", function() end)`)
+	r := gofab(t, dir, nil, "", "__tasks")
+	wantCode(t, r, 0)
+	if r.stdout != "deploy\nd\nbackup\n" {
+		t.Errorf("task names %q", r.stdout)
+	}
+	for shell, want := range map[string]string{
+		"bash": "complete -o default -F _gofab gofab",
+		"zsh":  "#compdef gofab",
+		"fish": "complete -c gofab -f -a '(gofab __tasks 2>/dev/null)'",
+	} {
+		r := gofab(t, dir, nil, "", "completion", shell)
+		wantCode(t, r, 0)
+		mustContain(t, r, want, "gofab __tasks", "rerun-failed")
+	}
+	if _, err := exec.LookPath("bash"); err == nil {
+		// The bash script, sourced, completes a task name.
+		script := gofab(t, dir, nil, "", "completion", "bash").stdout
+		cmd := exec.Command("bash", "-c", script+"\nCOMP_WORDS=(gofab de); COMP_CWORD=1; _gofab; echo \"${COMPREPLY[@]}\"")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(gofabBin)+":"+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		if err != nil || strings.TrimSpace(string(out)) != "deploy" {
+			t.Errorf("bash completion of 'de': %q %v", out, err)
+		}
+	}
+}
+
+// TestInitAndDocs: init writes a working starter fabfile and the editor
+// files, and refuses to overwrite; docs/reference.md is what gofab docs
+// prints.
+func TestInitAndDocs(t *testing.T) {
+	dir := t.TempDir()
+	r := gofab(t, dir, nil, "", "init")
+	wantCode(t, r, 0)
+	for _, f := range []string{"fabfile.lua", ".luarc.json", ".gofab/types/gofab.lua", ".gofab/types/files.lua"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("init did not write %s", f)
+		}
+	}
+	r = gofab(t, dir, nil, "", "check")
+	wantCode(t, r, 0)
+	r = gofab(t, dir, nil, "", "uptime")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] run: uptime")
+	r = gofab(t, dir, nil, "", "init")
+	wantCode(t, r, 2)
+	mustContain(t, r, "already exists")
+
+	r = gofab(t, dir, nil, "", "docs")
+	wantCode(t, r, 0)
+	committed, _ := os.ReadFile(filepath.Join(repoRoot, "docs", "reference.md"))
+	if string(committed) != r.stdout {
+		t.Error("docs/reference.md is out of date: run go run ./cmd/gofab docs > docs/reference.md")
+	}
+}
