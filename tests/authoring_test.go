@@ -3,13 +3,16 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/creack/pty"
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/gofab/gofab/stdlib"
@@ -260,5 +263,50 @@ func TestInitAndDocs(t *testing.T) {
 	committed, _ := os.ReadFile(filepath.Join(repoRoot, "docs", "reference.md"))
 	if string(committed) != r.stdout {
 		t.Error("docs/reference.md is out of date: run go run ./cmd/gofab docs > docs/reference.md")
+	}
+}
+
+// TestREPLTerminal drives the REPL on a pseudo-terminal: a statement, an
+// expression, and the up arrow bringing back the previous line from the
+// history.
+func TestREPLTerminal(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(gofabBin, "repl")
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1", "TERM=xterm"}
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var seen bytes.Buffer
+	buf := make([]byte, 4096)
+	// waitFor reads the terminal until want has appeared n times.
+	waitFor := func(want string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for strings.Count(seen.String(), want) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("terminal never showed %q %d times:\n%s", want, n, seen.String())
+			}
+			tty.SetReadDeadline(time.Now().Add(time.Second))
+			k, _ := tty.Read(buf)
+			seen.Write(buf[:k])
+		}
+	}
+	waitFor("gofab> ", 1)
+	io.WriteString(tty, "x = 6 * 7\r")
+	waitFor("gofab> ", 2)
+	io.WriteString(tty, "x\r")
+	waitFor("42\r\n", 1)
+	io.WriteString(tty, "\x1b[A\r") // up arrow: "x" again
+	waitFor("42\r\n", 2)
+	io.WriteString(tty, "\x04") // Ctrl-D
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("repl exit: %v\n%s", err, seen.String())
+	}
+	history, _ := os.ReadFile(filepath.Join(dir, ".local/state/gofab/repl_history"))
+	if string(history) != "x = 6 * 7\nx\nx\n" {
+		t.Errorf("history file %q", history)
 	}
 }
