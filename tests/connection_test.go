@@ -1,10 +1,8 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -89,30 +87,9 @@ func TestConnectionResetMidCommand(t *testing.T) {
 	proxy := passThrough(t)
 	p := newProject(t, `task("t", function() run("echo started; sleep 2; echo done") end)`, "")
 	p.trust(proxy)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", proxy.addr+",127.0.0.2,127.0.0.3", "t")
-	cmd.Dir, cmd.Env = p.dir, p.env
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	var all []string
-	for sc.Scan() {
-		all = append(all, sc.Text())
-		if sc.Text() == "["+proxy.addr+"] out: started" {
-			proxy.cut()
-			break
-		}
-	}
-	for sc.Scan() {
-		all = append(all, sc.Text())
-	}
-	err := cmd.Wait()
-	text := strings.Join(all, "\n")
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1\n%s", err, text)
+	code, text := p.runUntil("["+proxy.addr+"] out: started", proxy.cut, "-H", proxy.addr+",127.0.0.2,127.0.0.3", "t")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, text)
 	}
 	for _, want := range []string{"[127.0.0.2] out: done", "[127.0.0.3] out: done", "[" + proxy.addr + "] error:", "3 hosts: 2 ok, 1 failed"} {
 		if !strings.Contains(text, want) {
@@ -183,30 +160,10 @@ func TestKeepaliveDetectsSilentHost(t *testing.T) {
 	proxy := passThrough(t)
 	p := newProject(t, `task("t", function() run("echo started; sleep 30") end)`, "")
 	p.trust(proxy)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "--keepalive", "1", "-H", proxy.addr, "t")
-	cmd.Dir, cmd.Env = p.dir, p.env
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	var all []string
-	for sc.Scan() {
-		all = append(all, sc.Text())
-		if strings.HasSuffix(sc.Text(), "out: started") {
-			proxy.freeze()
-			break
-		}
-	}
-	frozen := time.Now()
-	for sc.Scan() {
-		all = append(all, sc.Text())
-	}
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1\n%s", err, strings.Join(all, "\n"))
+	var frozen time.Time
+	code, text := p.runUntil("out: started", func() { proxy.freeze(); frozen = time.Now() }, "--keepalive", "1", "-H", proxy.addr, "t")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, text)
 	}
 	if d := time.Since(frozen); d > 15*time.Second {
 		t.Errorf("gave up after %s; keepalives should end it within a few seconds", d)

@@ -243,3 +243,40 @@ func (p *project) trust(proxy *faultProxy) {
 	kh := p.write("known_hosts_proxy", string(known)+"[127.0.0.1]:"+port+" "+fields[0]+" "+fields[1]+"\n")
 	p.editConfig("UserKnownHostsFile "+tb.KnownHosts, "UserKnownHostsFile "+kh)
 }
+
+// runUntil starts gofab with the project's ssh config, calls act once a
+// stdout line ends with marker, and returns gofab's exit status and every
+// stdout line. It fails the test if the marker never shows.
+func (p *project) runUntil(marker string, act func(), args ...string) (int, string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gofabBin, append([]string{"-S", filepath.Join(p.dir, "ssh_config")}, args...)...)
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var all []string
+	acted := false
+	for sc.Scan() {
+		all = append(all, sc.Text())
+		if !acted && strings.HasSuffix(sc.Text(), marker) {
+			act()
+			acted = true
+		}
+	}
+	err := cmd.Wait()
+	text := strings.Join(all, "\n")
+	if !acted {
+		p.t.Fatalf("gofab never printed %q\n%s", marker, text)
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		p.t.Fatal(err)
+	}
+	return code, text
+}
