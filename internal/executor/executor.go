@@ -123,7 +123,7 @@ func (e *Executor) connect(ctx context.Context, h string, addr host.Addr) (host.
 }
 
 // reconnect closes h's connection and dials a new one for the rest of the
-// run; on failure the old entry stays (closed) so later calls fail too.
+// run; on failure the old connection is left as it was.
 func (e *Executor) reconnect(ctx context.Context, h string, addr host.Addr) (host.Conn, error) {
 	conn, err := e.Dialer.Dial(ctx, addr)
 	if err != nil {
