@@ -32,11 +32,11 @@ func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
 	name := DisplayPath(path)
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
-		return nil, errors.New(syntaxMessage(name, err))
+		return nil, errors.New(syntaxMessage(name, src, err))
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, errors.New(syntaxMessage(name, err))
+		return nil, errors.New(syntaxMessage(name, src, err))
 	}
 	if c.protos == nil {
 		c.protos = map[string]*lua.FunctionProto{}

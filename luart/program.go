@@ -111,11 +111,11 @@ type Options struct {
 func Compile(path string, src []byte, opts Options) (*Program, error) {
 	chunk, err := parse.Parse(bytes.NewReader(src), path)
 	if err != nil {
-		return nil, &SyntaxError{Msg: syntaxMessage(path, err)}
+		return nil, &SyntaxError{Msg: syntaxMessage(path, src, err)}
 	}
 	proto, err := lua.Compile(chunk, path)
 	if err != nil {
-		return nil, &SyntaxError{Msg: syntaxMessage(path, err)}
+		return nil, &SyntaxError{Msg: syntaxMessage(path, src, err)}
 	}
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
@@ -134,8 +134,12 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 }
 
 // syntaxMessage turns gopher-lua's parse errors into "file:line: message".
-func syntaxMessage(path string, err error) string {
+func syntaxMessage(path string, src []byte, err error) string {
 	if pe, ok := err.(*parse.Error); ok {
+		if pe.Pos.Line < 1 { // gopher-lua's position of the end of input
+			return fmt.Sprintf("%s:%d: %s: the file ends inside a statement (a missing end or closing bracket?)",
+				path, bytes.Count(src, []byte("\n"))+1, pe.Message)
+		}
 		return fmt.Sprintf("%s:%d: %s near %q", path, pe.Pos.Line, pe.Message, pe.Token)
 	}
 	if ce, ok := err.(*lua.CompileError); ok {

@@ -183,6 +183,14 @@ put = nil
 	r = gofab(t, dir, nil, "", "check", "-f", "broken.lua")
 	wantCode(t, r, 1)
 	mustContain(t, r, "broken.lua:3:1: syntax error")
+	// A file that ends inside a statement: a real line, for check and run.
+	writeFile(t, filepath.Join(dir, "eof.lua"), "task(\"x\", function()\n")
+	r = gofab(t, dir, nil, "", "check", "-f", "eof.lua")
+	wantCode(t, r, 1)
+	mustContain(t, r, "eof.lua:2:1: syntax error: the file ends inside a statement")
+	r = gofab(t, dir, nil, "", "-f", "eof.lua", "-l")
+	wantCode(t, r, 2)
+	mustContain(t, r, "gofab: eof.lua:2: syntax error: the file ends inside a statement")
 
 	files, _ := filepath.Glob(filepath.Join(repoRoot, "fabfiles", "*.lua"))
 	for _, f := range files {

@@ -120,8 +120,14 @@ func (c *checker) load(path string, src []byte) {
 	if err != nil {
 		f := Finding{File: path, Line: 1, Col: 1, Message: err.Error()}
 		if pe, ok := err.(*parse.Error); ok {
-			// gopher-lua gives the column after the token.
+			// gopher-lua gives the column after the token, and line -1 at
+			// the end of the input.
 			f.Line, f.Col, f.Message = pe.Pos.Line, max(pe.Pos.Column-len(pe.Token)+1, 1), fmt.Sprintf("%s near %q", pe.Message, pe.Token)
+			if f.Line < 1 {
+				lines := strings.Split(string(src), "\n")
+				f.Line, f.Col = len(lines), len(lines[len(lines)-1])+1
+				f.Message = fmt.Sprintf("%s: the file ends inside a statement (a missing end or closing bracket?)", pe.Message)
+			}
 		}
 		c.findings = append(c.findings, f)
 		return
