@@ -186,6 +186,28 @@ env = {}
 			Fn: luaExecute},
 		{Name: "barrier", Doc: "Waits until every running host of the current batch reaches this point (e.g. all drain before any restarts).",
 			Fn: luaBarrier},
+		{Name: "handler", Doc: "Registers a handler: notify(name) in a task runs it once, when the task has ended well, on the hosts that notified it (e.g. restart nginx after its config changed).",
+			Params: []Param{{Name: "name", Type: "string"}, {Name: "fn", Type: "fun()"}},
+			Fn: func(st *State) int {
+				if st.handlers == nil {
+					st.handlers = map[string]*lua.LFunction{}
+				}
+				st.handlers[st.L.CheckString(1)] = st.L.CheckFunction(2)
+				return 0
+			}},
+		{Name: "notify", Doc: "Asks for the handler name to run once at the end of the current task on this host.",
+			Params: []Param{{Name: "name", Type: "string"}},
+			Fn: func(st *State) int {
+				st.RequireTask("notify")
+				name := st.L.CheckString(1)
+				if st.handlers[name] == nil {
+					st.L.ArgError(1, fmt.Sprintf("notify: no handler %q (declare it with handler(name, fn))", name))
+				}
+				if !slices.Contains(st.notified, name) {
+					st.notified = append(st.notified, name)
+				}
+				return 0
+			}},
 		{Name: "require_env", Doc: "Fails unless every named env key is set (Fabric's require).",
 			Params: []Param{{Name: "keys", Type: "string|{used_for?: string, provided_by?: string[]}"}}, Variadic: true,
 			Fn: luaRequireEnv},
@@ -319,6 +341,25 @@ func Amount(v any) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%v is not a number of hosts or a percentage like \"25%%\"", v)
+}
+
+// runHandlers runs the notified handlers once each, in notification
+// order, after the task ended well.
+func (st *State) runHandlers() error {
+	ran := map[string]bool{}
+	for len(st.notified) > 0 {
+		name := st.notified[0]
+		st.notified = st.notified[1:]
+		if ran[name] {
+			continue
+		}
+		ran[name] = true
+		st.say("running", "handler", name)
+		if err := st.L.CallByParam(lua.P{Fn: st.handlers[name], NRet: 0, Protect: true}); err != nil {
+			return fmt.Errorf("handler %q: %s", name, luaMessage(err))
+		}
+	}
+	return nil
 }
 
 // scoped runs the function at fnIdx with apply's changes to the settings

@@ -54,6 +54,13 @@ type RunOptions struct {
 	SudoPassword string
 	// Prompter asks the person at the terminal; nil when there is none.
 	Prompter host.Prompter
+	// Check runs read-only probes only: commands are skipped unless marked
+	// check_safe and changes are reported, not made (--check).
+	Check bool
+	// Diff shows file changes as unified diffs (--diff).
+	Diff bool
+	// DryRun connects nowhere: commands and transfers are printed (--dry-run).
+	DryRun bool
 }
 
 // Settings is the per-host state that scoped helpers (cd, prefix,
@@ -72,6 +79,8 @@ type Settings struct {
 	SudoGroup string
 	Pty       bool
 	Timeout   time.Duration
+	// Values are scoped settings of built-in modules (cuisine's mode_*).
+	Values map[string]any
 }
 
 // EnvVar is one NAME=value of shell_env.
@@ -84,6 +93,10 @@ func (s Settings) clone() Settings {
 	c.Hidden = make(map[string]bool, len(s.Hidden))
 	for k, v := range s.Hidden {
 		c.Hidden[k] = v
+	}
+	c.Values = make(map[string]any, len(s.Values))
+	for k, v := range s.Values {
+		c.Values[k] = v
 	}
 	return c
 }
@@ -106,6 +119,10 @@ type State struct {
 	connErr error
 	// namespaces are the modules being loaded, innermost last.
 	namespaces []string
+	// handlers are handler() functions by name; notified the names
+	// notify() asked for, in order, run when the task ends.
+	handlers map[string]*lua.LFunction
+	notified []string
 }
 
 func newState(p *Program, he *HostEnv) *State {
@@ -269,6 +286,20 @@ func (o Opts) String(name string) string {
 	return v.String()
 }
 
+// Scoped runs the function at fnIdx with apply's changes to the settings
+// and restores them afterwards, even when it raised an error. It returns
+// the function's results.
+func (st *State) Scoped(fnIdx int, apply func()) int { return st.scoped(fnIdx, apply) }
+
+// Mode returns the run's mode flags: check, diff and dry run.
+func (st *State) Mode() (check, diff, dryRun bool) {
+	if st.he == nil || st.he.Run == nil {
+		return false, false, false
+	}
+	r := st.he.Run
+	return r.Check, r.Diff, r.DryRun
+}
+
 // Out returns the host's line printer.
 func (st *State) Out() *output.Host { return st.he.Out }
 
@@ -381,6 +412,9 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	}
 	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt); err != nil {
 		return nil, fail(luaMessage(err))
+	}
+	if err := st.runHandlers(); err != nil {
+		return nil, fail(err.Error())
 	}
 	ret := st.L.Get(-1)
 	st.L.Pop(1)

@@ -142,6 +142,9 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "`FORMAT` of what gofab prints: text, or json (one event per line)"},
 		&cli.StringFlag{Name: "log-dir", Usage: "also write each host's output to `DIR`/<run time>/<host>.log"},
 		&cli.BoolFlag{Name: "rerun-failed", Usage: "run each task only on the hosts that did not succeed at it in the previous run"},
+		&cli.BoolFlag{Name: "check", Usage: "change nothing: run read-only probes, report what would change, skip commands not marked check_safe"},
+		&cli.BoolFlag{Name: "diff", Usage: "show file changes as unified diffs (content, mode, owner)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "connect nowhere: print per host the commands and transfers that would be attempted"},
 		&cli.StringSliceFlag{Name: "set", Usage: "set env `KEY=VALUE` (dotted keys nest: vars.src=/a)"},
 		&cli.StringSliceFlag{Name: "hide", Usage: "hide output `LEVELS` (running, stdout, stderr, warnings, user, output, everything…)"},
 		&cli.StringSliceFlag{Name: "show", Usage: "show output `LEVELS`"},
@@ -439,10 +442,15 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	}
 	tty := isTerminal(env.stdout)
 	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && tty
+	var dial executor.Dialer = dialer
+	var localConn host.Conn = transport.Local{}
+	if c.Bool("dry-run") {
+		dial, localConn = transport.DryDialer{Dialer: dialer}, transport.DryRun{}
+	}
 	return &executor.Executor{
 		Program:      prog,
-		Dialer:       dialer,
-		Local:        transport.Local{},
+		Dialer:       dial,
+		Local:        localConn,
 		Printer:      output.NewWith(env.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir}),
 		Status:       tty && format == "text",
 		PoolSize:     c.Int("pool-size"),
@@ -454,6 +462,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			Hidden:         keep,
 			SudoPassword:   sudoPassword,
 			Prompter:       prompter,
+			Check:          c.Bool("check"),
+			Diff:           c.Bool("diff"),
+			DryRun:         c.Bool("dry-run"),
 		},
 	}, nil
 }

@@ -103,12 +103,26 @@ type WriteOptions struct {
 	// Backup, when set and the content changes, keeps the old content in
 	// path+Backup.
 	Backup string
+	// Check reports what would change and changes nothing.
+	Check bool
+	// Diff, when set, is told each change before it is made (or, with
+	// Check, instead): the old and new content and "mode owner:group".
+	Diff func(path string, old, new []byte, oldAttrs, newAttrs string)
 }
 
 // attrs are a file's mode, owner and group names.
 type attrs struct {
 	mode         fs.FileMode
 	owner, group string
+}
+
+// String shows attributes as a diff header does: "0644 root:root", or
+// "" when unknown.
+func (a attrs) String() string {
+	if a.mode == 0 && a.owner == "" {
+		return ""
+	}
+	return fmt.Sprintf("%04o %s:%s", a.mode, a.owner, a.group)
 }
 
 func (h *Host) attrs(ctx context.Context, p string, sudo bool) (attrs, error) {
@@ -151,6 +165,22 @@ func (h *Host) WriteFile(ctx context.Context, p string, data []byte, o WriteOpti
 	ownerChanged := (o.Owner != "" && cur.owner != o.Owner) || (o.Group != "" && cur.group != o.Group)
 	if !contentChanged && !modeChanged && !ownerChanged {
 		return false, nil
+	}
+	if o.Diff != nil {
+		want := cur
+		if o.Mode != 0 {
+			want.mode = o.Mode.Perm()
+		}
+		if o.Owner != "" {
+			want.owner = o.Owner
+		}
+		if o.Group != "" {
+			want.group = o.Group
+		}
+		o.Diff(p, old, data, cur.String(), want.String())
+	}
+	if o.Check {
+		return true, nil
 	}
 	if contentChanged {
 		if exists && o.Backup != "" {

@@ -115,6 +115,8 @@ type PutOptions struct {
 	TempDir string
 	// FollowLinks copies what symlinks point to instead of the links.
 	FollowLinks bool
+	// Check returns the paths that would be written and writes nothing.
+	Check bool
 }
 
 // expandLocal expands a local path or glob into the paths it names.
@@ -174,6 +176,15 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
 		plan = append(plan, items...)
+	}
+	if o.Check {
+		var would []string
+		for _, it := range plan {
+			if it.kind != dir {
+				would = append(would, it.dst)
+			}
+		}
+		return would, nil
 	}
 	if into {
 		if err := h.mkdirs(ctx, dst, o.UseSudo); err != nil {

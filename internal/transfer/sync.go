@@ -23,6 +23,8 @@ type SyncOptions struct {
 	// Exclude lists glob patterns matched against each relative path and
 	// each file name; excluded entries are neither sent nor deleted.
 	Exclude []string
+	// Check reports what would change and changes nothing.
+	Check bool
 }
 
 // SyncResult is what sync() changed.
@@ -67,12 +69,21 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 	if err != nil {
 		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
 	}
-	if err := mkdirAll(h.FS, rd, 0o755); err != nil {
-		return res, err
+	var remoteItems []item
+	if isDir(h.FS, rd) || !o.Check {
+		if err := mkdirAll(h.FS, rd, 0o755); err != nil {
+			return res, err
+		}
+		if remoteItems, err = walk(h.FS, rd, rd, false, skip); err != nil {
+			return res, fmt.Errorf("sync: list remote %s: %w", rd, err)
+		}
 	}
-	remoteItems, err := walk(h.FS, rd, rd, false, skip)
-	if err != nil {
-		return res, fmt.Errorf("sync: list remote %s: %w", rd, err)
+	// act runs a change unless this is a check.
+	act := func(change func() error) error {
+		if o.Check {
+			return nil
+		}
+		return change()
 	}
 	have := make(map[string]item, len(remoteItems))
 	for _, it := range remoteItems {
@@ -107,13 +118,13 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		switch it.kind {
 		case dir:
 			if exists && r.kind != dir {
-				if err := h.FS.Remove(it.dst); err != nil {
+				if err := act(func() error { return h.FS.Remove(it.dst) }); err != nil {
 					return res, fmt.Errorf("sync: replace %s with a directory: %w", it.dst, err)
 				}
 				exists = false
 			}
 			if !exists {
-				if err := h.FS.Mkdir(it.dst, 0o755); err != nil {
+				if err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }); err != nil {
 					return res, fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
 				}
 			}
@@ -121,7 +132,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			if exists && r.kind == link && r.link == it.link {
 				continue
 			}
-			if err := replaceLink(h.FS, it.link, it.dst); err != nil {
+			if err := act(func() error { return replaceLink(h.FS, it.link, it.dst) }); err != nil {
 				return res, err
 			}
 			res.Files = append(res.Files, it.rel)
@@ -131,7 +142,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			case sumOK && r.mode == it.mode:
 				continue
 			case sumOK:
-				if err := h.FS.Chmod(it.dst, it.mode); err != nil {
+				if err := act(func() error { return h.FS.Chmod(it.dst, it.mode) }); err != nil {
 					return res, fmt.Errorf("sync: chmod %s: %w", it.dst, err)
 				}
 			default:
@@ -140,7 +151,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			res.Files = append(res.Files, it.rel)
 		}
 	}
-	if err := h.uploadAll(ctx, uploads, nil); err != nil {
+	if err := act(func() error { return h.uploadAll(ctx, uploads, nil) }); err != nil {
 		return res, err
 	}
 	if o.Delete {
@@ -151,7 +162,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		}
 		sort.Sort(sort.Reverse(sort.StringSlice(gone)))
 		for _, rel := range gone {
-			if err := h.FS.Remove(path.Join(rd, rel)); err != nil {
+			if err := act(func() error { return h.FS.Remove(path.Join(rd, rel)) }); err != nil {
 				return res, fmt.Errorf("sync: delete %s: %w", path.Join(rd, rel), err)
 			}
 			res.Removed = append(res.Removed, rel)

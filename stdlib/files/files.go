@@ -179,13 +179,15 @@ func writeOpts(st *luart.State, fname string, o luart.Opts) transfer.WriteOption
 
 // store writes content when it differs and pushes whether it changed.
 func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) int {
-	ch, err := ops.Transfer(st).WriteFile(st.Context(), p, []byte(content), w)
+	ch, err := ops.Transfer(st).WriteFile(st.Context(), p, []byte(content), ops.WriteMode(st, w))
 	if err != nil {
 		fail(st, fname, err)
 	}
 	if ch {
 		st.Changed(1)
-		if st.Shown("running") {
+		if check, _, dry := st.Mode(); (check || dry) && st.Shown("running") {
+			st.Out().Line("would "+fname, p)
+		} else if st.Shown("running") {
 			st.Out().Line(fname, p)
 		}
 	}

@@ -32,6 +32,7 @@ func Module() luart.Module {
 ---@field failed boolean not ok
 ---@field timed_out boolean the command hit its timeout (only seen under warn_only)
 ---@field command string the command as given
+---@field skipped? boolean the command was not run (--check)
 ---@field host string the host it ran on
 
 ---@class RunOptions
@@ -42,6 +43,7 @@ func Module() luart.Module {
 ---@field ok_codes? integer[] exit statuses that count as success (default {0})
 ---@field env? table<string, string> variables exported to the command
 ---@field stdin? string data written to the command's standard input
+---@field check_safe? boolean the command only reads: run it under --check too
 
 ---@class SudoOptions: RunOptions
 ---@field user? string run as this user (sudo -u)
@@ -114,10 +116,11 @@ type runOpts struct {
 	env                  [][2]string
 	user, group          string
 	stdin                *string
+	checkSafe            bool
 }
 
 var (
-	runOptions  = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin"}
+	runOptions  = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin", "check_safe"}
 	sudoOptions = append(slices.Clone(runOptions), "user", "group")
 )
 
@@ -183,6 +186,8 @@ func readOpts(st *luart.State, kind string, idx int) runOpts {
 		case "stdin":
 			s := L.ToStringMeta(v).String()
 			o.stdin = &s
+		case "check_safe":
+			o.checkSafe = lua.LVAsBool(v)
 		}
 	})
 	if o.quiet {
@@ -205,6 +210,17 @@ func run(st *luart.State, kind string) int {
 	command := commandArg(st, 1)
 	o := readOpts(st, kind, 2)
 	s := st.Settings
+	if check, _, _ := st.Mode(); check && !o.checkSafe {
+		// --check: commands may change the host, so they are reported,
+		// not run, unless the call says it only reads.
+		if !o.quiet && st.Shown("running") {
+			st.Out().Line("skipped", name+": "+command+" (check mode; pass {check_safe = true} to run it)")
+		}
+		t := newResult(st, command, remote.Result{}, true, false)
+		t.RawSetString("skipped", lua.LTrue)
+		L.Push(t)
+		return 1
+	}
 	req := remote.Request{
 		Command:     command,
 		Kind:        kind,

@@ -186,6 +186,14 @@ func transferred(st *luart.State, call string, paths []string, err error) int {
 	return 1
 }
 
+// would labels an echo line: "would put" under --check and --dry-run.
+func would(st *luart.State, verb string) string {
+	if check, _, dry := st.Mode(); check || dry {
+		return "would " + verb
+	}
+	return verb
+}
+
 // transferEvent reports a transfer to JSON output.
 func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
 	ev := map[string]any{"op": op, "source": src, "destination": dst, "files": files}
@@ -214,8 +222,9 @@ func luaPut(st *luart.State) int {
 	o.UseSudo = opts.Bool("use_sudo")
 	o.TempDir = opts.String("temp_dir")
 	o.FollowLinks = opts.Bool("follow_links")
+	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line("put", L.CheckString(1)+" -> "+dst)
+		st.Out().Line(would(st, "put"), L.CheckString(1)+" -> "+dst)
 	}
 	h := Transfer(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
@@ -258,8 +267,9 @@ func luaSync(st *luart.State) int {
 	default:
 		L.ArgError(3, "sync: exclude must be a list of glob patterns")
 	}
+	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line("sync", L.CheckString(1)+" -> "+dst)
+		st.Out().Line(would(st, "sync"), L.CheckString(1)+" -> "+dst)
 	}
 	res, err := Transfer(st).Sync(st.Context(), local, dst, o)
 	st.Changed(res.Changed + res.Deleted)
