@@ -148,6 +148,7 @@ func newState(p *Program, he *HostEnv) *State {
 	}
 	st := &State{L: L, prog: p, he: he, ctx: context.Background(), fns: map[string]*lua.LFunction{}}
 	st.Settings.Hidden = map[string]bool{}
+	st.Settings.Values = map[string]any{}
 	if he != nil && he.Run != nil {
 		st.Settings.WarnOnly = he.Run.WarnOnly
 		st.Settings.Timeout = he.Run.CommandTimeout

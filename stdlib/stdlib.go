@@ -4,13 +4,14 @@ package stdlib
 
 import (
 	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/cuisine"
 	"github.com/gofab/gofab/stdlib/files"
 	"github.com/gofab/gofab/stdlib/ops"
 )
 
 // Modules returns every built-in module, globals first.
 func Modules() []luart.Module {
-	return []luart.Module{ops.Module(), files.Module()}
+	return []luart.Module{ops.Module(), files.Module(), cuisine.Module()}
 }
 
 // All returns luart's own globals followed by Modules: everything a

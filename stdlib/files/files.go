@@ -333,7 +333,7 @@ func uploadTemplate(st *luart.State) int {
 	if err != nil {
 		fail(st, "upload_template", fmt.Errorf("template: %w", err))
 	}
-	out, err := render(filepath.Base(local), string(text), data)
+	out, err := Render(filepath.Base(local), string(text), data)
 	if err != nil {
 		fail(st, "upload_template", err)
 	}

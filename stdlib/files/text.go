@@ -197,8 +197,9 @@ func joinAny(items []any, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// render executes a Go text/template over data; a missing key is an error.
-func render(name, text string, data any) (string, error) {
+// Render executes a Go text/template (with join, upper, lower, quote and
+// default) over data; a missing key is an error.
+func Render(name, text string, data any) (string, error) {
 	t, err := template.New(name).Funcs(templateFuncs).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return "", err

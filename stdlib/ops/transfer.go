@@ -79,8 +79,11 @@ func transferFuncs() []luart.Func {
 
 // Transfer returns the current host's side of a transfer: its file system
 // over the connection's SFTP session, and a way to run helper commands.
-func Transfer(st *luart.State) *transfer.Host {
-	conn := st.Conn()
+func Transfer(st *luart.State) *transfer.Host { return TransferOn(st, st.Conn()) }
+
+// TransferOn is Transfer for a given connection (this machine's, for
+// cuisine's mode_local).
+func TransferOn(st *luart.State, conn host.Conn) *transfer.Host {
 	fc, ok := conn.(host.FileConn)
 	if !ok {
 		st.L.RaiseError("%s: this host offers no file access", st.HostString())
@@ -90,7 +93,7 @@ func Transfer(st *luart.State) *transfer.Host {
 		st.L.RaiseError("%s: %v", st.HostString(), err)
 	}
 	return &transfer.Host{FS: fsys, Conn: conn, Exec: func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
-		return Exec(st, ctx, command, sudo, w)
+		return execOn(st, ctx, conn, command, sudo, w)
 	}}
 }
 
@@ -98,11 +101,15 @@ func Transfer(st *luart.State) *transfer.Host {
 // its output hidden, as root when sudo is set. A non-zero exit is a
 // *transfer.ExitError.
 func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
+	return execOn(st, ctx, st.Conn(), command, sudo, w)
+}
+
+func execOn(st *luart.State, ctx context.Context, conn host.Conn, command string, sudo bool, w io.Writer) (string, error) {
 	req := remote.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w}
 	if sudo {
 		req.SudoPassword = st.Run().SudoPassword
 	}
-	res, err := remote.Execute(ctx, st.Conn(), req)
+	res, err := remote.Execute(ctx, conn, req)
 	if err != nil {
 		return "", err
 	}

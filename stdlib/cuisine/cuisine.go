@@ -1,0 +1,414 @@
+// Package cuisine is the Lua module "cuisine": Cuisine's idempotent
+// "ensure" functions for gofab. Every function that may change the host
+// returns a table whose changed field says whether it did (under --check,
+// whether it would), and counts its changes for the run's recap. File
+// content travels by SFTP; package, service and user functions pick the
+// host's tools (apt, dnf, yum, apk, pacman, zypper; systemd, OpenRC or
+// SysV).
+package cuisine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/transfer"
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/files"
+	"github.com/gofab/gofab/stdlib/ops"
+)
+
+const types = `---@class CuisineResult
+---@field changed boolean something changed (under --check: would change)
+---@field check? boolean the result of a --check run
+
+---@class CuisineOptions
+---@field use_sudo? boolean act as root
+
+---@class AttribOptions: CuisineOptions
+---@field mode? string|integer permission bits such as "0644"
+---@field owner? string
+---@field group? string
+---@field recursive? boolean also everything below a directory
+
+---@class UserOptions: CuisineOptions
+---@field uid? integer
+---@field gid? integer|string primary group
+---@field home? string
+---@field shell? string
+---@field passwd? string password (sent on stdin, never in a command line)
+---@field encrypted? boolean passwd is already a crypt(3) hash
+---@field groups? string[] supplementary groups the user must be in
+---@field system? boolean a system account
+---@field createhome? boolean create the home directory (default true)
+---@field rmhome? boolean user_remove: remove the home directory too`
+
+var (
+	pathP     = luart.Param{Name: "path", Type: "string"}
+	nameP     = luart.Param{Name: "name", Type: "string"}
+	optsP     = func(t string) luart.Param { return luart.Param{Name: "options", Type: t, Optional: true} }
+	resultR   = []luart.Param{{Type: "CuisineResult"}}
+	boolR     = []luart.Param{{Type: "boolean"}}
+	sudoOnly  = []string{"use_sudo"}
+	attribOps = []string{"use_sudo", "mode", "owner", "group", "recursive"}
+	userOps   = []string{"use_sudo", "uid", "gid", "home", "shell", "passwd", "encrypted", "groups", "system", "createhome", "rmhome"}
+)
+
+// fn declares a function whose options table is argument optArg.
+func fn(name, doc string, params []luart.Param, returns []luart.Param, optArg int, opts []string, impl func(*luart.State) int) luart.Func {
+	return luart.Func{Name: name, Doc: doc, Params: params, Returns: returns, OptionsArg: optArg, Options: opts,
+		Fn: func(st *luart.State) int {
+			if !strings.HasPrefix(name, "text_") {
+				st.RequireTask("cuisine." + name)
+			}
+			return impl(st)
+		}}
+}
+
+// Module returns require("cuisine").
+func Module() luart.Module {
+	return luart.Module{
+		Name:  "cuisine",
+		Doc:   "Cuisine's idempotent ensure functions: files, directories, packages, users, groups, SSH keys, services.",
+		Types: types,
+		Funcs: append(append(append(textFuncs(), fileFuncs()...), systemFuncs()...), modeFuncs()...),
+	}
+}
+
+func modeFuncs() []luart.Func {
+	scoped := func(name, doc string, key string, value bool) luart.Func {
+		return luart.Func{Name: name, Doc: doc, Params: []luart.Param{{Name: "fn", Type: "fun(): any"}}, Returns: []luart.Param{{Type: "any"}},
+			Fn: func(st *luart.State) int {
+				return st.Scoped(1, func() { st.Settings.Values[key] = value })
+			}}
+	}
+	return []luart.Func{
+		scoped("mode_local", "Runs fn with cuisine acting on this machine.", modeLocal, true),
+		scoped("mode_remote", "Runs fn with cuisine acting on the current host (the default).", modeLocal, false),
+		scoped("mode_sudo", "Runs fn with cuisine acting as root (sudo).", modeSudo, true),
+		scoped("mode_user", "Runs fn with cuisine acting as the login user (the default).", modeSudo, false),
+	}
+}
+
+func textFuncs() []luart.Func {
+	textP := luart.Param{Name: "text", Type: "string"}
+	strR := []luart.Param{{Type: "string"}}
+	return []luart.Func{
+		fn("text_detect_eol", "Returns the text's line ending, \"\\r\\n\" or \"\\n\".", []luart.Param{textP}, strR, 0, nil, func(st *luart.State) int {
+			st.L.Push(lua.LString(detectEOL(st.L.CheckString(1))))
+			return 1
+		}),
+		fn("text_ensure_line", "Returns the text with each line appended that it lacks as a whole line.", []luart.Param{textP, {Name: "lines", Type: "string"}}, strR, 0, nil, func(st *luart.State) int {
+			var lines []string
+			for i := 2; i <= st.L.GetTop(); i++ {
+				lines = append(lines, st.L.CheckString(i))
+			}
+			st.L.Push(lua.LString(ensureLines(st.L.CheckString(1), lines)))
+			return 1
+		}),
+		fn("text_replace_line", "Replaces every line equal to old (or containing it, with find = true) by new; returns the text and how many lines changed.",
+			[]luart.Param{textP, {Name: "old", Type: "string"}, {Name: "new", Type: "string"}, optsP("{find?: boolean}")}, []luart.Param{{Type: "string"}, {Type: "integer"}}, 4, []string{"find"},
+			func(st *luart.State) int {
+				o := st.Options(4, "cuisine.text_replace_line", "find")
+				text, n := replaceLine(st.L.CheckString(1), st.L.CheckString(2), st.L.CheckString(3), o.Bool("find"))
+				st.L.Push(lua.LString(text))
+				st.L.Push(lua.LNumber(n))
+				return 2
+			}),
+		fn("text_strip_margin", "Removes leading blanks and the margin character (default \"|\") from every line.", []luart.Param{textP, {Name: "margin", Type: "string", Optional: true}}, strR, 0, nil, func(st *luart.State) int {
+			st.L.Push(lua.LString(stripMargin(st.L.CheckString(1), st.L.OptString(2, "|"))))
+			return 1
+		}),
+		fn("text_template", "Renders a Go text/template string with the context table ({{ .name }}).", []luart.Param{textP, {Name: "context", Type: "table"}}, strR, 0, nil, func(st *luart.State) int {
+			data, err := luart.ToPlain(st.L.CheckTable(2))
+			if err != nil {
+				st.L.ArgError(2, err.Error())
+			}
+			out, err := files.Render("text_template", st.L.CheckString(1), data)
+			if err != nil {
+				st.L.RaiseError("cuisine.text_template: %v", err)
+			}
+			st.L.Push(lua.LString(out))
+			return 1
+		}),
+	}
+}
+
+// writeOpts reads mode, owner and group options.
+func writeOpts(st *luart.State, fname string, o luart.Opts, t *target) transfer.WriteOptions {
+	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: t.sudo, Check: t.check}
+	if v, ok := o["mode"]; ok {
+		w.Mode = ops.Mode(st, fname, v)
+	}
+	return ops.WriteMode(t.st, w)
+}
+
+// writeFile makes path hold data and pushes the result.
+func writeFile(st *luart.State, t *target, fname, p string, data []byte, w transfer.WriteOptions) int {
+	changed, err := t.files().WriteFile(st.Context(), p, data, w)
+	if err != nil {
+		st.L.RaiseError("cuisine.%s %s: %v", fname, p, err)
+	}
+	if changed && st.Shown("running") {
+		verb := fname
+		if t.check {
+			verb = "would " + fname
+		}
+		st.Out().Line(verb, p)
+	}
+	return t.done(changed, nil)
+}
+
+// readFile returns a file's content, or nil when it does not exist.
+func readFile(st *luart.State, t *target, p string) ([]byte, bool) {
+	data, err := t.files().ReadFile(st.Context(), p, t.sudo)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false
+	}
+	if err != nil {
+		st.L.RaiseError("cuisine: read %s: %v", p, err)
+	}
+	return data, true
+}
+
+func testPath(st *luart.State, flag string) int {
+	t := on(st, st.Options(2, "cuisine", sudoOnly...))
+	ok, err := t.files().Test(st.Context(), flag, ops.RemotePath(st, st.L.CheckString(1)), t.sudo)
+	if err != nil {
+		st.L.RaiseError("cuisine: %v", err)
+	}
+	st.L.Push(lua.LBool(ok))
+	return 1
+}
+
+// attribs returns a path's "mode owner group", or ok false when it is
+// missing.
+func (t *target) attribs(p string) (mode, owner, group string, ok bool) {
+	out, code := t.probe("stat -c '%a %U %G' -- " + q(p) + " 2>/dev/null")
+	f := strings.Fields(out)
+	if code != 0 || len(f) != 3 {
+		return "", "", "", false
+	}
+	return f[0], f[1], f[2], true
+}
+
+// ensureAttribs applies mode, owner and group where they differ.
+func ensureAttribs(st *luart.State, t *target, p string, o luart.Opts) bool {
+	mode, owner, group, ok := t.attribs(p)
+	recursive := ""
+	if o.Bool("recursive") {
+		recursive = "-R "
+	}
+	changed := false
+	if v, has := o["mode"]; has {
+		want := ops.Mode(st, "cuisine.file_attribs", v)
+		cur, _ := strconv.ParseUint(mode, 8, 32)
+		if !ok || fs.FileMode(cur) != want || recursive != "" && t.differsBelow(p, fmt.Sprintf("! -perm %04o", want)) {
+			t.change(fmt.Sprintf("chmod %s%04o -- %s", recursive, want, q(p)))
+			changed = true
+		}
+	}
+	if u, g := o.String("owner"), o.String("group"); u != "" || g != "" {
+		spec, test := u, ""
+		if u != "" {
+			test = "! -user " + q(u)
+		}
+		if g != "" {
+			spec += ":" + g
+			if test != "" {
+				test += " -o "
+			}
+			test += "! -group " + q(g)
+		}
+		if !ok || (u != "" && u != owner) || (g != "" && g != group) || recursive != "" && t.differsBelow(p, test) {
+			t.change("chown " + recursive + q(spec) + " -- " + q(p))
+			changed = true
+		}
+	}
+	return changed
+}
+
+// differsBelow reports whether anything under p matches the find test.
+func (t *target) differsBelow(p, test string) bool {
+	out, _ := t.probe("find " + q(p) + " \\( " + test + " \\) -print -quit 2>/dev/null")
+	return strings.TrimSpace(out) != ""
+}
+
+func fileFuncs() []luart.Func {
+	contentP := luart.Param{Name: "content", Type: "string"}
+	return []luart.Func{
+		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine.file_read", sudoOnly...))
+			if data, ok := readFile(st, t, ops.RemotePath(st, st.L.CheckString(1))); ok {
+				st.L.Push(lua.LString(data))
+			} else {
+				st.L.Push(lua.LNil)
+			}
+			return 1
+		}),
+		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.file_write", attribOps...)
+			t := on(st, o)
+			return writeFile(st, t, "file_write", ops.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
+		}),
+		fn("file_exists", "Reports whether path exists.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-e") }),
+		fn("file_is_file", "Reports whether path is a regular file.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-f") }),
+		fn("file_is_dir", "Reports whether path is a directory.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-d") }),
+		fn("file_is_link", "Reports whether path is a symbolic link.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-L") }),
+		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.file_attribs", attribOps...)
+			t := on(st, o)
+			return t.done(ensureAttribs(st, t, ops.RemotePath(st, st.L.CheckString(1)), o), nil)
+		}),
+		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine.file_attribs_get", sudoOnly...))
+			mode, owner, group, ok := t.attribs(ops.RemotePath(st, st.L.CheckString(1)))
+			if !ok {
+				st.L.Push(lua.LNil)
+				return 1
+			}
+			r := st.L.CreateTable(0, 3)
+			r.RawSetString("mode", lua.LString(mode))
+			r.RawSetString("owner", lua.LString(owner))
+			r.RawSetString("group", lua.LString(group))
+			st.L.Push(r)
+			return 1
+		}),
+		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.file_ensure", attribOps...)
+			t := on(st, o)
+			p := ops.RemotePath(st, st.L.CheckString(1))
+			changed := false
+			if _, _, _, ok := t.attribs(p); !ok {
+				t.change("touch -- " + q(p))
+				changed = true
+			}
+			if !(changed && t.check) {
+				changed = ensureAttribs(st, t, p, o) || changed
+			}
+			return t.done(changed, nil)
+		}),
+		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote", Type: "string"}, {Name: "local", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.file_upload", attribOps...)
+			t := on(st, o)
+			data, err := os.ReadFile(ops.LocalPath(st, st.L.CheckString(2)))
+			if err != nil {
+				st.L.RaiseError("cuisine.file_upload: %v", err)
+			}
+			return writeFile(st, t, "file_upload", ops.RemotePath(st, st.L.CheckString(1)), data, writeOpts(st, "cuisine.file_upload", o, t))
+		}),
+		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.file_update", attribOps...)
+			t := on(st, o)
+			p := ops.RemotePath(st, st.L.CheckString(1))
+			old, _ := readFile(st, t, p)
+			st.L.Push(st.L.CheckFunction(2))
+			st.L.Push(lua.LString(old))
+			st.L.Call(1, 1)
+			updated := st.L.CheckString(-1)
+			st.L.Pop(1)
+			return writeFile(st, t, "file_update", p, []byte(updated), writeOpts(st, "cuisine.file_update", o, t))
+		}),
+		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.file_append", attribOps...)
+			t := on(st, o)
+			p := ops.RemotePath(st, st.L.CheckString(1))
+			text := st.L.CheckString(2)
+			old, _ := readFile(st, t, p)
+			if strings.Contains(string(old), text) {
+				return t.done(false, nil)
+			}
+			if len(old) > 0 && !strings.HasSuffix(string(old), "\n") && !strings.HasPrefix(text, "\n") {
+				old = append(old, '\n')
+			}
+			return writeFile(st, t, "file_append", p, append(old, text...), writeOpts(st, "cuisine.file_append", o, t))
+		}),
+		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, optsP("{symbolic?: boolean, use_sudo?: boolean}")}, resultR, 3, []string{"use_sudo", "symbolic"}, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.file_link", "use_sudo", "symbolic")
+			t := on(st, o)
+			src, dst := st.L.CheckString(1), ops.RemotePath(st, st.L.CheckString(2))
+			symbolic := true
+			if v, ok := o["symbolic"]; ok {
+				symbolic = lua.LVAsBool(v)
+			}
+			if symbolic {
+				if cur, code := t.probe("readlink -- " + q(dst)); code == 0 && strings.TrimSpace(cur) == src {
+					return t.done(false, nil)
+				}
+				t.change("ln -sfn -- " + q(src) + " " + q(dst))
+				return t.done(true, nil)
+			}
+			if _, code := t.probe("[ " + q(src) + " -ef " + q(dst) + " ]"); code == 0 {
+				return t.done(false, nil)
+			}
+			t.change("ln -f -- " + q(src) + " " + q(dst))
+			return t.done(true, nil)
+		}),
+		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine.file_sha256", sudoOnly...))
+			p := q(ops.RemotePath(st, st.L.CheckString(1)))
+			out, code := t.probe("[ -f " + p + " ] || exit 44; if command -v sha256sum >/dev/null 2>&1; then sha256sum -- " + p +
+				"; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 " + p + "; else openssl dgst -sha256 -r " + p + "; fi")
+			f := strings.Fields(out)
+			if code != 0 || len(f) == 0 {
+				st.L.Push(lua.LNil)
+			} else {
+				st.L.Push(lua.LString(f[0]))
+			}
+			return 1
+		}),
+		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine.file_unlink", sudoOnly...))
+			p := q(ops.RemotePath(st, st.L.CheckString(1)))
+			if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
+				return t.done(false, nil)
+			}
+			t.change("rm -f -- " + p)
+			return t.done(true, nil)
+		}),
+		fn("dir_exists", "Reports whether path is a directory.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-d") }),
+		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.dir_ensure", attribOps...)
+			t := on(st, o)
+			p := ops.RemotePath(st, st.L.CheckString(1))
+			changed := false
+			if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
+				flag := ""
+				if o.Bool("recursive") {
+					flag = "-p "
+				}
+				t.change("mkdir " + flag + "-- " + q(p))
+				changed = true
+			}
+			attr := luart.Opts{}
+			for k, v := range o {
+				if k != "recursive" {
+					attr[k] = v
+				}
+			}
+			if !(changed && t.check) {
+				changed = ensureAttribs(st, t, p, attr) || changed
+			}
+			return t.done(changed, nil)
+		}),
+		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, optsP("{recursive?: boolean, use_sudo?: boolean}")}, resultR, 2, []string{"use_sudo", "recursive"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.dir_remove", "use_sudo", "recursive")
+			t := on(st, o)
+			p := q(ops.RemotePath(st, st.L.CheckString(1)))
+			if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
+				return t.done(false, nil)
+			}
+			if v, ok := o["recursive"]; ok && !lua.LVAsBool(v) {
+				t.change("rmdir -- " + p)
+			} else {
+				t.change("rm -rf -- " + p)
+			}
+			return t.done(true, nil)
+		}),
+	}
+}

@@ -1,0 +1,642 @@
+package cuisine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/luart"
+)
+
+// namesArg reads one name or a list of names.
+func namesArg(st *luart.State, idx int) []string {
+	switch v := st.L.Get(idx).(type) {
+	case lua.LString:
+		return []string{string(v)}
+	case *lua.LTable:
+		var out []string
+		for i := 1; i <= v.Len(); i++ {
+			out = append(out, v.RawGetInt(i).String())
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	st.L.ArgError(idx, "give a package name or a list of names")
+	return nil
+}
+
+func strList(L *lua.LState, items []string) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for _, s := range items {
+		t.Append(lua.LString(s))
+	}
+	return t
+}
+
+// backend probes the host's package manager.
+func (t *target) backend() pkgBackend {
+	out, _ := t.probe(osReleaseCommand)
+	b, err := backendFor(out)
+	if err != nil {
+		t.st.L.RaiseError("cuisine: %v", err)
+	}
+	return b
+}
+
+// installed returns which of names are installed.
+func (t *target) installed(b pkgBackend, names []string) map[string]bool {
+	out, _ := t.probe(b.Installed(names))
+	have := map[string]bool{}
+	for _, l := range strings.Fields(out) {
+		have[l] = true
+	}
+	return have
+}
+
+// pkgChange runs one package-manager command that always changes.
+func pkgChange(st *luart.State, pick func(pkgBackend) string) int {
+	t := on(st, st.Options(1, "cuisine", sudoOnly...))
+	t.sudo = true
+	t.change(pick(t.backend()))
+	return t.done(true, nil)
+}
+
+// user is a line of getent passwd.
+type user struct {
+	name, uid, gid, home, shell string
+}
+
+func (t *target) user(name string) (user, bool) {
+	out, code := t.probe("getent passwd " + q(name))
+	f := strings.Split(strings.TrimSpace(out), ":")
+	if code != 0 || len(f) < 7 {
+		return user{}, false
+	}
+	return user{f[0], f[2], f[3], f[5], f[6]}, true
+}
+
+// groupGID returns a group's gid, and whether it exists.
+func (t *target) groupGID(name string) (string, bool) {
+	out, code := t.probe("getent group " + q(name))
+	f := strings.Split(strings.TrimSpace(out), ":")
+	if code != 0 || len(f) < 3 {
+		return "", false
+	}
+	return f[2], true
+}
+
+// memberOf reports whether user is in group (also as its primary group).
+func (t *target) memberOf(group, user string) bool {
+	out, code := t.probe("id -nG " + q(user))
+	return code == 0 && contains(strings.Fields(out), group)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordIs reports whether name's password is passwd, comparing crypt
+// hashes on the host (the password goes on stdin).
+func (t *target) passwordIs(name, passwd string, encrypted bool) bool {
+	out, code := t.probe("getent shadow " + q(name))
+	f := strings.Split(strings.TrimSpace(out), ":")
+	if code != 0 || len(f) < 2 || !strings.HasPrefix(f[1], "$") {
+		return false
+	}
+	hash := f[1]
+	if encrypted {
+		return hash == passwd
+	}
+	salt := hash[:strings.LastIndex(hash, "$")+1]
+	res := t.exec("perl -e '$p = <STDIN>; chomp $p; print crypt($p, $ARGV[0])' "+q(salt), &passwd, false)
+	return res.Code == 0 && res.Stdout == hash
+}
+
+func (t *target) setPassword(name, passwd string, encrypted bool) {
+	flag := ""
+	if encrypted {
+		flag = " -e"
+	}
+	t.change("chpasswd"+flag, name+":"+passwd+"\n")
+}
+
+func userArgs(o luart.Opts, create bool) string {
+	var b strings.Builder
+	for _, f := range []struct{ opt, flag string }{{"uid", "-u"}, {"gid", "-g"}, {"home", "-d"}, {"shell", "-s"}} {
+		if v := o.String(f.opt); v != "" {
+			b.WriteString(" " + f.flag + " " + q(v))
+		}
+	}
+	if create {
+		if o.Bool("system") {
+			b.WriteString(" -r")
+		}
+		if v, ok := o["createhome"]; !ok || lua.LVAsBool(v) {
+			b.WriteString(" -m")
+		}
+		if groups := groupsOpt(o); len(groups) > 0 {
+			b.WriteString(" -G " + q(strings.Join(groups, ",")))
+		}
+	}
+	return b.String()
+}
+
+func groupsOpt(o luart.Opts) []string {
+	t, ok := o["groups"].(*lua.LTable)
+	if !ok {
+		if s := o.String("groups"); s != "" {
+			return strings.Split(s, ",")
+		}
+		return nil
+	}
+	var out []string
+	for i := 1; i <= t.Len(); i++ {
+		out = append(out, t.RawGetInt(i).String())
+	}
+	return out
+}
+
+// serviceManager probes systemd, OpenRC or SysV.
+func (t *target) serviceManager() string {
+	out, _ := t.probe(serviceManagerCommand)
+	return strings.TrimSpace(out)
+}
+
+func (t *target) serviceActive(name string) bool {
+	_, code := t.probe(serviceCommand(t.serviceManager(), "status", name) + " >/dev/null 2>&1")
+	return code == 0
+}
+
+func systemFuncs() []luart.Func {
+	pkgP := luart.Param{Name: "packages", Type: "string|string[]"}
+	userP := luart.Param{Name: "user", Type: "string"}
+	groupP := luart.Param{Name: "group", Type: "string"}
+	svc := func(name, doc, action string, when func(active bool) bool) luart.Func {
+		return fn(name, doc, []luart.Param{nameP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine."+name, sudoOnly...))
+			t.sudo = true
+			n := st.L.CheckString(1)
+			if !when(t.serviceActive(n)) {
+				return t.done(false, nil)
+			}
+			t.change(serviceCommand(t.serviceManager(), action, n))
+			return t.done(true, nil)
+		})
+	}
+	always := func(bool) bool { return true }
+	return []luart.Func{
+		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine.command_check", sudoOnly...))
+			_, code := t.probe("command -v " + q(st.L.CheckString(1)) + " >/dev/null 2>&1")
+			st.L.Push(lua.LBool(code == 0))
+			return 1
+		}),
+		fn("command_ensure", "Installs package (default: the command's name) when the command is missing.", []luart.Param{{Name: "command", Type: "string"}, {Name: "package", Type: "string", Optional: true}}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			cmd := st.L.CheckString(1)
+			if _, code := t.probe("command -v " + q(cmd) + " >/dev/null 2>&1"); code == 0 {
+				return t.done(false, nil)
+			}
+			b := t.backend()
+			t.change(b.Install([]string{st.L.OptString(2, cmd)}))
+			return t.done(true, nil)
+		}),
+		fn("package_update", "Refreshes the package lists (apt-get update, dnf makecache, …).", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+			return pkgChange(st, func(b pkgBackend) string { return b.Update })
+		}),
+		fn("package_upgrade", "Upgrades every package.", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+			return pkgChange(st, func(b pkgBackend) string { return b.Upgrade })
+		}),
+		fn("package_clean", "Empties the package cache.", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+			return pkgChange(st, func(b pkgBackend) string { return b.Clean })
+		}),
+		fn("package_install", "Installs packages (always runs the package manager; see package_ensure).", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+			names := namesArg(st, 1)
+			return pkgChange(st, func(b pkgBackend) string { return b.Install(names) })
+		}),
+		fn("package_ensure", "Installs the packages that are not installed yet; returns {changed, installed = {names installed now}}.", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			names := namesArg(st, 1)
+			b := t.backend()
+			have := t.installed(b, names)
+			var missing []string
+			for _, n := range names {
+				if !have[n] {
+					missing = append(missing, n)
+				}
+			}
+			if len(missing) > 0 {
+				t.change(b.Install(missing))
+			}
+			return t.done(len(missing) > 0, map[string]lua.LValue{"installed": strList(st.L, missing), "backend": lua.LString(b.Name)})
+		}),
+		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			names := namesArg(st, 1)
+			b := t.backend()
+			have := t.installed(b, names)
+			var present []string
+			for _, n := range names {
+				if have[n] {
+					present = append(present, n)
+				}
+			}
+			if len(present) > 0 {
+				t.change(b.Remove(present))
+			}
+			return t.done(len(present) > 0, map[string]lua.LValue{"removed": strList(st.L, present)})
+		}),
+		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
+			u, ok := on(st, nil).user(st.L.CheckString(1))
+			if !ok {
+				st.L.Push(lua.LNil)
+				return 1
+			}
+			r := st.L.CreateTable(0, 5)
+			for k, v := range map[string]string{"name": u.name, "uid": u.uid, "gid": u.gid, "home": u.home, "shell": u.shell} {
+				r.RawSetString(k, lua.LString(v))
+			}
+			st.L.Push(r)
+			return 1
+		}),
+		fn("user_create", "Creates a user (useradd) with the options given.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.user_create", userOps...)
+			t := on(st, o)
+			t.sudo = true
+			name := st.L.CheckString(1)
+			t.change("useradd" + userArgs(o, true) + " " + q(name))
+			if p := o.String("passwd"); p != "" {
+				t.setPassword(name, p, o.Bool("encrypted"))
+			}
+			return t.done(true, nil)
+		}),
+		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.user_ensure", userOps...)
+			t := on(st, o)
+			t.sudo = true
+			name := st.L.CheckString(1)
+			u, exists := t.user(name)
+			if !exists {
+				t.change("useradd" + userArgs(o, true) + " " + q(name))
+				if p := o.String("passwd"); p != "" {
+					t.setPassword(name, p, o.Bool("encrypted"))
+				}
+				return t.done(true, nil)
+			}
+			changed := false
+			var mod luart.Opts = luart.Opts{}
+			for opt, cur := range map[string]string{"uid": u.uid, "home": u.home, "shell": u.shell} {
+				if v := o.String(opt); v != "" && v != cur {
+					mod[opt] = lua.LString(v)
+				}
+			}
+			if g := o.String("gid"); g != "" && g != u.gid {
+				if gid, ok := t.groupGID(g); !ok || gid != u.gid {
+					mod["gid"] = lua.LString(g)
+				}
+			}
+			if len(mod) > 0 {
+				t.change("usermod" + userArgs(mod, false) + " " + q(name))
+				changed = true
+			}
+			for _, g := range groupsOpt(o) {
+				if !t.memberOf(g, name) {
+					t.change("usermod -a -G " + q(g) + " " + q(name))
+					changed = true
+				}
+			}
+			if p := o.String("passwd"); p != "" && !t.passwordIs(name, p, o.Bool("encrypted")) {
+				t.setPassword(name, p, o.Bool("encrypted"))
+				changed = true
+			}
+			return t.done(changed, nil)
+		}),
+		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.user_remove", userOps...)
+			t := on(st, o)
+			t.sudo = true
+			name := st.L.CheckString(1)
+			if _, ok := t.user(name); !ok {
+				return t.done(false, nil)
+			}
+			flag := ""
+			if o.Bool("rmhome") {
+				flag = " -r"
+			}
+			t.change("userdel" + flag + " " + q(name))
+			return t.done(true, nil)
+		}),
+		fn("user_passwd", "Sets a user's password when it differs (compared by hash on the host; the password goes on stdin).", []luart.Param{nameP, {Name: "passwd", Type: "string"}, optsP("{encrypted?: boolean}")}, resultR, 3, []string{"encrypted"}, func(st *luart.State) int {
+			o := st.Options(3, "cuisine.user_passwd", "encrypted")
+			t := on(st, o)
+			t.sudo = true
+			name, p := st.L.CheckString(1), st.L.CheckString(2)
+			if t.passwordIs(name, p, o.Bool("encrypted")) {
+				return t.done(false, nil)
+			}
+			t.setPassword(name, p, o.Bool("encrypted"))
+			return t.done(true, nil)
+		}),
+		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			out, code := t.probe("getent group " + q(st.L.CheckString(1)))
+			f := strings.Split(strings.TrimSpace(out), ":")
+			if code != 0 || len(f) < 4 {
+				st.L.Push(lua.LNil)
+				return 1
+			}
+			r := st.L.CreateTable(0, 3)
+			r.RawSetString("name", lua.LString(f[0]))
+			r.RawSetString("gid", lua.LString(f[2]))
+			var members []string
+			if f[3] != "" {
+				members = strings.Split(f[3], ",")
+			}
+			r.RawSetString("members", strList(st.L, members))
+			st.L.Push(r)
+			return 1
+		}),
+		fn("group_create", "Creates a group (groupadd).", []luart.Param{nameP, optsP("{gid?: integer}")}, resultR, 2, []string{"gid"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.group_create", "gid")
+			t := on(st, o)
+			t.sudo = true
+			gid := ""
+			if g := o.String("gid"); g != "" {
+				gid = " -g " + q(g)
+			}
+			t.change("groupadd" + gid + " " + q(st.L.CheckString(1)))
+			return t.done(true, nil)
+		}),
+		fn("group_ensure", "Makes sure a group exists, with the gid given.", []luart.Param{nameP, optsP("{gid?: integer}")}, resultR, 2, []string{"gid"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.group_ensure", "gid")
+			t := on(st, o)
+			t.sudo = true
+			name, want := st.L.CheckString(1), o.String("gid")
+			cur, exists := t.groupGID(name)
+			switch {
+			case !exists:
+				gid := ""
+				if want != "" {
+					gid = " -g " + q(want)
+				}
+				t.change("groupadd" + gid + " " + q(name))
+			case want != "" && want != cur:
+				t.change("groupmod -g " + q(want) + " " + q(name))
+			default:
+				return t.done(false, nil)
+			}
+			return t.done(true, nil)
+		}),
+		fn("group_remove", "Removes a group when it exists.", []luart.Param{nameP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			name := st.L.CheckString(1)
+			if _, ok := t.groupGID(name); !ok {
+				return t.done(false, nil)
+			}
+			t.change("groupdel " + q(name))
+			return t.done(true, nil)
+		}),
+		fn("group_user_check", "Reports whether user is a member of group.", []luart.Param{groupP, userP}, boolR, 0, nil, func(st *luart.State) int {
+			st.L.Push(lua.LBool(on(st, nil).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
+			return 1
+		}),
+		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			t.change("usermod -a -G " + q(st.L.CheckString(1)) + " " + q(st.L.CheckString(2)))
+			return t.done(true, nil)
+		}),
+		fn("group_user_ensure", "Adds user to group unless it is a member already.", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			g, u := st.L.CheckString(1), st.L.CheckString(2)
+			if t.memberOf(g, u) {
+				return t.done(false, nil)
+			}
+			t.change("usermod -a -G " + q(g) + " " + q(u))
+			return t.done(true, nil)
+		}),
+		fn("group_user_del", "Removes user from group when it is a member.", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			g, u := st.L.CheckString(1), st.L.CheckString(2)
+			if !t.memberOf(g, u) {
+				return t.done(false, nil)
+			}
+			t.change("gpasswd -d " + q(u) + " " + q(g) + " >/dev/null")
+			return t.done(true, nil)
+		}),
+		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, optsP("{keytype?: string}")}, resultR, 2, []string{"keytype"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.ssh_keygen", "keytype")
+			t := on(st, o)
+			t.sudo = true
+			name := st.L.CheckString(1)
+			kt := o.String("keytype")
+			if kt == "" {
+				kt = "ed25519"
+			}
+			if kt != "ed25519" && kt != "rsa" && kt != "ecdsa" {
+				st.L.ArgError(2, "cuisine.ssh_keygen: keytype must be ed25519, rsa or ecdsa")
+			}
+			u, ok := t.user(name)
+			if !ok {
+				if t.check {
+					return t.done(true, nil) // the user would be created first
+				}
+				st.L.RaiseError("cuisine.ssh_keygen: no user %q", name)
+			}
+			key := u.home + "/.ssh/id_" + kt
+			if pub, code := t.probe("cat -- " + q(key+".pub")); code == 0 {
+				return t.done(false, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
+			}
+			t.change(fmt.Sprintf("install -d -m 700 -o %s -g %s %s && ssh-keygen -q -t %s -N '' -C %s -f %s && chown %s:%s %s %s",
+				q(u.uid), q(u.gid), q(u.home+"/.ssh"), kt, q(name), q(key), q(u.uid), q(u.gid), q(key), q(key+".pub")))
+			pub, _ := t.probe("cat -- " + q(key+".pub") + " 2>/dev/null")
+			return t.done(true, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
+		}),
+		fn("ssh_authorize", "Adds a public key to user's authorized_keys unless it is there (file and directory get the user's ownership and safe modes).", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+			return authorize(st, true)
+		}),
+		fn("ssh_unauthorize", "Removes a public key from user's authorized_keys.", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+			return authorize(st, false)
+		}),
+		svc("service_ensure", "Starts a service unless it is running.", "start", func(active bool) bool { return !active }),
+		svc("service_start", "Starts a service unless it is running.", "start", func(active bool) bool { return !active }),
+		svc("service_stop", "Stops a service when it is running.", "stop", func(active bool) bool { return active }),
+		svc("service_restart", "Restarts a service.", "restart", always),
+		svc("service_reload", "Reloads a service's configuration.", "reload", always),
+		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			st.L.Push(lua.LBool(t.serviceActive(st.L.CheckString(1))))
+			return 1
+		}),
+		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			n := st.L.CheckString(1)
+			m := t.serviceManager()
+			if _, code := t.probe(serviceCommand(m, "is-enabled", n)); code == 0 {
+				return t.done(false, nil)
+			}
+			t.change(serviceCommand(m, "enable", n) + " >/dev/null")
+			return t.done(true, nil)
+		}),
+		fn("systemd_daemon_reload", "Makes systemd reread its unit files.", nil, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			t.change("systemctl daemon-reload")
+			return t.done(true, nil)
+		}),
+		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+			t := on(st, nil)
+			t.sudo = true
+			loc := st.L.CheckString(1)
+			lang, charset, _ := strings.Cut(loc, ".")
+			norm := strings.ToLower(strings.ReplaceAll(loc, "-", ""))
+			out, _ := t.probe("locale -a 2>/dev/null")
+			for _, l := range strings.Fields(out) {
+				if strings.ToLower(strings.ReplaceAll(l, "-", "")) == norm {
+					return t.done(false, nil)
+				}
+			}
+			if charset == "" {
+				charset = "UTF-8"
+			}
+			t.change("localedef -i " + q(lang) + " -f " + q(charset) + " " + q(loc))
+			return t.done(true, nil)
+		}),
+		fn("system_uuid", "Returns the machine's id (/etc/machine-id, or the DMI product uuid).", nil, []luart.Param{{Type: "string"}}, 0, nil, func(st *luart.State) int {
+			out, _ := on(st, nil).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
+			st.L.Push(lua.LString(strings.TrimSpace(out)))
+			return 1
+		}),
+		fn("process_find", "Returns the processes whose command line contains pattern (exact: whose command name is pattern) as {pid, command} tables.", []luart.Param{{Name: "pattern", Type: "string"}, optsP("{exact?: boolean}")}, []luart.Param{{Type: "{pid: integer, command: string}[]"}}, 2, []string{"exact"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.process_find", "exact")
+			procs := on(st, nil).processes(st.L.CheckString(1), o.Bool("exact"))
+			r := st.L.CreateTable(len(procs), 0)
+			for _, p := range procs {
+				e := st.L.CreateTable(0, 2)
+				e.RawSetString("pid", lua.LNumber(p.pid))
+				e.RawSetString("command", lua.LString(p.command))
+				r.Append(e)
+			}
+			st.L.Push(r)
+			return 1
+		}),
+		fn("process_kill", "Sends signal (default TERM) to the processes process_find finds; returns {changed, count}.", []luart.Param{{Name: "pattern", Type: "string"}, optsP("{exact?: boolean, signal?: string, use_sudo?: boolean}")}, resultR, 2, []string{"exact", "signal", "use_sudo"}, func(st *luart.State) int {
+			o := st.Options(2, "cuisine.process_kill", "exact", "signal", "use_sudo")
+			t := on(st, o)
+			procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
+			if len(procs) == 0 {
+				return t.done(false, map[string]lua.LValue{"count": lua.LNumber(0)})
+			}
+			sig := o.String("signal")
+			if sig == "" {
+				sig = "TERM"
+			}
+			pids := make([]string, len(procs))
+			for i, p := range procs {
+				pids[i] = strconv.Itoa(p.pid)
+			}
+			t.change("kill -" + q(sig) + " " + strings.Join(pids, " "))
+			return t.done(true, map[string]lua.LValue{"count": lua.LNumber(len(procs))})
+		}),
+	}
+}
+
+type process struct {
+	pid     int
+	command string
+}
+
+// processes lists the host's processes matching pattern, leaving out the
+// probe itself.
+func (t *target) processes(pattern string, exact bool) []process {
+	out, _ := t.probe("ps -eo pid=,comm=,args=")
+	var found []process
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		args := strings.Join(f[2:], " ")
+		if strings.Contains(args, "ps -eo pid=,comm=,args=") {
+			continue
+		}
+		if (exact && f[1] == pattern) || (!exact && strings.Contains(args, pattern)) {
+			found = append(found, process{pid, args})
+		}
+	}
+	return found
+}
+
+// authorize adds (or removes) a key in user's authorized_keys.
+func authorize(st *luart.State, add bool) int {
+	t := on(st, nil)
+	t.sudo = true
+	name, key := st.L.CheckString(1), strings.TrimSpace(st.L.CheckString(2))
+	u, ok := t.user(name)
+	if !ok {
+		if t.check {
+			return t.done(add, nil) // the user would be created first
+		}
+		st.L.RaiseError("cuisine: no user %q", name)
+	}
+	file := u.home + "/.ssh/authorized_keys"
+	old, _ := readFile(st, t, file)
+	var lines []string
+	present := false
+	for _, l := range strings.Split(strings.TrimRight(string(old), "\n"), "\n") {
+		if strings.TrimSpace(l) == key {
+			present = true
+			if !add {
+				continue
+			}
+		}
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if add == present {
+		return t.done(false, nil)
+	}
+	if add {
+		lines = append(lines, key)
+	}
+	if !t.check {
+		t.change(fmt.Sprintf("install -d -m 700 -o %s -g %s %s", q(u.uid), q(u.gid), q(u.home+"/.ssh")))
+	}
+	content := strings.Join(lines, "\n")
+	if content != "" {
+		content += "\n"
+	}
+	w := writeOpts(st, "cuisine.ssh_authorize", luart.Opts{"mode": lua.LString("0600"), "owner": lua.LString(u.uid), "group": lua.LString(u.gid)}, t)
+	w.Owner, w.Group = name, groupName(t, u.gid)
+	return writeFile(st, t, "ssh_authorize", file, []byte(content), w)
+}
+
+// groupName returns the name of group gid (or the gid).
+func groupName(t *target, gid string) string {
+	out, code := t.probe("getent group " + q(gid))
+	if f := strings.Split(out, ":"); code == 0 && len(f) > 0 && f[0] != "" {
+		return f[0]
+	}
+	return gid
+}
