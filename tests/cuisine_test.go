@@ -224,8 +224,9 @@ func TestCheckMode(t *testing.T) {
 			t.Errorf("--check wrote %s", f)
 		}
 	}
-	r = p.run(env, append(args, "plan")...)
+	r = p.run(env, append(append([]string{"--diff"}, args...), "plan")...)
 	wantCode(t, r, 0)
+	mustContain(t, r, "[127.0.0.2] diff: +new content", "[127.0.0.2] file_write: "+dir+"/planned")
 	if _, err := os.Stat(filepath.Join(dir, "planned")); err != nil {
 		t.Error("the real run did not write the file")
 	}

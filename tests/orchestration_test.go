@@ -202,3 +202,26 @@ end)`, "")
 	wantCode(t, r, 0)
 	mustContain(t, r, "reboot: pkill", "] back")
 }
+
+// TestHandlers: a handler runs once at the end of the task, only on the
+// hosts that notified it, and not when the task failed.
+func TestHandlers(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `
+handler("restart", function() puts("restarted") end)
+task("t", function()
+  if env.host ~= "127.0.0.4" then notify("restart") notify("restart") end
+  puts("task body done")
+  if env.host == "127.0.0.3" then abort("failed after notifying") end
+end)`, "")
+	r := p.run(nil, "-H", hosts(2, 3), "t")
+	wantCode(t, r, 1)
+	if n := strings.Count(r.stdout, "[127.0.0.2] restarted"); n != 1 {
+		t.Errorf("handler ran %d times on the notifying host, want 1\n%s", n, r)
+	}
+	mustNotContain(t, r, "[127.0.0.3] restarted", "[127.0.0.4] restarted")
+	// The handler runs after the task's body.
+	if strings.Index(r.stdout, "[127.0.0.2] restarted") < strings.Index(r.stdout, "[127.0.0.2] task body done") {
+		t.Errorf("handler ran before the task ended\n%s", r)
+	}
+}

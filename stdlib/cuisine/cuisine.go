@@ -8,6 +8,8 @@
 package cuisine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -233,6 +235,19 @@ func ensureAttribs(st *luart.State, t *target, p string, o luart.Opts) bool {
 	return changed
 }
 
+// sha256 hashes a file on the host with sha256sum, shasum (BSD, macOS)
+// or openssl; "" when it is missing.
+func (t *target) sha256(p string) string {
+	f := q(p)
+	out, code := t.probe("[ -f " + f + " ] || exit 44; if command -v sha256sum >/dev/null 2>&1; then sha256sum -- " + f +
+		"; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 " + f + "; else openssl dgst -sha256 -r " + f + "; fi")
+	fields := strings.Fields(out)
+	if code != 0 || len(fields) == 0 || len(fields[0]) != 64 {
+		return ""
+	}
+	return fields[0]
+}
+
 // differsBelow reports whether anything under p matches the find test.
 func (t *target) differsBelow(p, test string) bool {
 	out, _ := t.probe("find " + q(p) + " \\( " + test + " \\) -print -quit 2>/dev/null")
@@ -300,7 +315,14 @@ func fileFuncs() []luart.Func {
 			if err != nil {
 				st.L.RaiseError("cuisine.file_upload: %v", err)
 			}
-			return writeFile(st, t, "file_upload", ops.RemotePath(st, st.L.CheckString(1)), data, writeOpts(st, "cuisine.file_upload", o, t))
+			p := ops.RemotePath(st, st.L.CheckString(1))
+			sum := sha256.Sum256(data)
+			// Same content (by a hash computed on the host): only the
+			// attributes may need work, and the file is not read back.
+			if t.sha256(p) == hex.EncodeToString(sum[:]) {
+				return t.done(ensureAttribs(st, t, p, o), nil)
+			}
+			return writeFile(st, t, "file_upload", p, data, writeOpts(st, "cuisine.file_upload", o, t))
 		}),
 		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_update", attribOps...)
@@ -351,14 +373,10 @@ func fileFuncs() []luart.Func {
 		}),
 		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.file_sha256", sudoOnly...))
-			p := q(ops.RemotePath(st, st.L.CheckString(1)))
-			out, code := t.probe("[ -f " + p + " ] || exit 44; if command -v sha256sum >/dev/null 2>&1; then sha256sum -- " + p +
-				"; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 " + p + "; else openssl dgst -sha256 -r " + p + "; fi")
-			f := strings.Fields(out)
-			if code != 0 || len(f) == 0 {
-				st.L.Push(lua.LNil)
+			if sum := t.sha256(ops.RemotePath(st, st.L.CheckString(1))); sum != "" {
+				st.L.Push(lua.LString(sum))
 			} else {
-				st.L.Push(lua.LString(f[0]))
+				st.L.Push(lua.LNil)
 			}
 			return 1
 		}),
