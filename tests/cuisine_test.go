@@ -81,6 +81,15 @@ task("all", function()
   check(#found == 1, "process_find found " .. #found .. ": " .. table.concat((function() local t = {} for _, p in ipairs(found) do t[#t+1] = p.pid .. " " .. p.command end return t end)(), " / "))
   twice("process_kill", function() return c.process_kill(daemon, {use_sudo = true}) end)
   check(c.command_check("sh") and not c.command_check("gofab-no-such-command"), "command_check")
+  if env.locale ~= "" then
+    twice("locale_ensure", function() return c.locale_ensure(env.locale) end)
+  end
+  -- create and remove a second user and group
+  check(c.group_create(g .. "x").changed and c.group_check(g .. "x") ~= nil, "group_create")
+  check(c.user_create(u .. "x", {createhome = false}).changed and c.user_check(u .. "x") ~= nil, "user_create")
+  check(c.group_user_add(g .. "x", u .. "x").changed and c.group_user_check(g .. "x", u .. "x"), "group_user_add")
+  twice("user_remove", function() return c.user_remove(u .. "x") end)
+  twice("group_remove", function() return c.group_remove(g .. "x") end)
   check(#c.system_uuid() > 8, "system_uuid")
   notify("restart app")
   notify("restart app")
@@ -88,9 +97,19 @@ end)
 
 task("packages", function()
   c.package_update()
+  check(c.package_clean().changed, "package_clean")
   twice("package_ensure", function() return c.package_ensure({"hello"}) end)
   check(c.command_ensure("hello").changed == false, "command_ensure of an installed command")
   twice("package_remove", function() return c.package_remove("hello") end)
+end)
+
+task("pkgcheck", function()
+  puts("pkg would=" .. tostring(c.package_ensure("hello").changed))
+end)
+
+task("local", function()
+  local here = c.mode_local(function() return c.file_exists(env.real_fabfile) end)
+  puts("local=" .. tostring(here))
 end)
 
 task("cleanup", function()
@@ -158,6 +177,14 @@ func TestCuisine(t *testing.T) {
 	}
 	set := []string{"--set", "dir=" + dir, "--set", "user_name=" + user, "--set", "group_name=" + group,
 		"--set", "service=" + service, "--set", "upload_sum=" + sum, "--set", "suffix=" + strings.TrimPrefix(service, "gofab-svc-")}
+	locale := ""
+	if _, err := os.Stat("/usr/share/i18n/locales/en_US"); err == nil {
+		if out, _ := exec.Command("locale", "-a").Output(); !strings.Contains(strings.ToLower(string(out)), "en_us.utf8") {
+			locale = "en_US.UTF-8" // missing: locale_ensure may make it, and the test removes it
+			t.Cleanup(func() { exec.Command("localedef", "--delete-from-archive", "en_US.utf8").Run() })
+		}
+	}
+	set = append(set, "--set", "locale="+locale)
 	r := p.runFor(3*time.Minute, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, append(append([]string{"-H", "127.0.0.2"}, set...), "all")...)
 	wantCode(t, r, 0)
 	mustNotContain(t, r, "check failed", "first-secret", "second-secret", tb.Password)
@@ -190,7 +217,13 @@ func TestCuisinePackages(t *testing.T) {
 	needTestbed(t)
 	exec.Command("apt-get", "remove", "-y", "-qq", "hello").Run()
 	p := newProject(t, cuisineFab, "")
-	r := p.runFor(5*time.Minute, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "packages")
+	r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "--check", "pkgcheck")
+	wantCode(t, r, 0)
+	mustContain(t, r, "pkg would=true", "would run: DEBIAN_FRONTEND=noninteractive apt-get install")
+	if out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output(); strings.HasSuffix(string(out), " installed") {
+		t.Fatal("--check installed the package")
+	}
+	r = p.runFor(5*time.Minute, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "packages")
 	wantCode(t, r, 0)
 	mustNotContain(t, r, "check failed")
 	if err := exec.Command("dpkg-query", "-W", "hello").Run(); err == nil {
@@ -246,4 +279,13 @@ func TestDryRun(t *testing.T) {
 	wantCode(t, r, 0)
 	mustContain(t, r, "[host-that-does-not-exist.invalid] run: echo one", "[127.0.0.2:1] sudo: systemctl restart app",
 		"[127.0.0.2:1] would put: fabfile.lua -> /srv/f", "2 hosts: 2 ok")
+}
+
+// TestCuisineModeLocal: under mode_local cuisine acts on this machine, so
+// it works for a host that cannot be reached.
+func TestCuisineModeLocal(t *testing.T) {
+	p := newProject(t, cuisineFab, "")
+	r := p.run(nil, "-H", "127.0.0.2:1", "local")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[127.0.0.2:1] local=true")
 }

@@ -308,7 +308,7 @@ func fileFuncs() []luart.Func {
 			}
 			return t.done(changed, nil)
 		}),
-		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote", Type: "string"}, {Name: "local", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
+		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_upload", attribOps...)
 			t := on(st, o)
 			data, err := os.ReadFile(ops.LocalPath(st, st.L.CheckString(2)))
