@@ -318,3 +318,22 @@ func TestREPLTerminal(t *testing.T) {
 		t.Errorf("history file %q", history)
 	}
 }
+
+// TestREADMEExample: the README's example fabfile passes gofab check.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```lua\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no lua example")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), string(m[1]))
+	r := gofab(t, dir, nil, "", "check")
+	wantCode(t, r, 0)
+	r = gofab(t, dir, nil, "", "-l")
+	wantCode(t, r, 0)
+	mustContain(t, r, "    web ", "    deploy ")
+}

@@ -83,7 +83,6 @@ func (OS) Stat(p string) (fs.FileInfo, error) { return os.Stat(p) }
 func (OS) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(p) }
 
 // ReadDir lists a directory like os.ReadDir, with each entry's Lstat.
-
 func (OS) ReadDir(p string) ([]fs.FileInfo, error) {
 	entries, err := os.ReadDir(p)
 	if err != nil {

@@ -30,6 +30,7 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
+// String formats the finding as file:line:col: message.
 func (f Finding) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s", f.File, f.Line, f.Col, f.Message)
 }

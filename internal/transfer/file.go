@@ -21,6 +21,7 @@ type ExitError struct {
 	Stderr string
 }
 
+// Error returns the command's stderr, or its exit status.
 func (e *ExitError) Error() string {
 	if e.Stderr != "" {
 		return e.Stderr
