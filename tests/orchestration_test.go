@@ -192,15 +192,20 @@ func TestReboot(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, `
 task("t", function()
-  local before = tostring(run("echo $SSH_CONNECTION", {quiet = true}))
+  local before = tostring(run("echo $SSH_CONNECTION", {quiet = true, check_safe = true}))
   reboot({wait = 30, command = "pkill -KILL -u `+tb.NPUser+`"})
-  local after = tostring(run("echo $SSH_CONNECTION", {quiet = true}))
+  local after = tostring(run("echo $SSH_CONNECTION", {quiet = true, check_safe = true}))
   assert(before ~= after, "same connection after reboot: " .. after)
   puts("back")
 end)`, "")
 	r := p.run(nil, "-H", tb.NPUser+"@127.0.0.2", "t")
 	wantCode(t, r, 0)
 	mustContain(t, r, "reboot: pkill", "] back")
+	// --check does not reboot: the connection stays, so the assertion
+	// that it changed fails.
+	r = p.run(nil, "--check", "-H", tb.NPUser+"@127.0.0.2", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "would reboot: pkill", "same connection after reboot")
 }
 
 // TestHandlers: a handler runs once at the end of the task, only on the
