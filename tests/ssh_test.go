@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,4 +261,50 @@ func countProcs(t *testing.T, marker string) int {
 	t.Helper()
 	out, _ := exec.Command("pgrep", "-f", "^sleep "+marker).Output()
 	return len(strings.Fields(string(out)))
+}
+
+// TestSecondInterruptQuitsAtOnce: a command that ignores SIGTERM keeps
+// the first Ctrl-C waiting for its grace period; a second Ctrl-C quits at
+// once with status 130.
+func TestSecondInterruptQuitsAtOnce(t *testing.T) {
+	needTestbed(t)
+	marker := fmt.Sprintf("%d.%d", 700+os.Getpid()%99, time.Now().Nanosecond()%1000)
+	p := newProject(t, `task("stubborn", function() run("trap '' TERM INT; echo started; sleep `+marker+`") end)`, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", "127.0.0.2", "stubborn")
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && !strings.HasSuffix(sc.Text(), "out: started") {
+	}
+	go io.Copy(io.Discard, out)
+	cmd.Process.Signal(syscall.SIGINT)
+	// Wait until gofab says it is stopping, then interrupt again.
+	es := bufio.NewScanner(stderr)
+	for es.Scan() && !strings.Contains(es.Text(), "interrupted") {
+	}
+	go io.Copy(io.Discard, stderr)
+	second := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130", err)
+	}
+	if d := time.Since(second); d > 1500*time.Millisecond {
+		t.Errorf("gofab took %s to quit after the second Ctrl-C", d)
+	}
+	// Even a command that ignores SIGTERM does not outlive gofab: sshd
+	// ends it when the connection goes.
+	deadline := time.Now().Add(5 * time.Second)
+	for countProcs(t, marker) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("remote sleep %s still running after gofab quit", marker)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

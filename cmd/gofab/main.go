@@ -8,7 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/gofab/gofab/internal/host"
 )
+
+// teardownLimit bounds how long the second Ctrl-C waits for remote
+// commands to be killed.
+const teardownLimit = 1500 * time.Millisecond
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -19,7 +26,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "\ngofab: interrupted, stopping remote commands (press Ctrl-C again to quit at once)")
 		cancel()
 		<-sigs
-		os.Exit(exitInterrupted)
+		// Tear down at once: remote commands are killed without their
+		// grace period, and gofab exits whatever is still pending.
+		host.Teardown()
+		fmt.Fprintln(os.Stderr, "gofab: killing remote commands and quitting")
+		time.AfterFunc(teardownLimit, func() { os.Exit(exitInterrupted) })
 	}()
 	env := environ{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,

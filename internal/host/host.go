@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Local is the host string of the built-in host that runs on this machine
@@ -169,3 +170,15 @@ type Prompter interface {
 	// echoed. It returns ErrNoTerminal when nobody can answer.
 	Prompt(msg string, secret bool) (string, error)
 }
+
+var (
+	teardown     = make(chan struct{})
+	teardownOnce sync.Once
+)
+
+// Teardown says the person asked to stop at once (a second Ctrl-C):
+// interrupted commands get no grace period and are killed directly.
+func Teardown() { teardownOnce.Do(func() { close(teardown) }) }
+
+// TearingDown is closed once Teardown was called.
+func TearingDown() <-chan struct{} { return teardown }

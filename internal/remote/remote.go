@@ -94,6 +94,14 @@ func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	var res Result
 	shell := Wrap(req)
+	// A command not run through sudo first says its process group (sshd
+	// makes each session's shell a group leader), so an interrupted
+	// command's children can be killed with it.
+	var pid *pidFilter
+	if !req.Sudo && !req.Pty {
+		pid = newPIDFilter()
+		shell = "printf '%s%s\\n' " + Quote(pid.token) + " \"$$\" >&2; " + shell
+	}
 	prompt, ready := "", ""
 	if req.Sudo {
 		prompt = newPrompt()
@@ -150,7 +158,20 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, &TimeoutError{After: req.Timeout})
 		defer cancel()
 	}
+	if pid != nil {
+		cmd.Stderr = pid.filter(cmd.Stderr)
+		// Interrupted: signal the whole process group at once, not only
+		// the shell sshd signals.
+		stop := context.AfterFunc(runCtx, func() { pid.signal(conn, "TERM") })
+		defer stop()
+	}
 	code, err := conn.Run(runCtx, cmd)
+	if pid != nil {
+		pid.flush()
+		if err != nil && runCtx.Err() != nil {
+			pid.signal(conn, "KILL")
+		}
+	}
 	if sudo != nil {
 		sudo.flush()
 	}
@@ -402,4 +423,80 @@ func (f *tokenFilter) Write(p []byte) (int, error) {
 func IsTimeout(err error) bool {
 	var te *TimeoutError
 	return errors.As(err, &te)
+}
+
+// pidFilter takes the "<token><pid>" line a command prints first on its
+// stderr out of the stream and remembers the pid.
+type pidFilter struct {
+	token string
+	w     io.Writer
+	buf   []byte
+	done  bool
+
+	mu  sync.Mutex
+	pid string
+}
+
+// maxPIDHead is how much stderr is held back looking for the pid line
+// (the login shell may print something first).
+const maxPIDHead = 8 << 10
+
+func newPIDFilter() *pidFilter {
+	var b [8]byte
+	rand.Read(b[:])
+	return &pidFilter{token: "[gofab-pid-" + hex.EncodeToString(b[:]) + "]"}
+}
+
+func (f *pidFilter) filter(w io.Writer) io.Writer {
+	f.w = w
+	return f
+}
+
+func (f *pidFilter) Write(p []byte) (int, error) {
+	if f.done {
+		return f.w.Write(p)
+	}
+	f.buf = append(f.buf, p...)
+	if i := bytes.Index(f.buf, []byte(f.token)); i >= 0 {
+		rest := f.buf[i+len(f.token):]
+		end := bytes.IndexByte(rest, '\n')
+		if end < 0 {
+			return len(p), nil // the rest of the line is still coming
+		}
+		f.mu.Lock()
+		f.pid = string(rest[:end])
+		f.mu.Unlock()
+		out := append(append([]byte(nil), f.buf[:i]...), rest[end+1:]...)
+		f.done, f.buf = true, nil
+		if _, err := f.w.Write(out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if len(f.buf) > maxPIDHead {
+		f.flush()
+	}
+	return len(p), nil
+}
+
+// flush writes out what was held back when no pid line came.
+func (f *pidFilter) flush() {
+	if !f.done && len(f.buf) > 0 {
+		f.w.Write(f.buf)
+	}
+	f.done, f.buf = true, nil
+}
+
+// signal sends sig to the command's whole process group over a new
+// session, briefly; nothing happens when its pid is not known.
+func (f *pidFilter) signal(conn host.Conn, sig string) {
+	f.mu.Lock()
+	pid := f.pid
+	f.mu.Unlock()
+	if pid == "" || strings.Trim(pid, "0123456789") != "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn.Run(ctx, &host.Cmd{Command: "kill -" + sig + " -- -" + pid + " 2>/dev/null; true"})
 }

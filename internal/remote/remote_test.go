@@ -101,3 +101,28 @@ func TestSudoFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestPIDFilter takes the pid line out of stderr, whatever the shell
+// printed before it and however the bytes are split.
+func TestPIDFilter(t *testing.T) {
+	for split := 1; split < 40; split++ {
+		f := newPIDFilter()
+		var out bytes.Buffer
+		w := f.filter(&out)
+		data := "motd noise\n" + f.token + "4242\nreal error\n"
+		for i := 0; i < len(data); i += split {
+			w.Write([]byte(data[i:min(i+split, len(data))]))
+		}
+		f.flush()
+		if out.String() != "motd noise\nreal error\n" || f.pid != "4242" {
+			t.Fatalf("split %d: output %q, pid %q", split, out.String(), f.pid)
+		}
+	}
+	f := newPIDFilter()
+	var out bytes.Buffer
+	f.filter(&out).Write([]byte("no marker at all"))
+	f.flush()
+	if out.String() != "no marker at all" || f.pid != "" {
+		t.Errorf("without a marker: %q %q", out.String(), f.pid)
+	}
+}

@@ -57,6 +57,9 @@ func (Local) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		case <-time.After(interruptGrace):
 			syscall.Kill(pgid, syscall.SIGKILL)
 			<-done
+		case <-host.TearingDown():
+			syscall.Kill(pgid, syscall.SIGKILL)
+			<-done
 		}
 		return -1, context.Cause(ctx)
 	}

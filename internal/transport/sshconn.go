@@ -148,8 +148,22 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		select {
 		case <-done:
 		case <-time.After(interruptGrace):
+		case <-host.TearingDown():
+		}
+		select {
+		case <-done:
+		default:
+			// It ignored the signal (or the person is leaving): kill it
+			// and give up on the session. The server may keep the channel
+			// open while the command's children run, so do not wait for it
+			// forever.
+			sess.Signal(ssh.SIGKILL)
 			sess.Close()
-			<-done
+			select {
+			case <-done:
+			case <-time.After(interruptGrace):
+			case <-host.TearingDown():
+			}
 		}
 		return -1, context.Cause(ctx)
 	}
