@@ -166,7 +166,7 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
 	start := time.Now()
 	e.Printer.Event("task_start", map[string]any{"task": t.Name})
-	results, fresh, err := e.runTask(ctx, t, args, sel)
+	results, fresh, err := e.runTask(ctx, t, args, sel, e.Status)
 	if fresh {
 		e.record(results)
 	}
@@ -190,7 +190,8 @@ func counts(results []HostResult) map[string]int {
 // runTask runs t on the hosts sel picks; a runs_once task runs on the
 // first only, once per gofab run, and later calls get that run's results
 // (fresh is false then).
-func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection) (results []HostResult, fresh bool, err error) {
+// Only a top-level run shows the status line (status).
+func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection, status bool) (results []HostResult, fresh bool, err error) {
 	targets, err := hostsFor(e.Program, t, sel)
 	if err != nil {
 		return nil, false, err
@@ -199,7 +200,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 		targets = []target{{host: ""}}
 	}
 	run := func() []HostResult {
-		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
+		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), status, func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
 			addr, err := tg.addr()
 			if err != nil {
 				return nil, err
@@ -226,7 +227,7 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	}
 	sel := e.sel
 	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = es.Hosts, es.Roles, es.Exclude
-	results, _, err := e.runTask(ctx, t, args, sel)
+	results, _, err := e.runTask(ctx, t, args, sel, false)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +253,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	if len(targets) == 0 {
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
 	}
-	results := e.fanOut(ctx, "", targets, e.policyFor(nil), func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
+	results := e.fanOut(ctx, "", targets, e.policyFor(nil), e.Status, func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
 		addr, err := tg.addr()
 		if err != nil {
 			return nil, err

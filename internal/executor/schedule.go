@@ -118,15 +118,16 @@ type hostFunc func(ctx context.Context, tg target, hc *hostCoord) (any, error)
 
 // fanOut runs fn for every target on its own goroutine, batch after
 // batch, at most pol.limit at once, and stops starting hosts (cancelling
-// the running ones) once more than the tolerated number failed.
-func (e *Executor) fanOut(ctx context.Context, task string, targets []target, pol policy, fn hostFunc) []HostResult {
+// the running ones) once more than the tolerated number failed. With
+// showStatus it keeps the live status line up to date.
+func (e *Executor) fanOut(ctx context.Context, task string, targets []target, pol policy, showStatus bool, fn hostFunc) []HostResult {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([]HostResult, len(targets))
 	tolerated := pol.tolerated(len(targets))
 	var mu sync.Mutex
 	failed, done := 0, 0
-	status := e.Status && len(targets) > 1
+	status := showStatus && len(targets) > 1
 	if status {
 		defer e.Printer.SetStatus("")
 	}
