@@ -224,13 +224,7 @@ func TestInterruptStopsRemoteCommands(t *testing.T) {
 	if !strings.Contains(strings.Join(lines, "\n"), "3 hosts: 0 ok, 3 failed") {
 		t.Errorf("no recap after the interrupt: %q", lines)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for countProcs(t, marker) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("remote sleep %s still running after gofab exited", marker)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitNoProcs(t, marker)
 }
 
 // TestCommandTimeout checks -T and the timeout option stop a slow command.
@@ -300,10 +294,17 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 	}
 	// Even a command that ignores SIGTERM does not outlive gofab: sshd
 	// ends it when the connection goes.
+	waitNoProcs(t, marker)
+}
+
+// waitNoProcs fails the test unless the remote processes carrying marker
+// are gone within 5 s of gofab exiting (sshd and the kill take a moment).
+func waitNoProcs(t *testing.T, marker string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for countProcs(t, marker) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("remote sleep %s still running after gofab quit", marker)
+			t.Fatalf("remote process %s still running after gofab exited", marker)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

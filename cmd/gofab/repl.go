@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/runstate"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )
@@ -71,7 +72,7 @@ func replAction(c *cli.Context, env environ) error {
 	}
 	defer sess.Close()
 
-	history := filepath.Join(filepath.Dir(stateDir(env)), "repl_history")
+	history := filepath.Join(filepath.Dir(runstate.Path(env.getenv)), "repl_history")
 	var read func() (string, error)
 	if interactive {
 		fmt.Fprintf(t, "gofab %s on %s; Ctrl-D quits\n", version, c.String("host"))
@@ -137,17 +138,6 @@ func replAction(c *cli.Context, env environ) error {
 		return &exitError{code: exitFailed}
 	}
 	return nil
-}
-
-// stateDir is where gofab keeps state between runs.
-func stateDir(env environ) string {
-	if d := env.getenv("GOFAB_STATE_DIR"); d != "" {
-		return filepath.Join(d, "x")
-	}
-	if d := env.getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "gofab", "x")
-	}
-	return filepath.Join(env.getenv("HOME"), ".local", "state", "gofab", "x")
 }
 
 func loadHistory(t *term.Terminal, path string) {

@@ -199,6 +199,9 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 
 // mkdirs creates directory p and its parents, with sudo when asked.
 func (h *Host) mkdirs(ctx context.Context, p string, sudo bool) error {
+	if isDir(h.FS, p) {
+		return nil // no sudo round trip for a directory that is there
+	}
 	if sudo {
 		_, err := h.Exec(ctx, "mkdir -p -- "+remote.Quote(p), true, nil)
 		return err

@@ -157,11 +157,7 @@ func writeFile(st *luart.State, t *target, fname, p string, data []byte, w trans
 		st.L.RaiseError("cuisine.%s %s: %v", fname, p, err)
 	}
 	if changed && st.Shown("running") {
-		verb := fname
-		if t.check {
-			verb = "would " + fname
-		}
-		st.Out().Line(verb, p)
+		st.Out().Line(ops.Would(st, fname), p)
 	}
 	return t.done(changed, nil)
 }

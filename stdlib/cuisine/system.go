@@ -170,8 +170,9 @@ func (t *target) serviceManager() string {
 	return strings.TrimSpace(out)
 }
 
-func (t *target) serviceActive(name string) bool {
-	_, code := t.probe(serviceCommand(t.serviceManager(), "status", name) + " >/dev/null 2>&1")
+// serviceActive reports whether a service of manager is running.
+func (t *target) serviceActive(manager, name string) bool {
+	_, code := t.probe(serviceCommand(manager, "status", name) + " >/dev/null 2>&1")
 	return code == 0
 }
 
@@ -184,10 +185,11 @@ func systemFuncs() []luart.Func {
 			t := on(st, st.Options(2, "cuisine."+name, sudoOnly...))
 			t.sudo = true
 			n := st.L.CheckString(1)
-			if !when(t.serviceActive(n)) {
+			m := t.serviceManager()
+			if !when(t.serviceActive(m, n)) {
 				return t.done(false, nil)
 			}
-			t.change(serviceCommand(t.serviceManager(), action, n))
+			t.change(serviceCommand(m, action, n))
 			return t.done(true, nil)
 		})
 	}
@@ -480,7 +482,7 @@ func systemFuncs() []luart.Func {
 		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, 0, nil, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
-			st.L.Push(lua.LBool(t.serviceActive(st.L.CheckString(1))))
+			st.L.Push(lua.LBool(t.serviceActive(t.serviceManager(), st.L.CheckString(1))))
 			return 1
 		}),
 		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, 0, nil, func(st *luart.State) int {

@@ -185,10 +185,8 @@ func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) i
 	}
 	if ch {
 		st.Changed(1)
-		if check, _, dry := st.Mode(); (check || dry) && st.Shown("running") {
-			st.Out().Line("would "+fname, p)
-		} else if st.Shown("running") {
-			st.Out().Line(fname, p)
+		if st.Shown("running") {
+			st.Out().Line(ops.Would(st, fname), p)
 		}
 	}
 	st.L.Push(lua.LBool(ch))

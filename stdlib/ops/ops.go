@@ -134,19 +134,8 @@ func readOpts(st *luart.State, kind string, idx int) runOpts {
 	for _, v := range s.ShellEnv {
 		o.env = append(o.env, [2]string{v.Name, v.Value})
 	}
-	t, ok := L.Get(idx).(*lua.LTable)
-	if !ok {
-		if L.Get(idx) != lua.LNil {
-			L.ArgError(idx, "options must be a table")
-		}
-		return o
-	}
 	name := luaName(kind)
-	t.ForEach(func(k, v lua.LValue) {
-		key := k.String()
-		if !slices.Contains(optionNames[kind], key) {
-			L.ArgError(idx, fmt.Sprintf("%s: unknown option %q", name, key))
-		}
+	for key, v := range st.Options(idx, name, optionNames[kind]...) {
 		switch key {
 		case "warn_only":
 			o.warnOnly = lua.LVAsBool(v)
@@ -189,7 +178,7 @@ func readOpts(st *luart.State, kind string, idx int) runOpts {
 		case "check_safe":
 			o.checkSafe = lua.LVAsBool(v)
 		}
-	})
+	}
 	if o.quiet {
 		o.warnOnly = true
 	}

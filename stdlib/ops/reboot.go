@@ -47,7 +47,7 @@ func luaReboot(st *luart.State) int {
 		L.RaiseError("reboot %s: %s", st.HostString(), fmt.Sprintf(format, args...))
 	}
 	if st.Shown("running") {
-		st.Out().Line(would(st, "reboot"), command)
+		st.Out().Line(Would(st, "reboot"), command)
 	}
 	if check, _, _ := st.Mode(); check {
 		st.Changed(1)

@@ -193,8 +193,9 @@ func transferred(st *luart.State, call string, paths []string, err error) int {
 	return 1
 }
 
-// would labels an echo line: "would put" under --check and --dry-run.
-func would(st *luart.State, verb string) string {
+// Would labels an echo line: "would put" under --check and --dry-run,
+// "put" otherwise.
+func Would(st *luart.State, verb string) string {
 	if check, _, dry := st.Mode(); check || dry {
 		return "would " + verb
 	}
@@ -231,7 +232,7 @@ func luaPut(st *luart.State) int {
 	o.FollowLinks = opts.Bool("follow_links")
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(would(st, "put"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(Would(st, "put"), L.CheckString(1)+" -> "+dst)
 	}
 	h := Transfer(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
@@ -276,7 +277,7 @@ func luaSync(st *luart.State) int {
 	}
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(would(st, "sync"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(Would(st, "sync"), L.CheckString(1)+" -> "+dst)
 	}
 	res, err := Transfer(st).Sync(st.Context(), local, dst, o)
 	st.Changed(res.Changed + res.Deleted)
