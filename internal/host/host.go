@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Local is the host string of the built-in host that runs on this machine
@@ -170,6 +171,10 @@ type Prompter interface {
 	// echoed. It returns ErrNoTerminal when nobody can answer.
 	Prompt(msg string, secret bool) (string, error)
 }
+
+// InterruptGrace is how long an interrupted or timed-out command has
+// between SIGTERM and SIGKILL, on every transport and on the host's side.
+const InterruptGrace = 2 * time.Second
 
 var (
 	teardown     = make(chan struct{})

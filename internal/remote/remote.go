@@ -143,6 +143,9 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 			// The caller's input follows the password.
 			sudo.rest = req.Stdin
 		}
+		// In the guard's watch mode the input stays open until the
+		// command ends: its closing tells the guard to stop the command.
+		sudo.keepOpen = req.Stdin == nil && !req.Pty
 		cmd.Stdin = pr
 		// With a pty sudo's prompt arrives on stdout, else on stderr.
 		if req.Pty {
@@ -242,10 +245,76 @@ func sudoWrap(req Request, prompt, inner string) string {
 	if req.SudoGroup != "" {
 		b.WriteString(" -g " + Quote(req.SudoGroup))
 	}
+	mode := "watch"
+	switch {
+	case req.Pty:
+		mode = "tty"
+	case req.Stdin != nil:
+		mode = "input"
+	}
 	b.WriteString(" -- sh -c ")
+	b.WriteString(Quote(sudoGuard))
+	b.WriteString(" gofab-guard ")
 	b.WriteString(Quote(inner))
+	fmt.Fprintf(&b, " %d %s", int(host.InterruptGrace/time.Second), mode)
 	return b.String()
 }
+
+// sudoGuard is the script sudo runs, as the target user, around the
+// command ($1). The person running gofab cannot signal a command that runs
+// as another user, and sudo relays a signal only to the process it started,
+// so without the guard an interrupted sudo command's children live on as
+// root. The guard runs the command in the background and stops its whole
+// process group — SIGTERM, then SIGKILL after $2 seconds — when:
+//   - it gets TERM, INT or HUP (sudo relays the signals sshd delivers; ^C
+//     or a hang-up on a tty);
+//   - in "watch" mode, the session's standard input closes: gofab keeps it
+//     open until the command ends, so its end is the session's end (an
+//     interrupt, a timeout, a lost connection). The command reads
+//     /dev/null then, as it would have read an empty input;
+//   - in "input" mode (the command reads what gofab sends) and "tty" mode
+//     (it reads the terminal), sudo or the process that started sudo (sshd,
+//     for the connection) goes away; checked every second.
+//
+// When the command ends by itself the watchers stand down first, so what
+// it left running on purpose (nohup … &) is not touched.
+const sudoGuard = `g=$2 stopping= w=
+stop() {
+  trap '' TERM INT HUP
+  [ -n "$stopping" ] && return
+  stopping=1
+  kill -TERM 0 2>/dev/null
+  (sleep "$g"; kill -KILL 0) </dev/null >/dev/null 2>&1 3<&- &
+}
+trap stop TERM INT HUP
+exec 3<&0
+if [ "$3" = watch ]; then
+  (cat <&3 >/dev/null 2>&1; kill -TERM $$) </dev/null >/dev/null 2>&1 &
+  w=$!
+  sh -c "$1" </dev/null 3<&- &
+  c=$!
+else
+  sh -c "$1" <&3 3<&- &
+  c=$!
+  if [ -r "/proc/$PPID/stat" ]; then
+    read -r gp <"/proc/$PPID/stat"; gp=${gp##*) }; gp=${gp#* }; gp=${gp%% *}
+    alive() { [ -d "/proc/$1" ]; }
+  else
+    gp=$(ps -o ppid= -p "$PPID" 2>/dev/null | tr -d ' ')
+    alive() { kill -0 "$1" 2>/dev/null; }
+  fi
+  alive "$gp" || gp=$PPID
+  if alive "$PPID"; then
+    (while alive "$PPID" && alive "$gp"; do sleep 1; done; kill -TERM $$) </dev/null >/dev/null 2>&1 3<&- &
+    w=$!
+  fi
+fi
+while :; do
+  wait "$c"; r=$?
+  kill -0 "$c" 2>/dev/null || break
+done
+[ -n "$w" ] && kill "$w" 2>/dev/null
+exit $r`
 
 // Quote quotes s for a POSIX shell: bare when it holds only safe
 // characters, else in single quotes.
@@ -304,6 +373,8 @@ type sudoAnswer struct {
 	password string
 	stdin    *io.PipeWriter
 	rest     io.Reader
+	// keepOpen leaves stdin open after the password.
+	keepOpen bool
 	filters  []*tokenFilter
 
 	mu      sync.Mutex
@@ -332,7 +403,8 @@ func (s *sudoAnswer) flush() {
 	}
 }
 
-// feed sends data then the caller's input on stdin and closes it, once.
+// feed sends data then the caller's input on stdin and closes it (unless
+// keepOpen), once.
 func (s *sudoAnswer) feed(data string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -349,7 +421,9 @@ func (s *sudoAnswer) feed(data string) {
 		if s.rest != nil {
 			io.Copy(s.stdin, s.rest)
 		}
-		s.stdin.Close()
+		if !s.keepOpen {
+			s.stdin.Close()
+		}
 	}()
 }
 

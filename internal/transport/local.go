@@ -28,6 +28,9 @@ func (Local) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	c.Stdout = orDiscard(cmd.Stdout)
 	c.Stderr = orDiscard(cmd.Stderr)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A child that outlives the command with our pipes open does not
+	// hold Wait up for ever.
+	c.WaitDelay = interruptGrace
 	var stdin io.WriteCloser
 	if cmd.Stdin != nil {
 		var err error

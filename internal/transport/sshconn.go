@@ -16,8 +16,8 @@ import (
 const sessionRetry = 5 * time.Second
 
 // interruptGrace is how long a cancelled command has after SIGTERM before
-// its session is closed.
-const interruptGrace = 2 * time.Second
+// it is killed and its session closed.
+const interruptGrace = host.InterruptGrace
 
 // sshConn is a host.Conn over one SSH connection; commands share it as
 // sessions, at most MaxSessions at once.
@@ -145,29 +145,30 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	case err = <-done:
 	case <-ctx.Done():
 		interrupt(sess, stdin, cmd.Pty)
-		select {
-		case <-done:
-		case <-time.After(interruptGrace):
-		case <-host.TearingDown():
-		}
-		select {
-		case <-done:
-		default:
+		if !waitDone(done) {
 			// It ignored the signal (or the person is leaving): kill it
 			// and give up on the session. The server may keep the channel
 			// open while the command's children run, so do not wait for it
 			// forever.
 			sess.Signal(ssh.SIGKILL)
 			sess.Close()
-			select {
-			case <-done:
-			case <-time.After(interruptGrace):
-			case <-host.TearingDown():
-			}
+			waitDone(done)
 		}
 		return -1, context.Cause(ctx)
 	}
 	return exitStatus(err)
+}
+
+// waitDone waits for an interrupted command to end, for the grace period
+// at most, or not at all once the person asked to stop at once.
+func waitDone(done <-chan error) bool {
+	select {
+	case <-done:
+		return true
+	case <-time.After(interruptGrace):
+	case <-host.TearingDown():
+	}
+	return false
 }
 
 // newSession opens a session, waiting and trying again while the server
