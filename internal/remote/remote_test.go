@@ -2,9 +2,15 @@ package remote
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestQuote(t *testing.T) {
@@ -43,9 +49,72 @@ func TestWrap(t *testing.T) {
 			t.Errorf("Wrap(%+v) = %q, want %q", c.req, got, c.want)
 		}
 	}
-	got := sudoWrap(Request{SudoUser: "postgres", SudoGroup: "adm"}, "P: ", "cd /x && id")
-	if want := `sudo -S -p 'P: ' -u postgres -g adm -- sh -c 'cd /x && id'`; got != want {
-		t.Errorf("sudoWrap = %q, want %q", got, want)
+	guard := " -- sh -c " + Quote(sudoGuard) + " gofab-guard "
+	sudoCases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{SudoUser: "postgres", SudoGroup: "adm"}, `sudo -S -p 'P: ' -u postgres -g adm` + guard + `'cd /x && id' 2 watch`},
+		{Request{Stdin: strings.NewReader("")}, `sudo -S -p 'P: '` + guard + `'cd /x && id' 2 input`},
+		{Request{Pty: true}, `sudo -S -p 'P: '` + guard + `'cd /x && id' 2 tty`},
+	}
+	for _, c := range sudoCases {
+		if got := sudoWrap(c.req, "P: ", "cd /x && id"); got != c.want {
+			t.Errorf("sudoWrap(%+v) = %q, want %q", c.req, got, c.want)
+		}
+	}
+}
+
+// TestSudoGuard runs the guard with this machine's sh, as sudo would: the
+// command's exit status and input pass through; in watch mode the end of
+// the input stops the command and everything it started, even a child
+// that ignores SIGTERM (after the grace period); a relayed TERM does too.
+func TestSudoGuard(t *testing.T) {
+	guard := func(command, grace, mode string) *exec.Cmd {
+		c := exec.Command("sh", "-c", sudoGuard, "gofab-guard", command, grace, mode)
+		// The guard signals its whole process group, as under sudo.
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return c
+	}
+	t.Run("status and input", func(t *testing.T) {
+		c := guard("read x; echo got:$x; exit 7", "2", "input")
+		c.Stdin = strings.NewReader("hello\n")
+		out, err := c.Output()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 || string(out) != "got:hello\n" {
+			t.Fatalf("output %q, err %v; want got:hello and exit 7", out, err)
+		}
+	})
+	for _, how := range []string{"stdin closes", "TERM relayed"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			pidFile := filepath.Join(dir, "pid")
+			// A grandchild that ignores TERM and says its pid.
+			c := guard("sh -c 'trap \"\" TERM; echo $$ > "+pidFile+"; exec sleep 300' & wait", "1", "watch")
+			stdin, _ := c.StdinPipe()
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var pid int
+			for pid == 0 {
+				data, _ := os.ReadFile(pidFile)
+				fmt.Sscan(string(data), &pid)
+				time.Sleep(10 * time.Millisecond)
+			}
+			if how == "stdin closes" {
+				stdin.Close()
+			} else {
+				c.Process.Signal(syscall.SIGTERM)
+			}
+			c.Wait()
+			deadline := time.Now().Add(10 * time.Second)
+			for running(pid) {
+				if time.Now().After(deadline) {
+					syscall.Kill(pid, syscall.SIGKILL)
+					t.Fatal("the command's child outlived the guard")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }
 
@@ -125,4 +194,14 @@ func TestPIDFilter(t *testing.T) {
 	if out.String() != "no marker at all" || f.pid != "" {
 		t.Errorf("without a marker: %q %q", out.String(), f.pid)
 	}
+}
+
+// running reports whether pid is a live process (not gone, not a zombie).
+func running(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(data), ") ")
+	return !strings.HasPrefix(rest, "Z")
 }
