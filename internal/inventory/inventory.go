@@ -1,0 +1,417 @@
+// Package inventory holds the fleet a fabfile declares: hosts with their
+// connection settings and vars, groups with children and vars, read from
+// Lua tables, Ansible INI and YAML files, dynamic-inventory JSON and
+// ssh_config; it merges each host's vars in a documented order and selects
+// hosts with Ansible-style patterns (web:&eu:!web3.eu).
+//
+// An Inventory is built once per run, in the planning state, then frozen by
+// Finish; after that it is read-only and safe to share between goroutines.
+package inventory
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// All is the group every host belongs to.
+const All = "all"
+
+// Ungrouped holds the hosts that are in no other group.
+const Ungrouped = "ungrouped"
+
+// Host is one host as a source declared it.
+type Host struct {
+	Name string
+	// Groups are the groups the host was put in directly.
+	Groups []string
+	Vars   map[string]any
+	// Connection settings; empty when the source gave none.
+	Address, User, Identity, Gateway string
+	Port                             int
+}
+
+// Group is one group as a source declared it.
+type Group struct {
+	Name     string
+	Hosts    []string
+	Children []string
+	Vars     map[string]any
+	// Role marks a group made from env.roledefs: as in Fabric, its vars go
+	// to a host only when the role selected it, so they are left out of
+	// the inventory's merge.
+	Role bool
+}
+
+// Resolved is a host with everything the inventory knows of it.
+type Resolved struct {
+	Name string
+	// Groups are all the host's groups, ancestors included, without all
+	// and ungrouped, in merge order.
+	Groups []string
+	// Vars are merged: all, then groups from parents to children (by
+	// depth, then name), then the host's own.
+	Vars map[string]any
+	// Connection settings after the merge (ansible_host, ansible_user,
+	// ansible_port, ansible_ssh_private_key_file, gofab_gateway or the
+	// host's own fields).
+	Address, User, Identity, Gateway string
+	Port                             int
+}
+
+// Inventory is a set of hosts and groups.
+type Inventory struct {
+	hosts  map[string]*Host
+	order  []string
+	groups map[string]*Group
+	gorder []string
+
+	// member is each group's set of direct hosts.
+	member map[string]map[string]bool
+
+	resolved map[string]entry
+	depth    map[string]int
+	parents  map[string][]string
+	// members lists each group's hosts, children's included.
+	members map[string][]string
+	// groupSets caches, by a host's direct groups, all its groups and
+	// their merged vars: hosts of one kind share them.
+	groupSets map[string]*groupSet
+}
+
+type groupSet struct {
+	groups []string
+	vars   map[string]any
+}
+
+// entry is a host with its group set; Lookup merges the vars.
+type entry struct {
+	host *Host
+	set  *groupSet
+}
+
+// get returns the merged var k.
+func (e entry) get(k string) (any, bool) {
+	if v, ok := e.host.Vars[k]; ok {
+		return v, true
+	}
+	v, ok := e.set.vars[k]
+	return v, ok
+}
+
+// New returns an empty inventory.
+func New() *Inventory {
+	return &Inventory{hosts: map[string]*Host{}, groups: map[string]*Group{}, member: map[string]map[string]bool{}}
+}
+
+// AddHost adds h, or merges it into the host of the same name: groups are
+// added, vars and connection settings given override.
+func (inv *Inventory) AddHost(h Host) {
+	cur, ok := inv.hosts[h.Name]
+	if !ok {
+		cur = &Host{Name: h.Name, Vars: map[string]any{}}
+		inv.hosts[h.Name] = cur
+		inv.order = append(inv.order, h.Name)
+	}
+	for _, g := range h.Groups {
+		if !contains(cur.Groups, g) {
+			cur.Groups = append(cur.Groups, g)
+		}
+		inv.group(g)
+	}
+	for k, v := range h.Vars {
+		cur.Vars[k] = v
+	}
+	setIf(&cur.Address, h.Address)
+	setIf(&cur.User, h.User)
+	setIf(&cur.Identity, h.Identity)
+	setIf(&cur.Gateway, h.Gateway)
+	if h.Port != 0 {
+		cur.Port = h.Port
+	}
+	inv.resolved = nil
+}
+
+// AddGroup adds g, or merges it into the group of the same name. Hosts it
+// names that are not known yet are added.
+func (inv *Inventory) AddGroup(g Group) {
+	cur := inv.group(g.Name)
+	cur.Role = cur.Role || g.Role
+	set := inv.member[g.Name]
+	if set == nil {
+		set = map[string]bool{}
+		inv.member[g.Name] = set
+	}
+	for _, h := range g.Hosts {
+		inv.AddHost(Host{Name: h})
+		if !set[h] {
+			set[h] = true
+			cur.Hosts = append(cur.Hosts, h)
+		}
+	}
+	for _, c := range g.Children {
+		inv.group(c)
+		if !contains(cur.Children, c) {
+			cur.Children = append(cur.Children, c)
+		}
+	}
+	for k, v := range g.Vars {
+		cur.Vars[k] = v
+	}
+	inv.resolved = nil
+}
+
+// Merge adds every host and group of other.
+func (inv *Inventory) Merge(other *Inventory) {
+	for _, n := range other.gorder {
+		inv.AddGroup(*other.groups[n])
+	}
+	for _, n := range other.order {
+		inv.AddHost(*other.hosts[n])
+	}
+}
+
+func (inv *Inventory) group(name string) *Group {
+	g, ok := inv.groups[name]
+	if !ok {
+		g = &Group{Name: name, Vars: map[string]any{}}
+		inv.groups[name] = g
+		inv.gorder = append(inv.gorder, name)
+	}
+	return g
+}
+
+// Len returns the number of hosts.
+func (inv *Inventory) Len() int { return len(inv.order) }
+
+// HostNames returns the hosts in the order they were declared.
+func (inv *Inventory) HostNames() []string { return append([]string(nil), inv.order...) }
+
+// GroupNames returns the groups, sorted, all included.
+func (inv *Inventory) GroupNames() []string {
+	names := append([]string(nil), inv.gorder...)
+	if _, ok := inv.groups[All]; !ok {
+		names = append(names, All)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// HasGroup reports whether name is a group.
+func (inv *Inventory) HasGroup(name string) bool {
+	_, ok := inv.groups[name]
+	return ok || name == All
+}
+
+// Group returns a group as declared.
+func (inv *Inventory) Group(name string) (Group, bool) {
+	g, ok := inv.groups[name]
+	if !ok {
+		return Group{}, false
+	}
+	return *g, true
+}
+
+// Finish checks the groups (a child that is its own ancestor is an error)
+// and resolves every host's groups, vars and connection settings.
+func (inv *Inventory) Finish() error {
+	if inv.resolved != nil {
+		return nil
+	}
+	inv.parents = map[string][]string{}
+	for _, n := range inv.gorder {
+		for _, c := range inv.groups[n].Children {
+			if c == All {
+				return fmt.Errorf("group %s: %q cannot be a child", n, All)
+			}
+			inv.parents[c] = append(inv.parents[c], n)
+		}
+	}
+	inv.depth = map[string]int{All: 0}
+	for _, n := range inv.gorder {
+		if _, err := inv.groupDepth(n, nil); err != nil {
+			return err
+		}
+	}
+	inv.resolved = make(map[string]entry, len(inv.order))
+	inv.members = map[string][]string{}
+	inv.groupSets = map[string]*groupSet{}
+	for _, n := range inv.order {
+		e := inv.entry(inv.hosts[n])
+		if _, err := e.connection(); err != nil {
+			inv.resolved = nil
+			return fmt.Errorf("host %s: %w", n, err)
+		}
+		inv.resolved[n] = e
+		for _, g := range e.set.groups {
+			inv.members[g] = append(inv.members[g], n)
+		}
+		if len(e.set.groups) == 0 {
+			inv.members[Ungrouped] = append(inv.members[Ungrouped], n)
+		}
+	}
+	return nil
+}
+
+// groupDepth is 1 for a group without parents (a child of all), else one
+// more than its deepest parent; path detects cycles.
+func (inv *Inventory) groupDepth(name string, path []string) (int, error) {
+	if d, ok := inv.depth[name]; ok {
+		return d, nil
+	}
+	if i := indexOf(path, name); i >= 0 {
+		return 0, fmt.Errorf("group children form a cycle: %s", strings.Join(append(path[i:], name), " -> "))
+	}
+	d := 1
+	for _, p := range inv.parents[name] {
+		pd, err := inv.groupDepth(p, append(path, name))
+		if err != nil {
+			return 0, err
+		}
+		d = max(d, pd+1)
+	}
+	inv.depth[name] = d
+	return d, nil
+}
+
+// ancestors returns name and every group above it.
+func (inv *Inventory) ancestors(name string, seen map[string]bool) {
+	if seen[name] {
+		return
+	}
+	seen[name] = true
+	for _, p := range inv.parents[name] {
+		inv.ancestors(p, seen)
+	}
+}
+
+func (inv *Inventory) entry(h *Host) entry {
+	var direct []string
+	direct = append(direct, h.Groups...)
+	for _, g := range inv.gorder {
+		if inv.member[g][h.Name] && !contains(direct, g) {
+			direct = append(direct, g)
+		}
+	}
+	key := strings.Join(direct, "\x00")
+	set, ok := inv.groupSets[key]
+	if !ok {
+		set = inv.groupSet(direct)
+		inv.groupSets[key] = set
+	}
+	return entry{host: h, set: set}
+}
+
+// groupSet returns every group above the direct groups, in merge order,
+// and their vars merged: all first, then by depth, then by name.
+func (inv *Inventory) groupSet(direct []string) *groupSet {
+	seen := map[string]bool{}
+	for _, g := range direct {
+		inv.ancestors(g, seen)
+	}
+	groups := make([]string, 0, len(seen))
+	for g := range seen {
+		if g != All && g != Ungrouped {
+			groups = append(groups, g)
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		di, dj := inv.depth[groups[i]], inv.depth[groups[j]]
+		if di != dj {
+			return di < dj
+		}
+		return groups[i] < groups[j]
+	})
+	vars := map[string]any{}
+	if g, ok := inv.groups[All]; ok {
+		for k, v := range g.Vars {
+			vars[k] = v
+		}
+	}
+	for _, g := range groups {
+		if !inv.groups[g].Role {
+			for k, v := range inv.groups[g].Vars {
+				vars[k] = v
+			}
+		}
+	}
+	return &groupSet{groups: groups, vars: vars}
+}
+
+// connection takes the connection settings from the host's own fields,
+// else from the merged vars under Ansible's names.
+func (e entry) connection() (*Resolved, error) {
+	h := e.host
+	str := func(own string, keys ...string) string {
+		if own != "" {
+			return own
+		}
+		for _, k := range keys {
+			if v, ok := e.get(k); ok && v != nil {
+				return fmt.Sprint(v)
+			}
+		}
+		return ""
+	}
+	r := &Resolved{Name: h.Name, Groups: e.set.groups}
+	r.Address = str(h.Address, "ansible_host", "ansible_ssh_host")
+	r.User = str(h.User, "ansible_user", "ansible_ssh_user")
+	r.Identity = str(h.Identity, "ansible_ssh_private_key_file", "ansible_private_key_file")
+	r.Gateway = str(h.Gateway, "gofab_gateway")
+	r.Port = h.Port
+	if r.Port == 0 {
+		if p := str("", "ansible_port", "ansible_ssh_port"); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, fmt.Errorf("port %q is not a number from 1 to 65535", p)
+			}
+			r.Port = n
+		}
+	}
+	return r, nil
+}
+
+// Lookup returns the resolved host name with its vars merged (a fresh
+// copy the caller owns). Finish must have been called.
+func (inv *Inventory) Lookup(name string) (*Resolved, bool) {
+	e, ok := inv.resolved[name]
+	if !ok {
+		return nil, false
+	}
+	r, _ := e.connection() // checked by Finish
+	r.Vars = make(map[string]any, len(e.set.vars)+len(e.host.Vars))
+	for k, v := range e.set.vars {
+		r.Vars[k] = v
+	}
+	for k, v := range e.host.Vars {
+		r.Vars[k] = v
+	}
+	return r, true
+}
+
+// Members returns every host of group name, children's included, in
+// declaration order. Finish must have been called.
+func (inv *Inventory) Members(name string) []string {
+	if name == All {
+		return inv.HostNames()
+	}
+	return inv.members[name]
+}
+
+func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
+
+func indexOf(list []string, s string) int {
+	for i, e := range list {
+		if e == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}

@@ -1,0 +1,463 @@
+package inventory
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// maxRange bounds how many names one range pattern may expand to.
+const maxRange = 100000
+
+// ExpandRange expands Ansible's host ranges: web[01:20].eu gives web01.eu
+// … web20.eu (leading zeros keep their width), db[a:c] gives dba dbb dbc,
+// and [1:10:2] steps by 2. Several ranges multiply. A name without a range
+// comes back alone.
+func ExpandRange(name string) ([]string, error) {
+	open := strings.IndexByte(name, '[')
+	if open < 0 {
+		return []string{name}, nil
+	}
+	end := strings.IndexByte(name[open:], ']')
+	if end < 0 {
+		return nil, fmt.Errorf("range in %q: missing ]", name)
+	}
+	end += open
+	spec := name[open+1 : end]
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, fmt.Errorf("range [%s] in %q: write [start:end] or [start:end:step]", spec, name)
+	}
+	step := 1
+	if len(parts) == 3 {
+		n, err := strconv.Atoi(parts[2])
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("range [%s] in %q: step must be a positive number", spec, name)
+		}
+		step = n
+	}
+	var items []string
+	lo, hi := parts[0], parts[1]
+	if a, errA := strconv.Atoi(lo); errA == nil {
+		b, errB := strconv.Atoi(hi)
+		if errB != nil || b < a || a < 0 {
+			return nil, fmt.Errorf("range [%s] in %q: end must be a number not below start", spec, name)
+		}
+		if (b-a)/step >= maxRange {
+			return nil, fmt.Errorf("range [%s] in %q: more than %d names", spec, name, maxRange)
+		}
+		width := 0
+		if len(lo) > 1 && lo[0] == '0' {
+			width = len(lo)
+		}
+		for i := a; i <= b; i += step {
+			items = append(items, fmt.Sprintf("%0*d", width, i))
+		}
+	} else {
+		if len(lo) != 1 || len(hi) != 1 || lo[0] > hi[0] || !isLetter(lo[0]) || !isLetter(hi[0]) {
+			return nil, fmt.Errorf("range [%s] in %q: give numbers or single letters, start before end", spec, name)
+		}
+		for c := lo[0]; c <= hi[0]; c += byte(step) {
+			items = append(items, string(c))
+			if int(c)+step > 255 {
+				break
+			}
+		}
+	}
+	rest, err := ExpandRange(name[end+1:])
+	if err != nil {
+		return nil, err
+	}
+	if len(items)*len(rest) > maxRange {
+		return nil, fmt.Errorf("range in %q: more than %d names", name, maxRange)
+	}
+	out := make([]string, 0, len(items)*len(rest))
+	for _, it := range items {
+		for _, r := range rest {
+			out = append(out, name[:open]+it+r)
+		}
+	}
+	return out, nil
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// ParseError is a problem at a line of an inventory file.
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Parse reads an inventory file: YAML when the name ends in .yml or .yaml
+// or the content starts like YAML, JSON when it starts with {, else INI.
+func Parse(name string, data []byte) (*Inventory, error) {
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("{")):
+		return ParseJSON(name, data)
+	case strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml") || bytes.HasPrefix(trimmed, []byte("---")):
+		return ParseYAML(name, data)
+	}
+	return ParseINI(name, data)
+}
+
+// ParseINI reads Ansible's INI inventory: host lines (name or range, an
+// optional :port, then key=value vars) before any section or under
+// [group]; [group:vars] with key=value lines; [group:children] with group
+// names. Comments start with # or ;.
+func ParseINI(name string, data []byte) (*Inventory, error) {
+	inv := New()
+	group, kind := Ungrouped, "hosts"
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		fail := func(format string, args ...any) error {
+			return &ParseError{File: name, Line: n, Msg: fmt.Sprintf(format, args...)}
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return nil, fail("section header %q lacks a closing ]", line)
+			}
+			head := strings.TrimSpace(line[1 : len(line)-1])
+			group, kind = head, "hosts"
+			if g, k, ok := strings.Cut(head, ":"); ok {
+				group, kind = g, k
+			}
+			if group == "" || strings.ContainsAny(group, " \t") {
+				return nil, fail("bad group name %q", group)
+			}
+			switch kind {
+			case "hosts", "vars", "children":
+			default:
+				return nil, fail("unknown section kind %q (hosts, vars or children)", kind)
+			}
+			inv.AddGroup(Group{Name: group})
+			continue
+		}
+		fields, err := splitFields(line)
+		if err != nil {
+			return nil, fail("%v", err)
+		}
+		switch kind {
+		case "vars":
+			k, v, ok := strings.Cut(line, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return nil, fail("expected key=value in [%s:vars]", group)
+			}
+			inv.AddGroup(Group{Name: group, Vars: map[string]any{strings.TrimSpace(k): iniValue(strings.TrimSpace(v))}})
+		case "children":
+			if len(fields) != 1 {
+				return nil, fail("expected one group name in [%s:children]", group)
+			}
+			inv.AddGroup(Group{Name: group, Children: []string{fields[0]}})
+		default:
+			vars := map[string]any{}
+			for _, f := range fields[1:] {
+				k, v, ok := strings.Cut(f, "=")
+				if !ok || k == "" {
+					return nil, fail("expected key=value after the host name, got %q", f)
+				}
+				vars[k] = iniValue(v)
+			}
+			if err := addHostPattern(inv, fields[0], group, vars); err != nil {
+				return nil, fail("%v", err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &ParseError{File: name, Msg: err.Error()}
+	}
+	return inv, nil
+}
+
+// addHostPattern adds the hosts of a name that may hold a range and a
+// :port to group.
+func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) error {
+	port := 0
+	if i := strings.LastIndexByte(pattern, ':'); i > 0 && !strings.Contains(pattern[i:], "]") && strings.Count(pattern, ":") == 1 {
+		p, err := strconv.Atoi(pattern[i+1:])
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", pattern[i+1:])
+		}
+		pattern, port = pattern[:i], p
+	}
+	names, err := ExpandRange(pattern)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := checkName(n); err != nil {
+			return err
+		}
+		h := Host{Name: n, Vars: vars, Port: port}
+		if group != Ungrouped {
+			h.Groups = []string{group}
+		}
+		inv.AddHost(h)
+		inv.AddGroup(Group{Name: group, Hosts: []string{n}})
+	}
+	return nil
+}
+
+// checkName refuses host names that cannot be a host or a path component.
+func checkName(n string) error {
+	if n == "" || n == "." || n == ".." || strings.ContainsAny(n, " \t\r\n,;/\\'\"`$") {
+		return fmt.Errorf("bad host name %q", n)
+	}
+	return nil
+}
+
+// splitFields splits a line on blanks, keeping quoted parts together.
+func splitFields(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	quote := byte(0)
+	inField := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+			cur.WriteByte(c)
+		case c == '"' || c == '\'':
+			quote, inField = c, true
+			cur.WriteByte(c)
+		case c == ' ' || c == '\t':
+			if inField {
+				out = append(out, cur.String())
+				cur.Reset()
+				inField = false
+			}
+		case c == '#' && !inField:
+			i = len(s) // a comment after the fields
+		default:
+			inField = true
+			cur.WriteByte(c)
+		}
+	}
+	if quote != 0 {
+		return nil, errors.New("unterminated quote")
+	}
+	if inField {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// iniValue reads an INI value: quoted text, a whole number, a decimal,
+// true/false, or else the text itself.
+func iniValue(v string) any {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && strings.ContainsAny(v, ".") {
+		return f
+	}
+	switch strings.ToLower(v) {
+	case "true", "yes":
+		return true
+	case "false", "no":
+		return false
+	}
+	return v
+}
+
+// ParseYAML reads Ansible's YAML inventory: top-level groups (usually
+// all), each with hosts (name: vars or null), vars and children (more
+// groups).
+func ParseYAML(name string, data []byte) (*Inventory, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ParseError{File: name, Msg: err.Error()}
+	}
+	inv := New()
+	if len(root.Content) == 0 {
+		return inv, nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, &ParseError{File: name, Line: doc.Line, Msg: "an inventory is a mapping of group names"}
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if err := yamlGroup(inv, name, doc.Content[i].Value, doc.Content[i+1], nil); err != nil {
+			return nil, err
+		}
+	}
+	return inv, nil
+}
+
+func yamlGroup(inv *Inventory, file, group string, n *yaml.Node, path []string) error {
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		return &ParseError{File: file, Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+	}
+	if indexOf(path, group) >= 0 {
+		return fail(n, "group children form a cycle: %s -> %s", strings.Join(path, " -> "), group)
+	}
+	inv.AddGroup(Group{Name: group})
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fail(n, "group %s: expected hosts, vars and children", group)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		switch key.Value {
+		case "hosts":
+			if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+				continue
+			}
+			if val.Kind != yaml.MappingNode {
+				return fail(val, "group %s: hosts must be a mapping of host names", group)
+			}
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				var vars map[string]any
+				if hv := val.Content[j+1]; !(hv.Kind == yaml.ScalarNode && hv.Tag == "!!null") {
+					if err := hv.Decode(&vars); err != nil {
+						return fail(hv, "host %s: vars: %v", val.Content[j].Value, err)
+					}
+				}
+				if err := addHostPattern(inv, val.Content[j].Value, group, normalize(vars)); err != nil {
+					return fail(val.Content[j], "%v", err)
+				}
+			}
+		case "vars":
+			var vars map[string]any
+			if err := val.Decode(&vars); err != nil {
+				return fail(val, "group %s: vars: %v", group, err)
+			}
+			inv.AddGroup(Group{Name: group, Vars: normalize(vars)})
+		case "children":
+			if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+				continue
+			}
+			if val.Kind != yaml.MappingNode {
+				return fail(val, "group %s: children must be a mapping of groups", group)
+			}
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				child := val.Content[j].Value
+				inv.AddGroup(Group{Name: group, Children: []string{child}})
+				if err := yamlGroup(inv, file, child, val.Content[j+1], append(path, group)); err != nil {
+					return err
+				}
+			}
+		default:
+			return fail(key, "group %s: unknown key %q (hosts, vars or children)", group, key.Value)
+		}
+	}
+	return nil
+}
+
+// ParseJSON reads what an Ansible dynamic-inventory script prints for
+// --list: {"group": {"hosts": [...], "vars": {...}, "children": [...]},
+// "_meta": {"hostvars": {"host": {...}}}}; a group may also be a plain
+// list of hosts.
+func ParseJSON(name string, data []byte) (*Inventory, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, &ParseError{File: name, Msg: "not Ansible inventory JSON: " + err.Error()}
+	}
+	inv := New()
+	for group, raw := range top {
+		if group == "_meta" {
+			continue
+		}
+		var list []string
+		if json.Unmarshal(raw, &list) == nil {
+			for _, h := range list {
+				if err := addHostPattern(inv, h, group, nil); err != nil {
+					return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
+				}
+			}
+			continue
+		}
+		var g struct {
+			Hosts    []string       `json:"hosts"`
+			Vars     map[string]any `json:"vars"`
+			Children []string       `json:"children"`
+		}
+		if err := json.Unmarshal(raw, &g); err != nil {
+			return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
+		}
+		inv.AddGroup(Group{Name: group, Vars: normalize(g.Vars), Children: g.Children})
+		for _, h := range g.Hosts {
+			if err := addHostPattern(inv, h, group, nil); err != nil {
+				return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
+			}
+		}
+	}
+	var meta struct {
+		Hostvars map[string]map[string]any `json:"hostvars"`
+	}
+	if raw, ok := top["_meta"]; ok {
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			return nil, &ParseError{File: name, Msg: "_meta: " + err.Error()}
+		}
+	}
+	for h, vars := range meta.Hostvars {
+		if err := checkName(h); err != nil {
+			return nil, &ParseError{File: name, Msg: "_meta.hostvars: " + err.Error()}
+		}
+		inv.AddHost(Host{Name: h, Vars: normalize(vars)})
+	}
+	// Map order is random: declare hosts in name order for stable output.
+	inv.sortHosts()
+	return inv, nil
+}
+
+// normalize turns decoded YAML or JSON into plain data: whole float64s
+// become int64, nested maps map[string]any.
+func normalize(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = plain(v)
+	}
+	return out
+}
+
+func plain(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x)
+		}
+		return x
+	case int:
+		return int64(x)
+	case map[string]any:
+		return normalize(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,307 @@
+package inventory
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/gofab/gofab/internal/fuzzy"
+)
+
+func (inv *Inventory) sortHosts() {
+	sort.Strings(inv.order)
+	sort.Strings(inv.gorder)
+}
+
+// Selected is one host a pattern picked.
+type Selected struct {
+	// Name is the inventory name, or the host string of a host the
+	// inventory does not know (gofab -H any.host:2222 works as in Fabric).
+	Name string
+	// Known is false for such a host string.
+	Known bool
+}
+
+// NoMatchError is a pattern term that matched no host.
+type NoMatchError struct{ Msg string }
+
+func (e *NoMatchError) Error() string { return e.Msg }
+
+// Select returns the hosts pattern picks, in the order the terms name them.
+// Terms are separated by commas or colons: a group name gives its hosts
+// (children's included), a glob (web*) the hosts and groups it matches, a
+// range (web[1:3]) its names, @FILE the terms of FILE (one a line), and
+// anything else a host by name — one the inventory does not know is taken
+// as a host string to connect to. A term starting with & keeps only hosts
+// also in it; one starting with ! removes its hosts. A colon followed by
+// digits is a port, not a separator. Finish must have been called.
+func (inv *Inventory) Select(pattern string, readFile func(string) ([]byte, error)) ([]Selected, error) {
+	terms, err := splitPattern(pattern, readFile, 0)
+	if err != nil {
+		return nil, err
+	}
+	var union []Selected
+	seen := map[string]bool{}
+	var inter []map[string]bool
+	exclude := map[string]bool{}
+	for _, t := range terms {
+		op := byte(0)
+		if t[0] == '&' || t[0] == '!' {
+			op, t = t[0], strings.TrimSpace(t[1:])
+			if t == "" {
+				return nil, fmt.Errorf("pattern %q: %c needs a name after it", pattern, op)
+			}
+		}
+		hosts, err := inv.term(t, op == 0)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case '&':
+			set := make(map[string]bool, len(hosts))
+			for _, h := range hosts {
+				set[h.Name] = true
+			}
+			inter = append(inter, set)
+		case '!':
+			for _, h := range hosts {
+				exclude[h.Name] = true
+			}
+		default:
+			for _, h := range hosts {
+				if !seen[h.Name] {
+					seen[h.Name] = true
+					union = append(union, h)
+				}
+			}
+		}
+	}
+	out := union[:0:0]
+	for _, h := range union {
+		if exclude[h.Name] || !inAll(inter, h.Name) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func inAll(sets []map[string]bool, name string) bool {
+	for _, s := range sets {
+		if !s[name] {
+			return false
+		}
+	}
+	return true
+}
+
+// term resolves one term. adHoc allows a name the inventory does not know
+// (a host string) in a union term.
+func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
+	if inv.HasGroup(t) {
+		return known(inv.Members(t)), nil
+	}
+	if _, ok := inv.resolved[t]; ok {
+		return []Selected{{Name: t, Known: true}}, nil
+	}
+	if isRange(t) {
+		names, err := ExpandRange(t)
+		if err != nil {
+			return nil, err
+		}
+		var out []Selected
+		for _, n := range names {
+			_, ok := inv.resolved[n]
+			if ok || adHoc {
+				out = append(out, Selected{Name: n, Known: ok})
+			}
+		}
+		return out, nil
+	}
+	if isGlob(t) {
+		if _, err := path.Match(t, ""); err != nil {
+			return nil, fmt.Errorf("bad glob %q: %v", t, err)
+		}
+		var names []string
+		set := map[string]bool{}
+		for _, g := range inv.GroupNames() {
+			if ok, _ := path.Match(t, g); ok {
+				for _, h := range inv.Members(g) {
+					set[h] = true
+				}
+			}
+		}
+		for _, h := range inv.order {
+			if ok, _ := path.Match(t, h); ok || set[h] {
+				names = append(names, h)
+			}
+		}
+		if len(names) == 0 {
+			return nil, &NoMatchError{Msg: fmt.Sprintf("pattern %q matches no host or group%s", t, inv.didYouMean(t))}
+		}
+		return known(names), nil
+	}
+	if adHoc {
+		return []Selected{{Name: t}}, nil
+	}
+	return nil, &NoMatchError{Msg: fmt.Sprintf("%q is no host or group of the inventory%s", t, inv.didYouMean(t))}
+}
+
+func known(names []string) []Selected {
+	out := make([]Selected, len(names))
+	for i, n := range names {
+		out[i] = Selected{Name: n, Known: true}
+	}
+	return out
+}
+
+// didYouMean suggests the closest group or host name.
+func (inv *Inventory) didYouMean(t string) string {
+	t = strings.Trim(t, "*?")
+	best, bestD := "", 1<<30
+	for _, list := range [][]string{inv.GroupNames(), inv.order} {
+		for _, n := range list {
+			if d := fuzzy.Distance(t, n); d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	if best != "" && bestD <= max(2, len(t)/3) {
+		return fmt.Sprintf(", did you mean %q?", best)
+	}
+	if len(inv.gorder) > 0 {
+		return " (gofab hosts --graph shows the groups)"
+	}
+	return ""
+}
+
+// isGlob reports whether t holds glob characters; [addr] at the start
+// (after an optional user@) is an IPv6 address, not a class.
+func isGlob(t string) bool {
+	if strings.ContainsAny(t, "*?") {
+		return true
+	}
+	if _, rest, ok := strings.Cut(t, "@"); ok {
+		t = rest
+	}
+	return strings.Contains(t, "[") && !strings.HasPrefix(t, "[")
+}
+
+// isRange reports whether t holds a [a:b] range rather than a glob class.
+func isRange(t string) bool {
+	open := strings.IndexByte(t, '[')
+	if open < 0 {
+		return false
+	}
+	end := strings.IndexByte(t[open:], ']')
+	if end < 0 {
+		return false
+	}
+	parts := strings.Split(t[open+1:open+end], ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPatternFiles bounds @file nesting.
+const maxPatternFiles = 8
+
+// splitPattern splits a pattern into terms, reading @file terms.
+func splitPattern(pattern string, readFile func(string) ([]byte, error), depth int) ([]string, error) {
+	var terms []string
+	for _, t := range splitTerms(pattern) {
+		if !strings.HasPrefix(t, "@") {
+			terms = append(terms, t)
+			continue
+		}
+		if depth >= maxPatternFiles || readFile == nil {
+			return nil, fmt.Errorf("pattern %q: @file not allowed here", t)
+		}
+		data, err := readFile(t[1:])
+		if err != nil {
+			return nil, fmt.Errorf("host list %s: %w", t[1:], err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			sub, err := splitPattern(line, readFile, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, sub...)
+		}
+	}
+	if len(terms) == 0 {
+		return nil, fmt.Errorf("empty host pattern %q", pattern)
+	}
+	return terms, nil
+}
+
+// splitTerms splits on commas, and on colons that are neither inside
+// brackets, nor part of an IPv6 address, nor before a port number.
+func splitTerms(p string) []string {
+	var out []string
+	var cur strings.Builder
+	depth := 0
+	flush := func() {
+		if s := strings.TrimSpace(cur.String()); s != "" {
+			out = append(out, s)
+		}
+		cur.Reset()
+	}
+	for _, field := range strings.Split(p, ",") {
+		if strings.Count(field, ":") > 1 && !strings.ContainsAny(field, "&!*?[@") && isIPv6ish(field) {
+			out = append(out, strings.TrimSpace(field))
+			continue
+		}
+		for i := 0; i < len(field); i++ {
+			c := field[i]
+			switch {
+			case c == '[':
+				depth++
+			case c == ']' && depth > 0:
+				depth--
+			case c == ':' && depth == 0 && !portFollows(field[i+1:]):
+				flush()
+				continue
+			}
+			cur.WriteByte(c)
+		}
+		flush()
+	}
+	return out
+}
+
+// portFollows reports whether s starts with a port number that ends the
+// term (digits, then the end or another colon).
+func portFollows(s string) bool {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n > 0 && (n == len(s) || s[n] == ':')
+}
+
+// isIPv6ish reports whether s is made of hex digits, colons and dots only
+// (after an optional user@): a bare IPv6 address.
+func isIPv6ish(s string) bool {
+	if _, rest, ok := strings.Cut(s, "@"); ok {
+		s = rest
+	}
+	for _, r := range s {
+		if !(r == ':' || r == '.' || unicode.Is(unicode.ASCII_Hex_Digit, r)) {
+			return false
+		}
+	}
+	return true
+}
