@@ -58,7 +58,7 @@ func ValidLevel(l string) bool {
 }
 
 // TaskOptions are the option names task() accepts.
-var TaskOptions = []string{"hosts", "roles", "exclude_hosts", "doc", "alias", "aliases", "default",
+var TaskOptions = []string{"hosts", "roles", "exclude_hosts", "on", "doc", "alias", "aliases", "default",
 	"runs_once", "serial", "parallel", "pool_size", "batch", "max_fail", "fail_fast"}
 
 var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}
@@ -85,6 +85,7 @@ env = {}
 ---@field hosts? string[]
 ---@field roles? string[]
 ---@field exclude_hosts? string[]
+---@field on? string host pattern: groups, globs, a:b union, a:&b intersection, a:!b exclusion, @file, ranges
 ---@field alias? string
 ---@field aliases? string[]
 ---@field default? boolean
@@ -149,10 +150,14 @@ env = {}
 		{Name: "show", Doc: "Runs fn with the output levels shown (see hide).",
 			Params: []Param{{Name: "levels", Type: "string|string[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Fn: func(st *State) int { return st.levels(false) }},
-		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\").",
-			Params: []Param{{Name: "text", Type: "any"}},
+		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\"); several values are joined by spaces.",
+			Params: []Param{{Name: "text", Type: "any"}}, Variadic: true,
 			Fn: func(st *State) int {
-				st.say("user", "", st.L.ToStringMeta(st.L.Get(1)).String())
+				parts := make([]string, max(st.L.GetTop(), 1))
+				for i := range parts {
+					parts[i] = st.L.ToStringMeta(st.L.Get(i + 1)).String()
+				}
+				st.say("user", "", strings.Join(parts, " "))
 				return 0
 			}},
 		{Name: "print", Doc: "Prints its arguments, tab-separated, as one line of the host's output.",
@@ -179,7 +184,7 @@ env = {}
 			Returns: []Param{{Type: "boolean"}},
 			Fn:      luaConfirm},
 		{Name: "execute", Doc: "Runs a task on other hosts (each in its own state, concurrently up to the pool size) and returns {[host] = return value}; a host that failed maps to {error = \"...\"}.\nWithout options the task's own hosts (or the run's) are used. Extra arguments reach the task as args[1], args[2], … (plain data only).",
-			Params:     []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[]}", Optional: true}, {Name: "args", Type: "any"}},
+			Params:     []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[], on?: string}", Optional: true}, {Name: "args", Type: "any"}},
 			Variadic:   true,
 			Returns:    []Param{{Type: "table<string, any>"}},
 			OptionsArg: 2, Options: executeOptions,
@@ -216,7 +221,9 @@ env = {}
 
 // Builtins returns the modules luart provides itself: its globals and
 // require("shared").
-func Builtins() []Module { return []Module{builtins, sharedModule} }
+func Builtins() []Module {
+	return []Module{builtins, inventoryGlobals, sharedModule, inventoryModule, jsonModule}
+}
 
 func luaTask(st *State) int {
 	L := st.L
@@ -281,11 +288,14 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 		case "doc":
 			t.Doc = v.String()
 		case "hosts":
-			t.Hosts = list()
+			t.Hosts = append(t.Hosts, list()...)
 		case "roles":
 			t.Roles = list()
 		case "exclude_hosts":
 			t.ExcludeHosts = list()
+		case "on":
+			// A pattern; entries of hosts are patterns too.
+			t.Hosts = append(t.Hosts, list()...)
 		case "alias", "aliases":
 			t.Aliases = append(t.Aliases, list()...)
 		case "default":

@@ -28,7 +28,7 @@ type Coordinator interface {
 }
 
 // executeOptions are the option names execute() accepts.
-var executeOptions = []string{"hosts", "roles", "exclude_hosts"}
+var executeOptions = []string{"hosts", "roles", "exclude_hosts", "on"}
 
 // ExecSelection is the host selection execute() was given.
 type ExecSelection struct {
@@ -86,7 +86,11 @@ func luaExecute(st *State) int {
 	if o := L.Get(2); o != lua.LNil {
 		opts := st.Options(2, "execute", executeOptions...)
 		for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
-			if v, ok := opts[key]; ok {
+			v, ok := opts[key]
+			if key == "hosts" && !ok {
+				v, ok = opts["on"] // a pattern, as hosts' entries are
+			}
+			if ok {
 				pv, err := ToPlain(v)
 				if err == nil {
 					*dst, err = stringList(pv)

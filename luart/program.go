@@ -2,6 +2,7 @@ package luart
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/gofab/gofab/internal/inventory"
 )
 
 // Program is a compiled fabfile and what its top level declared. It holds
@@ -34,6 +37,15 @@ type Program struct {
 	Roledefs map[string]Role
 	// Set holds the --set values, applied to env before the top level runs.
 	Set map[string]any
+	// Inventory is every host and group the fabfile declared: hosts(),
+	// group(), env.hosts and env.roledefs (as groups). Read-only.
+	Inventory *inventory.Inventory
+
+	// sources are the inventory sources read while planning, as plain
+	// data, by kind and argument; host states get them from here.
+	sources  map[string]map[string]any
+	sshHosts func() ([]string, error)
+	ctx      context.Context
 
 	stdout     io.Writer
 	searchPath []string
@@ -104,6 +116,12 @@ type Options struct {
 	// SearchPath lists the directories require() looks in (see
 	// SearchPath); empty means the fabfile's directory and its lib/.
 	SearchPath []string
+	// SSHHosts lists the Host entries of the ssh config, for
+	// inventory.ssh_config.
+	SSHHosts func() ([]string, error)
+	// Context bounds what planning runs (inventory commands); nil means
+	// context.Background.
+	Context context.Context
 }
 
 // Compile parses and compiles a fabfile once and runs its top level in a
@@ -120,7 +138,11 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
-	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath}
+	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath,
+		sshHosts: opts.SSHHosts, ctx: opts.Context}
+	if p.ctx == nil {
+		p.ctx = context.Background()
+	}
 	if len(p.searchPath) == 0 {
 		p.searchPath = SearchPath(path, nil, "", "")
 	}
@@ -176,6 +198,18 @@ func (p *Program) plan() error {
 	}
 	if p.Roledefs, err = roledefs(env["roledefs"]); err != nil {
 		return &LoadError{Msg: fmt.Sprintf("%s: env.roledefs: %v", p.Path, err)}
+	}
+	p.Inventory = st.inventory()
+	for _, h := range p.Hosts {
+		if !p.Inventory.HasGroup(h) && !strings.ContainsAny(h, "*?[&!@") {
+			p.Inventory.AddHost(inventory.Host{Name: h})
+		}
+	}
+	for name, r := range p.Roledefs {
+		p.Inventory.AddGroup(inventory.Group{Name: name, Hosts: r.Hosts, Role: true})
+	}
+	if err := p.Inventory.Finish(); err != nil {
+		return &LoadError{Msg: fmt.Sprintf("%s: inventory: %v", p.Path, err)}
 	}
 	return nil
 }

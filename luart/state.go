@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/internal/output"
 )
 
@@ -25,9 +26,12 @@ type HostEnv struct {
 	Port int
 	// Hosts is how many hosts the task runs on.
 	Hosts int
-	// Roles are the roles that put this host in the list; Vars their vars.
+	// Roles are the roles that put this host in the list.
 	Roles []string
-	Vars  map[string]any
+	// Groups are the inventory groups the host is in, parents first.
+	Groups []string
+	// Vars are the host's merged inventory vars and its roles' vars.
+	Vars map[string]any
 	// Connect returns the host's connection, dialling it on first use. The
 	// executor keeps one connection per host for the whole run.
 	Connect func(ctx context.Context) (host.Conn, error)
@@ -123,6 +127,8 @@ type State struct {
 	// notify() asked for, in order, run when the task ends.
 	handlers map[string]*lua.LFunction
 	notified []string
+	// inv collects hosts() and group() while planning.
+	inv *inventory.Inventory
 }
 
 func newState(p *Program, he *HostEnv) *State {
@@ -158,7 +164,7 @@ func newState(p *Program, he *HostEnv) *State {
 			}
 		}
 	}
-	for _, m := range append([]Module{builtins, sharedModule}, p.modules...) {
+	for _, m := range append(Builtins(), p.modules...) {
 		st.register(m)
 	}
 	st.installLoader()
@@ -426,14 +432,33 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	return v, nil
 }
 
-// setHostEnv describes the current host in env once the top level ran.
+// setHostEnv describes the current host once the top level ran: the
+// global host (name, groups, merged vars) and, as in Fabric, env keys.
+// A --set value wins over the inventory's.
 func (st *State) setHostEnv() {
 	he := st.he
 	env := st.env()
 	L := st.L
+	vars := L.CreateTable(0, len(he.Vars))
 	for k, v := range he.Vars {
-		env.RawSetString(k, FromPlain(L, v))
+		if sv, ok := st.prog.Set[k]; ok {
+			v = sv
+		} else {
+			env.RawSetString(k, FromPlain(L, v))
+		}
+		vars.RawSetString(k, FromPlain(L, v))
 	}
+	for k, v := range st.prog.Set {
+		if _, ok := he.Vars[k]; !ok && !strings.Contains(k, ".") {
+			vars.RawSetString(k, FromPlain(L, v))
+		}
+	}
+	name := he.HostString
+	info := L.CreateTable(0, 3)
+	info.RawSetString("name", lua.LString(name))
+	info.RawSetString("groups", FromPlain(L, he.Groups))
+	info.RawSetString("vars", vars)
+	L.SetGlobal("host", info)
 	env.RawSetString("host", lua.LString(he.Addr.Host))
 	env.RawSetString("host_string", lua.LString(he.HostString))
 	env.RawSetString("user", lua.LString(he.User))

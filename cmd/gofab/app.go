@@ -108,7 +108,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%v (gofab --help lists the flags)", err)
 		},
-		Commands: append(authoringCommands(env), &cli.Command{
+		Commands: append(authoringCommands(env), hostsCommand(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",
@@ -199,7 +199,7 @@ func findFabfile(flag string) (string, error) {
 }
 
 func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, error) {
-	path, err := findFabfile(c.String("fabfile"))
+	path, err := findFabfile(flagString(c, "fabfile"))
 	if err != nil {
 		return nil, err
 	}
@@ -213,16 +213,55 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if err != nil {
 		return nil, usageErr("fabfile: %v", err)
 	}
-	set, err := parseSet(c.StringSlice("set"))
+	set, err := parseSet(flagStrings(c, "set"))
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	search := luart.SearchPath(path, c.StringSlice("include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search})
+	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	files, err := sshFiles(c)
+	if err != nil {
+		return nil, err
+	}
+	loader := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...)
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search,
+		SSHHosts: loader.HostAliases, Context: c.Context})
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
 	return prog, nil
+}
+
+// sshFiles returns the ssh config files: -S FILE, or ~/.ssh/config and
+// /etc/ssh/ssh_config.
+func sshFiles(c *cli.Context) ([]string, error) {
+	if f := flagString(c, "ssh-config"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, usageErr("ssh config: %v", err)
+		}
+		return []string{f}, nil
+	}
+	return sshconfig.DefaultFiles(sshconfig.CurrentLocal().Home), nil
+}
+
+// hostOverrides returns the inventory's per-host connection settings that
+// ssh_config cannot know: address, key file and gateway.
+func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
+	if prog == nil || prog.Inventory == nil {
+		return nil
+	}
+	out := map[string]sshconfig.Overrides{}
+	for _, n := range prog.Inventory.HostNames() {
+		r, ok := prog.Inventory.Lookup(n)
+		if !ok || r.Address == "" && r.Identity == "" && r.Gateway == "" {
+			continue
+		}
+		a, err := host.Parse(n)
+		if err != nil {
+			continue
+		}
+		out[a.Host] = sshconfig.Overrides{HostName: r.Address, IdentityFile: r.Identity, ProxyJump: r.Gateway}
+	}
+	return out
 }
 
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
@@ -375,12 +414,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	}
 
 	local := sshconfig.CurrentLocal()
-	files := sshconfig.DefaultFiles(local.Home)
-	if f := c.String("ssh-config"); f != "" {
-		if _, err := os.Stat(f); err != nil {
-			return nil, usageErr("ssh config: %v", err)
-		}
-		files = []string{f}
+	files, err := sshFiles(c)
+	if err != nil {
+		return nil, err
 	}
 	user, port, gateway := c.String("user"), c.Int("port"), c.String("gateway")
 	if prog != nil {
@@ -408,6 +444,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		ConnectionAttempts: c.Int("connection-attempts"),
 		Keepalive:          seconds(c.Float64("keepalive")),
 		MaxHandshakes:      c.Int("max-handshakes"),
+		Hosts:              hostOverrides(prog),
 	})
 	for _, f := range c.StringSlice("identity") {
 		if _, err := os.Stat(f); err != nil {
@@ -554,7 +591,7 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	}
 	local := sshconfig.CurrentLocal()
 	files := sshconfig.DefaultFiles(local.Home)
-	if f := c.String("ssh-config"); f != "" {
+	if f := flagString(c, "ssh-config"); f != "" {
 		files = []string{f}
 	}
 	ov := sshconfig.Overrides{User: c.String("user"), Port: c.Int("port")}

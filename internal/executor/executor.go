@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofab/gofab/internal/fuzzy"
 	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/remote"
 	"github.com/gofab/gofab/luart"
@@ -201,7 +202,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 	}
 	run := func() []HostResult {
 		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), status, func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
-			addr, err := tg.addr()
+			addr, err := tg.addr(e.inventory())
 			if err != nil {
 				return nil, err
 			}
@@ -254,7 +255,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
 	}
 	results := e.fanOut(ctx, "", targets, e.policyFor(nil), e.Status, func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
-		addr, err := tg.addr()
+		addr, err := tg.addr(e.inventory())
 		if err != nil {
 			return nil, err
 		}
@@ -303,11 +304,23 @@ func (e *Executor) adhoc(ctx context.Context, tg target, addr host.Addr, command
 
 func (e *Executor) hidden(level string) bool { return luart.LevelHidden(e.Run.Hidden, level) }
 
+// inventory returns the fabfile's inventory, or nil.
+func (e *Executor) inventory() *inventory.Inventory {
+	if e.Program == nil {
+		return nil
+	}
+	return e.Program.Inventory
+}
+
 // hostEnv builds what a host's Lua state gets to know about it.
 func (e *Executor) hostEnv(tg target, addr host.Addr) *luart.HostEnv {
+	r, _ := lookup(e.inventory(), tg.host)
 	he := &luart.HostEnv{
-		Addr: addr, HostString: tg.host, Roles: tg.roles, Vars: roleVars(e.Program, tg.roles),
+		Addr: addr, HostString: tg.host, Roles: tg.roles, Vars: hostVars(e.Program, r, tg.roles),
 		Local: e.Local, Run: e.Run,
+	}
+	if r != nil {
+		he.Groups = r.Groups
 	}
 	if tg.host == "" {
 		he.HostString = host.Local

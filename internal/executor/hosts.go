@@ -2,10 +2,12 @@ package executor
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
 	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/luart"
 )
 
@@ -34,12 +36,32 @@ func (t target) name() string {
 	return t.host
 }
 
-// addr parses the target's host string.
-func (t target) addr() (host.Addr, error) {
+// addr parses the target's host string; the inventory's user and port
+// apply when the string gives none.
+func (t target) addr(inv *inventory.Inventory) (host.Addr, error) {
 	if t.host == "" {
 		return host.Addr{}, nil
 	}
-	return host.Parse(t.host)
+	a, err := host.Parse(t.host)
+	if err != nil {
+		return a, err
+	}
+	if r, ok := lookup(inv, t.host); ok {
+		if a.User == "" {
+			a.User = r.User
+		}
+		if a.Port == 0 {
+			a.Port = r.Port
+		}
+	}
+	return a, nil
+}
+
+func lookup(inv *inventory.Inventory, name string) (*inventory.Resolved, bool) {
+	if inv == nil {
+		return nil, false
+	}
+	return inv.Lookup(name)
 }
 
 // UsageError is a problem with what the user asked for (unknown role or
@@ -48,7 +70,8 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// hostsFor resolves the host list of task t.
+// hostsFor resolves the host list of task t. Every host list is a list
+// of patterns (see inventory.Select); roles are group names.
 func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) {
 	var hosts, roles []string
 	switch {
@@ -61,6 +84,13 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 	case p != nil:
 		hosts, roles = p.Hosts, p.Roles
 	}
+	inv := inventory.New()
+	if p != nil && p.Inventory != nil {
+		inv = p.Inventory
+	}
+	if err := inv.Finish(); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
 	excludes := [][]string{sel.ArgExclude, sel.CLIExclude}
 	if p != nil {
 		excludes = append(excludes, p.ExcludeHosts)
@@ -70,8 +100,15 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 	}
 	exclude := map[string]bool{}
 	for _, list := range excludes {
-		for _, h := range list {
-			exclude[h] = true
+		if len(list) == 0 {
+			continue
+		}
+		picked, err := inv.Select(strings.Join(list, ","), os.ReadFile)
+		if err != nil {
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		for _, h := range picked {
+			exclude[h.Name] = true
 		}
 	}
 	var out []target
@@ -90,19 +127,24 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 			out[i].roles = append(out[i].roles, role)
 		}
 	}
-	for _, h := range hosts {
-		add(h, "")
+	if len(hosts) > 0 {
+		pattern := strings.Join(hosts, ",")
+		picked, err := inv.Select(pattern, os.ReadFile)
+		if err != nil {
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		for _, h := range picked {
+			if _, err := host.Parse(h.Name); err != nil {
+				return nil, &UsageError{Msg: err.Error()}
+			}
+			add(h.Name, "")
+		}
 	}
 	for _, r := range roles {
-		var def luart.Role
-		ok := false
-		if p != nil {
-			def, ok = p.Roledefs[r]
-		}
-		if !ok {
+		if !inv.HasGroup(r) {
 			return nil, &UsageError{Msg: fmt.Sprintf("unknown role %q%s", r, known(p))}
 		}
-		for _, h := range def.Hosts {
+		for _, h := range inv.Members(r) {
 			add(h, r)
 		}
 	}
@@ -121,12 +163,16 @@ func known(p *luart.Program) string {
 	return " (known roles: " + strings.Join(names, ", ") + ")"
 }
 
-// roleVars merges the vars of the roles that selected a host, in order.
-func roleVars(p *luart.Program, roles []string) map[string]any {
-	if p == nil || len(roles) == 0 {
-		return nil
-	}
+// hostVars merges a host's inventory vars and then the vars of the roles
+// (env.roledefs) that selected it, in order.
+func hostVars(p *luart.Program, r *inventory.Resolved, roles []string) map[string]any {
 	vars := map[string]any{}
+	if r != nil {
+		vars = r.Vars
+	}
+	if p == nil {
+		return vars
+	}
 	for _, r := range roles {
 		for k, v := range p.Roledefs[r].Vars {
 			vars[k] = v

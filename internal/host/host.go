@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +172,24 @@ type Prompter interface {
 	// Prompt shows msg and reads one line; with secret the input is not
 	// echoed. It returns ErrNoTerminal when nobody can answer.
 	Prompt(msg string, secret bool) (string, error)
+}
+
+// SecretEnv names the variables gofab reads secrets from; commands gofab
+// starts on this machine never inherit them.
+var SecretEnv = []string{"GOFAB_PASSWORD", "GOFAB_SUDO_PASSWORD"}
+
+// ChildEnv returns this process's environment without gofab's secrets,
+// for every command gofab starts on this machine.
+func ChildEnv() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(SecretEnv, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // InterruptGrace is how long an interrupted or timed-out command has

@@ -146,7 +146,7 @@ func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
 	if adHoc {
 		return []Selected{{Name: t}}, nil
 	}
-	return nil, &NoMatchError{Msg: fmt.Sprintf("%q is no host or group of the inventory%s", t, inv.didYouMean(t))}
+	return nil, &NoMatchError{Msg: Unknown(inv, t)}
 }
 
 func known(names []string) []Selected {
@@ -155,6 +155,11 @@ func known(names []string) []Selected {
 		out[i] = Selected{Name: n, Known: true}
 	}
 	return out
+}
+
+// Unknown says name is no host or group of inv, suggesting the closest.
+func Unknown(inv *Inventory, name string) string {
+	return fmt.Sprintf("%q is no host or group of the inventory%s", name, inv.didYouMean(name))
 }
 
 // didYouMean suggests the closest group or host name.

@@ -100,6 +100,11 @@ type Config struct {
 type Overrides struct {
 	User string
 	Port int
+	// HostName, IdentityFile and ProxyJump come from the inventory and
+	// win over the files, as ssh -o does.
+	HostName     string
+	IdentityFile string
+	ProxyJump    string
 }
 
 // Resolve computes the configuration of host (the name as the user typed
@@ -111,6 +116,15 @@ func (l *Loader) Resolve(host string, ov Overrides) (*Config, error) {
 	}
 	if ov.Port != 0 {
 		st.opts["port"] = []string{strconv.Itoa(ov.Port)}
+	}
+	if ov.HostName != "" {
+		st.opts["hostname"] = []string{ov.HostName}
+	}
+	if ov.ProxyJump != "" {
+		st.opts["proxyjump"] = []string{ov.ProxyJump}
+	}
+	if ov.IdentityFile != "" {
+		st.identity = []string{ov.IdentityFile}
 	}
 	for i, f := range l.Files {
 		if err := st.readFile(f, i == 0, 0); err != nil {
@@ -194,6 +208,61 @@ func (st *resolveState) readFile(path string, user bool, depth int) error {
 		}
 	}
 	return nil
+}
+
+// HostAliases returns the names of the files' Host entries that hold no
+// wildcard or negation, in order, each once (Include files too).
+func (l *Loader) HostAliases() ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	var read func(path string, user bool, depth int) error
+	read = func(path string, user bool, depth int) error {
+		lines, err := l.lines(path)
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return fmt.Errorf("ssh config: %w", err)
+		}
+		for _, ln := range lines {
+			switch ln.key {
+			case "host":
+				for _, a := range ln.args {
+					if !strings.ContainsAny(a, "*?!") && !seen[a] {
+						seen[a] = true
+						out = append(out, a)
+					}
+				}
+			case "include":
+				if depth >= 16 {
+					continue
+				}
+				for _, pat := range ln.args {
+					pat = expandTilde(pat, l.Local.Home)
+					if !filepath.IsAbs(pat) {
+						if user {
+							pat = filepath.Join(l.Local.Home, ".ssh", pat)
+						} else {
+							pat = filepath.Join("/etc/ssh", pat)
+						}
+					}
+					matches, _ := filepath.Glob(pat)
+					for _, m := range matches {
+						if err := read(m, user, depth+1); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+		return nil
+	}
+	for i, f := range l.Files {
+		if err := read(f, i == 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // match evaluates a Match line against what has been resolved so far.

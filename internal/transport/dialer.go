@@ -66,6 +66,9 @@ type Options struct {
 	// MaxHandshakes caps TCP connects plus SSH handshakes in flight, so
 	// many hosts do not trip sshd's MaxStartups (default 64).
 	MaxHandshakes int
+	// Hosts holds per-host settings from the inventory (address, key,
+	// gateway) by host name; they win over ssh_config and Gateway.
+	Hosts map[string]sshconfig.Overrides
 }
 
 // DefaultMaxHandshakes is the default cap on handshakes in flight.
@@ -125,7 +128,8 @@ func (d *Dialer) Resolve(addr host.Addr) (*sshconfig.Config, error) {
 	if cfg, ok := d.resolved[addr]; ok {
 		return cfg, nil
 	}
-	ov := sshconfig.Overrides{User: d.opts.User, Port: d.opts.Port}
+	ov := d.opts.Hosts[addr.Host]
+	ov.User, ov.Port = d.opts.User, d.opts.Port
 	if addr.User != "" {
 		ov.User = addr.User
 	}
@@ -269,7 +273,7 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 	}
 	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
 	jumpSpec := cfg.ProxyJump
-	if depth == 0 && d.opts.Gateway != "" {
+	if depth == 0 && d.opts.Gateway != "" && d.opts.Hosts[addr.Host].ProxyJump == "" {
 		jumpSpec = d.opts.Gateway
 	}
 	// A hop of a chain owns the client it came through; a host reached

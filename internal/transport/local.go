@@ -28,6 +28,7 @@ func (Local) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	c.Stdout = orDiscard(cmd.Stdout)
 	c.Stderr = orDiscard(cmd.Stderr)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Env = host.ChildEnv()
 	// A child that outlives the command with our pipes open does not
 	// hold Wait up for ever.
 	c.WaitDelay = interruptGrace

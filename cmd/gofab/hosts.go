@@ -1,0 +1,192 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofab/gofab/internal/inventory"
+)
+
+// hostsCommand is "gofab hosts": the inventory as gofab resolved it.
+func hostsCommand(env environ) *cli.Command {
+	return &cli.Command{
+		Name:      "hosts",
+		Usage:     "list the hosts a PATTERN selects (default: -H/-R, else all) with their groups; --graph shows the group tree, --host NAME one host's merged vars",
+		ArgsUsage: "[PATTERN]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`"},
+			&cli.StringFlag{Name: "ssh-config", Aliases: []string{"S"}, Usage: "ssh config `FILE` instead of ~/.ssh/config"},
+			&cli.StringSliceFlag{Name: "set", Usage: "set env `KEY=VALUE`"},
+			&cli.StringSliceFlag{Name: "hosts", Aliases: []string{"H"}, Usage: "host `PATTERN`s"},
+			&cli.StringSliceFlag{Name: "roles", Aliases: []string{"R"}, Usage: "`GROUPS` (roles)"},
+			&cli.StringSliceFlag{Name: "include", Usage: "also look for modules in `DIR`"},
+			&cli.StringFlag{Name: "output", Usage: "`FORMAT`: text or json"},
+			&cli.BoolFlag{Name: "graph", Usage: "show the group tree"},
+			&cli.StringFlag{Name: "host", Usage: "print host `NAME`'s groups and merged vars"},
+		},
+		Action: func(c *cli.Context) error { return hostsAction(c, env) },
+	}
+}
+
+func hostsAction(c *cli.Context, env environ) error {
+	prog, err := loadProgram(c, env, true)
+	if err != nil {
+		return err
+	}
+	inv := prog.Inventory
+	jsonOut := c.String("output") == "json"
+	if c.Bool("graph") {
+		inv.WriteGraph(env.stdout)
+		return nil
+	}
+	if name := c.String("host"); name != "" {
+		if _, ok := inv.Lookup(name); !ok {
+			if _, err := inv.Select(name, nil); err != nil {
+				return usageErr("%v", err)
+			}
+			return usageErr("%s", inventory.Unknown(inv, name))
+		}
+		return printHost(env.stdout, prog.Set, inv, name, jsonOut)
+	}
+	var terms []string
+	terms = append(terms, c.Args().Slice()...)
+	terms = append(terms, splitList(flagStrings(c, "hosts"))...)
+	terms = append(terms, splitList(flagStrings(c, "roles"))...)
+	pattern := strings.Join(terms, ",")
+	if pattern == "" {
+		pattern = inventory.All
+	}
+	picked, err := inv.Select(pattern, os.ReadFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	for _, h := range picked {
+		if !h.Known {
+			return usageErr("%s", inventory.Unknown(inv, h.Name))
+		}
+	}
+	if len(picked) == 0 {
+		return usageErr("pattern %q matches no host", pattern)
+	}
+	if jsonOut {
+		list := make([]map[string]any, len(picked))
+		for i, h := range picked {
+			r, _ := inv.Lookup(h.Name)
+			list[i] = hostJSON(r, prog.Set)
+		}
+		return writeJSON(env.stdout, list)
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	for _, h := range picked {
+		r, _ := inv.Lookup(h.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, strings.Join(r.Groups, ","), connection(r))
+	}
+	tw.Flush()
+	fmt.Fprintf(env.stderr, "%d hosts\n", len(picked))
+	return nil
+}
+
+// connection describes where a host is reached, when the inventory says.
+func connection(r *inventory.Resolved) string {
+	var b strings.Builder
+	if r.User != "" {
+		b.WriteString(r.User + "@")
+	}
+	if r.Address != "" {
+		b.WriteString(r.Address)
+	} else if b.Len() > 0 || r.Port != 0 {
+		b.WriteString(r.Name)
+	}
+	if r.Port != 0 {
+		b.WriteString(":" + strconv.Itoa(r.Port))
+	}
+	if r.Gateway != "" {
+		b.WriteString(" via " + r.Gateway)
+	}
+	return b.String()
+}
+
+func hostJSON(r *inventory.Resolved, set map[string]any) map[string]any {
+	vars := map[string]any{}
+	for k, v := range r.Vars {
+		vars[k] = v
+	}
+	for k, v := range set {
+		if !strings.Contains(k, ".") {
+			vars[k] = v
+		}
+	}
+	out := map[string]any{"name": r.Name, "groups": r.Groups, "vars": vars}
+	for k, v := range map[string]string{"address": r.Address, "user": r.User, "identity": r.Identity, "gateway": r.Gateway} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if r.Port != 0 {
+		out["port"] = r.Port
+	}
+	if r.Groups == nil {
+		out["groups"] = []string{}
+	}
+	return out
+}
+
+func printHost(w io.Writer, set map[string]any, inv *inventory.Inventory, name string, jsonOut bool) error {
+	r, _ := inv.Lookup(name)
+	h := hostJSON(r, set)
+	if jsonOut {
+		return writeJSON(w, h)
+	}
+	fmt.Fprintf(w, "%s\n  groups: %s\n", r.Name, strings.Join(r.Groups, ", "))
+	if c := connection(r); c != "" {
+		fmt.Fprintf(w, "  connect: %s\n", c)
+	}
+	vars := h["vars"].(map[string]any)
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, _ := json.Marshal(vars[k])
+		fmt.Fprintf(w, "  %s = %s\n", k, v)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// flagString returns flag name's value from the innermost command that
+// was given it, so a global flag may be written before or after the
+// subcommand.
+func flagString(c *cli.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+// flagStrings is flagString for a repeatable flag.
+func flagStrings(c *cli.Context, name string) []string {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), name) {
+			return cc.StringSlice(name)
+		}
+	}
+	return c.StringSlice(name)
+}

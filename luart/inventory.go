@@ -1,0 +1,217 @@
+package luart
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/inventory"
+)
+
+// inventoryCommandTimeout bounds an inventory command.
+const inventoryCommandTimeout = 2 * time.Minute
+
+// inventoryGlobals are hosts() and group(): the fleet a fabfile declares.
+var inventoryGlobals = Module{
+	Doc: "Declaring the inventory.",
+	Types: `---@class HostSpec
+---@field groups? string[] groups the host is in
+---@field vars? table<string, any> the host's own vars (they win over its groups')
+---@field user? string login user
+---@field port? integer SSH port
+---@field identity? string private key file
+---@field gateway? string jump host (ProxyJump syntax)
+---@field address? string address to connect to when the name is not one
+
+---@class GroupSpec
+---@field hosts? string[] hosts in the group (ranges such as web[01:20] allowed)
+---@field children? string[] groups whose hosts are in this group too
+---@field vars? table<string, any> vars of every host of the group
+
+---@class HostInfo
+---@field name string the host's inventory name (or host string)
+---@field groups string[] every group the host is in, parents first
+---@field vars table<string, any> merged vars: all, parent groups, child groups, the host, --set`,
+	Funcs: []Func{
+		{Name: "hosts", Doc: "Declares hosts: a table of name = HostSpec (or true), a list of names, an inventory source (require(\"inventory\").file/command/ssh_config), or a function returning one of these. Read once, while gofab plans the run.",
+			Params: []Param{{Name: "spec", Type: "table<string, HostSpec|boolean>|string[]|table|fun(): table"}},
+			Fn:     luaHosts},
+		{Name: "group", Doc: "Declares a group: its hosts, child groups and vars.",
+			Params: []Param{{Name: "name", Type: "string"}, {Name: "spec", Type: "GroupSpec", Optional: true}},
+			Fn:     luaGroup},
+	},
+}
+
+// inventoryModule is require("inventory"): inventory sources.
+var inventoryModule = Module{
+	Name: "inventory",
+	Doc:  "Inventory sources for hosts(). Each is read once per run, while gofab plans it; every host sees the same result.",
+	Funcs: []Func{
+		{Name: "file", Doc: "Reads an Ansible inventory file: INI (groups, [g:children], [g:vars], ranges), YAML, or --list JSON. A relative path is from the fabfile's directory.",
+			Params: []Param{{Name: "path", Type: "string"}}, Returns: []Param{{Type: "table"}},
+			Fn: func(st *State) int { return st.inventorySource("file", st.L.CheckString(1)) }},
+		{Name: "command", Doc: "Runs a command on this machine (in the fabfile's directory) that prints Ansible's dynamic-inventory JSON.",
+			Params: []Param{{Name: "command", Type: "string"}}, Returns: []Param{{Type: "table"}},
+			Fn: func(st *State) int { return st.inventorySource("command", st.L.CheckString(1)) }},
+		{Name: "ssh_config", Doc: "Every Host entry of the ssh config (-S, or ~/.ssh/config) matching pattern (a glob; default *), without wildcard entries.",
+			Params: []Param{{Name: "pattern", Type: "string", Optional: true}}, Returns: []Param{{Type: "table"}},
+			Fn: func(st *State) int { return st.inventorySource("ssh_config", st.L.OptString(1, "*")) }},
+	},
+}
+
+func luaHosts(st *State) int {
+	if !st.planning() {
+		return 0 // the planning state read it; hosts see its result
+	}
+	v := st.L.Get(1)
+	if fn, ok := v.(*lua.LFunction); ok {
+		st.L.Push(fn)
+		st.L.Call(0, 1)
+		v = st.L.Get(-1)
+		st.L.Pop(1)
+	}
+	pv, err := ToPlain(v)
+	if err != nil {
+		st.L.ArgError(1, "hosts: "+err.Error())
+	}
+	frag, err := inventory.FromPlain(pv)
+	if err != nil {
+		st.L.ArgError(1, "hosts: "+err.Error())
+	}
+	st.inventory().Merge(frag)
+	return 0
+}
+
+func luaGroup(st *State) int {
+	name := st.L.CheckString(1)
+	if !st.planning() {
+		return 0
+	}
+	var spec map[string]any
+	if v := st.L.Get(2); v != lua.LNil {
+		pv, err := ToPlain(v)
+		if err == nil {
+			var ok bool
+			if spec, ok = pv.(map[string]any); !ok {
+				if l, isList := pv.([]any); !isList || len(l) > 0 {
+					err = fmt.Errorf("give a table of hosts, children and vars")
+				}
+			}
+		}
+		if err != nil {
+			st.L.ArgError(2, "group: "+err.Error())
+		}
+	}
+	g, err := inventory.GroupFromPlain(name, spec)
+	if err != nil {
+		st.L.ArgError(2, "group: "+err.Error())
+	}
+	st.inventory().AddGroup(g)
+	return 0
+}
+
+// planning reports whether this is the planning state.
+func (st *State) planning() bool { return st.he == nil }
+
+func (st *State) inventory() *inventory.Inventory {
+	if st.inv == nil {
+		st.inv = inventory.New()
+	}
+	return st.inv
+}
+
+// inventorySource returns a source's hosts and groups as a table. The
+// planning state reads the source and keeps the plain result; host
+// states get that result, so a source is read once per run.
+func (st *State) inventorySource(kind, arg string) int {
+	key := kind + "\x00" + arg
+	p := st.prog
+	data, ok := p.sources[key]
+	if !ok {
+		if !st.planning() {
+			st.L.RaiseError("inventory.%s(%q) was not called while gofab planned the run (call it at the fabfile's top level)", kind, arg)
+		}
+		var err error
+		if data, err = st.readSource(kind, arg); err != nil {
+			st.L.RaiseError("inventory.%s: %v", kind, err)
+		}
+		if p.sources == nil {
+			p.sources = map[string]map[string]any{}
+		}
+		p.sources[key] = data
+	}
+	st.L.Push(FromPlain(st.L, data))
+	return 1
+}
+
+func (st *State) readSource(kind, arg string) (map[string]any, error) {
+	dir := st.FabfileDir()
+	var inv *inventory.Inventory
+	var err error
+	switch kind {
+	case "file":
+		path := arg
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return nil, rerr
+		}
+		inv, err = inventory.Parse(arg, data)
+	case "command":
+		inv, err = runInventoryCommand(st.prog.ctx, dir, arg)
+	case "ssh_config":
+		if st.prog.sshHosts == nil {
+			return nil, fmt.Errorf("no ssh config is known here")
+		}
+		var names []string
+		if names, err = st.prog.sshHosts(); err != nil {
+			return nil, err
+		}
+		inv = inventory.New()
+		for _, n := range names {
+			if ok, _ := filepath.Match(arg, n); ok {
+				inv.AddHost(inventory.Host{Name: n})
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return inv.Plain(kind + " " + arg), nil
+}
+
+// runInventoryCommand runs an inventory command and parses its JSON; a
+// failure names the exit status and the command's stderr.
+func runInventoryCommand(ctx context.Context, dir, command string) (*inventory.Inventory, error) {
+	ctx, cancel := context.WithTimeout(ctx, inventoryCommandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Dir = dir
+	cmd.Env = host.ChildEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 2000 {
+			msg = msg[:2000] + "…"
+		}
+		if msg != "" {
+			msg = ": " + strings.ReplaceAll(msg, "\n", " | ")
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%q: %v%s", command, context.Cause(ctx), msg)
+		}
+		return nil, fmt.Errorf("%q failed (%v)%s", command, err, msg)
+	}
+	return inventory.ParseJSON(command, stdout.Bytes())
+}
