@@ -94,8 +94,8 @@ task("show_args", function(args) puts(args[1] .. "|" .. args[2] .. "|" .. args.k
 			`[127.0.0.3] error: fabfile.lua:5: run("exit 7") on 127.0.0.3 exited with code 7`,
 			"3 hosts: 2 ok, 1 failed, 0 unreachable"}},
 		{"lua runtime error", fab, []string{"lua_error"}, 1, []string{"[127.0.0.2] error: fabfile.lua:9: attempt to index a non-table object(nil) with key 'field'"}},
-		{"malformed host", fab, []string{"-H", "127.0.0.2,bad:host:99999x,127.0.0.3", "lsb_release"}, 1, []string{
-			`error: invalid host string "bad:host:99999x"`, "3 hosts: 2 ok, 1 failed"}},
+		{"malformed host", fab, []string{"-H", "127.0.0.2,bad:host:99999x,127.0.0.3", "lsb_release"}, 2, []string{
+			`gofab: invalid host string "bad:host:99999x"`}},
 		{"task args", fab, []string{"show_args:a,b\\,c,k=v=w"}, 0, []string{"[127.0.0.2] a|b,c|v=w"}},
 	}
 	for _, c := range cases {

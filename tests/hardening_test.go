@@ -144,3 +144,35 @@ func waitProcs(t *testing.T, marker string, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestBadInputIsUsageError: a bad host or numeric flag stops gofab before
+// it connects anywhere: exit 2, one line, nothing run on the good hosts.
+func TestBadInputIsUsageError(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run("echo ran-on-good-host") end)`, "")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-H", "127.0.0.2,h:99999", "t"}, `invalid host string "h:99999"`},
+		{[]string{"--port", "70000", "-H", "127.0.0.2", "t"}, "--port 70000: must be a port from 1 to 65535"},
+		{[]string{"-H", "127.0.0.2", "t:hosts=a@@;[::1"}, `invalid host string "a@@"`},
+		{[]string{"-H", "127.0.0.2,[0000:000000]", "t"}, "not an IP address in brackets"},
+		{[]string{"-H", "127.0.0.2,bad:host:99999x", "t"}, `invalid host string "bad:host:99999x"`},
+		{[]string{"-z", "-1", "-H", "127.0.0.2", "t"}, "--pool-size -1"},
+		{[]string{"-T", "-1", "-H", "127.0.0.2", "t"}, "--command-timeout -1"},
+		{[]string{"--keepalive", "-5", "-H", "127.0.0.2", "t"}, "--keepalive -5"},
+		{[]string{"--port", "0", "-H", "127.0.0.2", "t"}, "--port 0"},
+		{[]string{"-n", "0", "-H", "127.0.0.2", "t"}, "--connection-attempts 0"},
+		{[]string{"-t", "0", "-H", "127.0.0.2", "t"}, "--timeout 0"},
+		{[]string{"--max-handshakes", "0", "-H", "127.0.0.2", "t"}, "--max-handshakes 0"},
+		{[]string{"-H", "127.0.0.2,bad:host", "--", "echo", "ran-on-good-host"}, `invalid host string "bad:host"`},
+	}
+	for _, c := range cases {
+		r := p.run(nil, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stdout+r.stderr, "ran-on-good-host") ||
+			strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("gofab %q: want exit 2, one line with %q, nothing run\n%s", c.args, c.want, r)
+		}
+	}
+}

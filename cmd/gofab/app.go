@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -264,7 +265,39 @@ func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
 	return out
 }
 
+// checkNumbers refuses numeric flags out of their range, before anything
+// connects.
+func checkNumbers(c *cli.Context) error {
+	positive := []string{"timeout", "connection-attempts", "max-handshakes"}
+	notNegative := []string{"command-timeout", "pool-size", "keepalive"}
+	for _, name := range append(positive, notNegative...) {
+		if !c.IsSet(name) {
+			continue
+		}
+		v := c.Float64(name)
+		if f, ok := c.Value(name).(int); ok {
+			v = float64(f)
+		}
+		if v < 0 || v == 0 && slices.Contains(positive, name) {
+			want := "a number of 0 or more"
+			if slices.Contains(positive, name) {
+				want = "a number above 0"
+			}
+			return usageErr("--%s %v: must be %s", name, c.Value(name), want)
+		}
+	}
+	if c.IsSet("port") {
+		if p := c.Int("port"); p < 1 || p > 65535 {
+			return usageErr("--port %d: must be a port from 1 to 65535", p)
+		}
+	}
+	return nil
+}
+
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
+	if err := checkNumbers(c); err != nil {
+		return err
+	}
 	needProgram := len(adhoc) == 0
 	prog, err := loadProgram(c, env, needProgram)
 	if err != nil {
@@ -329,6 +362,19 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		CLIHosts:   splitList(c.StringSlice("hosts")),
 		CLIRoles:   splitList(c.StringSlice("roles")),
 		CLIExclude: splitList(c.StringSlice("exclude-hosts")),
+	}
+	// Every host of every task is checked before anything connects.
+	for _, tc := range calls {
+		s := sel
+		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
+		if err := ex.CheckHosts(tc.name, s); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if len(adhoc) > 0 {
+		if err := ex.CheckHosts("", sel); err != nil {
+			return usageErr("%v", err)
+		}
 	}
 	ctx := c.Context
 	if len(adhoc) > 0 {

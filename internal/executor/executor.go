@@ -245,6 +245,20 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	return out, nil
 }
 
+// CheckHosts resolves the hosts task name ("" for an ad-hoc command)
+// would run on and checks every host string, without connecting.
+func (e *Executor) CheckHosts(name string, sel Selection) error {
+	var t *luart.Task
+	if name != "" {
+		var ok bool
+		if t, ok = e.Program.Task(name); !ok {
+			return &UsageError{Msg: UnknownTask(e.Program, name)}
+		}
+	}
+	_, err := hostsFor(e.Program, t, sel)
+	return err
+}
+
 // RunCommand runs an ad-hoc shell command on every selected host.
 func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection) ([]HostResult, error) {
 	targets, err := hostsFor(e.Program, nil, sel)

@@ -56,6 +56,9 @@ func Parse(s string) (Addr, error) {
 			return bad("missing ] after IPv6 address")
 		}
 		a.Host = rest[1:end]
+		if net.ParseIP(a.Host) == nil {
+			return bad("not an IP address in brackets")
+		}
 		tail := rest[end+1:]
 		if tail != "" {
 			if !strings.HasPrefix(tail, ":") {

@@ -138,17 +138,11 @@ func (inv *Inventory) AddHost(h Host) {
 func (inv *Inventory) AddGroup(g Group) {
 	cur := inv.group(g.Name)
 	cur.Role = cur.Role || g.Role
-	set := inv.member[g.Name]
-	if set == nil {
-		set = map[string]bool{}
-		inv.member[g.Name] = set
-	}
 	for _, h := range g.Hosts {
-		inv.AddHost(Host{Name: h})
-		if !set[h] {
-			set[h] = true
-			cur.Hosts = append(cur.Hosts, h)
+		if _, ok := inv.hosts[h]; !ok {
+			inv.AddHost(Host{Name: h})
 		}
+		inv.addMember(cur, h)
 	}
 	for _, c := range g.Children {
 		inv.group(c)
@@ -158,6 +152,20 @@ func (inv *Inventory) AddGroup(g Group) {
 	}
 	for k, v := range g.Vars {
 		cur.Vars[k] = v
+	}
+	inv.resolved = nil
+}
+
+// addMember puts host h in group g directly.
+func (inv *Inventory) addMember(g *Group, h string) {
+	set := inv.member[g.Name]
+	if set == nil {
+		set = map[string]bool{}
+		inv.member[g.Name] = set
+	}
+	if !set[h] {
+		set[h] = true
+		g.Hosts = append(g.Hosts, h)
 	}
 	inv.resolved = nil
 }
@@ -239,7 +247,7 @@ func (inv *Inventory) Finish() error {
 	inv.groupSets = map[string]*groupSet{}
 	for _, n := range inv.order {
 		e := inv.entry(inv.hosts[n])
-		if _, err := e.connection(); err != nil {
+		if _, err := e.port(); err != nil {
 			inv.resolved = nil
 			return fmt.Errorf("host %s: %w", n, err)
 		}
@@ -359,17 +367,29 @@ func (e entry) connection() (*Resolved, error) {
 	r.User = str(h.User, "ansible_user", "ansible_ssh_user")
 	r.Identity = str(h.Identity, "ansible_ssh_private_key_file", "ansible_private_key_file")
 	r.Gateway = str(h.Gateway, "gofab_gateway")
-	r.Port = h.Port
-	if r.Port == 0 {
-		if p := str("", "ansible_port", "ansible_ssh_port"); p != "" {
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 1 || n > 65535 {
-				return nil, fmt.Errorf("port %q is not a number from 1 to 65535", p)
-			}
-			r.Port = n
-		}
+	var err error
+	r.Port, err = e.port()
+	return r, err
+}
+
+// port returns the host's port: its own, else ansible_port from the vars.
+func (e entry) port() (int, error) {
+	if e.host.Port != 0 {
+		return e.host.Port, nil
 	}
-	return r, nil
+	for _, k := range []string{"ansible_port", "ansible_ssh_port"} {
+		v, ok := e.get(k)
+		if !ok || v == nil {
+			continue
+		}
+		p := fmt.Sprint(v)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return 0, fmt.Errorf("port %q is not a number from 1 to 65535", p)
+		}
+		return n, nil
+	}
+	return 0, nil
 }
 
 // Lookup returns the resolved host name with its vars merged (a fresh

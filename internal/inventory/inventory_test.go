@@ -211,6 +211,9 @@ func TestSelect(t *testing.T) {
 		{"deploy@10.1.1.1:22,web1.eu", "deploy@10.1.1.1:22(ad hoc) web1.eu"},
 		{"::1", "::1(ad hoc)"},
 		{"[::1]:22", "[::1]:22(ad hoc)"},
+		{"bad:host:99999x", "bad:host:99999x(ad hoc)"},
+		{"web:othr", `error: "othr" is no host or group of the inventory (gofab hosts --graph shows the groups)`},
+		{"web:!web9.us", "web1.eu web2.eu web3.eu"},
 		{"webb*", `error: pattern "webb*" matches no host or group, did you mean "web"?`},
 		{"web:&nope", `error: "nope" is no host or group of the inventory (gofab hosts --graph shows the groups)`},
 		{"web:!", `error: pattern "web:!": ! needs a name after it`},
@@ -284,6 +287,49 @@ func BenchmarkResolve10000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inv, err := ParseINI("hosts.ini", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := inv.Finish(); err != nil {
+			b.Fatal(err)
+		}
+		sel, err := inv.Select("web*:&eu:!web1-000[1:9].example", nil)
+		if err != nil || len(sel) != 4991 {
+			b.Fatalf("%d hosts, %v", len(sel), err)
+		}
+	}
+}
+
+// BenchmarkResolveCommand10000 parses what a dynamic-inventory command
+// prints for 10,000 hosts (groups, children, _meta hostvars), resolves
+// every host and selects with a pattern.
+func BenchmarkResolveCommand10000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("{")
+	for g := 0; g < 10; g++ {
+		fmt.Fprintf(&sb, `"web%d": {"hosts": [`, g)
+		for i := 0; i < 1000; i++ {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `"web%d-%04d.example"`, g, i)
+		}
+		fmt.Fprintf(&sb, `], "vars": {"http_port": %d}},`, 8000+g)
+	}
+	sb.WriteString(`"eu": {"children": ["web0", "web1", "web2", "web3", "web4"]}, "_meta": {"hostvars": {`)
+	for g := 0; g < 10; g++ {
+		for i := 0; i < 1000; i++ {
+			if g+i > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `"web%d-%04d.example": {"ansible_host": "10.%d.%d.%d", "weight": %d}`, g, i, g, i/250, i%250, i%7)
+		}
+	}
+	sb.WriteString("}}}")
+	data := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		inv, err := ParseJSON("cloud-hosts", data)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -207,12 +207,8 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 		if err := checkName(n); err != nil {
 			return err
 		}
-		h := Host{Name: n, Vars: vars, Port: port}
-		if group != Ungrouped {
-			h.Groups = []string{group}
-		}
-		inv.AddHost(h)
-		inv.AddGroup(Group{Name: group, Hosts: []string{n}})
+		inv.AddHost(Host{Name: n, Vars: vars, Port: port})
+		inv.addMember(inv.group(group), n)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func (e *NoMatchError) Error() string { return e.Msg }
 // also in it; one starting with ! removes its hosts. A colon followed by
 // digits is a port, not a separator. Finish must have been called.
 func (inv *Inventory) Select(pattern string, readFile func(string) ([]byte, error)) ([]Selected, error) {
-	terms, err := splitPattern(pattern, readFile, 0)
+	terms, err := inv.splitPattern(pattern, readFile, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func isGlob(t string) bool {
 // isRange reports whether t holds a [a:b] range rather than a glob class.
 func isRange(t string) bool {
 	open := strings.IndexByte(t, '[')
-	if open < 0 {
+	if open < 1 { // [..] at the start is an IPv6 address
 		return false
 	}
 	end := strings.IndexByte(t[open:], ']')
@@ -220,9 +220,13 @@ func isRange(t string) bool {
 const maxPatternFiles = 8
 
 // splitPattern splits a pattern into terms, reading @file terms.
-func splitPattern(pattern string, readFile func(string) ([]byte, error), depth int) ([]string, error) {
+func (inv *Inventory) splitPattern(pattern string, readFile func(string) ([]byte, error), depth int) ([]string, error) {
 	var terms []string
-	for _, t := range splitTerms(pattern) {
+	split, err := inv.splitTerms(pattern)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range split {
 		if !strings.HasPrefix(t, "@") {
 			terms = append(terms, t)
 			continue
@@ -239,7 +243,7 @@ func splitPattern(pattern string, readFile func(string) ([]byte, error), depth i
 			if line == "" || line[0] == '#' {
 				continue
 			}
-			sub, err := splitPattern(line, readFile, depth+1)
+			sub, err := inv.splitPattern(line, readFile, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -253,38 +257,80 @@ func splitPattern(pattern string, readFile func(string) ([]byte, error), depth i
 }
 
 // splitTerms splits on commas, and on colons that are neither inside
-// brackets, nor part of an IPv6 address, nor before a port number.
-func splitTerms(p string) []string {
+// brackets, nor part of an IPv6 address, nor before a port number. A field
+// whose colon-separated parts are not all operators, globs, ranges or
+// names the inventory knows stays whole: it is a host string, checked
+// later (bad:host:99999x is one bad host, not three hosts to look up).
+func (inv *Inventory) splitTerms(p string) ([]string, error) {
+	var out []string
+	for _, field := range strings.Split(p, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		if strings.Count(field, ":") > 1 && !strings.ContainsAny(field, "&!*?[@") && isIPv6ish(field) {
+			out = append(out, field)
+			continue
+		}
+		parts := splitColons(field)
+		if len(parts) > 1 {
+			var known, unknown []string
+			for _, t := range parts {
+				if inv.patternTerm(t) {
+					known = append(known, t)
+				} else {
+					unknown = append(unknown, t)
+				}
+			}
+			switch {
+			case len(unknown) == 0:
+			case len(known) > 0 && !strings.Contains(field, "@"):
+				// A pattern with a name that is not there.
+				return nil, &NoMatchError{Msg: Unknown(inv, unknown[0])}
+			default:
+				parts = []string{field}
+			}
+		}
+		out = append(out, parts...)
+	}
+	return out, nil
+}
+
+// patternTerm reports whether t can only be part of a pattern: an
+// operator term, a glob, a range, @file, or a group or host the inventory
+// knows.
+func (inv *Inventory) patternTerm(t string) bool {
+	if t == "" {
+		return false
+	}
+	if t[0] == '&' || t[0] == '!' || t[0] == '@' || isGlob(t) || isRange(t) || inv.HasGroup(t) {
+		return true
+	}
+	_, ok := inv.resolved[t]
+	return ok
+}
+
+// splitColons splits field on colons outside brackets that do not start
+// a port number.
+func splitColons(field string) []string {
 	var out []string
 	var cur strings.Builder
 	depth := 0
-	flush := func() {
-		if s := strings.TrimSpace(cur.String()); s != "" {
-			out = append(out, s)
-		}
-		cur.Reset()
-	}
-	for _, field := range strings.Split(p, ",") {
-		if strings.Count(field, ":") > 1 && !strings.ContainsAny(field, "&!*?[@") && isIPv6ish(field) {
-			out = append(out, strings.TrimSpace(field))
+	for i := 0; i < len(field); i++ {
+		c := field[i]
+		switch {
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case c == ':' && depth == 0 && !portFollows(field[i+1:]):
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
 			continue
 		}
-		for i := 0; i < len(field); i++ {
-			c := field[i]
-			switch {
-			case c == '[':
-				depth++
-			case c == ']' && depth > 0:
-				depth--
-			case c == ':' && depth == 0 && !portFollows(field[i+1:]):
-				flush()
-				continue
-			}
-			cur.WriteByte(c)
-		}
-		flush()
+		cur.WriteByte(c)
 	}
-	return out
+	return append(out, strings.TrimSpace(cur.String()))
 }
 
 // portFollows reports whether s starts with a port number that ends the
