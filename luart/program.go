@@ -178,6 +178,9 @@ func syntaxMessage(path string, src []byte, err error) string {
 func (p *Program) plan() error {
 	st := newState(p, nil)
 	defer st.close()
+	// A runaway top level (while true do end) stops at the first signal.
+	st.ctx = p.ctx
+	st.L.SetContext(p.ctx)
 	if err := st.load(); err != nil {
 		return &LoadError{Msg: err.Error()}
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -174,5 +175,158 @@ func TestBadInputIsUsageError(t *testing.T) {
 			strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("gofab %q: want exit 2, one line with %q, nothing run\n%s", c.args, c.want, r)
 		}
+	}
+}
+
+// TestExecuteRecursion: a task that executes itself stops at the depth
+// limit with one error line and exit 1; a runs_once task that executes
+// itself is an error, not a hang.
+func TestExecuteRecursion(t *testing.T) {
+	p := newProject(t, `
+task("e", function() execute("e") end)
+task("o", {runs_once = true}, function() execute("o") end)
+`, "")
+	r := p.run(nil, "-H", "local", "e")
+	wantCode(t, r, 1)
+	if n := strings.Count(r.stdout, "error:"); n != 1 {
+		t.Errorf("%d error lines, want 1\n%s", n, r)
+	}
+	mustContain(t, r, "execute() nested deeper than 16 tasks (e -> e -> e -> …)")
+	r = p.run(nil, "-H", "local", "o")
+	wantCode(t, r, 1)
+	mustContain(t, r, `runs_once task "o" calls execute() on itself (o -> o)`)
+}
+
+// startGofab starts gofab in p and returns it once a stdout line ends with
+// marker, with the lines read so far and a function that reads the rest
+// and waits for the exit.
+func startGofab(t *testing.T, p *project, env []string, marker string, args ...string) (*exec.Cmd, func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, gofabBin, append([]string{"-S", filepath.Join(p.dir, "ssh_config")}, args...)...)
+	cmd.Dir = p.dir
+	cmd.Env = append(append([]string{}, p.env...), env...)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasSuffix(sc.Text(), marker) {
+			break
+		}
+	}
+	if len(lines) == 0 || !strings.HasSuffix(lines[len(lines)-1], marker) {
+		cmd.Wait()
+		t.Fatalf("gofab never printed %q: %q (%v)", marker, lines, sc.Err())
+	}
+	return cmd, func() (int, string) {
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		cmd.Wait()
+		return cmd.ProcessState.ExitCode(), strings.Join(lines, "\n")
+	}
+}
+
+// TestRunawayTopLevel: planning honours the first signal, for a run and
+// for gofab check (which prints nothing while planning: the test waits
+// until gofab has spent CPU time in the loop).
+func TestRunawayTopLevel(t *testing.T) {
+	p := newProject(t, "while true do end\ntask('t', function() end)\n", "")
+	for _, c := range []struct {
+		args []string
+		sig  syscall.Signal
+		code int
+	}{
+		{[]string{"-H", "local", "t"}, syscall.SIGINT, 130},
+		{[]string{"check"}, syscall.SIGTERM, 143},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, gofabBin, c.args...)
+		cmd.Dir, cmd.Env = p.dir, p.env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for cpuTicks(cmd.Process.Pid) < 20 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cmd.Process.Signal(c.sig)
+		cmd.Wait()
+		cancel()
+		if code := cmd.ProcessState.ExitCode(); code != c.code || !strings.Contains(out.String(), "interrupted while") {
+			t.Errorf("gofab %v after %v: exit %d, want %d\n%s", c.args, c.sig, code, c.code, out.String())
+		}
+	}
+}
+
+// cpuTicks returns the user and system CPU time pid has used, in clock
+// ticks (1/100 s).
+func cpuTicks(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var u, s int
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &s)
+	return u + s
+}
+
+// TestHangupStopsLikeInterrupt: SIGHUP stops remote commands (sudo'd
+// ones too), prints the recap and writes the rerun state with the hosts
+// marked interrupted.
+func TestHangupStopsLikeInterrupt(t *testing.T) {
+	needTestbed(t)
+	marker := uniqueSleep(500)
+	p := newProject(t, `task("t", function() sudo("echo started; sleep `+marker+`") end)`, "")
+	stateDir := filepath.Join(p.dir, "state")
+	env := []string{"GOFAB_STATE_DIR=" + stateDir}
+	cmd, wait := startGofab(t, p, env, "out: started", "-H", tb.NPUser+"@127.0.0.2,"+tb.NPUser+"@127.0.0.3", "t")
+	waitProcs(t, marker, 2)
+	cmd.Process.Signal(syscall.SIGHUP)
+	code, text := wait()
+	if code != 129 || !strings.Contains(text, "2 hosts: 0 ok, 0 failed, 0 unreachable, 2 interrupted") {
+		t.Fatalf("exit %d, want 129 and a recap\n%s", code, text)
+	}
+	waitNoProcs(t, marker)
+	state, err := os.ReadFile(filepath.Join(stateDir, "runs.json"))
+	if err != nil || !strings.Contains(string(state), `"`+tb.NPUser+`@127.0.0.2": "interrupted"`) {
+		t.Errorf("run state %s (%v) does not mark the host interrupted", state, err)
+	}
+	// A corrupt state file does not block a run that does not need it.
+	os.WriteFile(filepath.Join(stateDir, "runs.json"), []byte("{not json"), 0o600)
+	r := p.run(env, "-H", "local", "--", "true")
+	wantCode(t, r, 0)
+	mustContain(t, r, "warning: run state")
+	r = p.run(env, "--rerun-failed", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "nothing to rerun")
+}
+
+// TestChildrenDoNotInheritSecrets: run_local and inventory commands never
+// see gofab's password variables.
+func TestChildrenDoNotInheritSecrets(t *testing.T) {
+	p := newProject(t, `
+hosts(require("inventory").command("env | grep -c GOFAB_ > count.txt; echo '{}'"))
+task("t", function() run_local("echo seen=$(env | grep -c GOFAB_)") end)
+`, "")
+	r := p.run([]string{"GOFAB_PASSWORD=pw-one", "GOFAB_SUDO_PASSWORD=pw-two"}, "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "seen=0")
+	mustNotContain(t, r, "pw-one", "pw-two")
+	if data, _ := os.ReadFile(filepath.Join(p.dir, "count.txt")); strings.TrimSpace(string(data)) != "0" {
+		t.Errorf("the inventory command saw %s GOFAB_ variables", data)
 	}
 }

@@ -221,7 +221,7 @@ func TestInterruptStopsRemoteCommands(t *testing.T) {
 	if !strings.Contains(strings.Join(lines, "\n"), "interrupted") {
 		t.Errorf("no host reported the interrupt: %q", lines)
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), "3 hosts: 0 ok, 3 failed") {
+	if !strings.Contains(strings.Join(lines, "\n"), "3 hosts: 0 ok, 0 failed, 0 unreachable, 3 interrupted") {
 		t.Errorf("no recap after the interrupt: %q", lines)
 	}
 	waitNoProcs(t, marker)

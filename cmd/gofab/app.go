@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -54,6 +55,22 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.msg }
+
+// interrupted is the cause of a run cancelled by a signal.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
+
+// interruptStatus is the exit status of a run cancelled by a signal: 130
+// for Ctrl-C, 128 + the signal's number for SIGHUP (129) and SIGTERM
+// (143), as a shell reports them.
+func interruptStatus(ctx context.Context) int {
+	var i interrupted
+	if errors.As(context.Cause(ctx), &i) && i.sig != syscall.SIGINT {
+		return 128 + int(i.sig)
+	}
+	return exitInterrupted
+}
 
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
@@ -226,6 +243,9 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	loader := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...)
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search,
 		SSHHosts: loader.HostAliases, Context: c.Context})
+	if c.Context.Err() != nil {
+		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}
+	}
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
@@ -350,7 +370,10 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	var state *runstate.File
 	if prog != nil {
 		if state, err = runstate.Load(runstate.Path(env.getenv)); err != nil {
-			return usageErr("%v", err)
+			if c.Bool("rerun-failed") {
+				return usageErr("%v", err)
+			}
+			fmt.Fprintf(env.stderr, "gofab: warning: %v (starting a new one)\n", err)
 		}
 		defer func() {
 			if err := state.Save(); err != nil {
@@ -402,19 +425,21 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 			return usageErr("%v", err)
 		}
 		var failed []string
+		status := map[string]string{}
 		for _, r := range results {
 			if r.Status != executor.OK {
 				failed = append(failed, r.Host)
+				status[r.Host] = r.Status.String()
 			}
 		}
-		state.Record(prog.RealPath, t.Name, failed)
+		state.Record(prog.RealPath, t.Name, failed, status)
 	}
 	summary := ex.Summary()
 	if len(summary) > 1 || ex.Printer.JSON() {
 		executor.PrintSummary(ex.Printer, summary)
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: exitInterrupted}
+		return &exitError{code: interruptStatus(ctx)}
 	}
 	for _, r := range summary {
 		if r.Status == executor.Failed || r.Status == executor.Unreachable {

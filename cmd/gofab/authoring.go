@@ -183,7 +183,10 @@ func checkAction(c *cli.Context, env environ) error {
 	// Loading runs the top level: an error there is a problem too, and the
 	// declared tasks let execute() calls be checked. Syntax errors are
 	// reported by the lint itself.
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search})
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search, Context: c.Context})
+	if c.Context.Err() != nil {
+		return &exitError{code: interruptStatus(c.Context), msg: "interrupted while checking the fabfile"}
+	}
 	var loadErr *lint.Finding
 	var syntax *luart.SyntaxError
 	switch {

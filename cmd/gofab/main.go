@@ -18,19 +18,21 @@ import (
 const teardownLimit = 1500 * time.Millisecond
 
 func main() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away) and SIGTERM are handled like Ctrl-C:
+	// remote commands are stopped, the recap and the rerun state written.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		<-sigs
+		sig := <-sigs
 		fmt.Fprintln(os.Stderr, "\ngofab: interrupted, stopping remote commands (press Ctrl-C again to quit at once)")
-		cancel()
+		cancel(interrupted{sig.(syscall.Signal)})
 		<-sigs
 		// Tear down at once: remote commands are killed without their
 		// grace period, and gofab exits whatever is still pending.
 		host.Teardown()
 		fmt.Fprintln(os.Stderr, "gofab: killing remote commands and quitting")
-		time.AfterFunc(teardownLimit, func() { os.Exit(exitInterrupted) })
+		time.AfterFunc(teardownLimit, func() { os.Exit(interruptStatus(ctx)) })
 	}()
 	env := environ{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,10 +40,12 @@ const (
 	// Skipped hosts were not run: unreachable under --skip-bad-hosts, or
 	// not started once max_fail was exceeded.
 	Skipped
+	// Interrupted hosts were stopped by Ctrl-C, SIGTERM or SIGHUP.
+	Interrupted
 )
 
 func (s Status) String() string {
-	return [...]string{"ok", "failed", "unreachable", "skipped"}[s]
+	return [...]string{"ok", "failed", "unreachable", "skipped", "interrupted"}[s]
 }
 
 // HostResult is how one host ended one task.
@@ -167,7 +170,7 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
 	start := time.Now()
 	e.Printer.Event("task_start", map[string]any{"task": t.Name})
-	results, fresh, err := e.runTask(ctx, t, args, sel, e.Status)
+	results, fresh, err := e.runTask(withTask(ctx, t.Name), t, args, sel, e.Status)
 	if fresh {
 		e.record(results)
 	}
@@ -219,6 +222,27 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 	return e.once.do(ctx, t.Name, run)
 }
 
+// MaxExecuteDepth bounds execute() nesting: a task that executes itself
+// stops there with one clear error instead of growing without end.
+const MaxExecuteDepth = 16
+
+// tooDeep starts the error of execute() nested past MaxExecuteDepth.
+const tooDeep = "execute() nested deeper than"
+
+// stackKey is the context key of the execute() chain: the task names from
+// the top-level task down.
+type stackKey struct{}
+
+func taskStack(ctx context.Context) []string {
+	s, _ := ctx.Value(stackKey{}).([]string)
+	return s
+}
+
+func withTask(ctx context.Context, name string) context.Context {
+	stack := taskStack(ctx)
+	return context.WithValue(ctx, stackKey{}, append(stack[:len(stack):len(stack)], name))
+}
+
 // execute runs a task for execute() inside another task. Its results go
 // back to the caller rather than into the run's summary.
 func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelection, args luart.Args) ([]luart.ExecResult, error) {
@@ -226,11 +250,24 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	if !ok {
 		return nil, fmt.Errorf("no task %q", name)
 	}
+	stack := taskStack(ctx)
+	if t.RunsOnce && slices.Contains(stack, t.Name) {
+		return nil, fmt.Errorf("runs_once task %q calls execute() on itself (%s)", t.Name, strings.Join(append(stack, t.Name), " -> "))
+	}
+	if len(stack) >= MaxExecuteDepth {
+		return nil, fmt.Errorf("%s %d tasks (%s -> …): does a task execute itself?", tooDeep, MaxExecuteDepth, strings.Join(stack[:3], " -> "))
+	}
 	sel := e.sel
 	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = es.Hosts, es.Roles, es.Exclude
-	results, _, err := e.runTask(ctx, t, args, sel, false)
+	results, _, err := e.runTask(withTask(ctx, t.Name), t, args, sel, false)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range results {
+		if strings.Contains(r.Err, tooDeep) {
+			// Every frame fails with the innermost's one error.
+			return nil, errors.New(r.Err[strings.Index(r.Err, tooDeep):])
+		}
 	}
 	out := make([]luart.ExecResult, len(results))
 	for i, r := range results {
@@ -388,8 +425,14 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 	}
 	if cause := context.Cause(ctx); errors.Is(cause, errMaxFail) && ctx.Err() != nil {
 		res.Err = cause.Error()
+	} else if ctx.Err() != nil {
+		res.Status = Interrupted
 	}
-	if !e.hidden("aborts") {
+	// An interrupt is reported once per host, by the top-level task, not
+	// again by every execute() frame it went through.
+	nested := len(taskStack(ctx)) > 1
+	quiet := nested && (ctx.Err() != nil || strings.Contains(res.Err, tooDeep))
+	if !e.hidden("aborts") && !quiet {
 		out.Line("error", oneLine(res.Err))
 	}
 	return res
@@ -465,8 +508,10 @@ func PrintSummary(p *output.Printer, results []HostResult) {
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "%d hosts: %d ok, %d failed, %d unreachable", len(results), c["ok"], c["failed"], c["unreachable"])
-	if c["skipped"] > 0 {
-		fmt.Fprintf(&b, ", %d skipped", c["skipped"])
+	for _, extra := range []string{"skipped", "interrupted"} {
+		if c[extra] > 0 {
+			fmt.Fprintf(&b, ", %d %s", c[extra], extra)
+		}
 	}
 	p.Printf("%s", b.String())
 }

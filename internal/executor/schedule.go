@@ -183,5 +183,5 @@ func notStarted(ctx context.Context, name string) HostResult {
 	if errors.Is(cause, errMaxFail) {
 		return HostResult{Host: name, Status: Skipped, Err: "not started: " + cause.Error()}
 	}
-	return HostResult{Host: name, Status: Failed, Err: "not started: interrupted"}
+	return HostResult{Host: name, Status: Interrupted, Err: "not started: interrupted"}
 }

@@ -20,9 +20,13 @@ import (
 
 // Entry is how a task ended in the last run that ran it.
 type Entry struct {
-	// Failed are the hosts that failed, were unreachable or were skipped.
-	Failed []string  `json:"failed"`
-	Time   time.Time `json:"time"`
+	// Failed are the hosts that failed, were unreachable, were skipped or
+	// were interrupted.
+	Failed []string `json:"failed"`
+	// Status is how each of those hosts ended (failed, unreachable,
+	// skipped, interrupted).
+	Status map[string]string `json:"status,omitempty"`
+	Time   time.Time         `json:"time"`
 }
 
 // File is the state file's content.
@@ -46,7 +50,9 @@ func Path(getenv func(string) string) string {
 	return filepath.Join(home, ".local", "state", "gofab", "runs.json")
 }
 
-// Load reads the state file; a missing file is an empty state.
+// Load reads the state file; a missing file is an empty state. A file that
+// cannot be read or parsed gives an empty state and the error, so a run
+// that does not need the state can go on (and replace the file).
 func Load(path string) (*File, error) {
 	f := &File{path: path, runs: map[string]map[string]Entry{}}
 	data, err := os.ReadFile(path)
@@ -54,10 +60,11 @@ func Load(path string) (*File, error) {
 		return f, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("run state: %w", err)
+		return f, fmt.Errorf("run state: %w", err)
 	}
 	if err := json.Unmarshal(data, &f.runs); err != nil {
-		return nil, fmt.Errorf("run state %s: %w", path, err)
+		f.runs = map[string]map[string]Entry{}
+		return f, fmt.Errorf("run state %s: %w", path, err)
 	}
 	return f, nil
 }
@@ -69,15 +76,16 @@ func (f *File) Failed(fabfile, task string) ([]string, bool) {
 	return e.Failed, ok
 }
 
-// Record sets the hosts that did not succeed at task in this run.
-func (f *File) Record(fabfile, task string, failed []string) {
+// Record sets the hosts that did not succeed at task in this run, with
+// how each ended (host → status).
+func (f *File) Record(fabfile, task string, failed []string, status map[string]string) {
 	if f.runs[fabfile] == nil {
 		f.runs[fabfile] = map[string]Entry{}
 	}
 	if failed == nil {
 		failed = []string{}
 	}
-	f.runs[fabfile][task] = Entry{Failed: failed, Time: time.Now().UTC()}
+	f.runs[fabfile][task] = Entry{Failed: failed, Status: status, Time: time.Now().UTC()}
 }
 
 // Save writes the state file atomically.
