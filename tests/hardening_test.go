@@ -330,3 +330,49 @@ task("t", function() run_local("echo seen=$(env | grep -c GOFAB_)") end)
 		t.Errorf("the inventory command saw %s GOFAB_ variables", data)
 	}
 }
+
+// TestGetStaysInItsDestination: a remote symlink that later became a
+// directory is not written through locally, and a host named ".." gets a
+// safe directory of its own.
+func TestGetStaysInItsDestination(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `
+task("link", function() run("rm -rf ~/gst && mkdir -p ~/gst && ln -s /tmp/gst-outside-`+uniqueSleep(0)+` ~/gst/l") end)
+task("dir", function() run("rm -rf ~/gst/l && mkdir -p ~/gst/l && echo inside > ~/gst/l/f") end)
+task("fetch", function() get("~/gst", "copy") end)
+task("hostname", function() get("/etc/hostname", "names") end)
+`, "Host ..\n  HostName 127.0.0.2\n")
+	outside := t.TempDir()
+	os.Mkdir(filepath.Join(p.dir, "copy"), 0o755)
+	for _, step := range []string{"link", "fetch", "dir"} {
+		wantCode(t, p.run(nil, "-H", "127.0.0.2", step), 0)
+	}
+	// Point the local copy of the link at a directory outside the copy.
+	link := filepath.Join(p.dir, "copy", "gst", "l")
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the first get did not copy the link: %v", err)
+	}
+	os.Remove(link)
+	os.Symlink(outside, link)
+	r := p.run(nil, "-H", "127.0.0.2", "fetch")
+	wantCode(t, r, 0)
+	if data, err := os.ReadFile(filepath.Join(link, "f")); err != nil || string(data) != "inside\n" {
+		t.Errorf("copy/l/f = %q, %v", data, err)
+	}
+	if fi, _ := os.Lstat(link); fi == nil || !fi.IsDir() {
+		t.Errorf("copy/l is not a directory now")
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("get wrote through the local symlink into %s: %v", outside, entries)
+	}
+	r = p.run(nil, "-H", "..,127.0.0.3", "hostname")
+	wantCode(t, r, 0)
+	for _, f := range []string{"names/_../hostname", "names/127.0.0.3/hostname"} {
+		if _, err := os.Stat(filepath.Join(p.dir, f)); err != nil {
+			t.Errorf("%s: %v\n%s", f, err, r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(p.dir, "hostname")); err == nil {
+		t.Errorf("a host named .. wrote outside names/")
+	}
+}

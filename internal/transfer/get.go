@@ -36,11 +36,81 @@ var placeholder = regexp.MustCompile(`\{(host|port|user|path|basename|dirname)\}
 // placeholder such as {host}.
 func HasPlaceholder(p string) bool { return placeholder.MatchString(p) }
 
-// localTarget maps remote paths to local ones for one get() call.
+// localTarget maps remote paths to local ones for one get() call. Every
+// local write stays under root, the part of the destination the person
+// wrote before any name taken from the host (its name or its files), and
+// no write goes through a symlink below root.
 type localTarget struct {
 	tmpl string
 	o    GetOptions
 	into bool
+	root string
+}
+
+func newLocalTarget(tmpl string, o GetOptions, into bool) localTarget {
+	o.Host, o.User = safeComponent(o.Host), safeComponent(o.User)
+	t := localTarget{tmpl: tmpl, o: o, into: into}
+	switch {
+	case HasPlaceholder(tmpl):
+		i := placeholder.FindStringIndex(tmpl)[0]
+		t.root = path.Dir(tmpl[:i] + "x")
+	case into || o.MultiHost:
+		t.root = path.Clean(tmpl)
+	default:
+		t.root = path.Dir(path.Clean(tmpl))
+	}
+	return t
+}
+
+// safeComponent makes a host or user name a single safe path component:
+// no separators, never "." or "..".
+func safeComponent(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "." || s == ".." {
+		s = "_" + s
+	}
+	return s
+}
+
+// mkdir makes directory d and its parents for a local write, refusing a
+// d outside root and replacing a symlink below root (a link an earlier
+// get copied, where the host now has a directory) with a directory.
+func (t localTarget) mkdir(d string) error {
+	d = path.Clean(d)
+	if !within(t.root, d) {
+		return fmt.Errorf("refusing to write %s: outside %s", d, t.root)
+	}
+	if d == t.root {
+		return mkdirAll(localFS, d, 0o755)
+	}
+	if err := t.mkdir(path.Dir(d)); err != nil {
+		return err
+	}
+	fi, err := localFS.Lstat(d)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		if err := localFS.Remove(d); err != nil {
+			return fmt.Errorf("replace symlink %s with a directory: %w", d, err)
+		}
+	case err == nil:
+		return fmt.Errorf("%s exists and is not a directory", d)
+	}
+	if err := localFS.Mkdir(d, 0o755); err != nil && !isDir(localFS, d) {
+		return fmt.Errorf("mkdir %s: %w", d, err)
+	}
+	return nil
+}
+
+// within reports whether p is root or below it.
+func within(root, p string) bool {
+	return p == root || root == "/" || strings.HasPrefix(p, root+"/") || root == "." && !strings.HasPrefix(p, "../") && p != ".." && !path.IsAbs(p)
 }
 
 // dest returns where the remote file rp, found under the matched path
@@ -87,8 +157,7 @@ func (h *Host) Get(ctx context.Context, remotePattern, local string, o GetOption
 			return nil, fmt.Errorf("no remote file matches %s", remotePattern)
 		}
 	}
-	t := localTarget{tmpl: local, o: o,
-		into: o.MultiHost || intoDir(localFS, local, local, hasMeta(rp))}
+	t := newLocalTarget(local, o, o.MultiHost || intoDir(localFS, local, local, hasMeta(rp)))
 	var written []string
 	for _, m := range matches {
 		var w []string
@@ -132,19 +201,19 @@ func (h *Host) getDirect(ctx context.Context, match string, t localTarget) ([]st
 		dst := t.dest(match, it.src)
 		switch it.kind {
 		case dir:
-			if err := mkdirAll(localFS, dst, 0o755); err != nil {
+			if err := t.mkdir(dst); err != nil {
 				return written, err
 			}
 			continue
 		case link:
-			if err := mkdirAll(localFS, path.Dir(dst), 0o755); err != nil {
+			if err := t.mkdir(path.Dir(dst)); err != nil {
 				return written, err
 			}
 			if err := replaceLink(localFS, it.link, dst); err != nil {
 				return written, err
 			}
 		case file:
-			if err := mkdirAll(localFS, path.Dir(dst), 0o755); err != nil {
+			if err := t.mkdir(path.Dir(dst)); err != nil {
 				return written, err
 			}
 			g.Go(func() error { return h.download(gctx, it.src, dst, it.mode) })
@@ -219,14 +288,14 @@ func unpack(ctx context.Context, r io.Reader, match, base string, t localTarget)
 		dst := t.dest(match, path.Join(path.Dir(match), name))
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			err = mkdirAll(localFS, dst, 0o755)
+			err = t.mkdir(dst)
 		case tar.TypeSymlink:
-			if err = mkdirAll(localFS, path.Dir(dst), 0o755); err == nil {
+			if err = t.mkdir(path.Dir(dst)); err == nil {
 				err = replaceLink(localFS, hdr.Linkname, dst)
 			}
 			written = append(written, dst)
 		case tar.TypeReg:
-			if err = mkdirAll(localFS, path.Dir(dst), 0o755); err == nil {
+			if err = t.mkdir(path.Dir(dst)); err == nil {
 				err = atomicWrite(ctx, localFS, dst, fs.FileMode(hdr.Mode).Perm(), func(f host.File) error {
 					_, err := io.Copy(f, ctxReader{ctx, tr, hdr.Size})
 					return err

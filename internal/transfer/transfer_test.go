@@ -45,14 +45,43 @@ func TestLocalTarget(t *testing.T) {
 		{"several hosts", dir, GetOptions{Host: "web1", MultiHost: true}, true, "/etc/hosts", "/etc/hosts", dir + "/web1/hosts"},
 		{"placeholders", dir + "/{host}-{port}-{user}/{path}", GetOptions{Host: "h", Port: 22, User: "u"}, false, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/h-22-u/etc/ssh/sshd_config"},
 		{"basename and dirname", dir + "/{dirname}/x-{basename}", GetOptions{}, false, "/a/b", "/a/b/c.txt", dir + "/a/b/x-c.txt"},
+		{"host named ..", dir, GetOptions{Host: "..", MultiHost: true}, true, "/etc/hostname", "/etc/hostname", dir + "/_../hostname"},
+		{"host with a slash", dir + "/{host}/{basename}", GetOptions{Host: "a/../../b"}, false, "/etc/hostname", "/etc/hostname", dir + "/a_.._.._b/hostname"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lt := localTarget{tmpl: c.tmpl, o: c.o, into: c.into}
-			if got := lt.dest(c.match, c.file); got != c.want {
+			lt := newLocalTarget(c.tmpl, c.o, c.into)
+			got := lt.dest(c.match, c.file)
+			if got != c.want {
 				t.Errorf("dest = %q, want %q", got, c.want)
 			}
+			if !within(lt.root, got) {
+				t.Errorf("dest %q is outside root %q", got, lt.root)
+			}
 		})
+	}
+}
+
+// TestLocalTargetMkdir: a symlink an earlier get left below the
+// destination is replaced by a directory, never written through, and
+// nothing is made outside the destination.
+func TestLocalTargetMkdir(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	lt := newLocalTarget(dir, GetOptions{}, true)
+	if err := lt.mkdir(dir + "/l/sub"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "l")); err != nil || !fi.IsDir() {
+		t.Errorf("l is %v (%v), want a directory", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("wrote through the symlink: %s holds %v", outside, entries)
+	}
+	if err := lt.mkdir(dir + "/../escape"); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Errorf("mkdir outside the destination: %v", err)
 	}
 }
 
