@@ -380,25 +380,11 @@ func (e *TaskError) Unwrap() error { return e.Err }
 // bytecode, on the calling goroutine, and returns the task's return value
 // as plain data. The state is closed before RunTask returns.
 func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Args) (any, error) {
-	st := newState(p, he)
+	st, fail, err := p.hostState(ctx, he)
 	defer st.close()
-	st.ctx = ctx
-	st.L.SetContext(ctx)
-	fail := func(msg string) error {
-		e := &TaskError{Host: he.HostString, Msg: msg}
-		if st.connErr != nil {
-			e.Unreachable, e.Err = host.IsConnectError(st.connErr), st.connErr
-			e.Msg = st.connErr.Error()
-		}
-		if ctx.Err() != nil && e.Err == nil {
-			e.Err = context.Cause(ctx)
-		}
-		return e
+	if err != nil {
+		return nil, err
 	}
-	if err := st.load(); err != nil {
-		return nil, fail(err.Error())
-	}
-	st.setHostEnv()
 	t, ok := p.Task(name)
 	if !ok {
 		return nil, fail(fmt.Sprintf("no task %q", name))
@@ -430,6 +416,46 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 		return nil, fail(fmt.Sprintf("task %s returned a value that cannot leave its state: %v", name, err))
 	}
 	return v, nil
+}
+
+// RunCommand runs an ad-hoc command (gofab -- cmd) on one host as a
+// synthetic task that calls run(command): the very path a task's run()
+// takes, with --check, --dry-run, timeouts, output levels and interrupts.
+func (p *Program) RunCommand(ctx context.Context, he *HostEnv, command string) error {
+	st, fail, err := p.hostState(ctx, he)
+	defer st.close()
+	if err != nil {
+		return err
+	}
+	fn := st.L.GetGlobal("run")
+	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, lua.LString(command)); err != nil {
+		return fail(luaMessage(err))
+	}
+	return nil
+}
+
+// hostState makes a host's state and runs the fabfile's top level in it.
+// fail turns a message into the host's *TaskError. The caller closes st.
+func (p *Program) hostState(ctx context.Context, he *HostEnv) (st *State, fail func(string) error, err error) {
+	st = newState(p, he)
+	st.ctx = ctx
+	st.L.SetContext(ctx)
+	fail = func(msg string) error {
+		e := &TaskError{Host: he.HostString, Msg: msg}
+		if st.connErr != nil {
+			e.Unreachable, e.Err = host.IsConnectError(st.connErr), st.connErr
+			e.Msg = st.connErr.Error()
+		}
+		if ctx.Err() != nil && e.Err == nil {
+			e.Err = context.Cause(ctx)
+		}
+		return e
+	}
+	if err := st.load(); err != nil {
+		return st, fail, fail(err.Error())
+	}
+	st.setHostEnv()
+	return st, fail, nil
 }
 
 // setHostEnv describes the current host once the top level ran: the

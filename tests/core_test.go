@@ -173,7 +173,7 @@ func TestAdhocCommand(t *testing.T) {
 	}
 	r = p.run(nil, "-H", "127.0.0.2", "--", "exit 3")
 	wantCode(t, r, 1)
-	mustContain(t, r, `[127.0.0.2] error: "exit 3" exited with code 3`)
+	mustContain(t, r, `[127.0.0.2] error: run("exit 3") on 127.0.0.2 exited with code 3`)
 	r = p.run(nil, "-w", "-H", "127.0.0.2", "--", "exit 3")
 	wantCode(t, r, 0)
 	mustContain(t, r, "warning:")

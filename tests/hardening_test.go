@@ -376,3 +376,21 @@ task("hostname", function() get("/etc/hostname", "names") end)
 		t.Errorf("a host named .. wrote outside names/")
 	}
 }
+
+// TestCheckAndDryRunAreHonest: --check runs no ad-hoc command (it goes
+// through run() like a task's), and the shipped webapp recipe, which
+// writes files with use_sudo and a mode, can be dry-run.
+func TestCheckAndDryRunAreHonest(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, "", "")
+	r := p.run(nil, "--check", "-H", "local", "--", "touch", "made-by-check")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] skipped: run: touch made-by-check")
+	if _, err := os.Stat(filepath.Join(p.dir, "made-by-check")); err == nil {
+		t.Error("--check ran the ad-hoc command")
+	}
+	r = p.run(nil, "-f", filepath.Join(repoRoot, "fabfiles", "webapp.lua"), "--dry-run", "-H", "127.0.0.2", "vassals", "nginx_site", "logrotate")
+	wantCode(t, r, 0)
+	mustContain(t, r, "would upload_template: /etc/uwsgi-emperor/vassals/app1.ini", "would upload_template: /etc/logrotate.d/myservice")
+	mustNotContain(t, r, "error")
+}

@@ -357,7 +357,15 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		}
 	}
 
-	ex, err := newExecutor(c, env, prog)
+	runProg := prog
+	if runProg == nil {
+		// An ad-hoc command without a fabfile runs in an empty program:
+		// the synthetic task's run() is the same as any task's.
+		if runProg, err = luart.Compile("gofab", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout}); err != nil {
+			return err
+		}
+	}
+	ex, err := newExecutor(c, env, runProg)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/internal/output"
-	"github.com/gofab/gofab/internal/remote"
 	"github.com/gofab/gofab/luart"
 )
 
@@ -328,29 +327,12 @@ func (e *Executor) Session(ctx context.Context, hostString string) (*luart.Sessi
 	return e.Program.NewSession(ctx, he)
 }
 
-// adhoc runs the ad-hoc command on one host.
+// adhoc runs the ad-hoc command on one host, as a task calling run().
 func (e *Executor) adhoc(ctx context.Context, tg target, addr host.Addr, command string) error {
-	conn, err := e.connect(ctx, tg.host, addr)
-	if err != nil {
-		return err
-	}
-	out := e.out(tg.host)
-	req := remote.Request{Command: command, Kind: "run", Out: out, Timeout: e.Run.CommandTimeout,
-		ShowRunning: !e.hidden("running"), ShowStdout: !e.hidden("stdout"), ShowStderr: !e.hidden("stderr")}
-	res, err := remote.Execute(ctx, conn, req)
-	if err != nil {
-		return err
-	}
-	if res.Code != 0 {
-		msg := fmt.Sprintf("%q exited with code %d", command, res.Code)
-		if !e.Run.WarnOnly {
-			return errors.New(msg)
-		}
-		if !e.hidden("warnings") {
-			out.Line("warning", msg)
-		}
-	}
-	return nil
+	he := e.hostEnv(tg, addr)
+	he.Hosts = 1
+	he.Coord = &hostCoord{e: e}
+	return e.Program.RunCommand(ctx, he, command)
 }
 
 func (e *Executor) hidden(level string) bool { return luart.LevelHidden(e.Run.Hidden, level) }

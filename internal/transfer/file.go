@@ -37,7 +37,9 @@ func (h *Host) ReadFile(ctx context.Context, p string, sudo bool) ([]byte, error
 		return nil, err
 	}
 	if sudo {
-		out, err := h.Exec(ctx, "if [ -e "+remote.Quote(p)+" ]; then cat -- "+remote.Quote(p)+"; else exit 44; fi", true, nil)
+		// The content follows a marker, so an answer without one (a
+		// --dry-run connection answers nothing) reads as no file.
+		out, err := h.Exec(ctx, "if [ -e "+remote.Quote(p)+" ]; then printf F && cat -- "+remote.Quote(p)+"; else exit 44; fi", true, nil)
 		var ee *ExitError
 		if errors.As(err, &ee) && ee.Code == 44 {
 			return nil, fmt.Errorf("%s: %w", p, ErrNotExist)
@@ -45,7 +47,11 @@ func (h *Host) ReadFile(ctx context.Context, p string, sudo bool) ([]byte, error
 		if err != nil {
 			return nil, fmt.Errorf("sudo cat %s: %w", p, err)
 		}
-		return []byte(out), nil
+		content, ok := strings.CutPrefix(out, "F")
+		if !ok {
+			return nil, fmt.Errorf("%s: %w", p, ErrNotExist)
+		}
+		return []byte(content), nil
 	}
 	f, err := h.FS.Open(p)
 	if err != nil {
