@@ -394,3 +394,38 @@ func TestCheckAndDryRunAreHonest(t *testing.T) {
 	mustContain(t, r, "would upload_template: /etc/uwsgi-emperor/vassals/app1.ini", "would upload_template: /etc/logrotate.d/myservice")
 	mustNotContain(t, r, "error")
 }
+
+// TestSharedFilesystemRaces: hosts that share a file system (NFS homes;
+// here 127.0.0.x all reach one sshd) may create the same directory at
+// once; "ensure" and sync tolerate that the other made it first.
+func TestSharedFilesystemRaces(t *testing.T) {
+	needTestbed(t)
+	base := "/tmp/gofab-race-" + uniqueSleep(0)
+	t.Cleanup(func() { os.RemoveAll(base) })
+	p := newProject(t, `
+local c = require("cuisine")
+task("ensure", function(args)
+  barrier()
+  c.dir_ensure("`+base+`/" .. args[1] .. "/a/b", {recursive = false})
+end)
+task("prepare", function(args) c.dir_ensure("`+base+`/" .. args[1] .. "/a", {recursive = true, mode = "777"}) end)
+task("sync", function(args)
+  barrier()
+  sync("tree", "`+base+`/sync-" .. args[1])
+end)
+`, "")
+	for i := 0; i < 20; i++ {
+		os.MkdirAll(filepath.Join(p.dir, "tree", fmt.Sprintf("d%02d", i), "sub"), 0o755)
+		p.write(fmt.Sprintf("tree/d%02d/sub/f", i), "x")
+	}
+	const n = 12
+	for round := 0; round < 3; round++ {
+		wantCode(t, p.run(nil, "-H", "127.0.0.2", fmt.Sprintf("prepare:%d", round)), 0)
+		r := p.run(nil, "-q", "-H", hosts(2, n), fmt.Sprintf("ensure:%d", round))
+		wantCode(t, r, 0)
+		mustContain(t, r, fmt.Sprintf("%d hosts: %d ok", n, n))
+		r = p.run(nil, "-q", "-H", hosts(2, n), fmt.Sprintf("sync:%d-%d", round, os.Getpid()))
+		wantCode(t, r, 0)
+		mustContain(t, r, fmt.Sprintf("%d hosts: %d ok", n, n))
+	}
+}

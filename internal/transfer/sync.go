@@ -124,7 +124,8 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 				exists = false
 			}
 			if !exists {
-				if err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }); err != nil {
+				// Another host sharing the file system may make it first.
+				if err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }); err != nil && !isDir(h.FS, it.dst) {
 					return res, fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
 				}
 			}

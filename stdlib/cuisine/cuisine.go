@@ -396,7 +396,9 @@ func fileFuncs() []luart.Func {
 				if o.Bool("recursive") {
 					flag = "-p "
 				}
-				t.change("mkdir " + flag + "-- " + q(p))
+				// Another host sharing the file system (NFS homes) may make
+				// it first: that is fine; a real failure shows on the retry.
+				t.change("mkdir " + flag + "-- " + q(p) + " 2>/dev/null || [ -d " + q(p) + " ] || mkdir " + flag + "-- " + q(p))
 				changed = true
 			}
 			attr := luart.Opts{}
