@@ -65,6 +65,9 @@ type RunOptions struct {
 	Diff bool
 	// DryRun connects nowhere: commands and transfers are printed (--dry-run).
 	DryRun bool
+	// MaxOutput caps the bytes of stdout (and of stderr) a command's
+	// result keeps (--max-output); 0 is the default, 64 MiB.
+	MaxOutput int
 }
 
 // Settings is the per-host state that scoped helpers (cd, prefix,

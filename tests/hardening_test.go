@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -428,4 +429,55 @@ end)
 		wantCode(t, r, 0)
 		mustContain(t, r, fmt.Sprintf("%d hosts: %d ok", n, n))
 	}
+}
+
+var (
+	plainOnce sync.Once
+	plainBin  string
+	plainErr  error
+)
+
+// plainGofab returns a gofab built without the race detector (whose
+// shadow memory would swamp a memory measurement).
+func plainGofab(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return gofabBin
+	}
+	plainOnce.Do(func() {
+		plainBin = filepath.Join(filepath.Dir(gofabBin), "gofab-plain")
+		cmd := exec.Command("go", "build", "-o", plainBin, "./cmd/gofab")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			plainErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if plainErr != nil {
+		t.Fatal(plainErr)
+	}
+	return plainBin
+}
+
+// TestHugeOutputBoundedMemory: 200 MB of stdout is streamed, a result
+// keeps --max-output of it and says so, and gofab's memory stays bounded.
+func TestHugeOutputBoundedMemory(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function()
+  local r = run("head -c 200000000 /dev/zero | tr '\\0' 'a' | fold -w 1000", {quiet = true})
+  puts("kept", #r.stdout, tostring(r.truncated))
+end)`, "")
+	cmd := exec.Command(plainGofab(t), "-S", filepath.Join(p.dir, "ssh_config"), "-H", "127.0.0.2", "--max-output", "16", "t")
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf("kept %d true", 16<<20)) || !strings.Contains(string(out), "not kept in the result") {
+		t.Errorf("output:\n%s", out)
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+	if rss > 150<<10 {
+		t.Errorf("gofab peaked at %d MiB for 200 MB of output kept to 16 MiB", rss>>10)
+	}
+	t.Logf("peak RSS %d MiB", rss>>10)
 }

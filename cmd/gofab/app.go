@@ -174,6 +174,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "gateway", Aliases: []string{"g"}, Usage: "reach every host through jump `HOST` (ProxyJump syntax; env.gateway too)"},
 		&cli.IntFlag{Name: "connection-attempts", Aliases: []string{"n"}, Value: 1, Usage: "try each connection `N` times, with jittered backoff"},
 		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
+		&cli.IntFlag{Name: "max-output", Value: 64, Usage: "keep at most `MIB` of each command's stdout (and of its stderr) in its result; the rest is shown, not kept"},
 		&cli.IntFlag{Name: "max-handshakes", Value: transport.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
 	}
 }
@@ -288,7 +289,7 @@ func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
 // checkNumbers refuses numeric flags out of their range, before anything
 // connects.
 func checkNumbers(c *cli.Context) error {
-	positive := []string{"timeout", "connection-attempts", "max-handshakes"}
+	positive := []string{"timeout", "connection-attempts", "max-handshakes", "max-output"}
 	notNegative := []string{"command-timeout", "pool-size", "keepalive"}
 	for _, name := range append(positive, notNegative...) {
 		if !c.IsSet(name) {
@@ -575,6 +576,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		Run: &luart.RunOptions{
 			WarnOnly:       c.Bool("warn-only"),
 			CommandTimeout: seconds(c.Float64("command-timeout")),
+			MaxOutput:      c.Int("max-output") << 20,
 			Hidden:         keep,
 			SudoPassword:   sudoPassword,
 			Prompter:       prompter,

@@ -45,6 +45,9 @@ type Request struct {
 	Stdin   io.Reader
 	// Stdout, when set, receives stdout instead of Result.Stdout.
 	Stdout io.Writer
+	// MaxOutput caps what Result.Stdout and Result.Stderr keep, each;
+	// the rest is still streamed to Out. 0 means DefaultMaxOutput.
+	MaxOutput int
 
 	// Out prints the host's lines; Show says which kinds are printed.
 	Out         *output.Host
@@ -53,10 +56,16 @@ type Request struct {
 	ShowStderr  bool
 }
 
+// DefaultMaxOutput is how much of a command's stdout (and of its stderr)
+// a result keeps: 64 MiB.
+const DefaultMaxOutput = 64 << 20
+
 // Result is what a command produced.
 type Result struct {
 	Stdout, Stderr string
 	Code           int
+	// Truncated is set when output past MaxOutput was not kept.
+	Truncated bool
 	// Wrapped is the full command line that was sent.
 	Wrapped string
 }
@@ -117,12 +126,16 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if req.ShowRunning && req.Out != nil {
 		req.Out.Line(req.Kind, req.Command)
 	}
-	var stdout, stderr bytes.Buffer
-	outW := []io.Writer{&stdout}
+	limit := req.MaxOutput
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	stdout, stderr := &capped{limit: limit}, &capped{limit: limit}
+	outW := []io.Writer{stdout}
 	if req.Stdout != nil {
 		outW = []io.Writer{req.Stdout}
 	}
-	errW := []io.Writer{&stderr}
+	errW := []io.Writer{stderr}
 	var streams []io.Closer
 	if req.Out != nil && req.ShowStdout {
 		s := req.Out.Stream("out")
@@ -183,6 +196,7 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	}
 	res.Stdout = normalize(stdout.String(), req.Pty)
 	res.Stderr = normalize(stderr.String(), req.Pty)
+	res.Truncated = stdout.dropped > 0 || stderr.dropped > 0
 	res.Code = code
 	if sudo != nil {
 		if serr := sudo.failure(); serr != nil {
@@ -196,6 +210,46 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// capped keeps the first limit bytes written to it, in chunks so a large
+// output is not copied again and again as one buffer grows, and counts
+// the rest.
+type capped struct {
+	chunks  [][]byte
+	n       int
+	limit   int
+	dropped int64
+}
+
+// cappedChunk is the size of capped's chunks.
+const cappedChunk = 1 << 20
+
+func (c *capped) Write(p []byte) (int, error) {
+	keep := min(max(c.limit-c.n, 0), len(p))
+	c.dropped += int64(len(p) - keep)
+	for rest := p[:keep]; len(rest) > 0; {
+		last := len(c.chunks) - 1
+		if last < 0 || len(c.chunks[last]) == cap(c.chunks[last]) {
+			c.chunks = append(c.chunks, make([]byte, 0, min(cappedChunk, max(c.limit-c.n, 1))))
+			last++
+		}
+		k := min(cap(c.chunks[last])-len(c.chunks[last]), len(rest))
+		c.chunks[last] = append(c.chunks[last], rest[:k]...)
+		c.n += k
+		rest = rest[k:]
+	}
+	return len(p), nil
+}
+
+// String returns what was kept.
+func (c *capped) String() string {
+	var b strings.Builder
+	b.Grow(c.n)
+	for _, ch := range c.chunks {
+		b.Write(ch)
+	}
+	return b.String()
 }
 
 // normalize turns a pty's \r\n into \n.

@@ -205,3 +205,20 @@ func running(pid int) bool {
 	_, rest, _ := strings.Cut(string(data), ") ")
 	return !strings.HasPrefix(rest, "Z")
 }
+
+func TestCapped(t *testing.T) {
+	c := &capped{limit: 5<<20 + 3}
+	chunk := bytes.Repeat([]byte("abcdefg"), 100000)
+	total := 0
+	for total < 12<<20 {
+		c.Write(chunk)
+		total += len(chunk)
+	}
+	got := c.String()
+	if len(got) != 5<<20+3 || c.dropped != int64(total-len(got)) || !strings.HasPrefix(got, "abcdefgabc") {
+		t.Errorf("kept %d bytes, dropped %d of %d", len(got), c.dropped, total)
+	}
+	if want := strings.Repeat("abcdefg", 100000); got[:len(want)] != want {
+		t.Error("kept bytes differ from those written")
+	}
+}

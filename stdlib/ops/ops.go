@@ -33,6 +33,7 @@ func Module() luart.Module {
 ---@field timed_out boolean the command hit its timeout (only seen under warn_only)
 ---@field command string the command as given
 ---@field skipped? boolean the command was not run (--check)
+---@field truncated? boolean output past --max-output (64 MiB) was streamed but not kept in stdout/stderr
 ---@field host string the host it ran on
 
 ---@class RunOptions
@@ -234,6 +235,7 @@ func run(st *luart.State, kind string) int {
 	if req.Sudo {
 		req.SudoPassword = st.Run().SudoPassword
 	}
+	req.MaxOutput = maxOutput(st)
 	conn := st.LocalConn()
 	where := "locally"
 	if kind == "local" {
@@ -255,6 +257,9 @@ func run(st *luart.State, kind string) int {
 	default:
 		L.RaiseError("%s: %v", call, err)
 	}
+	if res.Truncated && st.Shown("warnings") {
+		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, maxOutput(st)>>20))
+	}
 	ok := !timedOut && contains(o.okCodes, res.Code)
 	if !ok {
 		msg := fmt.Sprintf("%s exited with code %d", call, res.Code)
@@ -270,6 +275,14 @@ func run(st *luart.State, kind string) int {
 	}
 	L.Push(newResult(st, command, res, ok, timedOut))
 	return 1
+}
+
+// maxOutput is how much output a result keeps (--max-output).
+func maxOutput(st *luart.State) int {
+	if n := st.Run().MaxOutput; n > 0 {
+		return n
+	}
+	return remote.DefaultMaxOutput
 }
 
 func contains(codes []int, c int) bool {
@@ -293,6 +306,9 @@ func newResult(st *luart.State, command string, res remote.Result, ok, timedOut 
 	t.RawSetString("timed_out", lua.LBool(timedOut))
 	t.RawSetString("command", lua.LString(command))
 	t.RawSetString("host", lua.LString(st.HostString()))
+	if res.Truncated {
+		t.RawSetString("truncated", lua.LTrue)
+	}
 	mt := L.NewTypeMetatable(resultType)
 	if mt.RawGetString("__tostring") == lua.LNil {
 		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
