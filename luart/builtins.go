@@ -256,9 +256,11 @@ func luaTask(st *State) int {
 			t.Aliases = append(t.Aliases, ns)
 		}
 	}
-	for _, prev := range st.tasks {
-		if prev.Name == name {
-			L.RaiseError("task %q is declared twice (first at line %d)", name, prev.Line)
+	if _, dup := st.fns[name]; dup {
+		for _, prev := range st.tasks {
+			if prev.Name == name {
+				L.RaiseError("task %q is declared twice (first at line %d)", name, prev.Line)
+			}
 		}
 	}
 	st.tasks = append(st.tasks, t)

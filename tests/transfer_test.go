@@ -480,6 +480,6 @@ func TestUploadDiskFull(t *testing.T) {
 	randomFile(t, filepath.Join(p.dir, "big.bin"), 4<<20, 0o644)
 	r := p.run(nil, "-H", "127.0.0.2", "--set", "dst="+dst, "up")
 	wantCode(t, r, 1)
-	mustContain(t, r, `put("big.bin") on 127.0.0.2`)
+	mustContain(t, r, `put("big.bin") on 127.0.0.2`, "no space left on device")
 	untouched(t, dst, old)
 }

@@ -45,6 +45,12 @@ type File interface {
 	io.WriterTo
 }
 
+// SpaceReporter is an FS that can tell the free space of a file system;
+// SFTP's status codes cannot say "no space left on device".
+type SpaceReporter interface {
+	FreeSpace(p string) (uint64, error)
+}
+
 // FileConn is a Conn that also offers its host's file system. The SSH
 // transport opens one SFTP session per connection, on first use, and every
 // transfer shares it.

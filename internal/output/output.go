@@ -215,7 +215,7 @@ func (h *Host) Line(kind, text string) {
 func (h *Host) emit(kind string, lines []string) {
 	var out, log bytes.Buffer
 	for _, ln := range lines {
-		ln = trimCR(ln)
+		ln = Neutralize(trimCR(ln))
 		if h.p.json {
 			stream := kind
 			if stream == "" {
@@ -262,6 +262,73 @@ func format(b *bytes.Buffer, prefix, kind, text string) {
 	}
 	b.WriteString(text)
 	b.WriteByte('\n')
+}
+
+// Neutralize removes what a host's output could do to the terminal it is
+// shown on: escape sequences (CSI such as colours and cursor moves, OSC
+// such as window titles, and the rest) are dropped, and other control
+// characters but tab become U+FFFD, so a line stays one line after its
+// prefix. Text without control characters comes back as is.
+func Neutralize(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f || c == 0xc2 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == 0x1b || r == 0x9b || r == 0x9d:
+			i = skipEscape(rs, i)
+		case r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// skipEscape returns the index of the last rune of the escape sequence
+// starting at rs[i].
+func skipEscape(rs []rune, i int) int {
+	kind := rs[i]
+	if kind == 0x1b {
+		if i+1 >= len(rs) {
+			return i
+		}
+		i++
+		switch rs[i] {
+		case '[':
+			kind = 0x9b
+		case ']', 'P', '_', '^', 'X':
+			kind = 0x9d
+		default:
+			return i // a two-character sequence (ESC c, ESC 7, …)
+		}
+	}
+	for i++; i < len(rs); i++ {
+		r := rs[i]
+		if kind == 0x9b && r >= 0x40 && r <= 0x7e {
+			return i // CSI ends with its final byte
+		}
+		if kind == 0x9d && (r == 0x07 || r == 0x9c || r == 0x1b && i+1 < len(rs) && rs[i+1] == '\\') {
+			if r == 0x1b {
+				i++
+			}
+			return i // OSC and strings end with BEL or ST
+		}
+	}
+	return i
 }
 
 func trimCR(s string) string {

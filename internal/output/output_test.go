@@ -103,3 +103,24 @@ func TestJSONEvents(t *testing.T) {
 		t.Error("< was escaped")
 	}
 }
+
+func TestNeutralize(t *testing.T) {
+	cases := map[string]string{
+		"plain text\twith tab":        "plain text\twith tab",
+		"\x1b[31mred\x1b[0m":          "red",
+		"\x1b]0;owned title\x07after": "after",
+		"\x1b]2;title\x1b\\after":     "after",
+		"move\x1b[2J\x1b[Hhome":       "movehome",
+		"bell\x07 and \x08backspace":  "bell\uFFFD and \uFFFDbackspace",
+		"carriage\rreturn":            "carriage\uFFFDreturn",
+		"c1 \u009b31m csi":            "c1  csi",
+		"unicode ✓ stays":             "unicode ✓ stays",
+		"\x1bc reset":                 " reset",
+		"unterminated \x1b[31":        "unterminated ",
+	}
+	for in, want := range cases {
+		if got := Neutralize(in); got != want {
+			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofab/gofab/internal/host"
@@ -72,6 +73,9 @@ func atomicWrite(ctx context.Context, fsys host.FS, dst string, mode fs.FileMode
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("write %s: %w", dst, cerr)
 	}
+	if err != nil && ctx.Err() == nil {
+		err = explainFull(fsys, dir, err)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -90,6 +94,26 @@ func atomicWrite(ctx context.Context, fsys host.FS, dst string, mode fs.FileMode
 		return err
 	}
 	return nil
+}
+
+// minFree is the free space below which a failed write is put down to a
+// full disk.
+const minFree = 64 << 10
+
+// explainFull says "no space left on device" when a write failed on a
+// file system that is (nearly) full: SFTP reports that as a bare failure.
+func explainFull(fsys host.FS, dir string, err error) error {
+	sr, ok := fsys.(host.SpaceReporter)
+	if !ok || errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	if dir == "" {
+		dir = "."
+	}
+	if free, serr := sr.FreeSpace(dir); serr == nil && free < minFree {
+		return fmt.Errorf("%w: %w", err, syscall.ENOSPC)
+	}
+	return err
 }
 
 // removeRemote removes a temporary file on the host, over a new connection

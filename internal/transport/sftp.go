@@ -87,6 +87,16 @@ func (f *sftpFS) Symlink(target, link string) error      { return f.c.Symlink(ta
 func (f *sftpFS) Glob(pattern string) ([]string, error)  { return f.c.Glob(pattern) }
 func (f *sftpFS) Remove(p string) error                  { return f.c.Remove(p) }
 func (f *sftpFS) Chmod(p string, mode fs.FileMode) error { return f.c.Chmod(p, mode) }
+
+// FreeSpace returns the bytes free to the user on p's file system, through
+// OpenSSH's statvfs extension.
+func (f *sftpFS) FreeSpace(p string) (uint64, error) {
+	st, err := f.c.StatVFS(p)
+	if err != nil {
+		return 0, err
+	}
+	return st.Frsize * st.Bavail, nil
+}
 func (f *sftpFS) Open(p string) (host.File, error)       { return f.c.Open(p) }
 func (f *sftpFS) close() error                           { return f.c.Close() }
 func (f *sftpFS) CreateExclusive(p string) (host.File, error) {
