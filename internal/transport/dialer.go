@@ -387,7 +387,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("ssh handshake with %s timed out after %s", target, timeout)
 		}
-		return nil, err
+		return nil, explainNoCommonKey(err, target, config.HostKeyAlgorithms)
 	}
 	if !stopped {
 		c.Close()

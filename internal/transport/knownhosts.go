@@ -65,11 +65,38 @@ func (d *Dialer) knownHosts(files []string) (*knownhosts.HostKeyDB, error) {
 	return db, nil
 }
 
+// preferredHostKeyAlgos is OpenSSH's order of plain host key types, so a
+// host whose key gofab records the first time gets the key type ssh would
+// record (x/crypto on its own prefers ECDSA to Ed25519).
+var preferredHostKeyAlgos = []string{
+	ssh.KeyAlgoED25519,
+	ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
+}
+
+// algorithms returns the host key types to ask for: those known_hosts
+// holds for target, else OpenSSH's order.
 func (h *hostKeys) algorithms(target string) []string {
-	if h.db == nil {
-		return nil
+	if h.db != nil {
+		if algos := h.db.HostKeyAlgorithms(target); len(algos) > 0 {
+			return algos
+		}
 	}
-	return h.db.HostKeyAlgorithms(target)
+	return preferredHostKeyAlgos
+}
+
+// explainNoCommonKey turns x/crypto's "no common algorithm for host key"
+// (known_hosts holds only key types the server no longer offers) into
+// advice.
+func explainNoCommonKey(err error, target string, offered []string) error {
+	if err == nil || !strings.Contains(err.Error(), "no common algorithm for host key") {
+		return err
+	}
+	name := knownhosts.Normalize(target)
+	return fmt.Errorf("known_hosts has only %s keys for %s, and the server offers none of those types: "+
+		"its host keys changed, or known_hosts is stale. Check the server's fingerprint out of band "+
+		"(ssh-keyscan -p PORT HOST | ssh-keygen -lf -), then replace the entry: ssh-keygen -R '%s'",
+		strings.Join(offered, ", "), name, name)
 }
 
 func (h *hostKeys) callback(hostname string, remote net.Addr, key ssh.PublicKey) error {

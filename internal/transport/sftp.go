@@ -97,8 +97,8 @@ func (f *sftpFS) FreeSpace(p string) (uint64, error) {
 	}
 	return st.Frsize * st.Bavail, nil
 }
-func (f *sftpFS) Open(p string) (host.File, error)       { return f.c.Open(p) }
-func (f *sftpFS) close() error                           { return f.c.Close() }
+func (f *sftpFS) Open(p string) (host.File, error) { return f.c.Open(p) }
+func (f *sftpFS) close() error                     { return f.c.Close() }
 func (f *sftpFS) CreateExclusive(p string) (host.File, error) {
 	return f.c.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 }
