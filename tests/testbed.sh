@@ -24,6 +24,7 @@ install_packages() {
   command -v sudo >/dev/null || missing+=(sudo)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   command -v lsb_release >/dev/null || missing+=(lsb-release)
+  command -v gcc >/dev/null || missing+=(gcc libc6-dev)   # go test -race needs cgo
   if [ ${#missing[@]} -gt 0 ]; then
     echo "testbed: installing ${missing[*]}" >&2
     apt-get update -qq >/dev/null
