@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,11 @@ import (
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )
+
+// inventoryDoc is docs/reference.md's inventory section.
+//
+//go:embed inventory.md
+var inventoryDoc string
 
 // DefaultTypesDir is where "gofab types" and "gofab init" put the LuaLS
 // definitions.
@@ -317,7 +323,7 @@ func writeDocs(w io.Writer, app *cli.App) error {
 			fmt.Fprintf(&b, "- `%s`: %s\n", use, cmd.Usage)
 		}
 	}
-	b.WriteString("\n## Lua functions\n\n")
+	b.WriteString("\n" + inventoryDoc + "\n## Lua functions\n\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
