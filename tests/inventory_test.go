@@ -326,3 +326,34 @@ func TestInventoryErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInventoryConnectionSettings: a host's identity, gateway, user and
+// port from the inventory are the ones used.
+func TestInventoryConnectionSettings(t *testing.T) {
+	needTestbed(t)
+	proxy := passThrough(t)
+	_, proxyPort, _ := strings.Cut(proxy.addr, ":")
+	p := newProject(t, fmt.Sprintf(`
+hosts {
+  ["keyed"] = {address = "127.0.0.2", identity = %q},
+  ["jumped"] = {address = "127.0.0.3", gateway = %q},
+  ["other-user"] = {address = "127.0.0.4", user = %q},
+}
+task("who", {on = "all"}, function() puts("who", host.name, run("whoami", {quiet = true}).stdout) end)
+`, tb.Key, "127.0.0.1:"+proxyPort, tb.NPUser), "")
+	p.trust(proxy)
+	// No key in the ssh config: only the inventory's identity can log in.
+	p.editConfig("IdentityFile "+tb.Key, "IdentityFile "+filepath.Join(p.dir, "no-such-key"))
+	r := p.run(nil, "who")
+	// jumped and other-user have no key: they fail to authenticate; keyed
+	// logs in with the inventory's key.
+	mustContain(t, r, "[keyed] who keyed "+tb.User)
+	p.editConfig("IdentityFile "+filepath.Join(p.dir, "no-such-key"), "IdentityFile "+tb.Key)
+	before := proxy.accepted.Load()
+	r = p.run(nil, "who")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[jumped] who jumped "+tb.User, "[other-user] who other-user "+tb.NPUser)
+	if n := proxy.accepted.Load() - before; n != 1 {
+		t.Errorf("%d connections through the gateway, want 1 (jumped's)", n)
+	}
+}
