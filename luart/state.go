@@ -58,6 +58,9 @@ type RunOptions struct {
 	SudoPassword string
 	// Prompter asks the person at the terminal; nil when there is none.
 	Prompter host.Prompter
+	// Terminal is lent to interactive commands (pty on a terminal,
+	// open_shell); nil when stdin and stdout are not a terminal.
+	Terminal host.Terminal
 	// Check runs read-only probes only: commands are skipped unless marked
 	// check_safe and changes are reported, not made (--check).
 	Check bool

@@ -176,6 +176,7 @@ func TestOutputStreamsLive(t *testing.T) {
 	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", "127.0.0.2", "s")
 	cmd.Dir, cmd.Env = p.dir, p.env
 	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout // errors and the recap are on stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func TestUnreachableHost(t *testing.T) {
 	wantCode(t, r, 1)
 	mustContain(t, r, "[127.0.0.2] out: up", "[127.0.0.4] out: up", "[127.0.0.3:1] error: connect to 127.0.0.3:1",
 		"connection refused", "3 hosts: 2 ok, 0 failed, 1 unreachable")
-	if !regexp.MustCompile(`127\.0\.0\.3:1\s+unreachable`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`127\.0\.0\.3:1\s+unreachable`).MatchString(r.stderr) {
 		t.Errorf("summary does not mark 127.0.0.3:1 unreachable\n%s", r)
 	}
 }

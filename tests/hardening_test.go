@@ -189,7 +189,7 @@ task("o", {runs_once = true}, function() execute("o") end)
 `, "")
 	r := p.run(nil, "-H", "local", "e")
 	wantCode(t, r, 1)
-	if n := strings.Count(r.stdout, "error:"); n != 1 {
+	if n := strings.Count(r.stdout+r.stderr, "error:"); n != 1 {
 		t.Errorf("%d error lines, want 1\n%s", n, r)
 	}
 	mustContain(t, r, "execute() nested deeper than 16 tasks (e -> e -> e -> …)")

@@ -254,6 +254,7 @@ func (p *project) runUntil(marker string, act func(), args ...string) (int, stri
 	cmd := exec.CommandContext(ctx, gofabBin, append([]string{"-S", filepath.Join(p.dir, "ssh_config")}, args...)...)
 	cmd.Dir, cmd.Env = p.dir, p.env
 	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout // errors and the recap are on stderr
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}

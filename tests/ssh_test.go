@@ -192,6 +192,7 @@ func TestInterruptStopsRemoteCommands(t *testing.T) {
 	cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", hosts(2, 3), "hang")
 	cmd.Dir, cmd.Env = p.dir, p.env
 	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout // errors and the recap are on stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,18 @@ func run(ctx context.Context, args []string, env environ) int {
 		}
 	}
 	app := newApp(env, adhoc)
-	err := app.RunContext(ctx, args)
+	subcommands := map[string]bool{"help": true, "h": true}
+	for _, cmd := range app.Commands {
+		for _, n := range cmd.Names() {
+			subcommands[n] = true
+		}
+	}
+	norm, err := normalizeArgs(args[1:], app.Flags, subcommands)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+		return exitUsage
+	}
+	err = app.RunContext(ctx, append(args[:1:1], norm...))
 	if err == nil {
 		return exitOK
 	}
@@ -119,7 +130,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		ErrWriter: env.stderr,
 		// Errors are printed by run, once.
 		ExitErrHandler:         func(*cli.Context, error) {},
-		HideHelpCommand:        true,
+		HideHelpCommand:        false,
 		UseShortOptionHandling: false,
 		Flags:                  flags(),
 		Action:                 func(c *cli.Context) error { return mainAction(c, env, adhoc) },
@@ -169,13 +180,23 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "hide command echo and output; errors, warnings and the summary remain"},
 		&cli.BoolFlag{Name: "initial-password-prompt", Aliases: []string{"I"}, Usage: "ask for the login password once, up front (or set GOFAB_PASSWORD)"},
-		&cli.BoolFlag{Name: "sudo-password-prompt", Usage: "ask for the sudo password once, up front (or set GOFAB_SUDO_PASSWORD)"},
+		&cli.BoolFlag{Name: "sudo-password-prompt", Aliases: []string{"initial-sudo-password-prompt"}, Usage: "ask for the sudo password once, up front (or set GOFAB_SUDO_PASSWORD)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record keys of hosts not in known_hosts (a changed key is still refused)"},
 		&cli.StringFlag{Name: "gateway", Aliases: []string{"g"}, Usage: "reach every host through jump `HOST` (ProxyJump syntax; env.gateway too)"},
 		&cli.IntFlag{Name: "connection-attempts", Aliases: []string{"n"}, Value: 1, Usage: "try each connection `N` times, with jittered backoff"},
 		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
 		&cli.IntFlag{Name: "max-output", Value: 64, Usage: "keep at most `MIB` of each command's stdout (and of its stderr) in its result; the rest is shown, not kept"},
 		&cli.IntFlag{Name: "max-handshakes", Value: transport.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
+		&cli.BoolFlag{Name: "keep-going", Usage: "run every task named, even after one failed (by default gofab stops there, as fab does)"},
+		&cli.BoolFlag{Name: "forward-agent", Aliases: []string{"A"}, Usage: "forward your ssh-agent to the hosts (also env.forward_agent, ForwardAgent in ssh_config)"},
+		&cli.BoolFlag{Name: "no-agent", Aliases: []string{"a"}, Usage: "do not use ssh-agent's keys"},
+		&cli.BoolFlag{Name: "no-keys", Aliases: []string{"k"}, Usage: "do not load the default ~/.ssh/id_* keys (-i and IdentityFile still count)"},
+		&cli.StringFlag{Name: "password", Aliases: []string{"p"}, Usage: "login and sudo `PASSWORD` (visible to other users in ps: prefer -I or GOFAB_PASSWORD)"},
+		&cli.BoolFlag{Name: "abort-on-prompts", Usage: "every prompt and confirm fails instead of asking (for unattended runs)"},
+		&cli.StringFlag{Name: "list-format", Aliases: []string{"F"}, Usage: "-l's `FORMAT`: normal, short (names only) or nested (by module)"},
+		&cli.BoolFlag{Name: "shortlist", Usage: "list task names only, one a line (-l -F short)"},
+		&cli.BoolFlag{Name: "parallel", Aliases: []string{"P"}, Usage: "accepted for fab: gofab runs hosts in parallel by default (-z caps them, --serial runs one at a time)"},
+		&cli.BoolFlag{Name: "reject-unknown-hosts", Aliases: []string{"r"}, Usage: "accepted for fab: unknown host keys are refused by default (--accept-new-host-keys records them)"},
 	}
 }
 
@@ -253,6 +274,22 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	return prog, nil
 }
 
+// abortPrompter refuses every prompt (--abort-on-prompts).
+type abortPrompter struct{}
+
+func (abortPrompter) Prompt(msg string, _ bool) (string, error) {
+	return "", fmt.Errorf("would prompt for %q, but --abort-on-prompts is set", strings.TrimSpace(msg))
+}
+
+// envString returns a string the fabfile set in env.
+func envString(prog *luart.Program, key string) (string, bool) {
+	if prog == nil {
+		return "", false
+	}
+	v, ok := prog.Env[key].(string)
+	return v, ok && v != ""
+}
+
 // sshFiles returns the ssh config files: -S FILE, or ~/.ssh/config and
 // /etc/ssh/ssh_config.
 func sshFiles(c *cli.Context) ([]string, error) {
@@ -274,14 +311,15 @@ func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
 	out := map[string]sshconfig.Overrides{}
 	for _, n := range prog.Inventory.HostNames() {
 		r, ok := prog.Inventory.Lookup(n)
-		if !ok || r.Address == "" && r.Identity == "" && r.Gateway == "" {
+		forward, _ := r.Vars["forward_agent"].(bool)
+		if !ok || r.Address == "" && r.Identity == "" && r.Gateway == "" && !forward {
 			continue
 		}
 		a, err := host.Parse(n)
 		if err != nil {
 			continue
 		}
-		out[a.Host] = sshconfig.Overrides{HostName: r.Address, IdentityFile: r.Identity, ProxyJump: r.Gateway}
+		out[a.Host] = sshconfig.Overrides{HostName: r.Address, IdentityFile: r.Identity, ProxyJump: r.Gateway, ForwardAgent: forward}
 	}
 	return out
 }
@@ -316,16 +354,34 @@ func checkNumbers(c *cli.Context) error {
 }
 
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
-	if err := checkNumbers(c); err != nil {
-		return err
-	}
 	needProgram := len(adhoc) == 0
 	prog, err := loadProgram(c, env, needProgram)
 	if err != nil {
 		return err
 	}
-	if c.Bool("list") {
-		listTasks(env.stdout, prog)
+	if err := applyFabricEnv(c, prog); err != nil {
+		return usageErr("%v", err)
+	}
+	if err := checkNumbers(c); err != nil {
+		return err
+	}
+	if c.Bool("list") || c.Bool("shortlist") {
+		format := c.String("list-format")
+		if c.Bool("shortlist") {
+			format = "short"
+		}
+		switch format {
+		case "", "normal":
+			listTasks(env.stdout, prog)
+		case "short":
+			for _, n := range prog.TaskNames() {
+				fmt.Fprintln(env.stdout, n)
+			}
+		case "nested":
+			listNested(env.stdout, prog)
+		default:
+			return usageErr("--list-format %q: give normal, short or nested", format)
+		}
 		return nil
 	}
 	if name := c.String("display"); name != "" {
@@ -414,9 +470,15 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 			return usageErr("%v", err)
 		}
 	}
+	var notRun []string
+	stopped := ""
 	for _, tc := range calls {
 		if ctx.Err() != nil {
 			break
+		}
+		if stopped != "" {
+			notRun = append(notRun, tc.name)
+			continue
 		}
 		s := sel
 		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
@@ -440,12 +502,20 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 				failed = append(failed, r.Host)
 				status[r.Host] = r.Status.String()
 			}
+			// As fab does, a failed task stops the tasks after it.
+			if (r.Status == executor.Failed || r.Status == executor.Unreachable) && !c.Bool("keep-going") {
+				stopped = t.Name
+			}
 		}
 		state.Record(prog.RealPath, t.Name, failed, status)
 	}
 	summary := ex.Summary()
 	if len(summary) > 1 || ex.Printer.JSON() {
 		executor.PrintSummary(ex.Printer, summary)
+	}
+	if len(notRun) > 0 {
+		ex.Printer.Event("tasks_not_run", map[string]any{"tasks": notRun, "after": stopped})
+		ex.Printer.Printf("Not run: %s (%s failed; --keep-going runs every task named)", strings.Join(notRun, ", "), stopped)
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: interruptStatus(ctx)}
@@ -460,8 +530,17 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 
 func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Executor, error) {
 	var prompter host.Prompter
+	var terminal host.Terminal
+	stdout, stderr, paused := env.stdout, env.stderr, func() bool { return false }
 	if term.IsTerminal(int(env.stdin.Fd())) {
-		prompter = newTerminal(env.stdin, env.stderr)
+		con := newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
+		prompter = con
+		if out, ok := env.stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !c.Bool("abort-on-prompts") {
+			terminal = con
+			// Lines printed while a command has the terminal in raw mode
+			// need their carriage return; the status line waits.
+			stdout, stderr, paused = con.Wrap(env.stdout), con.Wrap(env.stderr), con.Lent
+		}
 	}
 	ask := func(what string) (string, error) {
 		if prompter == nil {
@@ -473,7 +552,15 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		}
 		return pw, nil
 	}
+	if c.Bool("abort-on-prompts") {
+		prompter = abortPrompter{}
+	}
 	password := env.getenv("GOFAB_PASSWORD")
+	if p := c.String("password"); p != "" {
+		password = p
+	} else if p, ok := envString(prog, "password"); ok && password == "" {
+		password = p // Fabric's env.password
+	}
 	if c.Bool("initial-password-prompt") {
 		pw, err := ask("Login password")
 		if err != nil {
@@ -482,6 +569,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		password = pw
 	}
 	sudoPassword := env.getenv("GOFAB_SUDO_PASSWORD")
+	if p, ok := envString(prog, "sudo_password"); ok && sudoPassword == "" {
+		sudoPassword = p
+	}
 	if c.Bool("sudo-password-prompt") {
 		pw, err := ask("Sudo password")
 		if err != nil {
@@ -499,17 +589,6 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		return nil, err
 	}
 	user, port, gateway := c.String("user"), c.Int("port"), c.String("gateway")
-	if prog != nil {
-		if g, ok := prog.Env["gateway"].(string); ok && gateway == "" {
-			gateway = g
-		}
-		if u, ok := prog.Env["user"].(string); ok && user == "" {
-			user = u
-		}
-		if p, ok := prog.Env["port"].(int64); ok && port == 0 {
-			port = int(p)
-		}
-	}
 	dialer := transport.NewDialer(transport.Options{
 		Config:             sshconfig.NewLoader(local, files...),
 		User:               user,
@@ -517,6 +596,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		IdentityFiles:      c.StringSlice("identity"),
 		Password:           password,
 		AgentSocket:        env.getenv("SSH_AUTH_SOCK"),
+		NoAgentKeys:        c.Bool("no-agent"),
+		NoDefaultKeys:      c.Bool("no-keys"),
+		ForwardAgent:       c.Bool("forward-agent"),
 		ConnectTimeout:     seconds(c.Float64("timeout")),
 		AcceptNewHostKeys:  c.Bool("accept-new-host-keys"),
 		Prompter:           prompter,
@@ -568,7 +650,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		Program:      prog,
 		Dialer:       dial,
 		Local:        localConn,
-		Printer:      output.NewWith(env.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir}),
+		Printer:      output.NewWith(stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: stderr, Paused: paused}),
 		Status:       tty && format == "text",
 		PoolSize:     c.Int("pool-size"),
 		Serial:       c.Bool("serial"),
@@ -580,6 +662,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			Hidden:         keep,
 			SudoPassword:   sudoPassword,
 			Prompter:       prompter,
+			Terminal:       terminal,
 			Check:          c.Bool("check"),
 			Diff:           c.Bool("diff"),
 			DryRun:         c.Bool("dry-run"),
@@ -627,6 +710,32 @@ func listTasks(w io.Writer, prog *luart.Program) {
 			first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
 			fmt.Fprintf(&b, "    %-*s  %s\n", width, t.Name, first)
 		}
+	}
+	io.WriteString(w, b.String())
+}
+
+// listNested prints the tasks as a tree of modules, each task by its
+// short name, as fab -F nested does.
+func listNested(w io.Writer, prog *luart.Program) {
+	var b strings.Builder
+	b.WriteString("Available tasks:\n\n")
+	printed := map[string]bool{}
+	for _, name := range prog.TaskNames() {
+		parts := strings.Split(name, ".")
+		for i := range parts[:len(parts)-1] {
+			ns := strings.Join(parts[:i+1], ".")
+			if !printed[ns] {
+				printed[ns] = true
+				fmt.Fprintf(&b, "    %s%s:\n", strings.Repeat("    ", i), parts[i])
+			}
+		}
+		t, _ := prog.Task(name)
+		first, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
+		fmt.Fprintf(&b, "    %s%s", strings.Repeat("    ", len(parts)-1), parts[len(parts)-1])
+		if first != "" {
+			b.WriteString("  " + first)
+		}
+		b.WriteByte('\n')
 	}
 	io.WriteString(w, b.String())
 }

@@ -98,7 +98,6 @@ func authoringCommands(env environ) []*cli.Command {
 		},
 		{
 			Name:   "docs",
-			Hidden: true,
 			Usage:  "print the reference of every function and flag (docs/reference.md)",
 			Action: func(c *cli.Context) error { return writeDocs(env.stdout, c.App) },
 		},
@@ -173,7 +172,7 @@ func checkAction(c *cli.Context, env environ) error {
 	if format != "text" && format != "json" {
 		return usageErr("--format must be text or json")
 	}
-	path, err := findFabfile(c.String("fabfile"))
+	path, err := findFabfile(flagString(c, "fabfile"))
 	if err != nil {
 		return err
 	}
@@ -184,7 +183,7 @@ func checkAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("fabfile: %v", err)
 	}
-	search := luart.SearchPath(path, c.StringSlice("include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
 	o := lint.Options{Modules: stdlib.All(), SearchPath: search}
 	// Loading runs the top level: an error there is a problem too, and the
 	// declared tasks let execute() calls be checked. Syntax errors are

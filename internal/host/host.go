@@ -133,6 +133,30 @@ type Cmd struct {
 	Stdout, Stderr io.Writer
 	// Pty asks for a pseudo-terminal; stderr is then merged into stdout.
 	Pty bool
+	// TTY, when set, is the person's terminal lent to this command: the
+	// pty gets its size and follows its resizes.
+	TTY *TTY
+}
+
+// Terminal is the person's terminal, lent to one command at a time for
+// interactive use (run(cmd, {pty = true}) on a terminal, open_shell).
+type Terminal interface {
+	// Acquire waits until no other command holds the terminal, calling
+	// waiting first when it has to wait, and returns it in raw mode.
+	Acquire(ctx context.Context, waiting func()) (*TTY, error)
+}
+
+// TTY is a terminal lent to one command. Release gives it back (and
+// restores its mode); In then ends.
+type TTY struct {
+	In  io.Reader
+	Out io.Writer
+	// Term is the terminal type for the remote pty ($TERM).
+	Term          string
+	Width, Height int
+	// Resize delivers the new {width, height} when the terminal is resized.
+	Resize  <-chan [2]int
+	Release func()
 }
 
 // Conn runs commands on one host. Implementations are safe for concurrent

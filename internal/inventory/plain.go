@@ -121,7 +121,7 @@ func fromSource(inv *Inventory, x map[string]any) (*Inventory, error) {
 	return inv, nil
 }
 
-var hostKeys = []string{"groups", "vars", "user", "port", "identity", "gateway", "address"}
+var hostKeys = []string{"groups", "vars", "user", "port", "identity", "gateway", "address", "forward_agent"}
 
 func addSpec(inv *Inventory, name string, spec map[string]any) error {
 	for k := range spec {
@@ -158,6 +158,12 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 			return fmt.Errorf("host %s: port must be a number from 1 to 65535", name)
 		}
 		h.Port = int(p)
+	}
+	if fa, ok := spec["forward_agent"]; ok {
+		if h.Vars == nil {
+			h.Vars = map[string]any{}
+		}
+		h.Vars["forward_agent"] = fa
 	}
 	names, err := ExpandRange(name)
 	if err != nil {

@@ -31,6 +31,8 @@ const reset = "\x1b[0m"
 type Printer struct {
 	mu     sync.Mutex
 	w      io.Writer
+	errW   io.Writer // errors, warnings and the recap (text mode)
+	paused func() bool
 	color  bool
 	json   bool
 	logDir string
@@ -48,15 +50,26 @@ type Options struct {
 	JSON bool
 	// LogDir, when set, gets one log file per host.
 	LogDir string
+	// Paused, when set and true, keeps the status line off the screen
+	// (a command has the terminal).
+	Paused func() bool
+	// Err, when set, receives error and warning lines and Printf messages
+	// (the recap) in text mode, so command output alone goes to the main
+	// writer.
+	Err io.Writer
 }
 
 // New returns a Printer writing text to w, colouring host prefixes when
 // color is true.
-func New(w io.Writer, color bool) *Printer { return &Printer{w: w, color: color} }
+func New(w io.Writer, color bool) *Printer { return &Printer{w: w, errW: w, color: color} }
 
 // NewWith returns a Printer with the given options.
 func NewWith(w io.Writer, o Options) *Printer {
-	return &Printer{w: w, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir}
+	p := &Printer{w: w, errW: o.Err, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir, paused: o.Paused}
+	if p.errW == nil || p.json {
+		p.errW = w
+	}
+	return p
 }
 
 // JSON reports whether the printer writes JSON events.
@@ -64,15 +77,22 @@ func (p *Printer) JSON() bool { return p.json }
 
 // write writes b under the lock held by the caller, keeping the status
 // line below it.
-func (p *Printer) write(b []byte) {
-	if p.status == "" {
-		p.w.Write(b)
+func (p *Printer) write(b []byte) { p.writeTo(p.w, b) }
+
+// writeTo writes b to w (the main or the error writer), keeping the status
+// line, which is on the main writer, below it.
+func (p *Printer) writeTo(w io.Writer, b []byte) {
+	if p.status == "" || p.paused != nil && p.paused() {
+		w.Write(b)
 		return
 	}
 	io.WriteString(p.w, "\r\x1b[K")
-	p.w.Write(b)
+	w.Write(b)
 	io.WriteString(p.w, p.status)
 }
+
+// toErr reports whether lines of kind go to the error writer.
+func toErr(kind string) bool { return kind == "error" || kind == "warning" || kind == "abort" }
 
 // SetStatus shows text as the live status line ("" removes it). Only call
 // it when writing to a terminal.
@@ -80,6 +100,10 @@ func (p *Printer) SetStatus(text string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json || text == p.status {
+		return
+	}
+	if p.paused != nil && p.paused() {
+		p.status = text // drawn again with the next line once resumed
 		return
 	}
 	io.WriteString(p.w, "\r\x1b[K"+text)
@@ -98,7 +122,7 @@ func (p *Printer) Printf(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.write([]byte(msg))
+	p.writeTo(p.errW, []byte(msg))
 }
 
 // Event writes one JSON event (type, time and fields) in JSON mode and
@@ -232,7 +256,11 @@ func (h *Host) emit(kind string, lines []string) {
 	}
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
-	h.p.write(out.Bytes())
+	if toErr(kind) {
+		h.p.writeTo(h.p.errW, out.Bytes())
+	} else {
+		h.p.write(out.Bytes())
+	}
 	if f := h.p.logFile(h.Name); f != nil && log.Len() > 0 {
 		if _, err := f.Write(log.Bytes()); err != nil && h.p.logErr == nil {
 			h.p.logErr = fmt.Errorf("log file: %w", err)

@@ -40,7 +40,11 @@ type Request struct {
 	Path     string
 	PathMode string // append, prepend or replace
 
-	Pty     bool
+	Pty bool
+	// TTY, when set, is the person's terminal: keystrokes go to the command
+	// and its output comes back raw, unprefixed, while it runs (and is
+	// captured too). It implies Pty.
+	TTY     *host.TTY
 	Timeout time.Duration
 	Stdin   io.Reader
 	// Stdout, when set, receives stdout instead of Result.Stdout.
@@ -102,6 +106,12 @@ func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 
 func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	var res Result
+	if req.TTY != nil {
+		req.Pty = true
+		if req.Stdin == nil {
+			req.Stdin = req.TTY.In
+		}
+	}
 	shell := Wrap(req)
 	// A command not run through sudo first says its process group (sshd
 	// makes each session's shell a group leader), so an interrupted
@@ -137,7 +147,10 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	}
 	errW := []io.Writer{stderr}
 	var streams []io.Closer
-	if req.Out != nil && req.ShowStdout {
+	switch {
+	case req.TTY != nil:
+		outW = append(outW, req.TTY.Out) // raw, unprefixed, as it comes
+	case req.Out != nil && req.ShowStdout:
 		s := req.Out.Stream("out")
 		outW, streams = append(outW, s), append(streams, s)
 	}
@@ -145,7 +158,7 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		s := req.Out.Stream("err")
 		errW, streams = append(errW, s), append(streams, s)
 	}
-	cmd := &host.Cmd{Command: shell, Stdout: io.MultiWriter(outW...), Stderr: io.MultiWriter(errW...), Pty: req.Pty, Stdin: req.Stdin}
+	cmd := &host.Cmd{Command: shell, Stdout: io.MultiWriter(outW...), Stderr: io.MultiWriter(errW...), Pty: req.Pty, Stdin: req.Stdin, TTY: req.TTY}
 
 	var sudo *sudoAnswer
 	if req.Sudo {

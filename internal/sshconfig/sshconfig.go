@@ -91,6 +91,7 @@ type Config struct {
 	ServerAliveCountMax   int
 	ProxyJump             string // "" when unset or none
 	ProxyCommand          string // "" when unset or none
+	ForwardAgent          bool
 
 	local Local
 }
@@ -105,6 +106,8 @@ type Overrides struct {
 	HostName     string
 	IdentityFile string
 	ProxyJump    string
+	// ForwardAgent forwards the agent whatever the files say.
+	ForwardAgent bool
 }
 
 // Resolve computes the configuration of host (the name as the user typed
@@ -125,6 +128,9 @@ func (l *Loader) Resolve(host string, ov Overrides) (*Config, error) {
 	}
 	if ov.IdentityFile != "" {
 		st.identity = []string{ov.IdentityFile}
+	}
+	if ov.ForwardAgent {
+		st.opts["forwardagent"] = []string{"yes"}
 	}
 	for i, f := range l.Files {
 		if err := st.readFile(f, i == 0, 0); err != nil {
@@ -347,6 +353,9 @@ func (st *resolveState) finish() (*Config, error) {
 	} else {
 		c.IdentityFiles = defaultIdentityFiles
 	}
+	if v, ok := get("forwardagent"); ok {
+		c.ForwardAgent = yes(v)
+	}
 	if v, ok := get("identitiesonly"); ok {
 		c.IdentitiesOnly = yes(v)
 	}
@@ -432,6 +441,7 @@ func (c *Config) WriteG(b *bytes.Buffer) {
 		fmt.Fprintf(b, "identityfile %s\n", f)
 	}
 	fmt.Fprintf(b, "identitiesonly %s\n", yesNo(c.IdentitiesOnly))
+	fmt.Fprintf(b, "forwardagent %s\n", yesNo(c.ForwardAgent))
 	if len(c.UserKnownHostsFiles) > 0 {
 		fmt.Fprintf(b, "userknownhostsfile %s\n", strings.Join(c.UserKnownHostsFiles, " "))
 	}

@@ -32,9 +32,13 @@ type GetOptions struct {
 
 var placeholder = regexp.MustCompile(`\{(host|port|user|path|basename|dirname)\}`)
 
+// fabricPlaceholders turns Fabric's %(host)s forms into gofab's {host}.
+var fabricPlaceholders = strings.NewReplacer("%(host)s", "{host}", "%(port)s", "{port}", "%(user)s", "{user}",
+	"%(path)s", "{path}", "%(basename)s", "{basename}", "%(dirname)s", "{dirname}")
+
 // HasPlaceholder reports whether a local path template names a
-// placeholder such as {host}.
-func HasPlaceholder(p string) bool { return placeholder.MatchString(p) }
+// placeholder such as {host} (or Fabric's %(host)s).
+func HasPlaceholder(p string) bool { return placeholder.MatchString(fabricPlaceholders.Replace(p)) }
 
 // localTarget maps remote paths to local ones for one get() call. Every
 // local write stays under root, the part of the destination the person
@@ -157,6 +161,7 @@ func (h *Host) Get(ctx context.Context, remotePattern, local string, o GetOption
 			return nil, fmt.Errorf("no remote file matches %s", remotePattern)
 		}
 	}
+	local = fabricPlaceholders.Replace(local)
 	t := newLocalTarget(local, o, o.MultiHost || intoDir(localFS, local, local, hasMeta(rp)))
 	var written []string
 	for _, m := range matches {

@@ -45,6 +45,7 @@ func TestLocalTarget(t *testing.T) {
 		{"several hosts", dir, GetOptions{Host: "web1", MultiHost: true}, true, "/etc/hosts", "/etc/hosts", dir + "/web1/hosts"},
 		{"placeholders", dir + "/{host}-{port}-{user}/{path}", GetOptions{Host: "h", Port: 22, User: "u"}, false, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/h-22-u/etc/ssh/sshd_config"},
 		{"basename and dirname", dir + "/{dirname}/x-{basename}", GetOptions{}, false, "/a/b", "/a/b/c.txt", dir + "/a/b/x-c.txt"},
+		{"Fabric's placeholders", fabricPlaceholders.Replace(dir + "/%(host)s/%(path)s"), GetOptions{Host: "h"}, false, "/etc/ssh", "/etc/ssh/sshd_config", dir + "/h/etc/ssh/sshd_config"},
 		{"host named ..", dir, GetOptions{Host: "..", MultiHost: true}, true, "/etc/hostname", "/etc/hostname", dir + "/_../hostname"},
 		{"host with a slash", dir + "/{host}/{basename}", GetOptions{Host: "a/../../b"}, false, "/etc/hostname", "/etc/hostname", dir + "/a_.._.._b/hostname"},
 	}

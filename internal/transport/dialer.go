@@ -66,6 +66,15 @@ type Options struct {
 	// MaxHandshakes caps TCP connects plus SSH handshakes in flight, so
 	// many hosts do not trip sshd's MaxStartups (default 64).
 	MaxHandshakes int
+	// NoAgentKeys leaves the agent's keys out of authentication (-a); the
+	// agent may still be forwarded.
+	NoAgentKeys bool
+	// NoDefaultKeys skips OpenSSH's default key files (~/.ssh/id_*) when
+	// ssh_config names none (-k).
+	NoDefaultKeys bool
+	// ForwardAgent forwards AgentSocket's agent to every host (-A); a
+	// host's ForwardAgent in ssh_config (or the inventory) does it for it.
+	ForwardAgent bool
 	// Hosts holds per-host settings from the inventory (address, key,
 	// gateway) by host name; they win over ssh_config and Gateway.
 	Hosts map[string]sshconfig.Overrides
@@ -165,8 +174,15 @@ func (d *Dialer) dialConn(ctx context.Context, addr host.Addr) (*sshConn, error)
 			if d.opts.Keepalive > 0 {
 				keepalive = d.opts.Keepalive
 			}
-			return newSSHConn(client, keepalive, cfg.ServerAliveCountMax,
-				func(ctx context.Context) (*sshConn, error) { return d.dialConn(ctx, addr) }), nil
+			c := newSSHConn(client, keepalive, cfg.ServerAliveCountMax,
+				func(ctx context.Context) (*sshConn, error) { return d.dialConn(ctx, addr) })
+			if d.opts.ForwardAgent || cfg.ForwardAgent {
+				if err := c.forwardAgent(d.opts.AgentSocket); err != nil {
+					c.Close()
+					return nil, &host.ConnectError{Host: addr.String(), Err: err}
+				}
+			}
+			return c, nil
 		}
 		if i >= attempts || !retriable(ctx, err) {
 			if i > 1 {
@@ -405,8 +421,10 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 		var out []ssh.Signer
 		var pubs []ssh.PublicKey
 		files := append([]string{}, d.opts.IdentityFiles...)
-		for _, f := range cfg.IdentityFiles {
-			files = append(files, cfg.Expand(f))
+		if cfg.IdentityFilesSet || !d.opts.NoDefaultKeys {
+			for _, f := range cfg.IdentityFiles {
+				files = append(files, cfg.Expand(f))
+			}
 		}
 		var errs []error
 		for i, f := range files {
@@ -422,7 +440,11 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 				pubs = append(pubs, pub)
 			}
 		}
-		for _, s := range d.agentKeys() {
+		agentKeys := d.agentKeys()
+		if d.opts.NoAgentKeys {
+			agentKeys = nil
+		}
+		for _, s := range agentKeys {
 			if cfg.IdentitiesOnly && !containsKey(pubs, s.PublicKey()) {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/gofab/gofab/internal/host"
 )
@@ -28,6 +29,22 @@ type sshConn struct {
 	sftp   sftpSession
 	// redial opens another connection to the same host.
 	redial func(ctx context.Context) (*sshConn, error)
+	// agentForward asks each session to forward the agent.
+	agentForward bool
+}
+
+// forwardAgent serves the agent at socket to the host: each session asks
+// for forwarding, and the host's requests reach a new connection to the
+// agent (ssh -A).
+func (c *sshConn) forwardAgent(socket string) error {
+	if socket == "" {
+		return errors.New("agent forwarding asked for, but SSH_AUTH_SOCK is not set (is ssh-agent running?)")
+	}
+	if err := agent.ForwardToRemote(c.client, socket); err != nil {
+		return fmt.Errorf("agent forwarding: %w", err)
+	}
+	c.agentForward = true
+	return nil
 }
 
 // newSSHConn wraps client, probing it every keepalive (when non-zero) and
@@ -116,10 +133,9 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	defer sess.Close()
 	sess.Stdout = orDiscard(cmd.Stdout)
 	sess.Stderr = orDiscard(cmd.Stderr)
-	if cmd.Pty {
-		modes := ssh.TerminalModes{ssh.ECHO: 0, ssh.TTY_OP_ISPEED: 38400, ssh.TTY_OP_OSPEED: 38400}
-		if err := sess.RequestPty("xterm", 40, 200, modes); err != nil {
-			return -1, fmt.Errorf("request pty: %w", err)
+	if cmd.Pty || cmd.TTY != nil {
+		if err := requestPty(sess, cmd.TTY); err != nil {
+			return -1, err
 		}
 	}
 	var stdin io.WriteCloser
@@ -128,6 +144,11 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		// the caller's reader to end even after the command has exited.
 		if stdin, err = sess.StdinPipe(); err != nil {
 			return -1, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	if c.agentForward {
+		if err := agent.RequestAgentForwarding(sess); err != nil {
+			return -1, fmt.Errorf("agent forwarding: %w", err)
 		}
 	}
 	if err := sess.Start(cmd.Command); err != nil {
@@ -141,6 +162,11 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
+	if cmd.TTY != nil && cmd.TTY.Resize != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go followResize(sess, cmd.TTY.Resize, stop)
+	}
 	select {
 	case err = <-done:
 	case <-ctx.Done():
@@ -157,6 +183,39 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		return -1, context.Cause(ctx)
 	}
 	return exitStatus(err)
+}
+
+// requestPty asks for a pseudo-terminal: the person's terminal's type and
+// size, with echo, for an interactive command (tty); else a wide one
+// without echo, whose output is only captured.
+func requestPty(sess *ssh.Session, tty *host.TTY) error {
+	name, h, w := "xterm", 40, 200
+	modes := ssh.TerminalModes{ssh.ECHO: 0, ssh.TTY_OP_ISPEED: 38400, ssh.TTY_OP_OSPEED: 38400}
+	if tty != nil {
+		if tty.Term != "" {
+			name = tty.Term
+		}
+		if tty.Width > 0 && tty.Height > 0 {
+			w, h = tty.Width, tty.Height
+		}
+		modes[ssh.ECHO] = 1
+	}
+	if err := sess.RequestPty(name, h, w, modes); err != nil {
+		return fmt.Errorf("request pty: %w", err)
+	}
+	return nil
+}
+
+// followResize passes the terminal's new sizes on to the remote pty.
+func followResize(sess *ssh.Session, resize <-chan [2]int, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case size := <-resize:
+			sess.WindowChange(size[1], size[0])
+		}
+	}
 }
 
 // waitDone waits for an interrupted command to end, for the grace period

@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/remote"
 	"github.com/gofab/gofab/luart"
 )
@@ -67,6 +69,9 @@ func Module() luart.Module {
 				Returns:    []luart.Param{{Type: "Result"}},
 				OptionsArg: 2, Options: runOptions,
 				Fn: func(st *luart.State) int { return run(st, "local") }},
+			{Name: "open_shell", Doc: "Opens an interactive login shell on the current host, on your terminal (Fabric's open_shell); command, when given, is typed into it first. Hosts take turns at the terminal.",
+				Params: []luart.Param{{Name: "command", Type: "string", Optional: true}},
+				Fn:     openShell},
 			{Name: "shell_quote", Doc: "Quotes a string (or each element of a list, joined by spaces) for a POSIX shell.",
 				Params:  []luart.Param{{Name: "value", Type: "string|string[]"}},
 				Returns: []luart.Param{{Type: "string"}},
@@ -236,6 +241,14 @@ func run(st *luart.State, kind string) int {
 		req.SudoPassword = st.Run().SudoPassword
 	}
 	req.MaxOutput = maxOutput(st)
+	if o.pty && kind != "local" && st.HostString() != host.Local {
+		// On a terminal, an interactive command gets it, one host at a
+		// time; without one, the pty is only for commands that want one.
+		if tty := acquireTerminal(st, command); tty != nil {
+			defer tty.Release()
+			req.TTY = tty
+		}
+	}
 	conn := st.LocalConn()
 	where := "locally"
 	if kind == "local" {
@@ -275,6 +288,43 @@ func run(st *luart.State, kind string) int {
 	}
 	L.Push(newResult(st, command, res, ok, timedOut))
 	return 1
+}
+
+// acquireTerminal lends the person's terminal to command, waiting (and
+// saying so) while another host has it; nil when there is no terminal.
+func acquireTerminal(st *luart.State, command string) *host.TTY {
+	t := st.Run().Terminal
+	if t == nil {
+		return nil
+	}
+	tty, err := t.Acquire(st.Context(), func() {
+		st.Out().Line("waiting", "for the terminal (another host's interactive command has it): "+command)
+	})
+	if err != nil {
+		st.L.RaiseError("%s: %v", command, err)
+	}
+	return tty
+}
+
+// openShell runs an interactive login shell on the terminal.
+func openShell(st *luart.State) int {
+	L := st.L
+	st.RequireTask("open_shell")
+	if st.Run().Terminal == nil {
+		L.RaiseError("open_shell() on %s needs a terminal (stdin and stdout are not one)", st.HostString())
+	}
+	tty := acquireTerminal(st, "open_shell")
+	defer tty.Release()
+	var in io.Reader = tty.In
+	if c := L.OptString(1, ""); c != "" {
+		in = io.MultiReader(strings.NewReader(c+"\n"), tty.In)
+	}
+	req := remote.Request{Command: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Out: st.Out(),
+		ShowRunning: st.Shown("running"), MaxOutput: 1 << 20}
+	if _, err := remote.Execute(st.Context(), st.Conn(), req); err != nil && !errors.Is(err, context.Canceled) {
+		L.RaiseError("open_shell on %s: %v", st.HostString(), err)
+	}
+	return 0
 }
 
 // maxOutput is how much output a result keeps (--max-output).
