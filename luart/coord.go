@@ -42,11 +42,17 @@ type ExecResult struct {
 	Err   string // empty when the task succeeded
 }
 
-// Changed records that a built-in function changed something on the host,
-// for the run's recap.
-func (st *State) Changed(n int) {
+// Changed records that a built-in function changed n things on the host,
+// for the run's recap; what, when given, describes them for the events
+// (and the --report page).
+func (st *State) Changed(n int, what ...string) {
 	if st.he != nil && st.he.Coord != nil {
 		st.he.Coord.Changed(n)
+	}
+	if st.he != nil && st.he.Out != nil {
+		for _, w := range what {
+			st.he.Out.Event("change", map[string]any{"what": w})
+		}
 	}
 }
 

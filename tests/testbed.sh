@@ -25,10 +25,11 @@ install_packages() {
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   command -v lsb_release >/dev/null || missing+=(lsb-release)
   command -v gcc >/dev/null || missing+=(gcc libc6-dev)   # go test -race needs cgo
+  command -v chromium >/dev/null || missing+=(chromium)     # renders --report pages in tests
   if [ ${#missing[@]} -gt 0 ]; then
     echo "testbed: installing ${missing[*]}" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
 

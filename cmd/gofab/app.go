@@ -92,10 +92,10 @@ func run(ctx context.Context, args []string, env environ) int {
 		}
 	}
 	app := newApp(env, adhoc)
-	subcommands := map[string]bool{"help": true, "h": true}
+	subcommands := map[string][]cli.Flag{"help": nil, "h": nil}
 	for _, cmd := range app.Commands {
 		for _, n := range cmd.Names() {
-			subcommands[n] = true
+			subcommands[n] = cmd.Flags
 		}
 	}
 	norm, err := normalizeArgs(args[1:], app.Flags, subcommands)
@@ -137,7 +137,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%v (gofab --help lists the flags)", err)
 		},
-		Commands: append(authoringCommands(env), hostsCommand(env), &cli.Command{
+		Commands: append(authoringCommands(env), hostsCommand(env), reportCommand(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",
@@ -187,6 +187,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
 		&cli.IntFlag{Name: "max-output", Value: 64, Usage: "keep at most `MIB` of each command's stdout (and of its stderr) in its result; the rest is shown, not kept"},
 		&cli.IntFlag{Name: "max-handshakes", Value: transport.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
+		&cli.StringFlag{Name: "report", Usage: "also write the run as one self-contained HTML page to `FILE` (timeline, hosts, output, changes)"},
 		&cli.BoolFlag{Name: "keep-going", Usage: "run every task named, even after one failed (by default gofab stops there, as fab does)"},
 		&cli.BoolFlag{Name: "forward-agent", Aliases: []string{"A"}, Usage: "forward your ssh-agent to the hosts (also env.forward_agent, ForwardAgent in ssh_config)"},
 		&cli.BoolFlag{Name: "no-agent", Aliases: []string{"a"}, Usage: "do not use ssh-agent's keys"},
@@ -426,6 +427,23 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	if err != nil {
 		return err
 	}
+	if path := c.String("report"); path != "" {
+		events, err := startReport(ex, path)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		// Runs first of the deferred calls: every event is out by then.
+		defer func() {
+			if err := finishReport(events, path); err != nil {
+				fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+			}
+		}()
+	}
+	names := make([]string, 0, len(calls))
+	for _, tc := range calls {
+		names = append(names, tc.name)
+	}
+	ex.Printer.Event("run_start", map[string]any{"fabfile": runProg.Path, "tasks": names, "version": version})
 	defer ex.Close()
 	defer func() {
 		if err := ex.Printer.Close(); err != nil {

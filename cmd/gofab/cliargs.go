@@ -69,16 +69,20 @@ func flagTable(fl []cli.Flag) map[string]flagInfo {
 // first, then the task names. From a subcommand on, arguments are left to
 // it. An unknown flag is an error of one line, saying what to use instead
 // when fab had it.
-func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string]bool) ([]string, error) {
+func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string][]cli.Flag) ([]string, error) {
 	table := flagTable(fl)
 	var flags, positional []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "-" || !strings.HasPrefix(a, "-"):
-			if len(positional) == 0 && subcommands[a] {
-				// The subcommand parses the rest itself.
-				return append(append(flags, a), args[i+1:]...), nil
+			if sub, ok := subcommands[a]; ok && len(positional) == 0 {
+				// The subcommand's own flags may follow its arguments too.
+				rest, err := normalizeArgs(args[i+1:], sub, nil)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", a, err)
+				}
+				return append(append(flags, a), rest...), nil
 			}
 			positional = append(positional, a)
 		case strings.HasPrefix(a, "--"):

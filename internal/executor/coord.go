@@ -111,8 +111,10 @@ func (s *store) lookup(ctx context.Context, key string, wait bool) (any, bool, e
 
 // hostCoord is one host's luart.Coordinator.
 type hostCoord struct {
-	e   *Executor
-	bar *barrier
+	e *Executor
+	// task and host name the run this coordinates, for events.
+	task, host string
+	bar        *barrier
 	// pause and resume give up and take back the host's pool slot while
 	// it waits at a barrier, so hosts not yet started can reach it too.
 	pause, resume func(ctx context.Context) error
@@ -131,7 +133,11 @@ func (c *hostCoord) Barrier(ctx context.Context) error {
 		c.pause(ctx)
 		defer c.resume(ctx)
 	}
-	return c.bar.wait(ctx)
+	out := c.e.out(c.host)
+	out.Event("barrier_wait", map[string]any{"task": c.task})
+	err := c.bar.wait(ctx)
+	out.Event("barrier_pass", map[string]any{"task": c.task})
+	return err
 }
 
 func (c *hostCoord) Publish(key string, value any) { c.e.shared.publish(key, value) }

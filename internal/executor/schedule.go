@@ -136,10 +136,11 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 		sem = make(chan struct{}, pol.limit)
 	}
 	start := 0
-	for _, size := range pol.batchSizes(len(targets)) {
+	for batch, size := range pol.batchSizes(len(targets)) {
 		end := start + size
 		bar := newBarrier(size)
 		var wg sync.WaitGroup
+		e.Printer.Event("batch_start", map[string]any{"task": task, "batch": batch + 1, "size": size})
 		for i := start; i < end; i++ {
 			tg := targets[i]
 			name := tg.name()
@@ -154,7 +155,7 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 				defer wg.Done()
 				defer s.release(ctx)
 				defer bar.leave()
-				hc := &hostCoord{e: e, bar: bar, pause: s.release, resume: s.acquire}
+				hc := &hostCoord{e: e, task: task, host: name, bar: bar, pause: s.release, resume: s.acquire}
 				r := e.runOne(ctx, task, tg, hc, fn)
 				results[i] = r
 				mu.Lock()
@@ -172,6 +173,7 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 			}()
 		}
 		wg.Wait()
+		e.Printer.Event("batch_end", map[string]any{"task": task, "batch": batch + 1})
 		start = end
 	}
 	return results

@@ -33,6 +33,8 @@ type Printer struct {
 	w      io.Writer
 	errW   io.Writer // errors, warnings and the recap (text mode)
 	paused func() bool
+	tap    io.Writer // every event as JSON, in any mode (--report)
+	tapErr error
 	color  bool
 	json   bool
 	logDir string
@@ -50,6 +52,9 @@ type Options struct {
 	JSON bool
 	// LogDir, when set, gets one log file per host.
 	LogDir string
+	// Tap, when set, receives every event as a line of JSON, output
+	// lines included, whatever the mode (for --report).
+	Tap io.Writer
 	// Paused, when set and true, keeps the status line off the screen
 	// (a command has the terminal).
 	Paused func() bool
@@ -65,11 +70,18 @@ func New(w io.Writer, color bool) *Printer { return &Printer{w: w, errW: w, colo
 
 // NewWith returns a Printer with the given options.
 func NewWith(w io.Writer, o Options) *Printer {
-	p := &Printer{w: w, errW: o.Err, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir, paused: o.Paused}
+	p := &Printer{w: w, errW: o.Err, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir, paused: o.Paused, tap: o.Tap}
 	if p.errW == nil || p.json {
 		p.errW = w
 	}
 	return p
+}
+
+// SetTap sends every event from now on, as a line of JSON, to w too.
+func (p *Printer) SetTap(w io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tap = w
 }
 
 // JSON reports whether the printer writes JSON events.
@@ -128,7 +140,7 @@ func (p *Printer) Printf(format string, args ...any) {
 // Event writes one JSON event (type, time and fields) in JSON mode and
 // does nothing otherwise.
 func (p *Printer) Event(typ string, fields map[string]any) {
-	if !p.json {
+	if !p.json && p.tap == nil {
 		return
 	}
 	ev := make(map[string]any, len(fields)+2)
@@ -140,7 +152,21 @@ func (p *Printer) Event(typ string, fields map[string]any) {
 	b := marshal(ev)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.write(b)
+	p.tapWrite(b)
+	if p.json {
+		p.write(b)
+	}
+}
+
+// tapWrite copies an event to the tap, under the lock; the first error
+// is kept for Close.
+func (p *Printer) tapWrite(b []byte) {
+	if p.tap == nil {
+		return
+	}
+	if _, err := p.tap.Write(b); err != nil && p.tapErr == nil {
+		p.tapErr = fmt.Errorf("event tap: %w", err)
+	}
 }
 
 // marshal encodes one event as a line of JSON, leaving <, > and & as they
@@ -156,6 +182,16 @@ func marshal(ev map[string]any) []byte {
 	return b.Bytes()
 }
 
+// outputEvent is the JSON event of one output line.
+func outputEvent(host, kind, text string) []byte {
+	stream := kind
+	if stream == "" {
+		stream = "print"
+	}
+	return marshal(map[string]any{"type": "output", "time": time.Now().UTC().Format(time.RFC3339Nano),
+		"host": host, "stream": stream, "text": text})
+}
+
 // Close closes the hosts' log files and reports the first error writing
 // them.
 func (p *Printer) Close() error {
@@ -167,6 +203,9 @@ func (p *Printer) Close() error {
 		}
 	}
 	p.logs = nil
+	if p.logErr == nil {
+		return p.tapErr
+	}
 	return p.logErr
 }
 
@@ -237,16 +276,14 @@ func (h *Host) Line(kind, text string) {
 // emit prints whole lines of one kind: as text or JSON events, and into
 // the host's log file.
 func (h *Host) emit(kind string, lines []string) {
-	var out, log bytes.Buffer
+	var out, log, tap bytes.Buffer
 	for _, ln := range lines {
 		ln = Neutralize(trimCR(ln))
+		if h.p.tap != nil && !h.p.json {
+			tap.Write(outputEvent(h.Name, kind, ln))
+		}
 		if h.p.json {
-			stream := kind
-			if stream == "" {
-				stream = "print"
-			}
-			out.Write(marshal(map[string]any{"type": "output", "time": time.Now().UTC().Format(time.RFC3339Nano),
-				"host": h.Name, "stream": stream, "text": ln}))
+			out.Write(outputEvent(h.Name, kind, ln))
 		} else {
 			format(&out, h.prefix, kind, ln)
 		}
@@ -256,6 +293,11 @@ func (h *Host) emit(kind string, lines []string) {
 	}
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
+	if h.p.json {
+		h.p.tapWrite(out.Bytes())
+	} else if tap.Len() > 0 {
+		h.p.tapWrite(tap.Bytes())
+	}
 	if toErr(kind) {
 		h.p.writeTo(h.p.errW, out.Bytes())
 	} else {
@@ -270,7 +312,7 @@ func (h *Host) emit(kind string, lines []string) {
 
 // Event writes a JSON event about this host (see Printer.Event).
 func (h *Host) Event(typ string, fields map[string]any) {
-	if !h.p.json {
+	if !h.p.json && h.p.tap == nil {
 		return
 	}
 	f := make(map[string]any, len(fields)+1)

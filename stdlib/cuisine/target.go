@@ -26,6 +26,8 @@ type target struct {
 	sudo  bool
 	local bool
 	check bool
+	// changes are the commands that changed the host, for the events.
+	changes []string
 }
 
 // on returns the target of a call given its options (use_sudo).
@@ -84,6 +86,7 @@ func (t *target) probe(command string) (string, int) {
 // change runs a command that changes the host and raises an error when it
 // fails; under --check it only says what it would run.
 func (t *target) change(command string, stdin ...string) {
+	t.changes = append(t.changes, command)
 	if t.check {
 		if t.st.Shown("running") {
 			t.st.Out().Line("would run", command)
@@ -117,7 +120,7 @@ func (t *target) done(changed bool, fields map[string]lua.LValue) int {
 		r.RawSetString(k, v)
 	}
 	if changed {
-		t.st.Changed(1)
+		t.st.Changed(1, t.changes...)
 	}
 	L.Push(r)
 	return 1

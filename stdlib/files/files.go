@@ -184,7 +184,7 @@ func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) i
 		fail(st, fname, err)
 	}
 	if ch {
-		st.Changed(1)
+		st.Changed(1, "files."+fname+" "+p)
 		if st.Shown("running") {
 			st.Out().Line(ops.Would(st, fname), p)
 		}

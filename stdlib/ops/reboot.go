@@ -50,7 +50,7 @@ func luaReboot(st *luart.State) int {
 		st.Out().Line(Would(st, "reboot"), command)
 	}
 	if check, _, _ := st.Mode(); check {
-		st.Changed(1)
+		st.Changed(1, "reboot (check)")
 		return 0
 	}
 	conn := st.Conn()

@@ -1,0 +1,346 @@
+// Package report turns a run's events (gofab --output json) into one
+// self-contained HTML page: a header with the counts, a timeline with a
+// row per host and a bar per task and command (batches and barriers as
+// bands), a table of hosts that filters by status and text, and each
+// host's output and changes. The page needs no network: its data, style
+// and script are inside it.
+package report
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"time"
+)
+
+// MaxLinesPerHost bounds the output lines a host keeps in the page: the
+// first and the last ones, with a note of how many were left out.
+const MaxLinesPerHost = 400
+
+// Report is a run as the page shows it. Times are seconds from the start.
+type Report struct {
+	Fabfile  string         `json:"fabfile"`
+	Tasks    []string       `json:"tasks"`
+	Start    string         `json:"start"`
+	Duration float64        `json:"duration"`
+	Counts   map[string]int `json:"counts"`
+	Hosts    []*Host        `json:"hosts"`
+	Spans    []Span         `json:"spans"`
+	Batches  []Span         `json:"batches"`
+	Barriers []Barrier      `json:"barriers"`
+	NotRun   []string       `json:"notRun,omitempty"`
+
+	start time.Time
+	byID  map[string]*Host
+}
+
+// Span is a task run or a batch: from, to, and which.
+type Span struct {
+	Task  string  `json:"task"`
+	Batch int     `json:"batch,omitempty"`
+	From  float64 `json:"from"`
+	To    float64 `json:"to"`
+}
+
+// Barrier is when the hosts of a task were let through a barrier.
+type Barrier struct {
+	Task string  `json:"task"`
+	At   float64 `json:"at"`
+}
+
+// Host is one host's story.
+type Host struct {
+	Name     string    `json:"name"`
+	Status   string    `json:"status"`
+	Duration float64   `json:"duration"`
+	Changed  int       `json:"changed"`
+	Error    string    `json:"error,omitempty"`
+	Runs     []Run     `json:"runs"`
+	Commands []Command `json:"commands"`
+	Output   []Line    `json:"output"`
+	Omitted  int       `json:"omitted,omitempty"`
+	Changes  []string  `json:"changes,omitempty"`
+	// Diffs are the --diff lines the host printed.
+	Diffs []string `json:"diffs,omitempty"`
+
+	tail []Line
+}
+
+// Run is a task on a host.
+type Run struct {
+	Task   string  `json:"task"`
+	From   float64 `json:"from"`
+	To     float64 `json:"to"`
+	Status string  `json:"status"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// Command is one command a host ran.
+type Command struct {
+	Kind    string  `json:"kind"`
+	Command string  `json:"command"`
+	From    float64 `json:"from"`
+	To      float64 `json:"to"`
+	Code    *int    `json:"code,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	// Line is the index of its echo line in the host's output, or -1.
+	Line int `json:"line"`
+}
+
+// Line is a line of a host's output.
+type Line struct {
+	At     float64 `json:"at"`
+	Stream string  `json:"stream"`
+	Text   string  `json:"text"`
+}
+
+// event is the union of the events' fields the page uses.
+type event struct {
+	Type     string         `json:"type"`
+	Time     time.Time      `json:"time"`
+	Host     string         `json:"host"`
+	Task     string         `json:"task"`
+	Status   string         `json:"status"`
+	Duration float64        `json:"duration"`
+	Changed  int            `json:"changed"`
+	Error    string         `json:"error"`
+	Kind     string         `json:"kind"`
+	Command  string         `json:"command"`
+	ExitCode *int           `json:"exit_code"`
+	Stream   string         `json:"stream"`
+	Text     string         `json:"text"`
+	What     string         `json:"what"`
+	Batch    int            `json:"batch"`
+	Fabfile  string         `json:"fabfile"`
+	Tasks    []string       `json:"tasks"`
+	Counts   map[string]int `json:"counts"`
+	Hosts    []struct {
+		Host     string  `json:"host"`
+		Status   string  `json:"status"`
+		Duration float64 `json:"duration"`
+		Changed  int     `json:"changed"`
+		Error    string  `json:"error"`
+	} `json:"hosts"`
+	Op          string `json:"op"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Files       int    `json:"files"`
+}
+
+// Build reads events, one JSON object a line, and returns the report. A
+// line that is not JSON is an error naming it.
+func Build(r io.Reader) (*Report, error) {
+	rep := &Report{Counts: map[string]int{}, byID: map[string]*Host{}}
+	openSpans := map[string]int{}   // task → index in Spans
+	openBatch := map[string]int{}   // task/batch → index in Batches
+	openRun := map[string]int{}     // host/task → index in Runs
+	openCmd := map[string][]int{}   // host → stack of open commands
+	barrierSeen := map[string]int{} // task → index of its latest barrier
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var ev event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return nil, fmt.Errorf("event line %d: %v", n, err)
+		}
+		if rep.start.IsZero() && !ev.Time.IsZero() {
+			rep.start = ev.Time
+			rep.Start = ev.Time.Format(time.RFC3339)
+		}
+		at := ev.Time.Sub(rep.start).Seconds()
+		rep.Duration = max(rep.Duration, at)
+		switch ev.Type {
+		case "run_start":
+			rep.Fabfile, rep.Tasks = ev.Fabfile, ev.Tasks
+		case "task_start":
+			openSpans[ev.Task] = len(rep.Spans)
+			rep.Spans = append(rep.Spans, Span{Task: ev.Task, From: at, To: at})
+		case "task_end":
+			if i, ok := openSpans[ev.Task]; ok {
+				rep.Spans[i].To = at
+			}
+		case "batch_start":
+			openBatch[fmt.Sprint(ev.Task, "/", ev.Batch)] = len(rep.Batches)
+			rep.Batches = append(rep.Batches, Span{Task: ev.Task, Batch: ev.Batch, From: at, To: at})
+		case "batch_end":
+			if i, ok := openBatch[fmt.Sprint(ev.Task, "/", ev.Batch)]; ok {
+				rep.Batches[i].To = at
+			}
+		case "barrier_pass":
+			// One band per barrier: hosts pass it at about the same time.
+			if i, ok := barrierSeen[ev.Task]; ok && at-rep.Barriers[i].At < 0.5 {
+				continue
+			}
+			barrierSeen[ev.Task] = len(rep.Barriers)
+			rep.Barriers = append(rep.Barriers, Barrier{Task: ev.Task, At: at})
+		case "host_start":
+			h := rep.host(ev.Host)
+			openRun[ev.Host+"\x00"+ev.Task] = len(h.Runs)
+			h.Runs = append(h.Runs, Run{Task: ev.Task, From: at, To: at, Status: "running"})
+		case "host_end":
+			h := rep.host(ev.Host)
+			if i, ok := openRun[ev.Host+"\x00"+ev.Task]; ok {
+				h.Runs[i].To, h.Runs[i].Status, h.Runs[i].Error = at, ev.Status, ev.Error
+			}
+			h.Changed += ev.Changed
+			h.Duration += ev.Duration
+			if h.Status == "" || h.Status == "ok" {
+				h.Status, h.Error = ev.Status, ev.Error
+			}
+		case "command_start":
+			h := rep.host(ev.Host)
+			openCmd[ev.Host] = append(openCmd[ev.Host], len(h.Commands))
+			h.Commands = append(h.Commands, Command{Kind: ev.Kind, Command: ev.Command, From: at, To: at, Line: -1})
+		case "command_end":
+			h := rep.host(ev.Host)
+			if st := openCmd[ev.Host]; len(st) > 0 {
+				// Commands of one host end in the reverse order they began.
+				for k := len(st) - 1; k >= 0; k-- {
+					c := &h.Commands[st[k]]
+					if c.Command == ev.Command {
+						c.To, c.Code, c.Error = at, ev.ExitCode, ev.Error
+						openCmd[ev.Host] = append(st[:k:k], st[k+1:]...)
+						break
+					}
+				}
+			}
+		case "output":
+			h := rep.host(ev.Host)
+			l := Line{At: at, Stream: ev.Stream, Text: ev.Text}
+			if c := h.lastCommand(ev.Stream, ev.Text); c != nil {
+				c.Line = len(h.Output)
+			}
+			if ev.Stream == "diff" && len(h.Diffs) < MaxLinesPerHost {
+				h.Diffs = append(h.Diffs, ev.Text)
+			}
+			h.addLine(l)
+		case "change":
+			h := rep.host(ev.Host)
+			h.Changes = append(h.Changes, ev.What)
+		case "transfer":
+			if ev.Error == "" && ev.Files > 0 && ev.Host != "" {
+				h := rep.host(ev.Host)
+				h.Changes = append(h.Changes, fmt.Sprintf("%s %s -> %s (%d files)", ev.Op, ev.Source, ev.Destination, ev.Files))
+			}
+		case "tasks_not_run":
+			rep.NotRun = ev.Tasks
+		case "summary":
+			for _, s := range ev.Hosts {
+				h := rep.host(s.Host)
+				h.Status, h.Duration, h.Changed, h.Error = s.Status, s.Duration, s.Changed, s.Error
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	rep.Counts = map[string]int{}
+	for _, h := range rep.Hosts {
+		h.finish()
+		if h.Status == "" {
+			h.Status = "running"
+		}
+		rep.Counts[h.Status]++
+	}
+	return rep, nil
+}
+
+func (rep *Report) host(name string) *Host {
+	if name == "" {
+		name = "local"
+	}
+	h, ok := rep.byID[name]
+	if !ok {
+		h = &Host{Name: name}
+		rep.byID[name] = h
+		rep.Hosts = append(rep.Hosts, h)
+	}
+	return h
+}
+
+// lastCommand returns the command an echo line (stream run, sudo or
+// local) belongs to: the latest one started without its echo yet.
+func (h *Host) lastCommand(stream, text string) *Command {
+	if stream != "run" && stream != "sudo" && stream != "local" {
+		return nil
+	}
+	for i := len(h.Commands) - 1; i >= 0; i-- {
+		c := &h.Commands[i]
+		if c.Line < 0 && c.Command == text {
+			return c
+		}
+	}
+	return nil
+}
+
+// addLine keeps the first and the last lines of a long output.
+func (h *Host) addLine(l Line) {
+	head := MaxLinesPerHost / 4
+	if len(h.Output) < head {
+		h.Output = append(h.Output, l)
+		return
+	}
+	h.tail = append(h.tail, l)
+	if len(h.tail) > MaxLinesPerHost-head {
+		h.tail = h.tail[1:]
+		h.Omitted++
+	}
+}
+
+func (h *Host) finish() {
+	if h.Omitted > 0 {
+		h.Output = append(h.Output, Line{Stream: "omitted", Text: fmt.Sprintf("… %d lines left out …", h.Omitted)})
+		// Echo lines past the head are indexed after the note.
+		for i := range h.Commands {
+			if h.Commands[i].Line >= len(h.Output)-1 {
+				h.Commands[i].Line = -1
+			}
+		}
+	}
+	h.Output = append(h.Output, h.tail...)
+	h.tail = nil
+	if h.Runs == nil {
+		h.Runs = []Run{}
+	}
+	if h.Commands == nil {
+		h.Commands = []Command{}
+	}
+	if h.Output == nil {
+		h.Output = []Line{}
+	}
+}
+
+//go:embed page.html
+var pageHTML string
+
+//go:embed page.js
+var pageJS string
+
+//go:embed page.css
+var pageCSS string
+
+var page = template.Must(template.New("report").Parse(pageHTML))
+
+// Write writes the report as one self-contained HTML page.
+func (rep *Report) Write(w io.Writer) error {
+	sort.SliceStable(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Name < rep.Hosts[j].Name })
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	return page.Execute(w, map[string]any{
+		"Title":  rep.Fabfile,
+		"Data":   template.JS(data),
+		"Script": template.JS(pageJS),
+		"Style":  template.CSS(pageCSS),
+	})
+}
