@@ -86,7 +86,7 @@ task("show_args", function(args) puts(args[1] .. "|" .. args[2] .. "|" .. args.k
 	}{
 		{"ok", fab, []string{"lsb_release"}, 0, []string{"[127.0.0.2] run: true"}},
 		{"unknown task suggests", fab, []string{"lsb_relase"}, 2, []string{`unknown task "lsb_relase", did you mean "lsb_release"?`}},
-		{"bad flag", fab, []string{"--no-such-flag", "lsb_release"}, 2, []string{"flag provided but not defined"}},
+		{"bad flag", fab, []string{"--no-such-flag", "lsb_release"}, 2, []string{"unknown flag --no-such-flag (gofab --help lists the flags)"}},
 		{"fabfile not found", fab, []string{"-f", "missing.lua", "lsb_release"}, 2, []string{"fabfile not found: missing.lua"}},
 		{"syntax error", "task('a', function()\n  run(\"x\"\nend)\n", []string{"a"}, 2, []string{"fabfile.lua:3:"}},
 		{"top-level run", "run('date')\n", []string{"-l"}, 2, []string{"fabfile.lua:1: run() is only available inside a task"}},
