@@ -503,3 +503,34 @@ func TestListScalesLinearly(t *testing.T) {
 	}
 	t.Logf("-l: 2,000 tasks %s, 20,000 tasks %s", small, large)
 }
+
+// TestHostOutputCannotDriveTheTerminal: escape sequences a host prints
+// (window title, colours, clear screen) are removed from prefixed output.
+func TestHostOutputCannotDriveTheTerminal(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run([[printf '\033]0;owned\007\033[31mred\033[0m\033[2J plain\n']]) end)`, "")
+	r := p.run(nil, "-H", "127.0.0.2", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[127.0.0.2] out: red plain")
+	if strings.ContainsAny(r.stdout, "\x1b\x07") {
+		t.Errorf("control characters reached the terminal: %q", r.stdout)
+	}
+}
+
+// TestSelfReferencingTable: a table that contains itself, given to
+// execute() or shared.set, is a short error.
+func TestSelfReferencingTable(t *testing.T) {
+	p := newProject(t, `
+task("s", function() local t = {}; t.self = t; require("shared").set("k", t) end)
+task("e", function() local t = {1}; t[2] = t; execute("x", {}, t) end)
+task("x", function() end)
+`, "")
+	r := p.run(nil, "-H", "local", "--keep-going", "s", "e")
+	wantCode(t, r, 1)
+	mustContain(t, r, "shared.set: at self: a table that contains itself", "execute: arguments must be plain data: at [2]: a table that contains itself")
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if len(line) > 300 {
+			t.Errorf("error line of %d characters: %.120s…", len(line), line)
+		}
+	}
+}
