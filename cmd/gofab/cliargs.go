@@ -59,7 +59,9 @@ func flagTable(fl []cli.Flag) map[string]flagInfo {
 			t[n] = flagInfo{long: long, takesArgs: !isBool}
 		}
 	}
+	// The flags urfave/cli adds by itself.
 	t["help"], t["h"] = flagInfo{long: "help"}, flagInfo{long: "help"}
+	t["version"], t["V"] = flagInfo{long: "version"}, flagInfo{long: "version"}
 	return t
 }
 
