@@ -117,7 +117,7 @@ func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string][]cli.Fl
 // long name written with one dash (-hosts, as Go's flag package allows).
 // It returns the arguments to pass on and how many of rest it used.
 func shortFlags(a string, rest []string, table map[string]flagInfo) ([]string, int, error) {
-	body, value, hasValue := strings.Cut(a[1:], "=")
+	body, _, hasValue := strings.Cut(a[1:], "=")
 	if info, ok := table[body]; ok {
 		if !info.takesArgs || hasValue {
 			return []string{a}, 0, nil
@@ -127,7 +127,6 @@ func shortFlags(a string, rest []string, table map[string]flagInfo) ([]string, i
 		}
 		return []string{a, rest[0]}, 1, nil
 	}
-	_ = value
 	var out []string
 	for j := 0; j < len(body); j++ {
 		name := body[j : j+1]
