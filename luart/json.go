@@ -3,7 +3,6 @@ package luart
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -47,7 +46,6 @@ func luaJSONDecode(st *State) int {
 	L := st.L
 	text := L.CheckString(1)
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
-	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		L.RaiseError("json.decode: %v", err)
@@ -55,38 +53,8 @@ func luaJSONDecode(st *State) int {
 	if dec.More() {
 		L.RaiseError("json.decode: text after the JSON value at offset %d", dec.InputOffset())
 	}
-	L.Push(fromJSON(L, v))
+	// Decoded JSON is plain data already: numbers are float64, objects
+	// map[string]any, arrays []any, null nil.
+	L.Push(FromPlain(L, v))
 	return 1
-}
-
-// fromJSON converts decoded JSON to Lua, numbers from json.Number.
-func fromJSON(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return lua.LString(x.String())
-		}
-		return lua.LNumber(f)
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(fromJSON(L, e))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.RawSetString(k, fromJSON(L, x[k]))
-		}
-		return t
-	case nil:
-		return lua.LNil
-	}
-	return FromPlain(L, v)
 }

@@ -52,45 +52,21 @@ func TestInterruptStopsEveryCommand(t *testing.T) {
 				user = tb.NPUser
 			}
 			hostList := fmt.Sprintf("%[1]s@127.0.0.2,%[1]s@127.0.0.3,%[1]s@127.0.0.4", user)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, gofabBin, "-S", filepath.Join(p.dir, "ssh_config"), "-H", hostList, "t")
-			cmd.Dir = p.dir
-			cmd.Env = append(append([]string{}, p.env...), "GOFAB_SUDO_PASSWORD="+tb.Password)
-			out, _ := cmd.StdoutPipe()
-			cmd.Stderr = cmd.Stdout
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(out)
-			var lines []string
-			started := 0
-			for started < 3 && sc.Scan() {
-				lines = append(lines, sc.Text())
-				if strings.HasSuffix(sc.Text(), "out: started") {
-					started++
-				}
-			}
-			if started < 3 {
-				t.Fatalf("hosts did not start: %q", lines)
-			}
+			cmd, wait := startGofab(t, p, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "out: started", 3, "-H", hostList, "t")
 			if !c.timeout {
 				waitProcs(t, marker, 3)
 				cmd.Process.Signal(syscall.SIGINT)
 			}
-			for sc.Scan() {
-				lines = append(lines, sc.Text())
-			}
-			err := cmd.Wait()
+			code, text := wait()
 			want := 130
 			if c.timeout {
 				want = 0
 			}
-			if code := cmd.ProcessState.ExitCode(); code != want {
-				t.Fatalf("exit %v, want %d; output %q", err, want, lines)
+			if code != want {
+				t.Fatalf("exit %d, want %d\n%s", code, want, text)
 			}
-			if c.timeout && !strings.Contains(strings.Join(lines, "\n"), "timed out after 1s") {
-				t.Errorf("no timeout reported: %q", lines)
+			if c.timeout && !strings.Contains(text, "timed out after 1s") {
+				t.Errorf("no timeout reported:\n%s", text)
 			}
 			waitNoProcs(t, marker)
 		})
@@ -198,10 +174,9 @@ task("o", {runs_once = true}, function() execute("o") end)
 	mustContain(t, r, `runs_once task "o" calls execute() on itself (o -> o)`)
 }
 
-// startGofab starts gofab in p and returns it once a stdout line ends with
-// marker, with the lines read so far and a function that reads the rest
-// and waits for the exit.
-func startGofab(t *testing.T, p *project, env []string, marker string, args ...string) (*exec.Cmd, func() (int, string)) {
+// startGofab starts gofab in p and returns it once n output lines ended
+// with marker, with a function that reads the rest and waits for the exit.
+func startGofab(t *testing.T, p *project, env []string, marker string, n int, args ...string) (*exec.Cmd, func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -215,15 +190,16 @@ func startGofab(t *testing.T, p *project, env []string, marker string, args ...s
 	}
 	sc := bufio.NewScanner(out)
 	var lines []string
-	for sc.Scan() {
+	seen := 0
+	for seen < n && sc.Scan() {
 		lines = append(lines, sc.Text())
 		if strings.HasSuffix(sc.Text(), marker) {
-			break
+			seen++
 		}
 	}
-	if len(lines) == 0 || !strings.HasSuffix(lines[len(lines)-1], marker) {
+	if seen < n {
 		cmd.Wait()
-		t.Fatalf("gofab never printed %q: %q (%v)", marker, lines, sc.Err())
+		t.Fatalf("gofab printed %q %d times, not %d: %q (%v)", marker, seen, n, lines, sc.Err())
 	}
 	return cmd, func() (int, string) {
 		for sc.Scan() {
@@ -294,7 +270,7 @@ func TestHangupStopsLikeInterrupt(t *testing.T) {
 	p := newProject(t, `task("t", function() sudo("echo started; sleep `+marker+`") end)`, "")
 	stateDir := filepath.Join(p.dir, "state")
 	env := []string{"GOFAB_STATE_DIR=" + stateDir}
-	cmd, wait := startGofab(t, p, env, "out: started", "-H", tb.NPUser+"@127.0.0.2,"+tb.NPUser+"@127.0.0.3", "t")
+	cmd, wait := startGofab(t, p, env, "out: started", 1, "-H", tb.NPUser+"@127.0.0.2,"+tb.NPUser+"@127.0.0.3", "t")
 	waitProcs(t, marker, 2)
 	cmd.Process.Signal(syscall.SIGHUP)
 	code, text := wait()
