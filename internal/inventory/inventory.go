@@ -106,13 +106,19 @@ func New() *Inventory {
 }
 
 // AddHost adds h, or merges it into the host of the same name: groups are
-// added, vars and connection settings given override.
+// added, vars and connection settings given override. A new host keeps
+// h.Vars itself: the caller gives it up.
 func (inv *Inventory) AddHost(h Host) {
 	cur, ok := inv.hosts[h.Name]
 	if !ok {
-		cur = &Host{Name: h.Name, Vars: map[string]any{}}
+		vars := h.Vars
+		if vars == nil {
+			vars = map[string]any{}
+		}
+		cur = &Host{Name: h.Name, Vars: vars}
 		inv.hosts[h.Name] = cur
 		inv.order = append(inv.order, h.Name)
+		h.Vars = nil
 	}
 	for _, g := range h.Groups {
 		if !contains(cur.Groups, g) {

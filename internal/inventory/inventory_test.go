@@ -250,6 +250,13 @@ func TestFromPlain(t *testing.T) {
 	if _, ok := inv.Lookup("n2"); !ok {
 		t.Error("range n[1:2] did not declare n2")
 	}
+	// Hosts of one range line do not share their vars.
+	shared, _ := ParseINI("h.ini", []byte("r[1:2] x=1\n"))
+	shared.AddHost(Host{Name: "r1", Vars: map[string]any{"y": int64(2)}})
+	shared.Finish()
+	if r2, _ := shared.Lookup("r2"); r2.Vars["y"] != nil {
+		t.Errorf("r2 got r1's var: %v", r2.Vars)
+	}
 	// Round trip through the plain form a source returns.
 	again, err := FromPlain(inv.Plain("test"))
 	if err != nil {

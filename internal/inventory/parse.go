@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -207,7 +209,8 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 		if err := checkName(n); err != nil {
 			return err
 		}
-		inv.AddHost(Host{Name: n, Vars: vars, Port: port})
+		// Each host gets its own vars: AddHost keeps the map.
+		inv.AddHost(Host{Name: n, Vars: maps.Clone(vars), Port: port})
 		inv.addMember(inv.group(group), n)
 	}
 	return nil
@@ -370,71 +373,87 @@ func yamlGroup(inv *Inventory, file, group string, n *yaml.Node, path []string) 
 // ParseJSON reads what an Ansible dynamic-inventory script prints for
 // --list: {"group": {"hosts": [...], "vars": {...}, "children": [...]},
 // "_meta": {"hostvars": {"host": {...}}}}; a group may also be a plain
-// list of hosts.
+// list of hosts. The JSON is decoded once, into plain data.
 func ParseJSON(name string, data []byte) (*Inventory, error) {
-	var top map[string]json.RawMessage
+	var top map[string]any
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, &ParseError{File: name, Msg: "not Ansible inventory JSON: " + err.Error()}
 	}
+	fail := func(format string, args ...any) error {
+		return &ParseError{File: name, Msg: fmt.Sprintf(format, args...)}
+	}
 	inv := New()
-	for group, raw := range top {
-		if group == "_meta" {
-			continue
+	groups := make([]string, 0, len(top))
+	for g := range top {
+		if g != "_meta" {
+			groups = append(groups, g)
 		}
-		var list []string
-		if json.Unmarshal(raw, &list) == nil {
-			for _, h := range list {
-				if err := addHostPattern(inv, h, group, nil); err != nil {
-					return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
-				}
+	}
+	sort.Strings(groups) // map order is random: keep the output stable
+	for _, group := range groups {
+		var hosts []any
+		switch g := top[group].(type) {
+		case []any:
+			hosts = g
+		case map[string]any:
+			var ok bool
+			if hosts, ok = g["hosts"].([]any); !ok && g["hosts"] != nil {
+				return nil, fail("group %s: hosts must be a list of names", group)
 			}
-			continue
+			vars, ok := g["vars"].(map[string]any)
+			if !ok && g["vars"] != nil {
+				return nil, fail("group %s: vars must be an object", group)
+			}
+			children, err := stringList(g["children"])
+			if err != nil {
+				return nil, fail("group %s: children %v", group, err)
+			}
+			inv.AddGroup(Group{Name: group, Vars: normalize(vars), Children: children})
+		default:
+			return nil, fail("group %s: give an object with hosts, vars and children, or a list of hosts", group)
 		}
-		var g struct {
-			Hosts    []string       `json:"hosts"`
-			Vars     map[string]any `json:"vars"`
-			Children []string       `json:"children"`
-		}
-		if err := json.Unmarshal(raw, &g); err != nil {
-			return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
-		}
-		inv.AddGroup(Group{Name: group, Vars: normalize(g.Vars), Children: g.Children})
-		for _, h := range g.Hosts {
-			if err := addHostPattern(inv, h, group, nil); err != nil {
-				return nil, &ParseError{File: name, Msg: fmt.Sprintf("group %s: %v", group, err)}
+		for _, h := range hosts {
+			hs, ok := h.(string)
+			if !ok {
+				return nil, fail("group %s: a host name is not a string", group)
+			}
+			if err := addHostPattern(inv, hs, group, nil); err != nil {
+				return nil, fail("group %s: %v", group, err)
 			}
 		}
 	}
-	var meta struct {
-		Hostvars map[string]map[string]any `json:"hostvars"`
-	}
-	if raw, ok := top["_meta"]; ok {
-		if err := json.Unmarshal(raw, &meta); err != nil {
-			return nil, &ParseError{File: name, Msg: "_meta: " + err.Error()}
+	if meta, ok := top["_meta"].(map[string]any); ok {
+		hostvars, ok := meta["hostvars"].(map[string]any)
+		if !ok && meta["hostvars"] != nil {
+			return nil, fail("_meta.hostvars must be an object")
+		}
+		names := make([]string, 0, len(hostvars))
+		for h := range hostvars {
+			names = append(names, h)
+		}
+		sort.Strings(names)
+		for _, h := range names {
+			vars, ok := hostvars[h].(map[string]any)
+			if !ok {
+				return nil, fail("_meta.hostvars.%s must be an object", h)
+			}
+			if err := checkName(h); err != nil {
+				return nil, fail("_meta.hostvars: %v", err)
+			}
+			inv.AddHost(Host{Name: h, Vars: normalize(vars)})
 		}
 	}
-	for h, vars := range meta.Hostvars {
-		if err := checkName(h); err != nil {
-			return nil, &ParseError{File: name, Msg: "_meta.hostvars: " + err.Error()}
-		}
-		inv.AddHost(Host{Name: h, Vars: normalize(vars)})
-	}
-	// Map order is random: declare hosts in name order for stable output.
 	inv.sortHosts()
 	return inv, nil
 }
 
-// normalize turns decoded YAML or JSON into plain data: whole float64s
-// become int64, nested maps map[string]any.
+// normalize turns decoded YAML or JSON into plain data, in place: whole
+// float64s become int64.
 func normalize(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = plain(v)
+		m[k] = plain(v)
 	}
-	return out
+	return m
 }
 
 func plain(v any) any {
@@ -449,11 +468,10 @@ func plain(v any) any {
 	case map[string]any:
 		return normalize(x)
 	case []any:
-		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = plain(e)
+			x[i] = plain(e)
 		}
-		return out
+		return x
 	}
 	return v
 }

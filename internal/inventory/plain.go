@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"io"
 	"sort"
 	"strings"
@@ -174,7 +175,9 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 			return err
 		}
 		h.Name = n
-		inv.AddHost(h)
+		host := h
+		host.Vars = maps.Clone(h.Vars) // AddHost keeps the map
+		inv.AddHost(host)
 	}
 	return nil
 }
