@@ -2,8 +2,8 @@ package inventory
 
 import (
 	"fmt"
-	"maps"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 )
