@@ -30,6 +30,7 @@ var inventoryGlobals = Module{
 ---@field identity? string private key file
 ---@field gateway? string jump host (ProxyJump syntax)
 ---@field address? string address to connect to when the name is not one
+---@field forward_agent? boolean forward your ssh-agent to this host
 
 ---@class GroupSpec
 ---@field hosts? string[] hosts in the group (ranges such as web[01:20] allowed)
@@ -39,7 +40,11 @@ var inventoryGlobals = Module{
 ---@class HostInfo
 ---@field name string the host's inventory name (or host string)
 ---@field groups string[] every group the host is in, parents first
----@field vars table<string, any> merged vars: all, parent groups, child groups, the host, --set`,
+---@field vars table<string, any> merged vars: all, parent groups, child groups, the host, --set
+
+---The current host, inside a task.
+---@type HostInfo
+host = {}`,
 	Funcs: []Func{
 		{Name: "hosts", Doc: "Declares hosts: a table of name = HostSpec (or true), a list of names, an inventory source (require(\"inventory\").file/command/ssh_config), or a function returning one of these. Read once, while gofab plans the run.",
 			Params: []Param{{Name: "spec", Type: "table<string, HostSpec|boolean>|string[]|table|fun(): table"}},

@@ -105,7 +105,9 @@ func linesWith(r result, marker string) []string {
 func TestInventorySources(t *testing.T) {
 	needTestbed(t)
 	p := newInventoryProject(t)
-	r := p.run(nil, "deploy")
+	r := p.run(nil, "check")
+	wantCode(t, r, 0) // hosts, group, host.vars and the inventory module are known
+	r = p.run(nil, "deploy")
 	wantCode(t, r, 0)
 	got := linesWith(r, "] web")
 	want := []string{"[web1.eu] web1.eu 8080 3 eu,web", "[web2.eu] web2.eu 8080 1 eu,web"}
