@@ -135,6 +135,8 @@ type State struct {
 	notified []string
 	// inv collects hosts() and group() while planning.
 	inv *inventory.Inventory
+	// ioBuffers hold io.write's unfinished lines.
+	ioBuffers []*lineBuffer
 }
 
 func newState(p *Program, he *HostEnv) *State {
@@ -159,6 +161,7 @@ func newState(p *Program, he *HostEnv) *State {
 		L.Call(1, 0)
 	}
 	st := &State{L: L, prog: p, he: he, ctx: context.Background(), fns: map[string]*lua.LFunction{}}
+	st.seal()
 	st.Settings.Hidden = map[string]bool{}
 	st.Settings.Values = map[string]any{}
 	if he != nil && he.Run != nil {
@@ -409,7 +412,9 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	for i, v := range args.Values {
 		argt.RawSetInt(len(args.Positional)+i+1, FromPlain(st.L, v))
 	}
-	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt); err != nil {
+	err = st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt)
+	st.flushIO()
+	if err != nil {
 		return nil, fail(luaMessage(err))
 	}
 	if err := st.runHandlers(); err != nil {

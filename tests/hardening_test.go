@@ -510,3 +510,22 @@ task("x", function() end)
 		}
 	}
 }
+
+// TestSealedLibraries: os.exit, os.execute, io.popen and io.read raise an
+// error saying what to use; io.write and io.stdout/io.stderr go to the
+// host's prefixed output, and the run still ends with its recap.
+func TestSealedLibraries(t *testing.T) {
+	p := newProject(t, `
+task("w", function() io.write("a", "b"); io.write("c\nd"); io.stderr:write("oops\n") end)
+task("x", function() os.exit(3) end)
+task("p", function() io.popen("ls") end)
+task("e", function() os.execute("touch made-by-execute") end)
+`, "")
+	r := p.run(nil, "-H", "local,127.0.0.2", "--keep-going", "w", "x", "p", "e")
+	wantCode(t, r, 1)
+	mustContain(t, r, "[local] abc\n", "[local] d\n", "[local] err: oops",
+		"os.exit would end gofab without its recap", "io.popen bypasses --check", "os.execute bypasses --check", "Summary:")
+	if _, err := os.Stat(filepath.Join(p.dir, "made-by-execute")); err == nil {
+		t.Error("os.execute ran")
+	}
+}

@@ -1,0 +1,106 @@
+package luart
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// sealed are the functions of Lua's os and io libraries a fabfile must not
+// have: they would end gofab without its recap, print past the host's
+// prefixed output, or run commands that --check and --dry-run cannot see.
+// Each raises an error that says what to use instead.
+var sealed = map[string]map[string]string{
+	lua.OsLibName: {
+		"exit":    "os.exit would end gofab without its recap or clean-up: use abort(msg) to end the task on this host, or error()",
+		"execute": "os.execute bypasses --check, --dry-run, timeouts and output: use run_local(cmd)",
+	},
+	lua.IoLibName: {
+		"popen": "io.popen bypasses --check, --dry-run, timeouts and output: use run_local(cmd).stdout",
+		"read":  "io.read would fight gofab for the terminal: use prompt(text)",
+	},
+}
+
+// seal replaces the sealed functions, and sends io.write, io.stdout and
+// io.stderr to the host's prefixed output (while planning, to gofab's
+// stdout as print does).
+func (st *State) seal() {
+	L := st.L
+	for lib, funcs := range sealed {
+		t, ok := L.GetGlobal(lib).(*lua.LTable)
+		if !ok {
+			continue
+		}
+		for name, why := range funcs {
+			why := why
+			t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+				L.RaiseError("%s", why)
+				return 0
+			}))
+		}
+	}
+	io, ok := L.GetGlobal(lua.IoLibName).(*lua.LTable)
+	if !ok {
+		return
+	}
+	out := &lineBuffer{st: st, kind: ""}
+	errOut := &lineBuffer{st: st, kind: "err"}
+	st.ioBuffers = []*lineBuffer{out, errOut}
+	io.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return out.write(L, 1) }))
+	for name, buf := range map[string]*lineBuffer{"stdout": out, "stderr": errOut} {
+		f := L.NewTable()
+		f.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return buf.write(L, 2) }))
+		io.RawSetString(name, f)
+	}
+}
+
+// lineBuffer turns io.write's pieces into whole lines of the host's
+// output; a line not ended by the task's end is printed then.
+type lineBuffer struct {
+	st      *State
+	kind    string
+	pending string
+}
+
+// write prints the complete lines among the arguments from index first
+// on and returns the file-like receiver (io.write returns io.stdout).
+func (b *lineBuffer) write(L *lua.LState, first int) int {
+	var sb strings.Builder
+	sb.WriteString(b.pending)
+	for i := first; i <= L.GetTop(); i++ {
+		sb.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	text := sb.String()
+	lines := strings.Split(text, "\n")
+	b.pending = lines[len(lines)-1]
+	for _, ln := range lines[:len(lines)-1] {
+		b.st.emitLine(b.kind, ln)
+	}
+	if first == 2 {
+		L.Push(L.Get(1))
+		return 1
+	}
+	return 0
+}
+
+// flushIO prints what io.write left without a newline.
+func (st *State) flushIO() {
+	for _, b := range st.ioBuffers {
+		if b.pending != "" {
+			st.emitLine(b.kind, b.pending)
+			b.pending = ""
+		}
+	}
+}
+
+// emitLine prints one line as print does: to the host's output in a task,
+// to gofab's stdout while planning.
+func (st *State) emitLine(kind, text string) {
+	if st.he == nil {
+		st.say("user", kind, text)
+		return
+	}
+	if !st.loading {
+		st.he.Out.Line(kind, text)
+	}
+}
