@@ -54,10 +54,17 @@ func TestProxyCommand(t *testing.T) {
 	if !regexp.MustCompile(`\[127\.0\.0\.11\] out: via=\S+ \d+ 127\.0\.0\.11 `).MatchString(r.stdout) {
 		t.Errorf("no output through the proxy command\n%s", r)
 	}
-	bad := newProject(t, `task("t", function() run("true") end)`, "Host 127.0.0.11\n  ProxyCommand exit 3\n")
+	bad := newProject(t, `task("t", function() run("true") end)`, "Host 127.0.0.11\n  ProxyCommand echo no route to the bastion >&2; exit 3\n")
 	r = bad.run(nil, "-H", "127.0.0.11", "t")
 	wantCode(t, r, 1)
-	mustContain(t, r, `connect to 127.0.0.11: through ProxyCommand "exit 3"`)
+	// What the command said is in the error, not loose on gofab's stderr.
+	mustContain(t, r, `connect to 127.0.0.11: through ProxyCommand "echo no route to the bastion >&2; exit 3"`,
+		"(the command said: no route to the bastion)")
+	for _, line := range strings.Split(r.stdout+r.stderr, "\n") {
+		if strings.TrimSpace(line) == "no route to the bastion" {
+			t.Errorf("the command's stderr leaked:\n%s", r)
+		}
+	}
 }
 
 // TestConnectionAttempts: a host that drops the first two connections is

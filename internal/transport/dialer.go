@@ -341,7 +341,10 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 		if owned {
 			via.Close()
 		}
-		if _, isCmd := conn.(*cmdConn); isCmd {
+		if cc, isCmd := conn.(*cmdConn); isCmd {
+			if said := cc.stderr.String(); said != "" {
+				err = fmt.Errorf("%w (the command said: %s)", err, strings.ReplaceAll(said, "\n", " | "))
+			}
 			err = fmt.Errorf("through ProxyCommand %q: %w", cfg.ProxyCommand, err)
 		}
 		return nil, nil, err

@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/sshconfig"
 )
 
@@ -30,7 +32,9 @@ func proxyCommand(cfg *sshconfig.Config, original string) (net.Conn, error) {
 		return nil, err
 	}
 	cmd := exec.Command("sh", "-c", command)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = toChild, fromChild, os.Stderr
+	stderr := &tailBuffer{max: 2048}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = toChild, fromChild, stderr
+	cmd.Env = host.ChildEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	err = cmd.Start()
 	toChild.Close()
@@ -43,7 +47,30 @@ func proxyCommand(cfg *sshconfig.Config, original string) (net.Conn, error) {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
-	return &cmdConn{r: ourOut, w: ourIn, cmd: cmd, done: done, addr: pipeAddr(target)}, nil
+	return &cmdConn{r: ourOut, w: ourIn, cmd: cmd, done: done, addr: pipeAddr(target), stderr: stderr}, nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
 }
 
 // cmdConn is a net.Conn over a proxy command's pipes.
@@ -52,6 +79,8 @@ type cmdConn struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	addr pipeAddr
+	// stderr is what the command said, for error messages.
+	stderr *tailBuffer
 }
 
 func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
