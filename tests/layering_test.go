@@ -1,0 +1,99 @@
+package tests
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/gofab/gofab/"
+
+// forbiddenImports are the edges the layering (README, Layout) rules out:
+// only cmd touches the process and wires the layers; the runtime never
+// knows the executor, the transports or the modules it hosts; the host
+// interfaces know nothing of gofab.
+var forbiddenImports = map[string][]string{
+	"":                   {"cmd/gofab"}, // every package
+	"luart":              {"internal/executor", "internal/transport", "internal/transfer", "stdlib", "internal/lint", "internal/report"},
+	"stdlib":             {"internal/executor", "internal/transport", "internal/lint", "internal/report"},
+	"internal/host":      {""}, // nothing of gofab at all
+	"internal/transport": {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
+	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/transport"},
+	"internal/remote":    {"luart", "stdlib", "internal/executor", "internal/transport"},
+	"internal/executor":  {"stdlib", "internal/transport"},
+	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/transport"},
+	"internal/output":    {"luart", "stdlib", "internal/executor"},
+	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/transport"},
+}
+
+// processOnly are what only cmd may use: the process's exit and its
+// standard streams.
+var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
+
+// TestLayering fails when a package imports against the layering, or a
+// package outside cmd (and the standalone bench programs) exits the
+// process or writes to its standard streams.
+func TestLayering(t *testing.T) {
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repoRoot, path)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		pkg := filepath.ToSlash(filepath.Dir(rel))
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			target, ok := strings.CutPrefix(strings.Trim(imp.Path.Value, `"`), module)
+			if !ok {
+				continue
+			}
+			for prefix, banned := range forbiddenImports {
+				if prefix != "" && pkg != prefix && !strings.HasPrefix(pkg, prefix+"/") {
+					continue
+				}
+				for _, b := range banned {
+					if b == "" || target == b || strings.HasPrefix(target, b+"/") {
+						t.Errorf("%s imports %s: against the layering", rel, target)
+					}
+				}
+			}
+		}
+		if strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "bench/") {
+			return nil
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" {
+				for _, name := range processOnly {
+					if sel.Sel.Name == name {
+						t.Errorf("%s: os.%s outside cmd", fset.Position(sel.Pos()), name)
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
