@@ -355,8 +355,7 @@ func checkNumbers(c *cli.Context) error {
 }
 
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
-	needProgram := len(adhoc) == 0
-	prog, err := loadProgram(c, env, needProgram)
+	prog, err := loadProgram(c, env, len(adhoc) == 0)
 	if err != nil {
 		return err
 	}
@@ -367,120 +366,53 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		return err
 	}
 	if c.Bool("list") || c.Bool("shortlist") {
-		format := c.String("list-format")
-		if c.Bool("shortlist") {
-			format = "short"
-		}
-		switch format {
-		case "", "normal":
-			listTasks(env.stdout, prog)
-		case "short":
-			for _, n := range prog.TaskNames() {
-				fmt.Fprintln(env.stdout, n)
-			}
-		case "nested":
-			listNested(env.stdout, prog)
-		default:
-			return usageErr("--list-format %q: give normal, short or nested", format)
-		}
-		return nil
+		return listAction(c, env, prog)
 	}
 	if name := c.String("display"); name != "" {
 		return displayTask(env.stdout, prog, name)
 	}
-	var calls []taskCall
-	for _, a := range c.Args().Slice() {
-		tc, err := parseTaskCall(a)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if _, ok := prog.Task(tc.name); !ok {
-			return usageErr("%s", executor.UnknownTask(prog, tc.name))
-		}
-		calls = append(calls, tc)
+	calls, err := taskCalls(c, env, prog, len(adhoc) > 0)
+	if err != nil {
+		return err
 	}
-	if len(adhoc) == 0 && len(calls) == 0 {
-		t, ok := prog.DefaultTask()
-		if !ok {
-			listTasks(env.stdout, prog)
-			return usageErr("no task given")
-		}
-		calls = append(calls, taskCall{name: t.Name})
+	if err := checkLevels(c); err != nil {
+		return err
 	}
-	for _, l := range append(c.StringSlice("hide"), c.StringSlice("show")...) {
-		for _, lvl := range splitList([]string{l}) {
-			if !luart.ValidLevel(lvl) {
-				return usageErr("unknown output level %q", lvl)
-			}
-		}
-	}
-
-	runProg := prog
-	if runProg == nil {
-		// An ad-hoc command without a fabfile runs in an empty program:
-		// the synthetic task's run() is the same as any task's.
-		if runProg, err = luart.Compile("gofab", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout}); err != nil {
-			return err
-		}
+	runProg, err := orEmptyProgram(prog, env)
+	if err != nil {
+		return err
 	}
 	ex, err := newExecutor(c, env, runProg)
 	if err != nil {
 		return err
 	}
+	// Deferred calls run last first: the report is written after the
+	// state, the printer and the connections are closed, from events
+	// that were all out before mainAction returned.
 	if path := c.String("report"); path != "" {
 		events, err := startReport(ex, path)
 		if err != nil {
 			return usageErr("%v", err)
 		}
-		// Runs first of the deferred calls: every event is out by then.
-		defer func() {
-			if err := finishReport(events, path); err != nil {
-				fmt.Fprintf(env.stderr, "gofab: %v\n", err)
-			}
-		}()
+		defer warnOn(env, func() error { return finishReport(events, path) })
 	}
-	names := make([]string, 0, len(calls))
-	for _, tc := range calls {
-		names = append(names, tc.name)
-	}
-	ex.Printer.Event("run_start", map[string]any{"fabfile": runProg.Path, "tasks": names, "version": version})
 	defer ex.Close()
-	defer func() {
-		if err := ex.Printer.Close(); err != nil {
-			fmt.Fprintf(env.stderr, "gofab: %v\n", err)
-		}
-	}()
+	defer warnOn(env, ex.Printer.Close)
+	ex.Printer.Event("run_start", map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version})
 	var state *runstate.File
 	if prog != nil {
-		if state, err = runstate.Load(runstate.Path(env.getenv)); err != nil {
-			if c.Bool("rerun-failed") {
-				return usageErr("%v", err)
-			}
-			fmt.Fprintf(env.stderr, "gofab: warning: %v (starting a new one)\n", err)
+		if state, err = openState(c, env); err != nil {
+			return err
 		}
-		defer func() {
-			if err := state.Save(); err != nil {
-				fmt.Fprintf(env.stderr, "gofab: %v\n", err)
-			}
-		}()
+		defer warnOn(env, state.Save)
 	}
 	sel := executor.Selection{
 		CLIHosts:   splitList(c.StringSlice("hosts")),
 		CLIRoles:   splitList(c.StringSlice("roles")),
 		CLIExclude: splitList(c.StringSlice("exclude-hosts")),
 	}
-	// Every host of every task is checked before anything connects.
-	for _, tc := range calls {
-		s := sel
-		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
-		if err := ex.CheckHosts(tc.name, s); err != nil {
-			return usageErr("%v", err)
-		}
-	}
-	if len(adhoc) > 0 {
-		if err := ex.CheckHosts("", sel); err != nil {
-			return usageErr("%v", err)
-		}
+	if err := checkHosts(ex, calls, sel, len(adhoc) > 0); err != nil {
+		return err
 	}
 	ctx := c.Context
 	if len(adhoc) > 0 {
@@ -488,8 +420,145 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 			return usageErr("%v", err)
 		}
 	}
-	var notRun []string
-	stopped := ""
+	notRun, stopped, err := runCalls(ctx, c, env, ex, state, calls, sel)
+	if err != nil {
+		return err
+	}
+	summary := ex.Summary()
+	if len(summary) > 1 || ex.Printer.JSON() {
+		executor.PrintSummary(ex.Printer, summary)
+	}
+	if len(notRun) > 0 {
+		ex.Printer.Event("tasks_not_run", map[string]any{"tasks": notRun, "after": stopped})
+		ex.Printer.Printf("Not run: %s (%s failed; --keep-going runs every task named)", strings.Join(notRun, ", "), stopped)
+	}
+	return exitStatus(ctx, summary)
+}
+
+// orEmptyProgram returns prog, or for an ad-hoc command without a
+// fabfile an empty program: the synthetic task's run() is then the same
+// as any task's.
+func orEmptyProgram(prog *luart.Program, env environ) (*luart.Program, error) {
+	if prog != nil {
+		return prog, nil
+	}
+	return luart.Compile("gofab", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout})
+}
+
+// warnOn runs fn and prints its error as a warning: for clean-ups that
+// must not change the exit status.
+func warnOn(env environ, fn func() error) {
+	if err := fn(); err != nil {
+		fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+	}
+}
+
+// listAction prints the task list in the -F format (--shortlist is short).
+func listAction(c *cli.Context, env environ, prog *luart.Program) error {
+	format := c.String("list-format")
+	if c.Bool("shortlist") {
+		format = "short"
+	}
+	switch format {
+	case "", "normal":
+		listTasks(env.stdout, prog)
+	case "short":
+		for _, n := range prog.TaskNames() {
+			fmt.Fprintln(env.stdout, n)
+		}
+	case "nested":
+		listNested(env.stdout, prog)
+	default:
+		return usageErr("--list-format %q: give normal, short or nested", format)
+	}
+	return nil
+}
+
+// taskCalls parses the task names and arguments on the command line; with
+// none (and no ad-hoc command) the default task.
+func taskCalls(c *cli.Context, env environ, prog *luart.Program, adhoc bool) ([]taskCall, error) {
+	var calls []taskCall
+	for _, a := range c.Args().Slice() {
+		tc, err := parseTaskCall(a)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		if _, ok := prog.Task(tc.name); !ok {
+			return nil, usageErr("%s", executor.UnknownTask(prog, tc.name))
+		}
+		calls = append(calls, tc)
+	}
+	if !adhoc && len(calls) == 0 {
+		t, ok := prog.DefaultTask()
+		if !ok {
+			listTasks(env.stdout, prog)
+			return nil, usageErr("no task given")
+		}
+		calls = append(calls, taskCall{name: t.Name})
+	}
+	return calls, nil
+}
+
+func callNames(calls []taskCall) []string {
+	names := make([]string, len(calls))
+	for i, tc := range calls {
+		names[i] = tc.name
+	}
+	return names
+}
+
+// checkLevels refuses unknown --hide and --show levels.
+func checkLevels(c *cli.Context) error {
+	for _, lvl := range splitList(append(c.StringSlice("hide"), c.StringSlice("show")...)) {
+		if !luart.ValidLevel(lvl) {
+			return usageErr("unknown output level %q", lvl)
+		}
+	}
+	return nil
+}
+
+// openState loads the rerun state; a file that cannot be read only
+// matters to --rerun-failed.
+func openState(c *cli.Context, env environ) (*runstate.File, error) {
+	state, err := runstate.Load(runstate.Path(env.getenv))
+	if err != nil {
+		if c.Bool("rerun-failed") {
+			return nil, usageErr("%v", err)
+		}
+		fmt.Fprintf(env.stderr, "gofab: warning: %v (starting a new one)\n", err)
+	}
+	return state, nil
+}
+
+// withArgs is the selection of one task call: its own hosts= and roles=
+// arguments over the command line's.
+func withArgs(sel executor.Selection, tc taskCall) executor.Selection {
+	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
+	return sel
+}
+
+// checkHosts resolves and checks every host of every task call (and of the
+// ad-hoc command) before anything connects.
+func checkHosts(ex *executor.Executor, calls []taskCall, sel executor.Selection, adhoc bool) error {
+	for _, tc := range calls {
+		if err := ex.CheckHosts(tc.name, withArgs(sel, tc)); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if adhoc {
+		if err := ex.CheckHosts("", sel); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	return nil
+}
+
+// runCalls runs the task calls in order, recording each in the rerun
+// state. As fab does, a task that failed on a host stops the ones after
+// it (unless --keep-going): they are returned as not run.
+func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Executor, state *runstate.File,
+	calls []taskCall, sel executor.Selection) (notRun []string, stopped string, err error) {
+	prog := ex.Program
 	for _, tc := range calls {
 		if ctx.Err() != nil {
 			break
@@ -498,9 +567,8 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 			notRun = append(notRun, tc.name)
 			continue
 		}
-		s := sel
-		s.ArgHosts, s.ArgRoles, s.ArgExclude = tc.sel.ArgHosts, tc.sel.ArgRoles, tc.sel.ArgExclude
 		t, _ := prog.Task(tc.name)
+		s := withArgs(sel, tc)
 		if c.Bool("rerun-failed") {
 			failed, ok := state.Failed(prog.RealPath, t.Name)
 			if !ok || len(failed) == 0 {
@@ -511,7 +579,7 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		}
 		results, err := ex.RunTask(ctx, tc.name, tc.args, s)
 		if err != nil {
-			return usageErr("%v", err)
+			return nil, "", usageErr("%v", err)
 		}
 		var failed []string
 		status := map[string]string{}
@@ -520,21 +588,17 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 				failed = append(failed, r.Host)
 				status[r.Host] = r.Status.String()
 			}
-			// As fab does, a failed task stops the tasks after it.
 			if (r.Status == executor.Failed || r.Status == executor.Unreachable) && !c.Bool("keep-going") {
 				stopped = t.Name
 			}
 		}
 		state.Record(prog.RealPath, t.Name, failed, status)
 	}
-	summary := ex.Summary()
-	if len(summary) > 1 || ex.Printer.JSON() {
-		executor.PrintSummary(ex.Printer, summary)
-	}
-	if len(notRun) > 0 {
-		ex.Printer.Event("tasks_not_run", map[string]any{"tasks": notRun, "after": stopped})
-		ex.Printer.Printf("Not run: %s (%s failed; --keep-going runs every task named)", strings.Join(notRun, ", "), stopped)
-	}
+	return notRun, stopped, nil
+}
+
+// exitStatus is the run's exit: interrupted, a host failed, or success.
+func exitStatus(ctx context.Context, summary []executor.HostResult) error {
 	if ctx.Err() != nil {
 		return &exitError{code: interruptStatus(ctx)}
 	}
@@ -547,19 +611,80 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 }
 
 func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Executor, error) {
-	var prompter host.Prompter
-	var terminal host.Terminal
-	stdout, stderr, paused := env.stdout, env.stderr, func() bool { return false }
+	tio := terminalIO(c, env)
+	password, sudoPassword, err := passwords(c, env, prog, tio.prompter)
+	if err != nil {
+		return nil, err
+	}
+	dialer, err := newDialer(c, env, prog, password, tio.prompter)
+	if err != nil {
+		return nil, err
+	}
+	printer, status, err := newPrinter(c, env, tio)
+	if err != nil {
+		return nil, err
+	}
+	var dial executor.Dialer = dialer
+	var localConn host.Conn = transport.Local{}
+	if c.Bool("dry-run") {
+		dial, localConn = transport.DryDialer{Dialer: dialer}, transport.DryRun{}
+	}
+	return &executor.Executor{
+		Program:      prog,
+		Dialer:       dial,
+		Local:        localConn,
+		Printer:      printer,
+		Status:       status,
+		PoolSize:     c.Int("pool-size"),
+		Serial:       c.Bool("serial"),
+		SkipBadHosts: c.Bool("skip-bad-hosts"),
+		Run: &luart.RunOptions{
+			WarnOnly:       c.Bool("warn-only"),
+			CommandTimeout: seconds(c.Float64("command-timeout")),
+			MaxOutput:      c.Int("max-output") << 20,
+			Hidden:         hiddenLevels(c),
+			SudoPassword:   sudoPassword,
+			Prompter:       tio.prompter,
+			Terminal:       tio.terminal,
+			Check:          c.Bool("check"),
+			Diff:           c.Bool("diff"),
+			DryRun:         c.Bool("dry-run"),
+		},
+	}, nil
+}
+
+// termIO is what gofab knows of the person's terminal.
+type termIO struct {
+	prompter host.Prompter // nil without a terminal on stdin
+	terminal host.Terminal // nil unless stdin and stdout are one
+	// stdout and stderr are the writers for the output; paused says when
+	// a command has the terminal (the status line waits).
+	stdout, stderr io.Writer
+	paused         func() bool
+}
+
+func terminalIO(c *cli.Context, env environ) termIO {
+	tio := termIO{stdout: env.stdout, stderr: env.stderr, paused: func() bool { return false }}
 	if term.IsTerminal(int(env.stdin.Fd())) {
 		con := newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
-		prompter = con
-		if out, ok := env.stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !c.Bool("abort-on-prompts") {
-			terminal = con
+		tio.prompter = con
+		if isTerminal(env.stdout) && !c.Bool("abort-on-prompts") {
+			tio.terminal = con
 			// Lines printed while a command has the terminal in raw mode
 			// need their carriage return; the status line waits.
-			stdout, stderr, paused = con.Wrap(env.stdout), con.Wrap(env.stderr), con.Lent
+			tio.stdout, tio.stderr, tio.paused = con.Wrap(env.stdout), con.Wrap(env.stderr), con.Lent
 		}
 	}
+	if c.Bool("abort-on-prompts") {
+		tio.prompter = abortPrompter{}
+	}
+	return tio
+}
+
+// passwords returns the login and sudo passwords: -p, the environment,
+// the fabfile's env.password/env.sudo_password, or asked up front (-I,
+// --sudo-password-prompt). The sudo password defaults to the login one.
+func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.Prompter) (login, sudo string, err error) {
 	ask := func(what string) (string, error) {
 		if prompter == nil {
 			return "", usageErr("%s: cannot ask for a password: %v (use the environment variable instead)", what, host.ErrNoTerminal)
@@ -570,47 +695,48 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		}
 		return pw, nil
 	}
-	if c.Bool("abort-on-prompts") {
-		prompter = abortPrompter{}
-	}
-	password := env.getenv("GOFAB_PASSWORD")
+	login = env.getenv("GOFAB_PASSWORD")
 	if p := c.String("password"); p != "" {
-		password = p
-	} else if p, ok := envString(prog, "password"); ok && password == "" {
-		password = p // Fabric's env.password
+		login = p
+	} else if p, ok := envString(prog, "password"); ok && login == "" {
+		login = p // Fabric's env.password
 	}
 	if c.Bool("initial-password-prompt") {
-		pw, err := ask("Login password")
-		if err != nil {
-			return nil, err
+		if login, err = ask("Login password"); err != nil {
+			return "", "", err
 		}
-		password = pw
 	}
-	sudoPassword := env.getenv("GOFAB_SUDO_PASSWORD")
-	if p, ok := envString(prog, "sudo_password"); ok && sudoPassword == "" {
-		sudoPassword = p
+	sudo = env.getenv("GOFAB_SUDO_PASSWORD")
+	if p, ok := envString(prog, "sudo_password"); ok && sudo == "" {
+		sudo = p
 	}
 	if c.Bool("sudo-password-prompt") {
-		pw, err := ask("Sudo password")
-		if err != nil {
-			return nil, err
+		if sudo, err = ask("Sudo password"); err != nil {
+			return "", "", err
 		}
-		sudoPassword = pw
 	}
-	if sudoPassword == "" {
-		sudoPassword = password
+	if sudo == "" {
+		sudo = login
 	}
+	return login, sudo, nil
+}
 
-	local := sshconfig.CurrentLocal()
+// newDialer builds the SSH dialer from the flags, the ssh config and the
+// inventory's per-host settings.
+func newDialer(c *cli.Context, env environ, prog *luart.Program, password string, prompter host.Prompter) (*transport.Dialer, error) {
 	files, err := sshFiles(c)
 	if err != nil {
 		return nil, err
 	}
-	user, port, gateway := c.String("user"), c.Int("port"), c.String("gateway")
-	dialer := transport.NewDialer(transport.Options{
-		Config:             sshconfig.NewLoader(local, files...),
-		User:               user,
-		Port:               port,
+	for _, f := range c.StringSlice("identity") {
+		if _, err := os.Stat(f); err != nil {
+			return nil, usageErr("identity file: %v", err)
+		}
+	}
+	return transport.NewDialer(transport.Options{
+		Config:             sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
+		User:               c.String("user"),
+		Port:               c.Int("port"),
 		IdentityFiles:      c.StringSlice("identity"),
 		Password:           password,
 		AgentSocket:        env.getenv("SSH_AUTH_SOCK"),
@@ -620,72 +746,49 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		ConnectTimeout:     seconds(c.Float64("timeout")),
 		AcceptNewHostKeys:  c.Bool("accept-new-host-keys"),
 		Prompter:           prompter,
-		Gateway:            gateway,
+		Gateway:            c.String("gateway"),
 		ConnectionAttempts: c.Int("connection-attempts"),
 		Keepalive:          seconds(c.Float64("keepalive")),
 		MaxHandshakes:      c.Int("max-handshakes"),
 		Hosts:              hostOverrides(prog),
-	})
-	for _, f := range c.StringSlice("identity") {
-		if _, err := os.Stat(f); err != nil {
-			return nil, usageErr("identity file: %v", err)
-		}
-	}
+	}), nil
+}
 
+// hiddenLevels are the output levels hidden from the start: --hide and -q,
+// less --show.
+func hiddenLevels(c *cli.Context) []string {
 	hidden := splitList(c.StringSlice("hide"))
 	if c.Bool("quiet") {
 		hidden = append(hidden, "running", "stdout", "stderr")
 	}
-	shown := map[string]bool{}
-	for _, l := range splitList(c.StringSlice("show")) {
-		shown[l] = true
-	}
+	shown := splitList(c.StringSlice("show"))
 	var keep []string
 	for _, h := range hidden {
-		if !shown[h] {
+		if !slices.Contains(shown, h) {
 			keep = append(keep, h)
 		}
 	}
+	return keep
+}
+
+// newPrinter makes the output printer (--output, --log-dir, colours) and
+// says whether a live status line is wanted.
+func newPrinter(c *cli.Context, env environ, tio termIO) (*output.Printer, bool, error) {
 	format := c.String("output")
 	if format != "text" && format != "json" {
-		return nil, usageErr("--output must be text or json, not %q", format)
+		return nil, false, usageErr("--output must be text or json, not %q", format)
 	}
 	logDir := c.String("log-dir")
 	if logDir != "" {
 		logDir = filepath.Join(logDir, time.Now().Format("20060102-150405"))
 		if err := os.MkdirAll(logDir, 0o700); err != nil {
-			return nil, usageErr("--log-dir: %v", err)
+			return nil, false, usageErr("--log-dir: %v", err)
 		}
 	}
 	tty := isTerminal(env.stdout)
 	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && tty
-	var dial executor.Dialer = dialer
-	var localConn host.Conn = transport.Local{}
-	if c.Bool("dry-run") {
-		dial, localConn = transport.DryDialer{Dialer: dialer}, transport.DryRun{}
-	}
-	return &executor.Executor{
-		Program:      prog,
-		Dialer:       dial,
-		Local:        localConn,
-		Printer:      output.NewWith(stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: stderr, Paused: paused}),
-		Status:       tty && format == "text",
-		PoolSize:     c.Int("pool-size"),
-		Serial:       c.Bool("serial"),
-		SkipBadHosts: c.Bool("skip-bad-hosts"),
-		Run: &luart.RunOptions{
-			WarnOnly:       c.Bool("warn-only"),
-			CommandTimeout: seconds(c.Float64("command-timeout")),
-			MaxOutput:      c.Int("max-output") << 20,
-			Hidden:         keep,
-			SudoPassword:   sudoPassword,
-			Prompter:       prompter,
-			Terminal:       terminal,
-			Check:          c.Bool("check"),
-			Diff:           c.Bool("diff"),
-			DryRun:         c.Bool("dry-run"),
-		},
-	}, nil
+	p := output.NewWith(tio.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: tio.stderr, Paused: tio.paused})
+	return p, tty && format == "text", nil
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }

@@ -105,73 +105,25 @@ func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 }
 
 func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
-	var res Result
 	if req.TTY != nil {
 		req.Pty = true
 		if req.Stdin == nil {
 			req.Stdin = req.TTY.In
 		}
 	}
-	shell := Wrap(req)
-	// A command not run through sudo first says its process group (sshd
-	// makes each session's shell a group leader), so an interrupted
-	// command's children can be killed with it.
-	var pid *pidFilter
-	if !req.Sudo && !req.Pty {
-		pid = newPIDFilter()
-		shell = "printf '%s%s\\n' " + Quote(pid.token) + " \"$$\" >&2; " + shell
-	}
-	prompt, ready := "", ""
-	if req.Sudo {
-		prompt = newPrompt()
-		if req.Stdin != nil {
-			// The command announces that sudo let it start, so its input
-			// is sent even when sudo asked for no password.
-			ready = strings.Replace(prompt, "password: ", "ready", 1)
-			shell = "printf '%s' " + Quote(ready) + " >&2; " + shell
-		}
-		shell = sudoWrap(req, prompt, shell)
-	}
-	res.Wrapped = shell
+	shell, pid, prompt, ready := commandLine(req)
+	res := Result{Wrapped: shell}
 	if req.ShowRunning && req.Out != nil {
 		req.Out.Line(req.Kind, req.Command)
 	}
-	limit := req.MaxOutput
-	if limit <= 0 {
-		limit = DefaultMaxOutput
-	}
-	stdout, stderr := &capped{limit: limit}, &capped{limit: limit}
-	outW := []io.Writer{stdout}
-	if req.Stdout != nil {
-		outW = []io.Writer{req.Stdout}
-	}
-	errW := []io.Writer{stderr}
-	var streams []io.Closer
-	switch {
-	case req.TTY != nil:
-		outW = append(outW, req.TTY.Out) // raw, unprefixed, as it comes
-	case req.Out != nil && req.ShowStdout:
-		s := req.Out.Stream("out")
-		outW, streams = append(outW, s), append(streams, s)
-	}
-	if req.Out != nil && req.ShowStderr {
-		s := req.Out.Stream("err")
-		errW, streams = append(errW, s), append(streams, s)
-	}
-	cmd := &host.Cmd{Command: shell, Stdout: io.MultiWriter(outW...), Stderr: io.MultiWriter(errW...), Pty: req.Pty, Stdin: req.Stdin, TTY: req.TTY}
-
+	out := newOutputs(req)
+	defer out.close()
+	cmd := &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin, TTY: req.TTY}
 	var sudo *sudoAnswer
 	if req.Sudo {
 		pr, pw := io.Pipe()
 		defer pw.Close()
-		sudo = &sudoAnswer{prompt: prompt, ready: ready, password: req.SudoPassword, stdin: pw}
-		if req.Stdin != nil {
-			// The caller's input follows the password.
-			sudo.rest = req.Stdin
-		}
-		// In the guard's watch mode the input stays open until the
-		// command ends: its closing tells the guard to stop the command.
-		sudo.keepOpen = req.Stdin == nil && !req.Pty
+		sudo = newSudoAnswer(req, prompt, ready, pw)
 		cmd.Stdin = pr
 		// With a pty sudo's prompt arrives on stdout, else on stderr.
 		if req.Pty {
@@ -180,7 +132,6 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 			cmd.Stderr = sudo.filter(cmd.Stderr)
 		}
 	}
-
 	runCtx := ctx
 	if req.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -204,25 +155,85 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if sudo != nil {
 		sudo.flush()
 	}
-	for _, s := range streams {
-		s.Close()
-	}
-	res.Stdout = normalize(stdout.String(), req.Pty)
-	res.Stderr = normalize(stderr.String(), req.Pty)
-	res.Truncated = stdout.dropped > 0 || stderr.dropped > 0
+	out.close()
+	res.Stdout, res.Stderr = normalize(out.stdout.String(), req.Pty), normalize(out.stderr.String(), req.Pty)
+	res.Truncated = out.stdout.dropped > 0 || out.stderr.dropped > 0
 	res.Code = code
 	if sudo != nil {
 		if serr := sudo.failure(); serr != nil {
 			return res, serr
 		}
 	}
-	if err != nil {
-		if ctx.Err() == nil && runCtx.Err() != nil {
-			return res, context.Cause(runCtx)
-		}
-		return res, err
+	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
+		return res, context.Cause(runCtx)
 	}
-	return res, nil
+	return res, err
+}
+
+// commandLine builds the shell command line of req: cd, exports, prefixes
+// and the command; a pid marker first for a command not run through sudo
+// (sshd makes each session's shell a group leader, so an interrupted
+// command's children can be killed with it); and the sudo wrapper with
+// its unique prompt (and a ready marker when input follows).
+func commandLine(req Request) (shell string, pid *pidFilter, prompt, ready string) {
+	shell = Wrap(req)
+	if !req.Sudo && !req.Pty {
+		pid = newPIDFilter()
+		shell = "printf '%s%s\\n' " + Quote(pid.token) + " \"$$\" >&2; " + shell
+	}
+	if req.Sudo {
+		prompt = newPrompt()
+		if req.Stdin != nil {
+			// The command announces that sudo let it start, so its input
+			// is sent even when sudo asked for no password.
+			ready = strings.Replace(prompt, "password: ", "ready", 1)
+			shell = "printf '%s' " + Quote(ready) + " >&2; " + shell
+		}
+		shell = sudoWrap(req, prompt, shell)
+	}
+	return shell, pid, prompt, ready
+}
+
+// outputs is where a command's output goes: the result's capped buffers,
+// or req.Stdout, plus the host's prefixed lines or the terminal.
+type outputs struct {
+	stdout, stderr   *capped
+	stdoutW, stderrW io.Writer
+	streams          []io.Closer
+}
+
+func newOutputs(req Request) *outputs {
+	limit := req.MaxOutput
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	o := &outputs{stdout: &capped{limit: limit}, stderr: &capped{limit: limit}}
+	outW := []io.Writer{o.stdout}
+	if req.Stdout != nil {
+		outW = []io.Writer{req.Stdout}
+	}
+	errW := []io.Writer{o.stderr}
+	switch {
+	case req.TTY != nil:
+		outW = append(outW, req.TTY.Out) // raw, unprefixed, as it comes
+	case req.Out != nil && req.ShowStdout:
+		s := req.Out.Stream("out")
+		outW, o.streams = append(outW, s), append(o.streams, s)
+	}
+	if req.Out != nil && req.ShowStderr {
+		s := req.Out.Stream("err")
+		errW, o.streams = append(errW, s), append(o.streams, s)
+	}
+	o.stdoutW, o.stderrW = io.MultiWriter(outW...), io.MultiWriter(errW...)
+	return o
+}
+
+// close prints the unterminated last lines, once.
+func (o *outputs) close() {
+	for _, s := range o.streams {
+		s.Close()
+	}
+	o.streams = nil
 }
 
 // capped keeps the first limit bytes written to it, in chunks so a large
@@ -447,6 +458,14 @@ type sudoAnswer struct {
 	mu      sync.Mutex
 	prompts int
 	fed     bool
+}
+
+// newSudoAnswer answers sudo's prompt on stdin with req's password,
+// followed by req's input. In the guard's watch mode the input stays open
+// until the command ends: its closing tells the guard to stop the command.
+func newSudoAnswer(req Request, prompt, ready string, stdin *io.PipeWriter) *sudoAnswer {
+	return &sudoAnswer{prompt: prompt, ready: ready, password: req.SudoPassword, stdin: stdin,
+		rest: req.Stdin, keepOpen: req.Stdin == nil && !req.Pty}
 }
 
 // filter returns w with the prompt and the ready marker cut out.

@@ -135,12 +135,9 @@ type event struct {
 // Build reads events, one JSON object a line, and returns the report. A
 // line that is not JSON is an error naming it.
 func Build(r io.Reader) (*Report, error) {
-	rep := &Report{Counts: map[string]int{}, byID: map[string]*Host{}}
-	openSpans := map[string]int{}   // task → index in Spans
-	openBatch := map[string]int{}   // task/batch → index in Batches
-	openRun := map[string]int{}     // host/task → index in Runs
-	openCmd := map[string][]int{}   // host → stack of open commands
-	barrierSeen := map[string]int{} // task → index of its latest barrier
+	b := &builder{rep: &Report{Counts: map[string]int{}, byID: map[string]*Host{}},
+		spans: map[string]int{}, batches: map[string]int{}, runs: map[string]int{},
+		cmds: map[string][]int{}, barriers: map[string]int{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -152,97 +149,12 @@ func Build(r io.Reader) (*Report, error) {
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return nil, fmt.Errorf("event line %d: %v", n, err)
 		}
-		if rep.start.IsZero() && !ev.Time.IsZero() {
-			rep.start = ev.Time
-			rep.Start = ev.Time.Format(time.RFC3339)
-		}
-		at := ev.Time.Sub(rep.start).Seconds()
-		rep.Duration = max(rep.Duration, at)
-		switch ev.Type {
-		case "run_start":
-			rep.Fabfile, rep.Tasks = ev.Fabfile, ev.Tasks
-		case "task_start":
-			openSpans[ev.Task] = len(rep.Spans)
-			rep.Spans = append(rep.Spans, Span{Task: ev.Task, From: at, To: at})
-		case "task_end":
-			if i, ok := openSpans[ev.Task]; ok {
-				rep.Spans[i].To = at
-			}
-		case "batch_start":
-			openBatch[fmt.Sprint(ev.Task, "/", ev.Batch)] = len(rep.Batches)
-			rep.Batches = append(rep.Batches, Span{Task: ev.Task, Batch: ev.Batch, From: at, To: at})
-		case "batch_end":
-			if i, ok := openBatch[fmt.Sprint(ev.Task, "/", ev.Batch)]; ok {
-				rep.Batches[i].To = at
-			}
-		case "barrier_pass":
-			// One band per barrier: hosts pass it at about the same time.
-			if i, ok := barrierSeen[ev.Task]; ok && at-rep.Barriers[i].At < 0.5 {
-				continue
-			}
-			barrierSeen[ev.Task] = len(rep.Barriers)
-			rep.Barriers = append(rep.Barriers, Barrier{Task: ev.Task, At: at})
-		case "host_start":
-			h := rep.host(ev.Host)
-			openRun[ev.Host+"\x00"+ev.Task] = len(h.Runs)
-			h.Runs = append(h.Runs, Run{Task: ev.Task, From: at, To: at, Status: "running"})
-		case "host_end":
-			h := rep.host(ev.Host)
-			if i, ok := openRun[ev.Host+"\x00"+ev.Task]; ok {
-				h.Runs[i].To, h.Runs[i].Status, h.Runs[i].Error = at, ev.Status, ev.Error
-			}
-			h.Changed += ev.Changed
-			h.Duration += ev.Duration
-			if h.Status == "" || h.Status == "ok" {
-				h.Status, h.Error = ev.Status, ev.Error
-			}
-		case "command_start":
-			h := rep.host(ev.Host)
-			openCmd[ev.Host] = append(openCmd[ev.Host], len(h.Commands))
-			h.Commands = append(h.Commands, Command{Kind: ev.Kind, Command: ev.Command, From: at, To: at, Line: -1})
-		case "command_end":
-			h := rep.host(ev.Host)
-			if st := openCmd[ev.Host]; len(st) > 0 {
-				// Commands of one host end in the reverse order they began.
-				for k := len(st) - 1; k >= 0; k-- {
-					c := &h.Commands[st[k]]
-					if c.Command == ev.Command {
-						c.To, c.Code, c.Error = at, ev.ExitCode, ev.Error
-						openCmd[ev.Host] = append(st[:k:k], st[k+1:]...)
-						break
-					}
-				}
-			}
-		case "output":
-			h := rep.host(ev.Host)
-			l := Line{At: at, Stream: ev.Stream, Text: ev.Text}
-			if c := h.lastCommand(ev.Stream, ev.Text); c != nil {
-				c.Line = len(h.Output)
-			}
-			if ev.Stream == "diff" && len(h.Diffs) < MaxLinesPerHost {
-				h.Diffs = append(h.Diffs, ev.Text)
-			}
-			h.addLine(l)
-		case "change":
-			h := rep.host(ev.Host)
-			h.Changes = append(h.Changes, ev.What)
-		case "transfer":
-			if ev.Error == "" && ev.Files > 0 && ev.Host != "" {
-				h := rep.host(ev.Host)
-				h.Changes = append(h.Changes, fmt.Sprintf("%s %s -> %s (%d files)", ev.Op, ev.Source, ev.Destination, ev.Files))
-			}
-		case "tasks_not_run":
-			rep.NotRun = ev.Tasks
-		case "summary":
-			for _, s := range ev.Hosts {
-				h := rep.host(s.Host)
-				h.Status, h.Duration, h.Changed, h.Error = s.Status, s.Duration, s.Changed, s.Error
-			}
-		}
+		b.add(ev)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
+	rep := b.rep
 	rep.Counts = map[string]int{}
 	for _, h := range rep.Hosts {
 		h.finish()
@@ -252,6 +164,113 @@ func Build(r io.Reader) (*Report, error) {
 		rep.Counts[h.Status]++
 	}
 	return rep, nil
+}
+
+// builder folds events into a report, remembering what is still open:
+// task spans, batches and runs by name, each host's commands, and each
+// task's latest barrier.
+type builder struct {
+	rep      *Report
+	spans    map[string]int   // task → index in Spans
+	batches  map[string]int   // task/batch → index in Batches
+	runs     map[string]int   // host\x00task → index in the host's Runs
+	cmds     map[string][]int // host → its open commands
+	barriers map[string]int   // task → index in Barriers
+}
+
+func (b *builder) add(ev event) {
+	rep := b.rep
+	if rep.start.IsZero() && !ev.Time.IsZero() {
+		rep.start = ev.Time
+		rep.Start = ev.Time.Format(time.RFC3339)
+	}
+	at := ev.Time.Sub(rep.start).Seconds()
+	rep.Duration = max(rep.Duration, at)
+	switch ev.Type {
+	case "run_start":
+		rep.Fabfile, rep.Tasks = ev.Fabfile, ev.Tasks
+	case "task_start":
+		b.spans[ev.Task] = len(rep.Spans)
+		rep.Spans = append(rep.Spans, Span{Task: ev.Task, From: at, To: at})
+	case "task_end":
+		if i, ok := b.spans[ev.Task]; ok {
+			rep.Spans[i].To = at
+		}
+	case "batch_start":
+		b.batches[fmt.Sprint(ev.Task, "/", ev.Batch)] = len(rep.Batches)
+		rep.Batches = append(rep.Batches, Span{Task: ev.Task, Batch: ev.Batch, From: at, To: at})
+	case "batch_end":
+		if i, ok := b.batches[fmt.Sprint(ev.Task, "/", ev.Batch)]; ok {
+			rep.Batches[i].To = at
+		}
+	case "barrier_pass":
+		// One line per barrier: its hosts pass it at about the same time.
+		if i, ok := b.barriers[ev.Task]; ok && at-rep.Barriers[i].At < 0.5 {
+			return
+		}
+		b.barriers[ev.Task] = len(rep.Barriers)
+		rep.Barriers = append(rep.Barriers, Barrier{Task: ev.Task, At: at})
+	case "tasks_not_run":
+		rep.NotRun = ev.Tasks
+	case "summary":
+		for _, s := range ev.Hosts {
+			h := rep.host(s.Host)
+			h.Status, h.Duration, h.Changed, h.Error = s.Status, s.Duration, s.Changed, s.Error
+		}
+	default:
+		b.addHostEvent(ev, at)
+	}
+}
+
+// addHostEvent folds an event about one host.
+func (b *builder) addHostEvent(ev event, at float64) {
+	switch ev.Type {
+	case "host_start", "host_end", "command_start", "command_end", "output", "change", "transfer":
+	default:
+		return
+	}
+	h := b.rep.host(ev.Host)
+	switch ev.Type {
+	case "host_start":
+		b.runs[ev.Host+"\x00"+ev.Task] = len(h.Runs)
+		h.Runs = append(h.Runs, Run{Task: ev.Task, From: at, To: at, Status: "running"})
+	case "host_end":
+		if i, ok := b.runs[ev.Host+"\x00"+ev.Task]; ok {
+			h.Runs[i].To, h.Runs[i].Status, h.Runs[i].Error = at, ev.Status, ev.Error
+		}
+		h.Changed += ev.Changed
+		h.Duration += ev.Duration
+		if h.Status == "" || h.Status == "ok" {
+			h.Status, h.Error = ev.Status, ev.Error
+		}
+	case "command_start":
+		b.cmds[ev.Host] = append(b.cmds[ev.Host], len(h.Commands))
+		h.Commands = append(h.Commands, Command{Kind: ev.Kind, Command: ev.Command, From: at, To: at, Line: -1})
+	case "command_end":
+		// The latest open command of that text is the one that ended.
+		open := b.cmds[ev.Host]
+		for k := len(open) - 1; k >= 0; k-- {
+			if c := &h.Commands[open[k]]; c.Command == ev.Command {
+				c.To, c.Code, c.Error = at, ev.ExitCode, ev.Error
+				b.cmds[ev.Host] = append(open[:k:k], open[k+1:]...)
+				break
+			}
+		}
+	case "output":
+		if c := h.lastCommand(ev.Stream, ev.Text); c != nil {
+			c.Line = len(h.Output)
+		}
+		if ev.Stream == "diff" && len(h.Diffs) < MaxLinesPerHost {
+			h.Diffs = append(h.Diffs, ev.Text)
+		}
+		h.addLine(Line{At: at, Stream: ev.Stream, Text: ev.Text})
+	case "change":
+		h.Changes = append(h.Changes, ev.What)
+	case "transfer":
+		if ev.Error == "" && ev.Files > 0 {
+			h.Changes = append(h.Changes, fmt.Sprintf("%s %s -> %s (%d files)", ev.Op, ev.Source, ev.Destination, ev.Files))
+		}
+	}
 }
 
 func (rep *Report) host(name string) *Host {
