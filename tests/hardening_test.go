@@ -86,17 +86,27 @@ task("run_timed", function() run("sleep 30") end)
 task("sudo_bare", function() sudo("sleep 1") end)
 task("sudo_timed", function() sudo("sleep 30") end)
 `, "")
+	// Each is timed twice and the faster run kept, so a moment of load on
+	// a shared machine does not decide the outcome.
+	best := func(args ...string) time.Duration {
+		d := time.Duration(1 << 62)
+		for range 2 {
+			start := time.Now()
+			r := p.run(nil, args...)
+			d = min(d, time.Since(start))
+			if !strings.Contains(args[len(args)-1], "timed") {
+				wantCode(t, r, 0)
+			} else {
+				wantCode(t, r, 1)
+				mustContain(t, r, "timed out after 1s")
+			}
+		}
+		return d
+	}
 	for _, kind := range []string{"run", "sudo"} {
 		t.Run(kind, func(t *testing.T) {
-			start := time.Now()
-			r := p.run(nil, "-H", tb.NPUser+"@127.0.0.2", kind+"_bare")
-			bare := time.Since(start)
-			wantCode(t, r, 0)
-			start = time.Now()
-			r = p.run(nil, "-H", tb.NPUser+"@127.0.0.2", "-T", "1", kind+"_timed")
-			timed := time.Since(start)
-			wantCode(t, r, 1)
-			mustContain(t, r, "timed out after 1s")
+			bare := best("-H", tb.NPUser+"@127.0.0.2", kind+"_bare")
+			timed := best("-H", tb.NPUser+"@127.0.0.2", "-T", "1", kind+"_timed")
 			// The grace period is 2 s: an overshoot by it makes timed at
 			// least bare + 2 s.
 			if timed > bare+1500*time.Millisecond {
