@@ -72,9 +72,22 @@ var inventoryModule = Module{
 	},
 }
 
+// notDeclaring says whether hosts()/group() should do nothing here: in a
+// host's state the planning state's result stands; inside a task it is
+// an error.
+func (st *State) notDeclaring(fname string) bool {
+	if st.planning() {
+		return false
+	}
+	if !st.loading {
+		st.L.RaiseError("%s() declares the inventory at the fabfile's top level, not inside a task", fname)
+	}
+	return true
+}
+
 func luaHosts(st *State) int {
-	if !st.planning() {
-		return 0 // the planning state read it; hosts see its result
+	if st.notDeclaring("hosts") {
+		return 0
 	}
 	v := st.L.Get(1)
 	if fn, ok := v.(*lua.LFunction); ok {
@@ -97,7 +110,7 @@ func luaHosts(st *State) int {
 
 func luaGroup(st *State) int {
 	name := st.L.CheckString(1)
-	if !st.planning() {
+	if st.notDeclaring("group") {
 		return 0
 	}
 	var spec map[string]any
