@@ -259,13 +259,12 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 		return nil, usageErr("%v", err)
 	}
 	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
-	files, err := sshFiles(c)
+	sshHosts, err := sshHostLister(c)
 	if err != nil {
 		return nil, err
 	}
-	loader := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...)
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search,
-		SSHHosts: loader.HostAliases, Context: c.Context})
+		SSHHosts: sshHosts, Context: c.Context})
 	if c.Context.Err() != nil {
 		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}
 	}
@@ -301,6 +300,16 @@ func sshFiles(c *cli.Context) ([]string, error) {
 		return []string{f}, nil
 	}
 	return sshconfig.DefaultFiles(sshconfig.CurrentLocal().Home), nil
+}
+
+// sshHostLister lists the Host entries of the ssh config files in use,
+// for inventory.ssh_config.
+func sshHostLister(c *cli.Context) (func() ([]string, error), error) {
+	files, err := sshFiles(c)
+	if err != nil {
+		return nil, err
+	}
+	return sshconfig.NewLoader(sshconfig.CurrentLocal(), files...).HostAliases, nil
 }
 
 // hostOverrides returns the inventory's per-host connection settings that

@@ -188,7 +188,12 @@ func checkAction(c *cli.Context, env environ) error {
 	// Loading runs the top level: an error there is a problem too, and the
 	// declared tasks let execute() calls be checked. Syntax errors are
 	// reported by the lint itself.
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search, Context: c.Context})
+	sshHosts, err := sshHostLister(c)
+	if err != nil {
+		return err
+	}
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search, Context: c.Context,
+		SSHHosts: sshHosts})
 	if c.Context.Err() != nil {
 		return &exitError{code: interruptStatus(c.Context), msg: "interrupted while checking the fabfile"}
 	}
