@@ -36,6 +36,7 @@ task("pw", function() puts("pw-known=" .. tostring(env.password ~= nil)); sudo("
 		{"fab flag gofab lacks", []string{"--linewise", "hi"}, 2, []string{"gofab: --linewise: gofab's output is always line by line"}, nil},
 		{"unknown flag, two dashes", []string{"--bogus", "hi"}, 2, []string{"gofab: unknown flag --bogus"}, nil},
 		{"-D explained", []string{"-D", "hi"}, 2, []string{"-D: gofab always checks host keys"}, nil},
+		{"bad value names the long flag", []string{"-z", "abc", "hi"}, 2, []string{`invalid value "abc" for --pool-size`}, nil},
 		{"stop at the first failure", []string{"-H", "127.0.0.2", "build", "deploy"}, 1, []string{"Not run: deploy (build failed; --keep-going runs every task named)"}, []string{"deployed"}},
 		{"--keep-going", []string{"-H", "127.0.0.2", "--keep-going", "build", "deploy"}, 1, []string{"out: deployed"}, []string{"Not run"}},
 		{"--shortlist", []string{"--shortlist"}, 0, []string{"ask\nbuild\ndeploy\nhi\npw\n"}, nil},

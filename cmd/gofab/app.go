@@ -135,7 +135,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		Flags:                  flags(),
 		Action:                 func(c *cli.Context) error { return mainAction(c, env, adhoc) },
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErr("%v (gofab --help lists the flags)", err)
+			return usageErr("%s (gofab --help lists the flags)", longFlagNames(err.Error(), flags()))
 		},
 		Commands: append(authoringCommands(env), hostsCommand(env), reportCommand(env), &cli.Command{
 			Name:      "ssh-config",

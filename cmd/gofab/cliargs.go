@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -149,6 +150,22 @@ func shortFlags(a string, rest []string, table map[string]flagInfo) ([]string, i
 		out = append(out, "-"+name)
 	}
 	return out, 0, nil
+}
+
+// flagInMessage is how Go's flag package names a flag in its errors.
+var flagInMessage = regexp.MustCompile(`flag -{1,2}([\w-]+)`)
+
+// longFlagNames rewrites a flag parsing error to name the flag as --long,
+// whichever form was typed.
+func longFlagNames(msg string, fl []cli.Flag) string {
+	table := flagTable(fl)
+	return flagInMessage.ReplaceAllStringFunc(msg, func(m string) string {
+		name := flagInMessage.FindStringSubmatch(m)[1]
+		if info, ok := table[name]; ok {
+			return "--" + info.long
+		}
+		return m
+	})
 }
 
 func unknownFlag(name string) error {
