@@ -75,7 +75,7 @@ task("deploy", function()
 end)
 `, "")
 	page := filepath.Join(p.dir, "run.html")
-	r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", hosts(2, 5), "--keep-going", "--report", page, "prep", "deploy")
+	r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", hosts(2, 5), "--keep-going", "--diff", "--report", page, "prep", "deploy")
 	wantCode(t, r, 1)
 	html, err := os.ReadFile(page)
 	if err != nil {
@@ -106,10 +106,14 @@ end)
 	if len(rows) != 1 || rows[0][2] != "127.0.0.4" || !strings.Contains(dom, "1 of 5 hosts") {
 		t.Errorf("status filter: rows %v", rows)
 	}
-	for _, want := range []string{`class="o-run failing"`, "exited with code 3", "files.write " + base + "-127.0.0.4"} {
+	for _, want := range []string{`class="o-run failing"`, "exited with code 3", "files.write " + base + "-127.0.0.4", "<strong>Diffs</strong>", "+v1"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the failed host's detail lacks %q", want)
 		}
+	}
+	dom = chromium(t, page, "#q=127.0.0.5", "")
+	if rows = rowRE.FindAllStringSubmatch(dom, -1); len(rows) != 1 || rows[0][2] != "127.0.0.5" {
+		t.Errorf("text filter: rows %v", rows)
 	}
 	shot := filepath.Join(p.dir, "run.png")
 	chromium(t, page, "#host=127.0.0.4", shot)
