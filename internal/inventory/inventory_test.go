@@ -212,6 +212,8 @@ func TestSelect(t *testing.T) {
 		{"::1", "::1(ad hoc)"},
 		{"[::1]:22", "[::1]:22(ad hoc)"},
 		{"bad:host:99999x", "bad:host:99999x(ad hoc)"},
+		{"*,0@0:!web1.eu", "lonely.example web2.eu web3.eu web9.us db1.eu 0@0(ad hoc)"},
+		{"::1:!web1.eu", ":1(ad hoc)"}, // nonsense, refused later as a host string
 		{"web:othr", `error: "othr" is no host or group of the inventory (gofab hosts --graph shows the groups)`},
 		{"web:!web9.us", "web1.eu web2.eu web3.eu"},
 		{"webb*", `error: pattern "webb*" matches no host or group, did you mean "web"?`},

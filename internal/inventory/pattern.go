@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -272,8 +273,11 @@ func (inv *Inventory) splitTerms(p string) ([]string, error) {
 			out = append(out, field)
 			continue
 		}
-		parts := splitColons(field)
-		if len(parts) > 1 {
+		parts := slices.DeleteFunc(splitColons(field), func(p string) bool { return p == "" })
+		if len(parts) == 0 {
+			continue
+		}
+		if len(parts) > 1 && !hasOperator(parts) {
 			var known, unknown []string
 			for _, t := range parts {
 				if inv.patternTerm(t) {
@@ -294,6 +298,17 @@ func (inv *Inventory) splitTerms(p string) ([]string, error) {
 		out = append(out, parts...)
 	}
 	return out, nil
+}
+
+// hasOperator reports whether a part is an intersection or an exclusion:
+// then the field is a pattern, whatever its other parts are.
+func hasOperator(parts []string) bool {
+	for _, p := range parts {
+		if p != "" && (p[0] == '&' || p[0] == '!') {
+			return true
+		}
+	}
+	return false
 }
 
 // patternTerm reports whether t can only be part of a pattern: an
