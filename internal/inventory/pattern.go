@@ -326,26 +326,35 @@ func (inv *Inventory) patternTerm(t string) bool {
 }
 
 // splitColons splits field on colons outside brackets that do not start
-// a port number.
+// a port number. An unclosed bracket does not hide the colons after it.
 func splitColons(field string) []string {
-	var out []string
+	if parts, ok := splitColonsBracketed(field, true); ok {
+		return parts
+	}
+	parts, _ := splitColonsBracketed(field, false)
+	return parts
+}
+
+// splitColonsBracketed splits field, keeping colons inside brackets when
+// brackets is set; ok is false when a bracket was left open.
+func splitColonsBracketed(field string, brackets bool) (parts []string, ok bool) {
 	var cur strings.Builder
 	depth := 0
 	for i := 0; i < len(field); i++ {
 		c := field[i]
 		switch {
-		case c == '[':
+		case brackets && c == '[':
 			depth++
-		case c == ']' && depth > 0:
+		case brackets && c == ']' && depth > 0:
 			depth--
 		case c == ':' && depth == 0 && !portFollows(field[i+1:]):
-			out = append(out, strings.TrimSpace(cur.String()))
+			parts = append(parts, strings.TrimSpace(cur.String()))
 			cur.Reset()
 			continue
 		}
 		cur.WriteByte(c)
 	}
-	return append(out, strings.TrimSpace(cur.String()))
+	return append(parts, strings.TrimSpace(cur.String())), depth == 0
 }
 
 // portFollows reports whether s starts with a port number that ends the
