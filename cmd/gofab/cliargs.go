@@ -29,8 +29,6 @@ var fabOnlyFlags = map[string]string{
 	"ssh-config-path":           "use -S FILE (--ssh-config FILE)",
 	"sudo-password":             "a password in argv is visible to every user of the machine: set GOFAB_SUDO_PASSWORD or use --sudo-password-prompt",
 	"system-known-hosts":        "gofab reads /etc/ssh/ssh_known_hosts after your known_hosts files already",
-	"parallel-pool-size":        "use -z N (--pool-size N)",
-	"initial-sudo-prompt":       "use --sudo-password-prompt",
 	"list-agent-keys":           "use ssh-add -l",
 	"prompt-for-passphrase":     "gofab asks for a key's passphrase on the terminal when it needs it",
 	"connect-timeout":           "use -t SECONDS (--timeout SECONDS)",

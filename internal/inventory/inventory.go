@@ -196,6 +196,13 @@ func (inv *Inventory) group(name string) *Group {
 	return g
 }
 
+// sortHosts declares hosts and groups in name order (for sources whose
+// order means nothing, such as JSON objects).
+func (inv *Inventory) sortHosts() {
+	sort.Strings(inv.order)
+	sort.Strings(inv.gorder)
+}
+
 // Len returns the number of hosts.
 func (inv *Inventory) Len() int { return len(inv.order) }
 

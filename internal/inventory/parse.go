@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -201,19 +201,30 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 		}
 		pattern, port = pattern[:i], p
 	}
-	names, err := ExpandRange(pattern)
-	if err != nil {
-		return err
-	}
+	names, err := addHosts(inv, pattern, Host{Vars: vars, Port: port})
 	for _, n := range names {
-		if err := checkName(n); err != nil {
-			return err
-		}
-		// Each host gets its own vars: AddHost keeps the map.
-		inv.AddHost(Host{Name: n, Vars: maps.Clone(vars), Port: port})
 		inv.addMember(inv.group(group), n)
 	}
-	return nil
+	return err
+}
+
+// addHosts adds a host h for each name pattern expands to (a range) and
+// returns the names added; each host gets its own copy of h.Vars, since
+// AddHost keeps the map.
+func addHosts(inv *Inventory, pattern string, h Host) ([]string, error) {
+	names, err := ExpandRange(pattern)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		if err := checkName(n); err != nil {
+			return names[:i], err
+		}
+		host := h
+		host.Name, host.Vars = n, maps.Clone(h.Vars)
+		inv.AddHost(host)
+	}
+	return names, nil
 }
 
 // checkName refuses host names that cannot be a host or a path component.
@@ -383,14 +394,11 @@ func ParseJSON(name string, data []byte) (*Inventory, error) {
 		return &ParseError{File: name, Msg: fmt.Sprintf(format, args...)}
 	}
 	inv := New()
-	groups := make([]string, 0, len(top))
-	for g := range top {
-		if g != "_meta" {
-			groups = append(groups, g)
+	// Map order is random: go by name, so the output is stable.
+	for _, group := range slices.Sorted(maps.Keys(top)) {
+		if group == "_meta" {
+			continue
 		}
-	}
-	sort.Strings(groups) // map order is random: keep the output stable
-	for _, group := range groups {
 		var hosts []any
 		switch g := top[group].(type) {
 		case []any:
@@ -427,12 +435,7 @@ func ParseJSON(name string, data []byte) (*Inventory, error) {
 		if !ok && meta["hostvars"] != nil {
 			return nil, fail("_meta.hostvars must be an object")
 		}
-		names := make([]string, 0, len(hostvars))
-		for h := range hostvars {
-			names = append(names, h)
-		}
-		sort.Strings(names)
-		for _, h := range names {
+		for _, h := range slices.Sorted(maps.Keys(hostvars)) {
 			vars, ok := hostvars[h].(map[string]any)
 			if !ok {
 				return nil, fail("_meta.hostvars.%s must be an object", h)

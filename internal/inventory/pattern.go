@@ -4,17 +4,11 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 
 	"github.com/gofab/gofab/internal/fuzzy"
 )
-
-func (inv *Inventory) sortHosts() {
-	sort.Strings(inv.order)
-	sort.Strings(inv.gorder)
-}
 
 // Selected is one host a pattern picked.
 type Selected struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -72,12 +73,7 @@ func FromPlain(v any) (*Inventory, error) {
 		if _, ok := x[SourceKey]; ok {
 			return fromSource(inv, x)
 		}
-		names := make([]string, 0, len(x))
-		for n := range x {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(x)) {
 			spec, _ := x[n].(map[string]any)
 			if b, isBool := x[n].(bool); x[n] != nil && spec == nil && !(isBool && b) {
 				return nil, fmt.Errorf("host %s: give a table of groups, vars, user, port, identity, gateway, address (or true)", n)
@@ -95,12 +91,7 @@ func FromPlain(v any) (*Inventory, error) {
 func fromSource(inv *Inventory, x map[string]any) (*Inventory, error) {
 	hosts, _ := x["hosts"].(map[string]any)
 	groups, _ := x["groups"].(map[string]any)
-	gnames := make([]string, 0, len(groups))
-	for n := range groups {
-		gnames = append(gnames, n)
-	}
-	sort.Strings(gnames)
-	for _, n := range gnames {
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		spec, _ := groups[n].(map[string]any)
 		g, err := GroupFromPlain(n, spec)
 		if err != nil {
@@ -108,12 +99,7 @@ func fromSource(inv *Inventory, x map[string]any) (*Inventory, error) {
 		}
 		inv.AddGroup(g)
 	}
-	hnames := make([]string, 0, len(hosts))
-	for n := range hosts {
-		hnames = append(hnames, n)
-	}
-	sort.Strings(hnames)
-	for _, n := range hnames {
+	for _, n := range slices.Sorted(maps.Keys(hosts)) {
 		spec, _ := hosts[n].(map[string]any)
 		if err := addSpec(inv, n, spec); err != nil {
 			return nil, err
@@ -166,20 +152,8 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 		}
 		h.Vars["forward_agent"] = fa
 	}
-	names, err := ExpandRange(name)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := checkName(n); err != nil {
-			return err
-		}
-		h.Name = n
-		host := h
-		host.Vars = maps.Clone(h.Vars) // AddHost keeps the map
-		inv.AddHost(host)
-	}
-	return nil
+	_, err = addHosts(inv, name, h)
+	return err
 }
 
 // GroupFromPlain reads group()'s table: hosts, children and vars.

@@ -20,18 +20,11 @@ import (
 	"github.com/gofab/gofab/internal/sshconfig"
 )
 
-// testServer serves SSH on loopback with the given host keys, accepting
-// the password "pw", until the test ends.
-func testServer(t *testing.T, keys ...any) string {
+// listenSSH serves SSH with cfg on a loopback port until the test ends,
+// handing each connection's channel requests to chans, and returns the
+// address.
+func listenSSH(t *testing.T, cfg *ssh.ServerConfig, chans func(<-chan ssh.NewChannel)) string {
 	t.Helper()
-	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
-	for _, k := range keys {
-		s, err := ssh.NewSignerFromKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.AddHostKey(s)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,18 +38,40 @@ func testServer(t *testing.T, keys ...any) string {
 			}
 			go func() {
 				defer c.Close()
-				_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+				_, newChans, reqs, err := ssh.NewServerConn(c, cfg)
 				if err != nil {
 					return
 				}
 				go ssh.DiscardRequests(reqs)
-				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "no sessions here")
-				}
+				chans(newChans)
 			}()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// passwordConfig accepts any password and serves the given host keys.
+func passwordConfig(t *testing.T, keys ...any) *ssh.ServerConfig {
+	t.Helper()
+	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
+	for _, k := range keys {
+		s, err := ssh.NewSignerFromKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.AddHostKey(s)
+	}
+	return cfg
+}
+
+// testServer serves SSH with the given host keys, accepting any password
+// and refusing every session.
+func testServer(t *testing.T, keys ...any) string {
+	return listenSSH(t, passwordConfig(t, keys...), func(chans <-chan ssh.NewChannel) {
+		for ch := range chans {
+			ch.Reject(ssh.Prohibited, "no sessions here")
+		}
+	})
 }
 
 // dialWith connects to addr with a known_hosts file holding known and

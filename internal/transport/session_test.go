@@ -61,35 +61,13 @@ type sessionServer struct {
 func newSessionServer(t *testing.T, refuse int32) *sessionServer {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := ssh.NewSignerFromKey(key)
-	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
-	cfg.AddHostKey(signer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &sessionServer{addr: ln.Addr().String()}
+	s := &sessionServer{}
 	s.refuse.Store(refuse)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c, cfg)
-		}
-	}()
+	s.addr = listenSSH(t, passwordConfig(t, key), s.serve)
 	return s
 }
 
-func (s *sessionServer) serve(c net.Conn, cfg *ssh.ServerConfig) {
-	defer c.Close()
-	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-	if err != nil {
-		return
-	}
-	go ssh.DiscardRequests(reqs)
+func (s *sessionServer) serve(chans <-chan ssh.NewChannel) {
 	for nc := range chans {
 		if s.refuse.Add(-1) >= 0 {
 			nc.Reject(ssh.ResourceShortage, "too many sessions")
@@ -99,24 +77,27 @@ func (s *sessionServer) serve(c net.Conn, cfg *ssh.ServerConfig) {
 		if err != nil {
 			continue
 		}
-		go func() {
-			defer ch.Close()
-			for req := range creqs {
-				if req.Type != "exec" {
-					req.Reply(false, nil)
-					continue
-				}
-				req.Reply(true, nil)
-				n := s.open.Add(1)
-				for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
-				}
-				time.Sleep(50 * time.Millisecond)
-				s.open.Add(-1)
-				s.runs.Add(1)
-				ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
-				return
-			}
-		}()
+		go s.exec(ch, creqs)
+	}
+}
+
+// exec answers a session's exec request: a short wait, then exit 0.
+func (s *sessionServer) exec(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	for req := range reqs {
+		if req.Type != "exec" {
+			req.Reply(false, nil)
+			continue
+		}
+		req.Reply(true, nil)
+		n := s.open.Add(1)
+		for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
+		}
+		time.Sleep(50 * time.Millisecond)
+		s.open.Add(-1)
+		s.runs.Add(1)
+		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+		return
 	}
 }
 
