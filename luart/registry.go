@@ -51,6 +51,17 @@ type Module struct {
 	Funcs []Func
 	// Types holds LuaLS class and alias definitions the functions refer to.
 	Types string
+	// Classes are the object types the module's functions hand out.
+	Classes []Class
+}
+
+// Class is a type of Lua object a module hands out (State.NewObject): its
+// methods are Funcs called with the object as their first argument, which
+// their Params do not list.
+type Class struct {
+	Name    string
+	Doc     string
+	Methods []Func
 }
 
 // MetaFiles returns LuaLS definition files (---@meta) for the modules, by
@@ -84,37 +95,49 @@ func writeMeta(b *strings.Builder, m Module) {
 		b.WriteString(strings.TrimSpace(m.Types))
 		b.WriteString("\n\n")
 	}
+	for _, c := range m.Classes {
+		fmt.Fprintf(b, "---%s\n---@class %s\nlocal %s = {}\n\n", oneLine(c.Doc), c.Name, c.Name)
+		for _, f := range c.Methods {
+			writeFunc(b, f, c.Name+":")
+		}
+	}
 	prefix := ""
 	if m.Name != "" {
 		fmt.Fprintf(b, "---%s\n---@class %sModule\nlocal %s = {}\n\n", oneLine(m.Doc), m.Name, m.Name)
 		prefix = m.Name + "."
 	}
 	for _, f := range m.Funcs {
-		for _, line := range strings.Split(strings.TrimSpace(f.Doc), "\n") {
-			fmt.Fprintf(b, "---%s\n", line)
-		}
-		names := make([]string, 0, len(f.Params))
-		for i, p := range f.Params {
-			opt := ""
-			if p.Optional {
-				opt = "?"
-			}
-			if f.Variadic && i == len(f.Params)-1 {
-				fmt.Fprintf(b, "---@param ... %s %s\n", p.Type, p.Doc)
-				names = append(names, "...")
-				continue
-			}
-			fmt.Fprintf(b, "---@param %s%s %s %s\n", p.Name, opt, p.Type, p.Doc)
-			names = append(names, p.Name)
-		}
-		for _, r := range f.Returns {
-			fmt.Fprintf(b, "---@return %s %s %s\n", r.Type, r.Name, r.Doc)
-		}
-		fmt.Fprintf(b, "function %s%s(%s) end\n\n", prefix, f.Name, strings.Join(names, ", "))
+		writeFunc(b, f, prefix)
 	}
 	if m.Name != "" {
 		fmt.Fprintf(b, "return %s\n", m.Name)
 	}
+}
+
+// writeFunc writes one function's definition; prefix is "mod." or
+// "Class:".
+func writeFunc(b *strings.Builder, f Func, prefix string) {
+	for _, line := range strings.Split(strings.TrimSpace(f.Doc), "\n") {
+		fmt.Fprintf(b, "---%s\n", line)
+	}
+	names := make([]string, 0, len(f.Params))
+	for i, p := range f.Params {
+		opt := ""
+		if p.Optional {
+			opt = "?"
+		}
+		if f.Variadic && i == len(f.Params)-1 {
+			fmt.Fprintf(b, "---@param ... %s %s\n", p.Type, p.Doc)
+			names = append(names, "...")
+			continue
+		}
+		fmt.Fprintf(b, "---@param %s%s %s %s\n", p.Name, opt, p.Type, p.Doc)
+		names = append(names, p.Name)
+	}
+	for _, r := range f.Returns {
+		fmt.Fprintf(b, "---@return %s %s %s\n", r.Type, r.Name, r.Doc)
+	}
+	fmt.Fprintf(b, "function %s%s(%s) end\n\n", prefix, f.Name, strings.Join(names, ", "))
 }
 
 // WriteReference writes a Markdown reference of every function.
@@ -126,27 +149,37 @@ func WriteReference(w io.Writer, modules []Module) error {
 		} else {
 			fmt.Fprintf(&b, "### require(%q)\n\n%s\n\n", m.Name, m.Doc)
 		}
-		funcs := append([]Func{}, m.Funcs...)
-		sort.Slice(funcs, func(i, j int) bool { return funcs[i].Name < funcs[j].Name })
-		for _, f := range funcs {
-			var ps []string
-			for _, p := range f.Params {
-				n := p.Name
-				if p.Optional {
-					n += "?"
-				}
-				ps = append(ps, n)
-			}
-			fmt.Fprintf(&b, "- `%s(%s)`: %s", f.Name, strings.Join(ps, ", "), strings.ReplaceAll(strings.TrimSpace(f.Doc), "\n", " "))
-			if len(f.Options) > 0 {
-				fmt.Fprintf(&b, " Options: `%s`.", strings.Join(f.Options, "`, `"))
-			}
-			b.WriteByte('\n')
+		writeFuncs(&b, m.Funcs, "")
+		for _, c := range m.Classes {
+			fmt.Fprintf(&b, "\n%s methods (`%s`):\n\n", c.Name, strings.TrimSpace(c.Doc))
+			writeFuncs(&b, c.Methods, ":")
 		}
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeFuncs writes a reference line per function, sorted by name;
+// prefix is ":" for methods.
+func writeFuncs(b *strings.Builder, funcs []Func, prefix string) {
+	funcs = append([]Func{}, funcs...)
+	sort.Slice(funcs, func(i, j int) bool { return funcs[i].Name < funcs[j].Name })
+	for _, f := range funcs {
+		var ps []string
+		for _, p := range f.Params {
+			n := p.Name
+			if p.Optional {
+				n += "?"
+			}
+			ps = append(ps, n)
+		}
+		fmt.Fprintf(b, "- `%s%s(%s)`: %s", prefix, f.Name, strings.Join(ps, ", "), strings.ReplaceAll(strings.TrimSpace(f.Doc), "\n", " "))
+		if len(f.Options) > 0 {
+			fmt.Fprintf(b, " Options: `%s`.", strings.Join(f.Options, "`, `"))
+		}
+		b.WriteByte('\n')
+	}
 }
 
 func oneLine(s string) string {

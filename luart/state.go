@@ -188,6 +188,14 @@ func newState(p *Program, he *HostEnv) *State {
 
 func (st *State) register(m Module) {
 	L := st.L
+	for _, c := range m.Classes {
+		methods := L.NewTable()
+		for _, f := range c.Methods {
+			fn := f.Fn
+			methods.RawSetString(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+		}
+		L.SetField(L.NewTypeMetatable(c.Name), "__index", methods)
+	}
 	if m.Name == "" {
 		for _, f := range m.Funcs {
 			fn := f.Fn
@@ -209,6 +217,41 @@ func (st *State) register(m Module) {
 
 func (st *State) close() {
 	st.L.Close()
+}
+
+// Close releases a state made by NewScript.
+func (st *State) Close() { st.close() }
+
+// NewObject returns a Lua object of a class a module declared, holding v.
+func (st *State) NewObject(class string, v any) *lua.LUserData {
+	ud := st.L.NewUserData()
+	ud.Value = v
+	st.L.SetMetatable(ud, st.L.GetTypeMetatable(class))
+	return ud
+}
+
+// CheckObject returns the value of the object of class at argument n,
+// raising an argument error when it is something else.
+func (st *State) CheckObject(n int, class string) any {
+	ud, ok := st.L.Get(n).(*lua.LUserData)
+	if !ok || ud.Metatable != st.L.GetTypeMetatable(class) {
+		st.L.ArgError(n, class+" expected (call it with a colon: obj:method())")
+	}
+	return ud.Value
+}
+
+// NewScript makes a fresh state and runs the program's top level in it:
+// gofab test runs every case of a test file in a state of its own. The
+// caller closes it.
+func (p *Program) NewScript(ctx context.Context) (*State, error) {
+	st := newState(p, nil)
+	st.ctx = ctx
+	st.L.SetContext(ctx)
+	if err := st.load(); err != nil {
+		st.close()
+		return nil, &LoadError{Msg: err.Error()}
+	}
+	return st, nil
 }
 
 // load runs the fabfile's top level in this state.

@@ -5,6 +5,7 @@ package stdlib
 import (
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib/cuisine"
+	"github.com/gofab/gofab/stdlib/fabtest"
 	"github.com/gofab/gofab/stdlib/files"
 	"github.com/gofab/gofab/stdlib/ops"
 )
@@ -14,8 +15,9 @@ func Modules() []luart.Module {
 	return []luart.Module{ops.Module(), files.Module(), cuisine.Module()}
 }
 
-// All returns luart's own globals followed by Modules: everything a
-// fabfile can call, for documentation and editor types.
+// All returns luart's own globals followed by Modules and the testing
+// module of *_test.lua files: everything a recipe can call, for
+// documentation and editor types.
 func All() []luart.Module {
-	return append(luart.Builtins(), Modules()...)
+	return append(append(luart.Builtins(), Modules()...), fabtest.Module(nil))
 }

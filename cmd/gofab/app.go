@@ -137,7 +137,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%s (gofab --help lists the flags)", longFlagNames(err.Error(), flags()))
 		},
-		Commands: append(authoringCommands(env), hostsCommand(env), reportCommand(env), &cli.Command{
+		Commands: append(authoringCommands(env), hostsCommand(env), reportCommand(env), testCommand(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",

@@ -68,6 +68,12 @@ func authoringCommands(env environ) []*cli.Command {
 					return usageErr("init: %v", err)
 				}
 				fmt.Fprintf(env.stdout, "wrote %s\n", DefaultFabfile)
+				if _, err := os.Stat(starterTestFile); err != nil {
+					if err := os.WriteFile(starterTestFile, []byte(starterTest), 0o644); err != nil {
+						return usageErr("init: %v", err)
+					}
+					fmt.Fprintf(env.stdout, "wrote %s (run it with gofab test)\n", starterTestFile)
+				}
 				return writeTypes(env.stdout, DefaultTypesDir, ".luarc.json")
 			},
 		},

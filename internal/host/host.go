@@ -171,6 +171,27 @@ type Conn interface {
 	Close() error
 }
 
+// Interpreter is a Conn that runs gofab's commands itself instead of
+// handing them to a login shell: gofab test's fake host. It gets each
+// command unwrapped (cd, exports and prefixes applied, but no sudo wrapper
+// or process-group marker) with what the command is said apart in call.
+type Interpreter interface {
+	Conn
+	Interpret(ctx context.Context, cmd *Cmd, call Call) (int, error)
+}
+
+// Call says what a command handed to an Interpreter is.
+type Call struct {
+	// Kind is "run", "sudo" or "local" for a recipe's commands and
+	// "helper" for what built-in functions run to do their work.
+	Kind string
+	// Command is the command as the recipe (or built-in) gave it.
+	Command string
+	// Sudo runs it as User (root when empty) and Group.
+	Sudo        bool
+	User, Group string
+}
+
 // ConnectError reports that a host could not be reached or authenticated;
 // the host is then "unreachable" rather than "failed".
 type ConnectError struct {

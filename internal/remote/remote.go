@@ -33,6 +33,9 @@ type Request struct {
 	SudoGroup string
 	// SudoPassword answers sudo's prompt; "" means none is known.
 	SudoPassword string
+	// Helper marks a command a built-in function runs to do its work
+	// (a transfer's mkdir, a file's stat), not one the recipe asked for.
+	Helper bool
 
 	Cwd      string
 	Prefixes []string
@@ -111,13 +114,16 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 			req.Stdin = req.TTY.In
 		}
 	}
-	shell, pid, prompt, ready := commandLine(req)
-	res := Result{Wrapped: shell}
 	if req.ShowRunning && req.Out != nil {
 		req.Out.Line(req.Kind, req.Command)
 	}
 	out := newOutputs(req)
 	defer out.close()
+	if ip, ok := conn.(host.Interpreter); ok {
+		return interpret(ctx, ip, req, out)
+	}
+	shell, pid, prompt, ready := commandLine(req)
+	res := Result{Wrapped: shell}
 	cmd := &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin, TTY: req.TTY}
 	var sudo *sudoAnswer
 	if req.Sudo {
@@ -155,10 +161,7 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if sudo != nil {
 		sudo.flush()
 	}
-	out.close()
-	res.Stdout, res.Stderr = normalize(out.stdout.String(), req.Pty), normalize(out.stderr.String(), req.Pty)
-	res.Truncated = out.stdout.dropped > 0 || out.stderr.dropped > 0
-	res.Code = code
+	res.finish(out, req, code)
 	if sudo != nil {
 		if serr := sudo.failure(); serr != nil {
 			return res, serr
@@ -168,6 +171,38 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		return res, context.Cause(runCtx)
 	}
 	return res, err
+}
+
+// interpret runs req on a host that interprets commands itself: no sudo
+// wrapper, no password, no process-group marker.
+func interpret(ctx context.Context, ip host.Interpreter, req Request, out *outputs) (Result, error) {
+	shell := Wrap(req)
+	kind := req.Kind
+	if req.Helper {
+		kind = "helper"
+	}
+	call := host.Call{Kind: kind, Command: req.Command, Sudo: req.Sudo, User: req.SudoUser, Group: req.SudoGroup}
+	runCtx := ctx
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, &TimeoutError{After: req.Timeout})
+		defer cancel()
+	}
+	code, err := ip.Interpret(runCtx, &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin}, call)
+	res := Result{Wrapped: shell}
+	res.finish(out, req, code)
+	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
+		return res, context.Cause(runCtx)
+	}
+	return res, err
+}
+
+// finish fills the result from what the command wrote and its status.
+func (res *Result) finish(out *outputs, req Request, code int) {
+	out.close()
+	res.Stdout, res.Stderr = normalize(out.stdout.String(), req.Pty), normalize(out.stderr.String(), req.Pty)
+	res.Truncated = out.stdout.dropped > 0 || out.stderr.dropped > 0
+	res.Code = code
 }
 
 // commandLine builds the shell command line of req: cd, exports, prefixes

@@ -57,7 +57,7 @@ func (t *target) exec(command string, stdin *string, show bool) remote.Result {
 	if t.sudo {
 		kind = "sudo"
 	}
-	req := remote.Request{Command: command, Kind: kind, Sudo: t.sudo}
+	req := remote.Request{Command: command, Kind: kind, Sudo: t.sudo, Helper: !show}
 	if t.sudo {
 		req.SudoPassword = t.st.Run().SudoPassword
 	}

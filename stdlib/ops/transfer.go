@@ -105,7 +105,7 @@ func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.
 }
 
 func execOn(st *luart.State, ctx context.Context, conn host.Conn, command string, sudo bool, w io.Writer) (string, error) {
-	req := remote.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w}
+	req := remote.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w, Helper: true}
 	if sudo {
 		req.SudoPassword = st.Run().SudoPassword
 	}
