@@ -68,6 +68,10 @@ type RunOptions struct {
 	Diff bool
 	// DryRun connects nowhere: commands and transfers are printed (--dry-run).
 	DryRun bool
+	// LocalDir is where relative local paths start (put's and get's local
+	// side, templates); empty means the working directory. gofab test sets
+	// the fabfile's directory.
+	LocalDir string
 	// MaxOutput caps the bytes of stdout (and of stderr) a command's
 	// result keeps (--max-output); 0 is the default, 64 MiB.
 	MaxOutput int
@@ -166,6 +170,7 @@ func newState(p *Program, he *HostEnv) *State {
 	st.Settings.Values = map[string]any{}
 	if he != nil && he.Run != nil {
 		st.Settings.WarnOnly = he.Run.WarnOnly
+		st.Settings.Lcwd = he.Run.LocalDir
 		st.Settings.Timeout = he.Run.CommandTimeout
 		for _, lvl := range he.Run.Hidden {
 			for _, l := range expandLevel(lvl) {

@@ -425,6 +425,21 @@ func (v *View) WriteFile(p string, data []byte, mode fs.FileMode) error {
 	return nil
 }
 
+// CanWrite reports why the view's user may not write the file p, if so.
+func (v *View) CanWrite(p string) error {
+	p = v.abs(p)
+	v.fs.mu.Lock()
+	defer v.fs.mu.Unlock()
+	if _, n, err := v.fs.lookup("open", p, true); err == nil {
+		if v.user != "root" && n.owner != v.user && n.mode&0o002 == 0 {
+			return pathErr("open", p, fs.ErrPermission)
+		}
+		return nil
+	}
+	_, err := v.fs.parent("open", p, v.user)
+	return err
+}
+
 // ReadFile returns the content of the file p.
 func (v *View) ReadFile(p string) ([]byte, error) {
 	f, err := v.Open(p)

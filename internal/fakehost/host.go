@@ -272,11 +272,21 @@ func (c *Conn) Close() error { return nil }
 // Fleet makes fake hosts on demand by name and dials them: an
 // executor.Dialer. It is safe for concurrent use.
 type Fleet struct {
-	mu    sync.Mutex
-	hosts map[string]*Host
-	order []string
-	// Strict is given to hosts made on demand.
-	Strict bool
+	mu     sync.Mutex
+	hosts  map[string]*Host
+	order  []string
+	strict bool
+}
+
+// SetStrict makes every host of the fleet, and those made later, strict
+// (see Host.SetStrict).
+func (f *Fleet) SetStrict(on bool) {
+	f.mu.Lock()
+	f.strict = on
+	f.mu.Unlock()
+	for _, h := range f.Hosts() {
+		h.SetStrict(on)
+	}
 }
 
 // hostName keeps what names a host in a host string: its user and port
@@ -299,7 +309,7 @@ func (f *Fleet) Host(s string) *Host {
 	h, ok := f.hosts[name]
 	if !ok {
 		h = New(name, user)
-		h.strict = f.Strict
+		h.strict = f.strict
 		f.hosts[name] = h
 		f.order = append(f.order, name)
 	}

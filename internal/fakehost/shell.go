@@ -116,12 +116,18 @@ func (s *shell) open(ctx context.Context, name string, flag int, perm os.FileMod
 		return devNull{}, nil
 	}
 	view := s.h.FS.As(s.user)
+	if !path.IsAbs(name) {
+		name = path.Join(interp.HandlerCtx(ctx).Dir, name)
+	}
 	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
 		f, err := view.Open(name)
 		if err != nil {
 			return nil, err
 		}
 		return f, nil
+	}
+	if err := view.CanWrite(name); err != nil {
+		return nil, err
 	}
 	var old []byte
 	if flag&os.O_APPEND != 0 {
@@ -216,6 +222,16 @@ func (t *toolCall) abs(p string) string {
 // before "--". Flags that take a value (listed in valued) get it from the
 // rest of their argument or the next one.
 func (t *toolCall) flags(valued string) (map[string]string, []string) {
+	return t.parseFlags(valued, false)
+}
+
+// leadingFlags is flags for tools that run a command: flags end at the
+// first operand, the command (xargs, sudo).
+func (t *toolCall) leadingFlags(valued string) (map[string]string, []string) {
+	return t.parseFlags(valued, true)
+}
+
+func (t *toolCall) parseFlags(valued string, leading bool) (map[string]string, []string) {
 	fl := map[string]string{}
 	var operands []string
 	args := t.args
@@ -227,6 +243,9 @@ func (t *toolCall) flags(valued string) (map[string]string, []string) {
 			return fl, append(operands, args...)
 		case !strings.HasPrefix(a, "-") || a == "-":
 			operands = append(operands, a)
+			if leading {
+				return fl, append(operands, args...)
+			}
 		case strings.HasPrefix(a, "--"):
 			k, v, _ := strings.Cut(a[2:], "=")
 			fl[k] = v
@@ -262,7 +281,8 @@ func init() {
 		"sha256sum": toolSha256sum, "xargs": toolXargs, "sh": toolSh, "bash": toolSh, "sudo": toolSudo,
 		"which": toolWhich, "id": toolID, "whoami": toolID, "hostname": toolHostname, "uname": toolUname,
 		"sleep": toolSleep, "awk": toolAwk, "tee": toolTee,
-		"dpkg-query": toolDpkgQuery, "apt-get": toolApt, "apt": toolApt,
+		"dpkg-query": toolDpkgQuery, "apt-get": toolPackages, "apt": toolPackages, "dnf": toolPackages, "yum": toolPackages, "zypper": toolPackages,
+		"apk": toolPackages, "pacman": toolPackages, "rpm": toolPackages,
 		"systemctl": toolSystemctl, "service": toolService,
 		"getent": toolGetent, "useradd": toolUseradd, "groupadd": toolGroupadd, "usermod": toolUsermod,
 	}

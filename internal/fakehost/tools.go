@@ -414,7 +414,7 @@ func toolSha256sum(t *toolCall) error {
 // toolXargs runs its command with the words of stdin appended (-0: NUL
 // separated).
 func toolXargs(t *toolCall) error {
-	fl, args := t.flags("")
+	fl, args := t.leadingFlags("")
 	data, err := io.ReadAll(t.hc.Stdin)
 	if err != nil {
 		return err
@@ -495,7 +495,7 @@ func toolSh(t *toolCall) error {
 
 // toolSudo runs its command as -u USER (root by default).
 func toolSudo(t *toolCall) error {
-	fl, args := t.flags("upgC")
+	fl, args := t.leadingFlags("upgC")
 	user := fl["u"]
 	if user == "" {
 		user = "root"
@@ -747,38 +747,73 @@ var packageDirs = map[string][]string{
 // packageUsers are the system users some packages add.
 var packageUsers = map[string]string{"postfix": "postfix", "postgresql": "postgres"}
 
-// toolApt installs and removes packages (as root only).
-func toolApt(t *toolCall) error {
-	_, args := t.flags("o")
-	var words []string
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			words = append(words, a)
+// toolPackages is the package managers: apt-get, dnf, yum, zypper, apk
+// and pacman install and remove packages (as root only); rpm -q, apk info
+// -e and pacman -Q tell whether one is installed.
+func toolPackages(t *toolCall) error {
+	fl, words := t.flags("o")
+	h := t.s.h
+	var verb string
+	switch t.name {
+	case "pacman":
+		switch {
+		case has(fl, "Q"):
+			verb = "query"
+		case has(fl, "S") && len(words) > 0:
+			verb = "install"
+		case has(fl, "R"):
+			verb = "remove"
+		}
+	case "rpm":
+		if has(fl, "q") {
+			verb = "query"
+		}
+	default:
+		if len(words) > 0 {
+			verb, words = words[0], words[1:]
+		}
+		if t.name == "apk" && verb == "info" && has(fl, "e") {
+			verb = "query"
 		}
 	}
-	if len(words) == 0 {
-		return t.errorf("apt-get: no command")
-	}
-	if t.s.user != "root" && words[0] != "-h" {
-		return t.errorf("E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)")
-	}
-	switch words[0] {
-	case "install":
-		t.s.h.Install(words[1:]...)
-		for _, pkg := range words[1:] {
-			for _, d := range packageDirs[pkg] {
-				t.view.MkdirAll(d, 0o755)
+	switch verb {
+	case "query":
+		for _, n := range words {
+			if !h.installed(n) {
+				fmt.Fprintf(t.hc.Stderr, "package %s is not installed\n", n)
+				return exitError(1)
 			}
-			if u := packageUsers[pkg]; u != "" {
-				t.s.h.mu.Lock()
-				t.s.h.users[u], t.s.h.groups[u] = true, nil
-				t.s.h.mu.Unlock()
-			}
+			fmt.Fprintf(t.hc.Stdout, "%s-1.0\n", n)
 		}
-	case "remove", "purge":
-		t.s.h.set(t.s.h.packages, words[1:], false)
+		return nil
+	case "install", "add", "remove", "purge", "del", "erase":
+	default:
+		return nil // update, upgrade, clean, makecache, refresh…
+	}
+	if t.s.user != "root" {
+		return t.errorf("%s: permission denied (are you root?)", t.name)
+	}
+	install := verb == "install" || verb == "add"
+	h.set(h.packages, words, install)
+	if !install {
+		return nil
+	}
+	for _, pkg := range words {
+		for _, d := range packageDirs[pkg] {
+			t.view.MkdirAll(d, 0o755)
+		}
+		if u := packageUsers[pkg]; u != "" {
+			h.mu.Lock()
+			h.users[u], h.groups[u] = true, nil
+			h.mu.Unlock()
+		}
 	}
 	return nil
+}
+
+func has(fl map[string]string, k string) bool {
+	_, ok := fl[k]
+	return ok
 }
 
 // toolSystemctl tracks services: start, stop, restart, reload, enable,

@@ -19,7 +19,10 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/executor"
+	"github.com/gofab/gofab/internal/fakehost"
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/transport"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
@@ -269,10 +272,20 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 		return nil, err
 	}
 	var buf bytes.Buffer
-	ex := &executor.Executor{Program: prog, Dialer: c.Fleet, Local: c.Local.Conn(true), Printer: output.New(&buf, false),
-		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff}}
+	var dialer executor.Dialer = c.Fleet
+	var local host.Conn = c.Local.Conn(true)
+	if o.DryRun {
+		dialer, local = dryFleet{c.Fleet}, transport.DryRun{}
+	}
+	// run_local's commands start in the fabfile's directory, which the
+	// local fake host must have.
+	c.Local.FS.As("root").MkdirAll(filepath.Dir(prog.RealPath), 0o755)
+	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.New(&buf, false),
+		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath)}}
 	defer ex.Close()
-	results, err := ex.RunTask(ctx, task, args, executor.Selection{ArgHosts: c.Hosts})
+	// The case's hosts are given as -H gives them: a task that names its
+	// own hosts runs there (fake hosts made on demand).
+	results, err := ex.RunTask(ctx, task, args, executor.Selection{CLIHosts: c.Hosts})
 	if err != nil {
 		return nil, err
 	}
@@ -282,3 +295,9 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	}
 	return run, nil
 }
+
+// dryFleet is --dry-run over a fleet: every host answers like
+// transport.DryRun, connecting nowhere.
+type dryFleet struct{ *fakehost.Fleet }
+
+func (dryFleet) Dial(context.Context, host.Addr) (host.Conn, error) { return transport.DryRun{}, nil }

@@ -76,7 +76,8 @@ func Cases(st *luart.State) []*Case {
 func RunCase(st *luart.State, i int) (*Case, error) {
 	c := Cases(st)[i]
 	strict, _ := st.Settings.Values[strictKey].(bool)
-	c.Fleet = &fakehost.Fleet{Strict: strict}
+	c.Fleet = &fakehost.Fleet{}
+	c.Fleet.SetStrict(strict)
 	c.Local = fakehost.New(fakehost.LocalName, "")
 	c.Local.SetStrict(strict)
 	L := st.L
@@ -204,9 +205,7 @@ func strict(st *luart.State) int {
 	st.Settings.Values[strictKey] = on
 	for _, c := range Cases(st) {
 		if c.Fleet != nil {
-			for _, h := range c.Fleet.Hosts() {
-				h.SetStrict(on)
-			}
+			c.Fleet.SetStrict(on)
 			c.Local.SetStrict(on)
 		}
 	}
