@@ -111,7 +111,7 @@ func TestTypes(t *testing.T) {
 		if _, err := parse.Parse(bytes.NewReader(src), e.Name()); err != nil {
 			t.Errorf("%s does not parse: %v", e.Name(), err)
 		}
-		for _, m := range regexp.MustCompile(`(?m)^function ([\w.]+)\(`).FindAllSubmatch(src, -1) {
+		for _, m := range regexp.MustCompile(`(?m)^function ([\w.:]+)\(`).FindAllSubmatch(src, -1) {
 			defined[string(m[1])] = true
 		}
 	}
@@ -128,6 +128,15 @@ func TestTypes(t *testing.T) {
 				t.Errorf("%s is registered but not defined", name)
 			}
 			delete(defined, name)
+		}
+		for _, c := range m.Classes {
+			for _, f := range c.Methods {
+				name := c.Name + ":" + f.Name
+				if !defined[name] {
+					t.Errorf("method %s is registered but not defined", name)
+				}
+				delete(defined, name)
+			}
 		}
 	}
 	for name := range defined {
@@ -265,6 +274,22 @@ func TestInitAndDocs(t *testing.T) {
 	r = gofab(t, dir, nil, "", "init")
 	wantCode(t, r, 2)
 	mustContain(t, r, "already exists")
+
+	// The sample test passes; a broken expectation fails with its line.
+	r = gofab(t, dir, nil, "", "test")
+	wantCode(t, r, 0)
+	mustContain(t, r, "ok  \tfabfile_test.lua\t", "PASS")
+	writeFile(t, filepath.Join(dir, "more_test.lua"), "local t = require('testing')\n"+
+		"t.case('uptime is not restarted', function(h)\n  h:run_task('uptime')\n  h:assert_not_ran('uptime')\nend)\n")
+	r = gofab(t, dir, nil, "", "test", "-v", "--run", "uptime")
+	wantCode(t, r, 1)
+	mustContain(t, r, "--- FAIL: uptime is not restarted", `more_test.lua:4: assert_not_ran: "uptime" ran on web1: run "uptime"`,
+		"--- PASS: uptime runs uptime", "FAIL\tmore_test.lua\t")
+	mustNotContain(t, r, "motd writes")
+	r = gofab(t, dir, nil, "", "test", "fabfile_test.lua")
+	wantCode(t, r, 0)
+	r = gofab(t, dir, nil, "", "test", "nowhere")
+	wantCode(t, r, 2)
 
 	r = gofab(t, dir, nil, "", "docs")
 	wantCode(t, r, 0)

@@ -28,6 +28,7 @@ var forbiddenImports = map[string][]string{
 	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/transport"},
 	"internal/output":    {"luart", "stdlib", "internal/executor"},
 	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/transport"},
+	"internal/fakehost":  {"luart", "stdlib", "internal/executor", "internal/transport", "internal/transfer", "internal/remote", "internal/output"},
 }
 
 // processOnly are what only cmd may use: the process's exit and its

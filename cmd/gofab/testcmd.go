@@ -14,7 +14,7 @@ import (
 func testCommand(env environ) *cli.Command {
 	return &cli.Command{
 		Name:      "test",
-		Usage:     "run the recipes' unit tests (*_test.lua) against fake hosts: no server, no change anywhere",
+		Usage:     "run the recipes' unit tests (*_test.lua) against fake hosts, without servers",
 		ArgsUsage: "[PATH...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH` the tests run (default: the fabfile.lua nearest each test file)"},

@@ -71,6 +71,14 @@ end)
 task("denied", function()
   put("dist.txt", "/etc/dist.txt")
 end)
+
+task("ship", function()
+  local r = sync("site", "/srv/www", {delete = true})
+  files.append("/srv/www/index.html", "<!-- shipped -->")
+  files.sed("/srv/www/about.html", "About", "About us", {backup = ""})
+  get("/srv/www/index.html", "fetched/{host}.html")
+  return r
+end)
 `
 
 // TestCases: passing and failing cases, and how a failure reads.
@@ -150,6 +158,8 @@ func TestHostFeatures(t *testing.T) {
 		"fabfile.lua": deployFabfile,
 		"site.conf":   "server { listen {{ .port }}; }\n",
 		"dist.txt":    "built\n",
+		"site/index.html": "<h1>hi</h1>\n",
+		"site/about.html": "About\n",
 		"host_test.lua": `local t = require("testing")
 
 t.case("run_local is recorded on the local host", function(h)
@@ -196,6 +206,17 @@ t.case("the login user cannot write /etc", function(h)
   assert(r.error:find("permission denied"), r.error)
 end)
 
+t.case("sync, files and get over the in-memory file system", function(h)
+  h:files({["/srv/www/stale.html"] = {content = "old", owner = "deploy"}, ["/srv/www"] = {dir = true, owner = "deploy"}})
+  local r = h:run_task("ship")
+  t.equal(r.value.changed, 2)
+  t.equal(r.value.removed, {"stale.html"})
+  h:assert_file("/srv/www/index.html", {equals = "<h1>hi</h1>\n<!-- shipped -->\n"})
+  h:assert_file("/srv/www/about.html", {equals = "About us\n"})
+  h:assert_file("/srv/www/stale.html", {absent = true})
+  t.equal(h:run_task("ship").value.removed, {}, "nothing left to delete")
+end)
+
 t.case("files and links put on the host", function(h)
   h:files({["/etc/app/conf"] = {content = "x=1\n", mode = "0600", owner = "www-data"},
            ["/etc/app/current"] = {link = "/etc/app/conf"},
@@ -219,6 +240,10 @@ end)
 	ok, out := runTests(t, dir, Options{Paths: []string{filepath.Join(dir, "host_test.lua")}})
 	if !ok {
 		t.Fatalf("failed:\n%s", out)
+	}
+	// get's local side is this machine, relative to the fabfile.
+	if got, err := os.ReadFile(filepath.Join(dir, "fetched", "web1.html")); err != nil || string(got) != "<h1>hi</h1>\n<!-- shipped -->\n" {
+		t.Errorf("get: %q %v", got, err)
 	}
 	ok, out = runTests(t, dir, Options{Paths: []string{filepath.Join(dir, "strict")}})
 	if ok || !strings.Contains(out, "unscripted commands under testing.strict") || !strings.Contains(out, "web1: custom-tool --version") {
@@ -324,5 +349,29 @@ func TestRecipes(t *testing.T) {
 	ok, out := runTests(t, "", Options{Paths: []string{filepath.Join("..", "..", "fabfiles")}})
 	if !ok {
 		t.Fatalf("fabfiles/ tests failed:\n%s", out)
+	}
+}
+
+// TestREADMEExample runs the README's gofab test example against the
+// recipes in fabfiles/.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example string
+	for _, m := range regexp.MustCompile("(?s)```lua\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		if strings.Contains(m[1], `require("testing")`) {
+			example = m[1]
+		}
+	}
+	if example == "" {
+		t.Fatal("README has no testing example")
+	}
+	dir := project(t, map[string]string{"readme_test.lua": example})
+	fabfile, _ := filepath.Abs(filepath.Join("..", "..", "fabfiles", "fabfile.lua"))
+	ok, out := runTests(t, dir, Options{Fabfile: fabfile, Verbose: true})
+	if !ok || !strings.Contains(out, "--- PASS: rolling restart") {
+		t.Fatalf("README example:\n%s", out)
 	}
 }
