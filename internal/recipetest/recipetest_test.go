@@ -155,9 +155,9 @@ end)
 // and --dry-run, strict hosts, OS facts, permissions, owners and links.
 func TestHostFeatures(t *testing.T) {
 	dir := project(t, map[string]string{
-		"fabfile.lua": deployFabfile,
-		"site.conf":   "server { listen {{ .port }}; }\n",
-		"dist.txt":    "built\n",
+		"fabfile.lua":     deployFabfile,
+		"site.conf":       "server { listen {{ .port }}; }\n",
+		"dist.txt":        "built\n",
 		"site/index.html": "<h1>hi</h1>\n",
 		"site/about.html": "About\n",
 		"host_test.lua": `local t = require("testing")
