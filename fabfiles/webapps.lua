@@ -62,7 +62,7 @@ task("deploy", "Install nginx and the uWSGI emperor, deploy the apps and serve t
       {port = port, apps = M.apps, sockets = M.sockets}, {use_sudo = true, mode = "0644", backup = false}) then
     notify("webapps: reload nginx")
   end
-  if cuisine.file_link(available, "/etc/nginx/sites-enabled/" .. site, {use_sudo = true}).changed then
+  if cuisine.file_link(available, "/etc/nginx/sites-enabled/" .. site, {use_sudo = true}) then
     notify("webapps: reload nginx")
   end
   cuisine.service_ensure("uwsgi-emperor")

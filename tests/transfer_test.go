@@ -277,8 +277,8 @@ func TestSync(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, `
 task("sync", function(args)
-  local r = sync("tree", env.dst, {delete = args.delete == "yes", exclude = {"*.tmp", "cache"}})
-  puts(string.format("changed=%d deleted=%d files=%s removed=%s", r.changed, r.deleted,
+  local changed, r = sync("tree", env.dst, {delete = args.delete == "yes", exclude = {"*.tmp", "cache"}, use_sudo = args.sudo == "yes"})
+  puts(string.format("changed=%s %d/%d files=%s removed=%s", tostring(changed), #r.files, #r.removed,
     table.concat(r.files, ","), table.concat(r.removed, ",")))
 end)`, "")
 	dst := remoteDir(t)
@@ -292,8 +292,8 @@ end)`, "")
 		wantCode(t, r, 0)
 		return r
 	}
-	mustContain(t, run("sync"), "changed=20 deleted=0")
-	mustContain(t, run("sync"), "changed=0 deleted=0")
+	mustContain(t, run("sync"), "changed=true 20/0")
+	mustContain(t, run("sync"), "changed=false 0/0")
 	if _, err := os.Stat(filepath.Join(dst, "skip.tmp")); err == nil {
 		t.Error("excluded file was sent")
 	}
@@ -303,15 +303,42 @@ end)`, "")
 	os.Chmod(filepath.Join(p.dir, "tree/d1/f1"), 0o755)
 	os.Remove(filepath.Join(p.dir, "tree/d2/f2"))
 	randomFile(t, filepath.Join(dst, "remote.tmp"), 10, 0o644)
-	mustContain(t, run("sync:delete=yes"), "changed=2 deleted=1 files=d0/f0,d1/f1 removed=d2/f2")
+	mustContain(t, run("sync:delete=yes"), "changed=true 2/1 files=d0/f0,d1/f1 removed=d2/f2")
 	if m := mode(t, filepath.Join(dst, "d1/f1")).Perm(); m != 0o755 {
 		t.Errorf("mode %o, want 755", m)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "remote.tmp")); err != nil {
 		t.Error("delete removed an excluded file")
 	}
-	mustContain(t, run("sync:delete=yes"), "changed=0 deleted=0")
+	mustContain(t, run("sync:delete=yes"), "changed=false 0/0")
 	noTemps(t, dst)
+
+	// A docroot owned by root: use_sudo writes, re-modes and deletes
+	// through one sudo script; the files belong to root.
+	root, err := os.MkdirTemp("", "gofab-docroot-") // t.TempDir's parent is private to root
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	os.Chmod(root, 0o755)
+	docroot := filepath.Join(root, "www")
+	sudoRun := func(args ...string) result {
+		r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, append([]string{"-H", "127.0.0.2", "--set", "dst=" + docroot}, args...)...)
+		wantCode(t, r, 0)
+		return r
+	}
+	mustContain(t, sudoRun("sync:sudo=yes"), "changed=true 19/0")
+	mustContain(t, sudoRun("sync:sudo=yes"), "changed=false 0/0")
+	os.Chmod(filepath.Join(p.dir, "tree/d0/f3"), 0o600)
+	os.Remove(filepath.Join(p.dir, "tree/d1/f4"))
+	mustContain(t, sudoRun("sync:sudo=yes,delete=yes"), "changed=true 1/1 files=d0/f3 removed=d1/f4")
+	if fi, err := os.Stat(filepath.Join(docroot, "d0/f3")); err != nil || fi.Mode().Perm() != 0o600 || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("synced with sudo: %v %v", err, fi)
+	}
+	if _, err := os.Stat(filepath.Join(docroot, "d1/f4")); err == nil {
+		t.Error("delete with sudo left the file")
+	}
+	noTemps(t, docroot)
 }
 
 // TestFilesModule exercises every function of require("files") twice

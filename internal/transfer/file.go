@@ -217,7 +217,7 @@ func (h *Host) place(ctx context.Context, p string, data []byte, o WriteOptions)
 	po := PutOptions{Mode: o.Mode, Owner: o.Owner, Group: o.Group, UseSudo: o.UseSudo}
 	var err error
 	if o.UseSudo {
-		_, err = h.putSudo(ctx, []item{it}, po)
+		_, err = h.putSudo(ctx, []item{it}, po, nil, nil)
 	} else {
 		_, err = h.putDirect(ctx, []item{it}, po)
 	}

@@ -192,7 +192,7 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 		}
 	}
 	if o.UseSudo {
-		return h.putSudo(ctx, plan, o)
+		return h.putSudo(ctx, plan, o, nil, nil)
 	}
 	return h.putDirect(ctx, plan, o)
 }

@@ -46,8 +46,10 @@ func (h *Host) removeTree(p string) {
 // putSudo uploads the plan's files into a private directory, then moves
 // everything into place with one sudo script: each file is copied to a
 // temporary name in its destination directory, given its mode and owner,
-// and renamed over the destination.
-func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions) ([]string, error) {
+// and renamed over the destination. The script first removes the paths
+// in replace (what stands where a directory must go) and, at its end,
+// deletes those in gone (recursively).
+func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions, replace, gone []string) ([]string, error) {
 	priv, err := h.privateDir(o.TempDir)
 	if err != nil {
 		return nil, err
@@ -55,6 +57,9 @@ func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions) ([]string
 	defer h.removeTree(priv)
 	var staged []item
 	s := newScript(priv)
+	for _, p := range replace {
+		s.linef("rm -f -- %s", remote.Quote(p))
+	}
 	var written []string
 	for _, it := range plan {
 		switch it.kind {
@@ -79,6 +84,9 @@ func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions) ([]string
 			s.place(tmp, it.dst, o.Owner, o.Group)
 			written = append(written, it.dst)
 		}
+	}
+	for _, p := range gone {
+		s.linef("rm -rf -- %s", remote.Quote(p))
 	}
 	if err := h.uploadAll(ctx, staged, nil); err != nil {
 		return nil, err

@@ -25,6 +25,12 @@ type SyncOptions struct {
 	Exclude []string
 	// Check reports what would change and changes nothing.
 	Check bool
+	// UseSudo makes the changes as root (a docroot owned by root): the
+	// files are staged in a private directory and put in place, links
+	// made and entries deleted by one sudo script.
+	UseSudo bool
+	// TempDir is where UseSudo stages files (default /tmp).
+	TempDir string
 }
 
 // SyncResult is what sync() changed.
@@ -69,18 +75,33 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 	if err != nil {
 		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
 	}
+	// With sudo, changes become one script: the plan of what to write,
+	// the entries to remove first and those to delete at the end.
+	var sudo struct {
+		plan          []item
+		replace, gone []string
+	}
 	var remoteItems []item
-	if isDir(h.FS, rd) || !o.Check {
-		if err := mkdirAll(h.FS, rd, 0o755); err != nil {
-			return res, err
-		}
+	switch {
+	case isDir(h.FS, rd):
 		if remoteItems, err = walk(h.FS, rd, rd, false, skip); err != nil {
 			return res, fmt.Errorf("sync: list remote %s: %w", rd, err)
 		}
+	case o.UseSudo:
+		sudo.plan = append(sudo.plan, item{kind: dir, dst: rd, mode: 0o755})
+	case !o.Check:
+		if err := mkdirAll(h.FS, rd, 0o755); err != nil {
+			return res, err
+		}
 	}
-	// act runs a change unless this is a check.
-	act := func(change func() error) error {
-		if o.Check {
+	// act runs a change unless this is a check; with sudo, plan notes it
+	// for the script instead.
+	act := func(change func() error, plan func()) error {
+		switch {
+		case o.Check:
+			return nil
+		case o.UseSudo:
+			plan()
 			return nil
 		}
 		return change()
@@ -99,7 +120,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			same = append(same, it.rel)
 		}
 	}
-	remoteSums, err := h.remoteSums(ctx, rd, same)
+	remoteSums, err := h.remoteSums(ctx, rd, same, o.UseSudo)
 	if err != nil {
 		return res, err
 	}
@@ -118,14 +139,18 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		switch it.kind {
 		case dir:
 			if exists && r.kind != dir {
-				if err := act(func() error { return h.FS.Remove(it.dst) }); err != nil {
+				err := act(func() error { return h.FS.Remove(it.dst) }, func() { sudo.replace = append(sudo.replace, it.dst) })
+				if err != nil {
 					return res, fmt.Errorf("sync: replace %s with a directory: %w", it.dst, err)
 				}
 				exists = false
 			}
 			if !exists {
 				// Another host sharing the file system may make it first.
-				if err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }); err != nil && !isDir(h.FS, it.dst) {
+				d := it
+				d.mode = 0o755 // as without sudo
+				err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }, func() { sudo.plan = append(sudo.plan, d) })
+				if err != nil && !isDir(h.FS, it.dst) {
 					return res, fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
 				}
 			}
@@ -133,7 +158,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			if exists && r.kind == link && r.link == it.link {
 				continue
 			}
-			if err := act(func() error { return replaceLink(h.FS, it.link, it.dst) }); err != nil {
+			if err := act(func() error { return replaceLink(h.FS, it.link, it.dst) }, func() { sudo.plan = append(sudo.plan, it) }); err != nil {
 				return res, err
 			}
 			res.Files = append(res.Files, it.rel)
@@ -143,7 +168,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			case sumOK && r.mode == it.mode:
 				continue
 			case sumOK:
-				if err := act(func() error { return h.FS.Chmod(it.dst, it.mode) }); err != nil {
+				if err := act(func() error { return h.FS.Chmod(it.dst, it.mode) }, func() { sudo.plan = append(sudo.plan, it) }); err != nil {
 					return res, fmt.Errorf("sync: chmod %s: %w", it.dst, err)
 				}
 			default:
@@ -152,7 +177,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 			res.Files = append(res.Files, it.rel)
 		}
 	}
-	if err := act(func() error { return h.uploadAll(ctx, uploads, nil) }); err != nil {
+	if err := act(func() error { return h.uploadAll(ctx, uploads, nil) }, func() { sudo.plan = append(sudo.plan, uploads...) }); err != nil {
 		return res, err
 	}
 	if o.Delete {
@@ -163,12 +188,19 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		}
 		sort.Sort(sort.Reverse(sort.StringSlice(gone)))
 		for _, rel := range gone {
-			if err := act(func() error { return h.FS.Remove(path.Join(rd, rel)) }); err != nil {
-				return res, fmt.Errorf("sync: delete %s: %w", path.Join(rd, rel), err)
+			p := path.Join(rd, rel)
+			if err := act(func() error { return h.FS.Remove(p) }, func() { sudo.gone = append(sudo.gone, p) }); err != nil {
+				return res, fmt.Errorf("sync: delete %s: %w", p, err)
 			}
 			res.Removed = append(res.Removed, rel)
 		}
 		sort.Strings(res.Removed)
+	}
+	if len(sudo.plan)+len(sudo.replace)+len(sudo.gone) > 0 {
+		po := PutOptions{MirrorLocalMode: true, UseSudo: true, TempDir: o.TempDir}
+		if _, err := h.putSudo(ctx, sudo.plan, po, sudo.replace, sudo.gone); err != nil {
+			return res, fmt.Errorf("sync: %w", err)
+		}
 	}
 	sort.Strings(res.Files)
 	res.Changed, res.Deleted = len(res.Files), len(res.Removed)
@@ -176,8 +208,9 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 }
 
 // remoteSums hashes the given files below dir on the host with one
-// sha256sum command; the names travel on stdin, NUL-separated.
-func (h *Host) remoteSums(ctx context.Context, dir string, rels []string) (map[string]string, error) {
+// sha256sum command (as root with sudo); the names travel on stdin,
+// NUL-separated.
+func (h *Host) remoteSums(ctx context.Context, dir string, rels []string, sudo bool) (map[string]string, error) {
 	sums := map[string]string{}
 	if len(rels) == 0 {
 		return sums, nil
@@ -191,7 +224,7 @@ func (h *Host) remoteSums(ctx context.Context, dir string, rels []string) (map[s
 	if err := h.writeBytes(ctx, names, []byte(strings.Join(rels, "\x00")+"\x00"), 0o600); err != nil {
 		return nil, err
 	}
-	out, err := h.Exec(ctx, "cd "+remote.Quote(dir)+" && xargs -0 sha256sum -z -- < "+remote.Quote(names), false, nil)
+	out, err := h.Exec(ctx, "cd "+remote.Quote(dir)+" && xargs -0 sha256sum -z -- < "+remote.Quote(names), sudo, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sync: hash remote files: %w", err)
 	}

@@ -32,18 +32,23 @@ func installedEach(check string) func([]string) string {
 	}
 }
 
+// aptGet runs apt-get without questions, waiting up to ten minutes for
+// the package manager's lock (held by unattended upgrades, say) instead of
+// failing at once.
+const aptGet = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "
+
 var backends = map[string]pkgBackend{
 	"apt": {Name: "apt",
 		Installed: func(names []string) string {
 			return "dpkg-query -W -f='${Package} ${Status}\\n' " + words(names) + " 2>/dev/null | awk '$NF == \"installed\" {print $1}'; true"
 		},
-		Update:  "DEBIAN_FRONTEND=noninteractive apt-get update -qq",
-		Upgrade: "DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq",
+		Update:  aptGet + "update -qq",
+		Upgrade: aptGet + "upgrade -y -qq",
 		Clean:   "apt-get clean",
 		Install: func(n []string) string {
-			return "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends " + words(n)
+			return aptGet + "install -y -qq --no-install-recommends " + words(n)
 		},
-		Remove: func(n []string) string { return "DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq " + words(n) },
+		Remove: func(n []string) string { return aptGet + "remove -y -qq " + words(n) },
 	},
 	"dnf": {Name: "dnf", Installed: installedEach(`rpm -q "$p"`), Update: "dnf makecache -q", Upgrade: "dnf upgrade -y -q",
 		Clean: "dnf clean all", Install: func(n []string) string { return "dnf install -y -q " + words(n) },
@@ -127,6 +132,18 @@ func serviceCommand(manager, action, name string) string {
 		return "update-rc.d " + n + " defaults"
 	case "is-enabled":
 		return "ls /etc/rc[2-5].d/S??" + n + " >/dev/null 2>&1"
+	case "status":
+		return sysvStatus(n)
 	}
 	return "service " + n + " " + action
+}
+
+// sysvStatus checks a SysV service: its init script's status, and, when
+// the script names a PIDFILE, that the file names a live process. Some
+// scripts (Debian's uwsgi-emperor) answer status with 0 while stopped.
+func sysvStatus(n string) string {
+	return "service " + n + " status >/dev/null 2>&1 || exit 3; " +
+		`pf=$(sed -n 's/^PIDFILE=//p' /etc/init.d/` + n + ` 2>/dev/null | head -n 1 | tr -d "\"'"); ` +
+		`case "$pf" in ""|*'$'*) exit 0;; esac; ` +
+		`p=$(cat "$pf" 2>/dev/null) && [ -n "$p" ] && [ -d "/proc/$p" ]`
 }

@@ -1,7 +1,8 @@
 // Package cuisine is the Lua module "cuisine": Cuisine's idempotent
 // "ensure" functions for gofab. Every function that may change the host
-// returns a table whose changed field says whether it did (under --check,
-// whether it would), and counts its changes for the run's recap. File
+// returns whether it did (under --check, whether it would) and a table of
+// details, and counts its changes for the run's recap; files.* return the
+// same changed boolean. File
 // content travels by SFTP; package, service and user functions pick the
 // host's tools (apt, dnf, yum, apk, pacman, zypper; systemd, OpenRC or
 // SysV).
@@ -25,9 +26,12 @@ import (
 	"github.com/gofab/gofab/stdlib/ops"
 )
 
-const types = `---@class CuisineResult
----@field changed boolean something changed (under --check: would change)
----@field check? boolean the result of a --check run
+const types = `---@class CuisineDetails
+---@field check? boolean the result of a --check run (changed says what would change)
+---@field installed? string[] package_ensure: the packages installed now
+---@field removed? string[] package_remove: the packages removed
+---@field backend? string package_ensure: the package manager used
+---@field key? string ssh_keygen: the public key
 
 ---@class CuisineOptions
 ---@field use_sudo? boolean act as root
@@ -54,7 +58,7 @@ var (
 	pathP     = luart.Param{Name: "path", Type: "string"}
 	nameP     = luart.Param{Name: "name", Type: "string"}
 	optsP     = func(t string) luart.Param { return luart.Param{Name: "options", Type: t, Optional: true} }
-	resultR   = []luart.Param{{Type: "CuisineResult"}}
+	resultR   = []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether it changed the host (under --check: would)"}, {Name: "details", Type: "CuisineDetails"}}
 	boolR     = []luart.Param{{Type: "boolean"}}
 	sudoOnly  = []string{"use_sudo"}
 	attribOps = []string{"use_sudo", "mode", "owner", "group", "recursive"}
@@ -68,6 +72,9 @@ func fn(name, doc string, params []luart.Param, returns []luart.Param, optArg in
 			if !strings.HasPrefix(name, "text_") {
 				st.RequireTask("cuisine." + name)
 			}
+			prev := st.Settings.Values[callKey]
+			st.Settings.Values[callKey] = describeCall(name, st.L)
+			defer func() { st.Settings.Values[callKey] = prev }()
 			return impl(st)
 		}}
 }
@@ -154,7 +161,7 @@ func writeOpts(st *luart.State, fname string, o luart.Opts, t *target) transfer.
 func writeFile(st *luart.State, t *target, fname, p string, data []byte, w transfer.WriteOptions) int {
 	changed, err := t.files().WriteFile(st.Context(), p, data, w)
 	if err != nil {
-		st.L.RaiseError("cuisine.%s %s: %v", fname, p, err)
+		t.fail("write %s: %v", p, err)
 	}
 	if changed && st.Shown("running") {
 		st.Out().Line(ops.Would(st, fname), p)
@@ -169,7 +176,7 @@ func readFile(st *luart.State, t *target, p string) ([]byte, bool) {
 		return nil, false
 	}
 	if err != nil {
-		st.L.RaiseError("cuisine: read %s: %v", p, err)
+		t.fail("read %s: %v", p, err)
 	}
 	return data, true
 }
@@ -178,7 +185,7 @@ func testPath(st *luart.State, flag string) int {
 	t := on(st, st.Options(2, "cuisine", sudoOnly...))
 	ok, err := t.files().Test(st.Context(), flag, ops.RemotePath(st, st.L.CheckString(1)), t.sudo)
 	if err != nil {
-		st.L.RaiseError("cuisine: %v", err)
+		t.fail("%v", err)
 	}
 	st.L.Push(lua.LBool(ok))
 	return 1
@@ -309,7 +316,7 @@ func fileFuncs() []luart.Func {
 			t := on(st, o)
 			data, err := os.ReadFile(ops.LocalPath(st, st.L.CheckString(2)))
 			if err != nil {
-				st.L.RaiseError("cuisine.file_upload: %v", err)
+				t.fail("%v", err)
 			}
 			p := ops.RemotePath(st, st.L.CheckString(1))
 			sum := sha256.Sum256(data)

@@ -2,6 +2,7 @@ package cuisine
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,7 +42,7 @@ func (t *target) backend() pkgBackend {
 	out, _ := t.probe(osReleaseCommand)
 	b, err := backendFor(out)
 	if err != nil {
-		t.st.L.RaiseError("cuisine: %v", err)
+		t.fail("%v", err)
 	}
 	return b
 }
@@ -106,7 +107,7 @@ func contains(list []string, s string) bool {
 // passwordIs reports whether name's password is passwd, comparing crypt
 // hashes on the host (the password goes on stdin).
 func (t *target) passwordIs(name, passwd string, encrypted bool) bool {
-	out, code := t.probe("getent shadow " + q(name))
+	out, code := t.probeRoot("getent shadow " + q(name))
 	f := strings.Split(strings.TrimSpace(out), ":")
 	if code != 0 || len(f) < 2 || !strings.HasPrefix(f[1], "$") {
 		return false
@@ -116,7 +117,7 @@ func (t *target) passwordIs(name, passwd string, encrypted bool) bool {
 		return hash == passwd
 	}
 	salt := hash[:strings.LastIndex(hash, "$")+1]
-	res := t.exec("perl -e '$p = <STDIN>; chomp $p; print crypt($p, $ARGV[0])' "+q(salt), &passwd, false)
+	res := t.exec("perl -e '$p = <STDIN>; chomp $p; print crypt($p, $ARGV[0])' "+q(salt), &passwd, false, false)
 	return res.Code == 0 && res.Stdout == hash
 }
 
@@ -170,30 +171,31 @@ func (t *target) serviceManager() string {
 	return strings.TrimSpace(out)
 }
 
+// verifyRunning fails the call unless the service runs within ten
+// seconds of being started: an init script may exit 0 and leave nothing
+// running.
+func (t *target) verifyRunning(manager, name string) {
+	check := serviceCommand(manager, "status", name)
+	if _, code := t.probeRoot("i=0; while [ $i -lt 50 ]; do (" + check + ") >/dev/null 2>&1 && exit 0; i=$((i+1)); sleep 0.2; done; exit 1"); code != 0 {
+		t.fail("the service was started but is not running (see its log)")
+	}
+}
+
 // serviceActive reports whether a service of manager is running.
 func (t *target) serviceActive(manager, name string) bool {
-	_, code := t.probe(serviceCommand(manager, "status", name) + " >/dev/null 2>&1")
+	_, code := t.probeRoot(serviceCommand(manager, "status", name) + " >/dev/null 2>&1")
 	return code == 0
 }
 
+// systemFuncs are the package, user, group, SSH key, service and process
+// functions.
 func systemFuncs() []luart.Func {
+	return slices.Concat(packageFuncs(), userFuncs(), groupFuncs(), groupUserFuncs(), sshFuncs(), serviceFuncs(), miscFuncs())
+}
+
+// packageFuncs install, remove and query packages.
+func packageFuncs() []luart.Func {
 	pkgP := luart.Param{Name: "packages", Type: "string|string[]"}
-	userP := luart.Param{Name: "user", Type: "string"}
-	groupP := luart.Param{Name: "group", Type: "string"}
-	svc := func(name, doc, action string, when func(active bool) bool) luart.Func {
-		return fn(name, doc, []luart.Param{nameP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine."+name, sudoOnly...))
-			t.sudo = true
-			n := st.L.CheckString(1)
-			m := t.serviceManager()
-			if !when(t.serviceActive(m, n)) {
-				return t.done(false, nil)
-			}
-			t.change(serviceCommand(m, action, n))
-			return t.done(true, nil)
-		})
-	}
-	always := func(bool) bool { return true }
 	return []luart.Func{
 		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.command_check", sudoOnly...))
@@ -259,6 +261,12 @@ func systemFuncs() []luart.Func {
 			}
 			return t.done(len(present) > 0, map[string]lua.LValue{"removed": strList(st.L, present)})
 		}),
+	}
+}
+
+// userFuncs manage user accounts.
+func userFuncs() []luart.Func {
+	return []luart.Func{
 		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
 			u, ok := on(st, nil).user(st.L.CheckString(1))
 			if !ok {
@@ -283,47 +291,7 @@ func systemFuncs() []luart.Func {
 			}
 			return t.done(true, nil)
 		}),
-		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.user_ensure", userOps...)
-			t := on(st, o)
-			t.sudo = true
-			name := st.L.CheckString(1)
-			u, exists := t.user(name)
-			if !exists {
-				t.change("useradd" + userArgs(o, true) + " " + q(name))
-				if p := o.String("passwd"); p != "" {
-					t.setPassword(name, p, o.Bool("encrypted"))
-				}
-				return t.done(true, nil)
-			}
-			changed := false
-			var mod luart.Opts = luart.Opts{}
-			for opt, cur := range map[string]string{"uid": u.uid, "home": u.home, "shell": u.shell} {
-				if v := o.String(opt); v != "" && v != cur {
-					mod[opt] = lua.LString(v)
-				}
-			}
-			if g := o.String("gid"); g != "" && g != u.gid {
-				if gid, ok := t.groupGID(g); !ok || gid != u.gid {
-					mod["gid"] = lua.LString(g)
-				}
-			}
-			if len(mod) > 0 {
-				t.change("usermod" + userArgs(mod, false) + " " + q(name))
-				changed = true
-			}
-			for _, g := range groupsOpt(o) {
-				if !t.memberOf(g, name) {
-					t.change("usermod -a -G " + q(g) + " " + q(name))
-					changed = true
-				}
-			}
-			if p := o.String("passwd"); p != "" && !t.passwordIs(name, p, o.Bool("encrypted")) {
-				t.setPassword(name, p, o.Bool("encrypted"))
-				changed = true
-			}
-			return t.done(changed, nil)
-		}),
+		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, userEnsure),
 		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.user_remove", userOps...)
 			t := on(st, o)
@@ -350,6 +318,12 @@ func systemFuncs() []luart.Func {
 			t.setPassword(name, p, o.Bool("encrypted"))
 			return t.done(true, nil)
 		}),
+	}
+}
+
+// groupFuncs manage groups.
+func groupFuncs() []luart.Func {
+	return []luart.Func{
 		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
 			t := on(st, nil)
 			out, code := t.probe("getent group " + q(st.L.CheckString(1)))
@@ -410,6 +384,14 @@ func systemFuncs() []luart.Func {
 			t.change("groupdel " + q(name))
 			return t.done(true, nil)
 		}),
+	}
+}
+
+// groupUserFuncs manage group membership.
+func groupUserFuncs() []luart.Func {
+	userP := luart.Param{Name: "user", Type: "string"}
+	groupP := luart.Param{Name: "group", Type: "string"}
+	return []luart.Func{
 		fn("group_user_check", "Reports whether user is a member of group.", []luart.Param{groupP, userP}, boolR, 0, nil, func(st *luart.State) int {
 			st.L.Push(lua.LBool(on(st, nil).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
 			return 1
@@ -440,6 +422,13 @@ func systemFuncs() []luart.Func {
 			t.change("gpasswd -d " + q(u) + " " + q(g) + " >/dev/null")
 			return t.done(true, nil)
 		}),
+	}
+}
+
+// sshFuncs manage SSH keys.
+func sshFuncs() []luart.Func {
+	userP := luart.Param{Name: "user", Type: "string"}
+	return []luart.Func{
 		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, optsP("{keytype?: string}")}, resultR, 2, []string{"keytype"}, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.ssh_keygen", "keytype")
 			t := on(st, o)
@@ -457,15 +446,15 @@ func systemFuncs() []luart.Func {
 				if t.check {
 					return t.done(true, nil) // the user would be created first
 				}
-				st.L.RaiseError("cuisine.ssh_keygen: no user %q", name)
+				t.fail("no user %q", name)
 			}
 			key := u.home + "/.ssh/id_" + kt
-			if pub, code := t.probe("cat -- " + q(key+".pub")); code == 0 {
+			if pub, code := t.probeRoot("cat -- " + q(key+".pub")); code == 0 {
 				return t.done(false, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
 			}
 			t.change(fmt.Sprintf("install -d -m 700 -o %s -g %s %s && ssh-keygen -q -t %s -N '' -C %s -f %s && chown %s:%s %s %s",
 				q(u.uid), q(u.gid), q(u.home+"/.ssh"), kt, q(name), q(key), q(u.uid), q(u.gid), q(key), q(key+".pub")))
-			pub, _ := t.probe("cat -- " + q(key+".pub") + " 2>/dev/null")
+			pub, _ := t.probeRoot("cat -- " + q(key+".pub") + " 2>/dev/null")
 			return t.done(true, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
 		}),
 		fn("ssh_authorize", "Adds a public key to user's authorized_keys unless it is there (file and directory get the user's ownership and safe modes).", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
@@ -474,8 +463,31 @@ func systemFuncs() []luart.Func {
 		fn("ssh_unauthorize", "Removes a public key from user's authorized_keys.", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
 			return authorize(st, false)
 		}),
-		svc("service_ensure", "Starts a service unless it is running.", "start", func(active bool) bool { return !active }),
-		svc("service_start", "Starts a service unless it is running.", "start", func(active bool) bool { return !active }),
+	}
+}
+
+// serviceFuncs start, stop and query services.
+func serviceFuncs() []luart.Func {
+	svc := func(name, doc, action string, when func(active bool) bool) luart.Func {
+		return fn(name, doc, []luart.Param{nameP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
+			t := on(st, st.Options(2, "cuisine."+name, sudoOnly...))
+			t.sudo = true
+			n := st.L.CheckString(1)
+			m := t.serviceManager()
+			if !when(t.serviceActive(m, n)) {
+				return t.done(false, nil)
+			}
+			t.change(serviceCommand(m, action, n))
+			if (action == "start" || action == "restart") && !t.check {
+				t.verifyRunning(m, n)
+			}
+			return t.done(true, nil)
+		})
+	}
+	always := func(bool) bool { return true }
+	return []luart.Func{
+		svc("service_ensure", "Starts a service unless it is running, then checks that it runs (the init system's state, and the process its pid file names).", "start", func(active bool) bool { return !active }),
+		svc("service_start", "Starts a service unless it is running, then checks that it runs.", "start", func(active bool) bool { return !active }),
 		svc("service_stop", "Stops a service when it is running.", "stop", func(active bool) bool { return active }),
 		svc("service_restart", "Restarts a service.", "restart", always),
 		svc("service_reload", "Reloads a service's configuration.", "reload", always),
@@ -502,6 +514,12 @@ func systemFuncs() []luart.Func {
 			t.change("systemctl daemon-reload")
 			return t.done(true, nil)
 		}),
+	}
+}
+
+// miscFuncs are locales, the machine id and processes.
+func miscFuncs() []luart.Func {
+	return []luart.Func{
 		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
@@ -599,7 +617,7 @@ func authorize(st *luart.State, add bool) int {
 		if t.check {
 			return t.done(add, nil) // the user would be created first
 		}
-		st.L.RaiseError("cuisine: no user %q", name)
+		t.fail("no user %q", name)
 	}
 	file := u.home + "/.ssh/authorized_keys"
 	old, _ := readFile(st, t, file)
@@ -641,4 +659,47 @@ func groupName(t *target, gid string) string {
 		return f[0]
 	}
 	return gid
+}
+
+// userEnsure is user_ensure: it creates the user, or changes what differs.
+func userEnsure(st *luart.State) int {
+	o := st.Options(2, "cuisine.user_ensure", userOps...)
+	t := on(st, o)
+	t.sudo = true
+	name := st.L.CheckString(1)
+	u, exists := t.user(name)
+	if !exists {
+		t.change("useradd" + userArgs(o, true) + " " + q(name))
+		if p := o.String("passwd"); p != "" {
+			t.setPassword(name, p, o.Bool("encrypted"))
+		}
+		return t.done(true, nil)
+	}
+	changed := false
+	var mod luart.Opts = luart.Opts{}
+	for opt, cur := range map[string]string{"uid": u.uid, "home": u.home, "shell": u.shell} {
+		if v := o.String(opt); v != "" && v != cur {
+			mod[opt] = lua.LString(v)
+		}
+	}
+	if g := o.String("gid"); g != "" && g != u.gid {
+		if gid, ok := t.groupGID(g); !ok || gid != u.gid {
+			mod["gid"] = lua.LString(g)
+		}
+	}
+	if len(mod) > 0 {
+		t.change("usermod" + userArgs(mod, false) + " " + q(name))
+		changed = true
+	}
+	for _, g := range groupsOpt(o) {
+		if !t.memberOf(g, name) {
+			t.change("usermod -a -G " + q(g) + " " + q(name))
+			changed = true
+		}
+	}
+	if p := o.String("passwd"); p != "" && !t.passwordIs(name, p, o.Bool("encrypted")) {
+		t.setPassword(name, p, o.Bool("encrypted"))
+		changed = true
+	}
+	return t.done(changed, nil)
 }

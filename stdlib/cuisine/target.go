@@ -2,6 +2,7 @@ package cuisine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,24 +23,55 @@ const (
 // target is where and as whom a cuisine call acts: the current host or
 // this machine, as the login user or root.
 type target struct {
-	st    *luart.State
-	sudo  bool
-	local bool
-	check bool
+	st *luart.State
+	// call names the cuisine call for messages: cuisine.package_ensure("nginx").
+	call string
+	// sudo makes changes as root; probeSudo reads as root too (use_sudo,
+	// mode_sudo). Package, service and user functions change as root but
+	// probe as the login user, so learning that nothing needs doing never
+	// needs a password.
+	sudo, probeSudo bool
+	local           bool
+	check           bool
 	// changes are the commands that changed the host, for the events.
 	changes []string
 }
 
+// Settings.Values key holding the cuisine call in progress.
+const callKey = "cuisine.call"
+
 // on returns the target of a call given its options (use_sudo).
 func on(st *luart.State, o luart.Opts) *target {
 	t := &target{st: st}
+	t.call, _ = st.Settings.Values[callKey].(string)
 	t.sudo, _ = st.Settings.Values[modeSudo].(bool)
 	t.local, _ = st.Settings.Values[modeLocal].(bool)
 	if o.Bool("use_sudo") {
 		t.sudo = true
 	}
+	t.probeSudo = t.sudo
 	t.check, _, _ = st.Mode()
 	return t
+}
+
+// describeCall names a call for messages, with its first argument when
+// that is a string or a list of strings.
+func describeCall(name string, L *lua.LState) string {
+	arg := ""
+	switch v := L.Get(1).(type) {
+	case lua.LString:
+		arg = strconv.Quote(string(v))
+	case *lua.LTable:
+		var items []string
+		for i := 1; i <= v.Len() && i <= 5; i++ {
+			items = append(items, strconv.Quote(lua.LVAsString(v.RawGetInt(i))))
+		}
+		if v.Len() > 5 {
+			items = append(items, "…")
+		}
+		arg = "{" + strings.Join(items, ", ") + "}"
+	}
+	return "cuisine." + name + "(" + arg + ")"
 }
 
 func (t *target) conn() host.Conn {
@@ -52,13 +84,22 @@ func (t *target) conn() host.Conn {
 // files returns the target's side of file transfers.
 func (t *target) files() *transfer.Host { return ops.TransferOn(t.st, t.conn()) }
 
-func (t *target) exec(command string, stdin *string, show bool) remote.Result {
+// fail raises an error naming the cuisine call and the host.
+func (t *target) fail(format string, args ...any) {
+	call := t.call
+	if call == "" {
+		call = "cuisine"
+	}
+	t.st.L.RaiseError("%s on %s: %s", call, t.st.HostString(), fmt.Sprintf(format, args...))
+}
+
+func (t *target) exec(command string, stdin *string, show, sudo bool) remote.Result {
 	kind := "run"
-	if t.sudo {
+	if sudo {
 		kind = "sudo"
 	}
-	req := remote.Request{Command: command, Kind: kind, Sudo: t.sudo, Helper: !show}
-	if t.sudo {
+	req := remote.Request{Command: command, Kind: kind, Sudo: sudo, Helper: !show}
+	if sudo {
 		req.SudoPassword = t.st.Run().SudoPassword
 	}
 	if stdin != nil {
@@ -71,7 +112,10 @@ func (t *target) exec(command string, stdin *string, show bool) remote.Result {
 	}
 	res, err := remote.Execute(t.st.Context(), t.conn(), req)
 	if err != nil {
-		t.st.L.RaiseError("%s: %v", command, err)
+		if show {
+			t.fail("%s: %v", command, err)
+		}
+		t.fail("%v", err)
 	}
 	return res
 }
@@ -79,7 +123,13 @@ func (t *target) exec(command string, stdin *string, show bool) remote.Result {
 // probe runs a read-only command, in --check too, and returns its output
 // and exit status.
 func (t *target) probe(command string) (string, int) {
-	res := t.exec(command, nil, false)
+	res := t.exec(command, nil, false, t.probeSudo)
+	return res.Stdout, res.Code
+}
+
+// probeRoot is probe as root, for what only root may read.
+func (t *target) probeRoot(command string) (string, int) {
+	res := t.exec(command, nil, false, true)
 	return res.Stdout, res.Code
 }
 
@@ -97,33 +147,34 @@ func (t *target) change(command string, stdin ...string) {
 	if len(stdin) > 0 {
 		in = &stdin[0]
 	}
-	res := t.exec(command, in, true)
+	res := t.exec(command, in, true, t.sudo)
 	if res.Code != 0 {
 		msg := strings.TrimSpace(res.Stderr)
 		if msg == "" {
 			msg = fmt.Sprintf("exit status %d", res.Code)
 		}
-		t.st.L.RaiseError("%s on %s: %s", command, t.st.HostString(), msg)
+		t.fail("%s: %s", command, msg)
 	}
 }
 
-// done pushes a result table {changed = ...} with extra fields, counts a
-// change for the recap and marks results of --check.
+// done pushes the result of a call that may change the host: changed,
+// then a details table (fields, and check = true under --check); it
+// counts a change for the recap.
 func (t *target) done(changed bool, fields map[string]lua.LValue) int {
 	L := t.st.L
-	r := L.CreateTable(0, len(fields)+2)
-	r.RawSetString("changed", lua.LBool(changed))
+	d := L.CreateTable(0, len(fields)+1)
 	if t.check {
-		r.RawSetString("check", lua.LTrue)
+		d.RawSetString("check", lua.LTrue)
 	}
 	for k, v := range fields {
-		r.RawSetString(k, v)
+		d.RawSetString(k, v)
 	}
 	if changed {
 		t.st.Changed(1, t.changes...)
 	}
-	L.Push(r)
-	return 1
+	L.Push(lua.LBool(changed))
+	L.Push(d)
+	return 2
 }
 
 // q quotes a word for the remote shell.

@@ -34,18 +34,19 @@ const transferTypes = `---@class PutOptions
 ---@class SyncOptions
 ---@field delete? boolean remove remote entries missing locally
 ---@field exclude? string[] glob patterns matched against relative paths and names
+---@field use_sudo? boolean write as root (a docroot owned by root): staged, then put in place by one sudo script
+---@field temp_dir? string where use_sudo stages the files (default /tmp)
 
----@class SyncResult
----@field changed integer files and links written or given a new mode
----@field deleted integer entries removed
----@field files string[] relative paths changed
----@field removed string[] relative paths deleted`
+---@class SyncDetails
+---@field files string[] relative paths written or given a new mode
+---@field removed string[] relative paths deleted
+---@field check? boolean the result of a --check run`
 
 // The option names of put, get and sync.
 var (
 	putOptions  = []string{"mode", "mirror_local_mode", "owner", "group", "use_sudo", "temp_dir", "follow_links"}
 	getOptions  = []string{"use_sudo"}
-	syncOptions = []string{"delete", "exclude"}
+	syncOptions = []string{"delete", "exclude", "use_sudo", "temp_dir"}
 )
 
 func transferFuncs() []luart.Func {
@@ -66,12 +67,12 @@ func transferFuncs() []luart.Func {
 			Returns:    []luart.Param{{Type: "string[]", Doc: "local paths written"}},
 			OptionsArg: 3, Options: getOptions,
 			Fn: luaGet},
-		{Name: "sync", Doc: "Pushes a local directory tree to the host, skipping files whose size and sha256 already match (remote hashes come from one sha256sum command).\nFiles get their local mode. No rsync needed.",
+		{Name: "sync", Doc: "Pushes a local directory tree to the host, skipping files whose size and sha256 already match (remote hashes come from one sha256sum command).\nFiles get their local mode. No rsync needed. Returns whether anything changed, and {files, removed}.",
 			Params: []luart.Param{
 				{Name: "local_dir", Type: "string"},
 				{Name: "remote_dir", Type: "string"},
 				{Name: "options", Type: "SyncOptions", Optional: true}},
-			Returns:    []luart.Param{{Type: "SyncResult"}},
+			Returns:    []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether anything was written or deleted (under --check: would be)"}, {Name: "details", Type: "SyncDetails"}},
 			OptionsArg: 3, Options: syncOptions,
 			Fn: luaSync},
 	}
@@ -265,7 +266,7 @@ func luaSync(st *luart.State) int {
 	local := LocalPath(st, L.CheckString(1))
 	dst := RemotePath(st, L.CheckString(2))
 	opts := st.Options(3, "sync", syncOptions...)
-	o := transfer.SyncOptions{Delete: opts.Bool("delete")}
+	o := transfer.SyncOptions{Delete: opts.Bool("delete"), UseSudo: opts.Bool("use_sudo"), TempDir: opts.String("temp_dir")}
 	switch ex := opts["exclude"].(type) {
 	case nil:
 	case lua.LString:
@@ -285,13 +286,15 @@ func luaSync(st *luart.State) int {
 	if err != nil {
 		return transferred(st, fmt.Sprintf("sync(%q)", L.CheckString(1)), nil, err)
 	}
-	t := L.CreateTable(0, 4)
-	t.RawSetString("changed", lua.LNumber(res.Changed))
-	t.RawSetString("deleted", lua.LNumber(res.Deleted))
+	t := L.CreateTable(0, 3)
 	t.RawSetString("files", strList(L, res.Files))
 	t.RawSetString("removed", strList(L, res.Removed))
+	if o.Check {
+		t.RawSetString("check", lua.LTrue)
+	}
+	L.Push(lua.LBool(res.Changed+res.Deleted > 0))
 	L.Push(t)
-	return 1
+	return 2
 }
 
 func strList(L *lua.LState, items []string) *lua.LTable {
