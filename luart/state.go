@@ -68,6 +68,10 @@ type RunOptions struct {
 	Diff bool
 	// DryRun connects nowhere: commands and transfers are printed (--dry-run).
 	DryRun bool
+	// LocalFS, when set, is this machine's side of put, get and sync and
+	// where templates are read; nil means the disk. gofab test gives an
+	// overlay: reads fall through to the disk, writes stay in memory.
+	LocalFS host.FS
 	// LocalDir is where relative local paths start (put's and get's local
 	// side, templates); empty means the working directory. gofab test sets
 	// the fabfile's directory.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -166,5 +169,42 @@ func TestFleet(t *testing.T) {
 	}
 	if u, p, _ := f.Identity(host.Addr{Host: "web2"}); u != "admin" || p != 22 {
 		t.Errorf("identity %s %d", u, p)
+	}
+}
+
+// TestOverlay: reads fall through to the disk, writes stay in memory.
+func TestOverlay(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "disk.txt"), []byte("disk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := NewOverlay(NewFS("deploy"), host.OS{})
+	f, err := o.Open(filepath.Join(dir, "disk.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(f)
+	f.Close()
+	if string(data) != "disk" {
+		t.Errorf("read through: %q", data)
+	}
+	w, err := o.CreateExclusive(filepath.Join(dir, "sub", "mem.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("mem"))
+	w.Close()
+	if _, err := os.Stat(filepath.Join(dir, "sub")); err == nil {
+		t.Error("a write reached the disk")
+	}
+	entries, err := o.ReadDir(dir)
+	if err != nil || len(entries) != 2 || entries[0].Name() != "disk.txt" || entries[1].Name() != "sub" {
+		t.Errorf("merged listing: %v %v", entries, err)
+	}
+	if err := o.Remove(filepath.Join(dir, "disk.txt")); err == nil {
+		t.Error("removed a disk file")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "disk.txt")); err != nil {
+		t.Error("the disk file is gone")
 	}
 }

@@ -50,6 +50,9 @@ type Host struct {
 	Name, User string
 	// FS is its file system.
 	FS *FS
+	// Dir, when set, is where relative paths of View start (the local
+	// host's is the fabfile's directory); else the user's home.
+	Dir string
 
 	mu        sync.Mutex
 	responses []Response
@@ -339,6 +342,16 @@ func (f *Fleet) Identity(addr host.Addr) (string, int, error) {
 
 // sortedKeys returns a map's keys in order.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// View returns the host's file system as user sees it, relative paths
+// starting at Dir.
+func (h *Host) View(user string) *View {
+	v := h.FS.As(user)
+	if h.Dir != "" {
+		v.cwd = h.Dir
+	}
+	return v
+}
 
 // LocalName is the name of the host that stands for this machine.
 const LocalName = "local"

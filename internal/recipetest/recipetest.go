@@ -278,10 +278,12 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 		dialer, local = dryFleet{c.Fleet}, transport.DryRun{}
 	}
 	// run_local's commands start in the fabfile's directory, which the
-	// local fake host must have.
-	c.Local.FS.As("root").MkdirAll(filepath.Dir(prog.RealPath), 0o755)
+	// local fake host must have; relative paths of its methods start there.
+	c.Local.Dir = filepath.Dir(prog.RealPath)
+	c.Local.FS.As("root").MkdirAll(c.Local.Dir, 0o755)
 	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.New(&buf, false),
-		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath)}}
+		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath),
+			LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}}
 	defer ex.Close()
 	// The case's hosts are given as -H gives them: a task that names its
 	// own hosts runs there (fake hosts made on demand).

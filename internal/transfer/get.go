@@ -45,15 +45,16 @@ func HasPlaceholder(p string) bool { return placeholder.MatchString(fabricPlaceh
 // wrote before any name taken from the host (its name or its files), and
 // no write goes through a symlink below root.
 type localTarget struct {
+	fs   host.FS
 	tmpl string
 	o    GetOptions
 	into bool
 	root string
 }
 
-func newLocalTarget(tmpl string, o GetOptions, into bool) localTarget {
+func newLocalTarget(fsys host.FS, tmpl string, o GetOptions, into bool) localTarget {
 	o.Host, o.User = safeComponent(o.Host), safeComponent(o.User)
-	t := localTarget{tmpl: tmpl, o: o, into: into}
+	t := localTarget{fs: fsys, tmpl: tmpl, o: o, into: into}
 	switch {
 	case HasPlaceholder(tmpl):
 		i := placeholder.FindStringIndex(tmpl)[0]
@@ -90,23 +91,23 @@ func (t localTarget) mkdir(d string) error {
 		return fmt.Errorf("refusing to write %s: outside %s", d, t.root)
 	}
 	if d == t.root {
-		return mkdirAll(localFS, d, 0o755)
+		return mkdirAll(t.fs, d, 0o755)
 	}
 	if err := t.mkdir(path.Dir(d)); err != nil {
 		return err
 	}
-	fi, err := localFS.Lstat(d)
+	fi, err := t.fs.Lstat(d)
 	switch {
 	case err == nil && fi.IsDir():
 		return nil
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		if err := localFS.Remove(d); err != nil {
+		if err := t.fs.Remove(d); err != nil {
 			return fmt.Errorf("replace symlink %s with a directory: %w", d, err)
 		}
 	case err == nil:
 		return fmt.Errorf("%s exists and is not a directory", d)
 	}
-	if err := localFS.Mkdir(d, 0o755); err != nil && !isDir(localFS, d) {
+	if err := t.fs.Mkdir(d, 0o755); err != nil && !isDir(t.fs, d) {
 		return fmt.Errorf("mkdir %s: %w", d, err)
 	}
 	return nil
@@ -127,7 +128,7 @@ func (t localTarget) dest(match, rp string) string {
 			"path": rel, "basename": path.Base(rp), "dirname": strings.TrimPrefix(path.Dir(rp), "/"),
 		}
 		d := placeholder.ReplaceAllStringFunc(t.tmpl, func(m string) string { return vals[m[1:len(m)-1]] })
-		if strings.HasSuffix(d, "/") || isDir(localFS, d) {
+		if strings.HasSuffix(d, "/") || isDir(t.fs, d) {
 			d = path.Join(d, path.Base(rp))
 		}
 		return path.Clean(d)
@@ -162,7 +163,7 @@ func (h *Host) Get(ctx context.Context, remotePattern, local string, o GetOption
 		}
 	}
 	local = fabricPlaceholders.Replace(local)
-	t := newLocalTarget(local, o, o.MultiHost || intoDir(localFS, local, local, hasMeta(rp)))
+	t := newLocalTarget(h.local(), local, o, o.MultiHost || intoDir(h.local(), local, local, hasMeta(rp)))
 	var written []string
 	for _, m := range matches {
 		var w []string
@@ -214,7 +215,7 @@ func (h *Host) getDirect(ctx context.Context, match string, t localTarget) ([]st
 			if err := t.mkdir(path.Dir(dst)); err != nil {
 				return written, err
 			}
-			if err := replaceLink(localFS, it.link, dst); err != nil {
+			if err := replaceLink(h.local(), it.link, dst); err != nil {
 				return written, err
 			}
 		case file:
@@ -238,12 +239,12 @@ func (h *Host) download(ctx context.Context, src, dst string, mode fs.FileMode) 
 		return fmt.Errorf("remote %s: %w", src, err)
 	}
 	defer in.Close()
-	return atomicWrite(ctx, localFS, dst, mode, func(f host.File) error {
+	return atomicWrite(ctx, h.local(), dst, mode, func(f host.File) error {
 		if _, err := in.WriteTo(ctxWriter{ctx, f}); err != nil {
 			return fmt.Errorf("download %s: %w", src, err)
 		}
 		return nil
-	}, removeLocal)
+	}, h.removeLocal)
 }
 
 // getSudo streams match with "sudo tar" and unpacks it locally, each file
@@ -296,15 +297,15 @@ func unpack(ctx context.Context, r io.Reader, match, base string, t localTarget)
 			err = t.mkdir(dst)
 		case tar.TypeSymlink:
 			if err = t.mkdir(path.Dir(dst)); err == nil {
-				err = replaceLink(localFS, hdr.Linkname, dst)
+				err = replaceLink(t.fs, hdr.Linkname, dst)
 			}
 			written = append(written, dst)
 		case tar.TypeReg:
 			if err = t.mkdir(path.Dir(dst)); err == nil {
-				err = atomicWrite(ctx, localFS, dst, fs.FileMode(hdr.Mode).Perm(), func(f host.File) error {
+				err = atomicWrite(ctx, t.fs, dst, fs.FileMode(hdr.Mode).Perm(), func(f host.File) error {
 					_, err := io.Copy(f, ctxReader{ctx, tr, hdr.Size})
 					return err
-				}, removeLocal)
+				}, func(p string) { t.fs.Remove(p) })
 			}
 			written = append(written, dst)
 		}

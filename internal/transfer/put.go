@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -120,9 +119,9 @@ type PutOptions struct {
 }
 
 // expandLocal expands a local path or glob into the paths it names.
-func expandLocal(pattern string) ([]string, error) {
+func expandLocal(fsys host.FS, pattern string) ([]string, error) {
 	if hasMeta(pattern) {
-		m, err := filepath.Glob(pattern)
+		m, err := fsys.Glob(pattern)
 		if err != nil {
 			return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
 		}
@@ -131,7 +130,7 @@ func expandLocal(pattern string) ([]string, error) {
 		}
 		return m, nil
 	}
-	if _, err := os.Lstat(pattern); err != nil {
+	if _, err := fsys.Lstat(pattern); err != nil {
 		return nil, fmt.Errorf("local file %s: %w", pattern, unwrapPath(err))
 	}
 	return []string{pattern}, nil
@@ -156,7 +155,7 @@ func intoDir(fsys host.FS, dst string, written string, glob bool) bool {
 // Put copies local files, globs and directory trees to remote and returns
 // the remote paths of the files and links it wrote.
 func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) ([]string, error) {
-	sources, err := expandLocal(local)
+	sources, err := expandLocal(h.local(), local)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +170,7 @@ func (h *Host) Put(ctx context.Context, local, remotePath string, o PutOptions) 
 		if into {
 			target = path.Join(dst, filepath.Base(src))
 		}
-		items, err := walk(localFS, src, target, o.FollowLinks, nil)
+		items, err := walk(h.local(), src, target, o.FollowLinks, nil)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
@@ -298,15 +297,15 @@ func (h *Host) uploadAll(ctx context.Context, files []item, modeFor func(item, f
 
 // upload copies one local file to dst on the host atomically.
 func (h *Host) upload(ctx context.Context, src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
+	fi, err := h.local().Stat(src)
+	if err != nil {
+		return err
+	}
+	in, err := h.local().Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	return atomicWrite(ctx, h.FS, dst, mode, func(f host.File) error {
 		if _, err := f.ReadFrom(ctxReader{ctx, in, fi.Size()}); err != nil {
 			return fmt.Errorf("upload %s: %w", dst, err)

@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/remote"
 )
 
@@ -63,7 +63,7 @@ func excluded(patterns []string, rel string) bool {
 // others are uploaded atomically with their local mode.
 func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptions) (SyncResult, error) {
 	var res SyncResult
-	if !isDir(localFS, localDir) {
+	if !isDir(h.local(), localDir) {
 		return res, fmt.Errorf("sync: local %s is not a directory", localDir)
 	}
 	rd, err := h.FS.Abs(remoteDir)
@@ -71,7 +71,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 		return res, err
 	}
 	skip := func(rel string, _ bool) bool { return excluded(o.Exclude, rel) }
-	local, err := walk(localFS, localDir, rd, false, skip)
+	local, err := walk(h.local(), localDir, rd, false, skip)
 	if err != nil {
 		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
 	}
@@ -124,7 +124,7 @@ func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptio
 	if err != nil {
 		return res, err
 	}
-	localSums, err := localSums(ctx, localDir, same)
+	localSums, err := localSums(ctx, h.local(), localDir, same)
 	if err != nil {
 		return res, err
 	}
@@ -238,13 +238,13 @@ func (h *Host) remoteSums(ctx context.Context, dir string, rels []string, sudo b
 }
 
 // localSums hashes the given files below dir, several at once.
-func localSums(ctx context.Context, dir string, rels []string) (map[string]string, error) {
+func localSums(ctx context.Context, fsys host.FS, dir string, rels []string) (map[string]string, error) {
 	sums := make([]string, len(rels))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for i, rel := range rels {
 		g.Go(func() error {
-			f, err := os.Open(path.Join(dir, rel))
+			f, err := fsys.Open(path.Join(dir, rel))
 			if err != nil {
 				return err
 			}

@@ -42,10 +42,18 @@ type Host struct {
 	// returns its stdout; stdout is streamed to w instead when w is
 	// non-nil. A non-zero exit is an *ExitError.
 	Exec func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error)
+	// Local is this machine's side of transfers; nil means its disk.
+	// gofab test gives an overlay that reads the disk and writes memory.
+	Local host.FS
 }
 
-// localFS is this machine's side of a transfer.
-var localFS host.FS = host.OS{}
+// local returns this machine's side of transfers.
+func (h *Host) local() host.FS {
+	if h.Local != nil {
+		return h.Local
+	}
+	return host.OS{}
+}
 
 // tempName returns a hidden, unique name next to base.
 func tempName(base string) string {
@@ -139,7 +147,7 @@ func (h *Host) removeRemote(p string) {
 	}
 }
 
-func removeLocal(p string) { localFS.Remove(p) }
+func (h *Host) removeLocal(p string) { h.local().Remove(p) }
 
 // ctxReader stops a copy when its context ends. Its Size lets SFTP keep
 // many writes in flight (an unsized reader is sent one packet at a time).

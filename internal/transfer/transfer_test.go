@@ -51,7 +51,7 @@ func TestLocalTarget(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lt := newLocalTarget(c.tmpl, c.o, c.into)
+			lt := newLocalTarget(host.OS{}, c.tmpl, c.o, c.into)
 			got := lt.dest(c.match, c.file)
 			if got != c.want {
 				t.Errorf("dest = %q, want %q", got, c.want)
@@ -71,7 +71,7 @@ func TestLocalTargetMkdir(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "l")); err != nil {
 		t.Fatal(err)
 	}
-	lt := newLocalTarget(dir, GetOptions{}, true)
+	lt := newLocalTarget(host.OS{}, dir, GetOptions{}, true)
 	if err := lt.mkdir(dir + "/l/sub"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
@@ -314,7 +313,7 @@ func fileFuncs() []luart.Func {
 		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_upload", attribOps...)
 			t := on(st, o)
-			data, err := os.ReadFile(ops.LocalPath(st, st.L.CheckString(2)))
+			data, err := ops.ReadLocal(st, ops.LocalPath(st, st.L.CheckString(2)))
 			if err != nil {
 				t.fail("%v", err)
 			}

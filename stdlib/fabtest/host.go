@@ -114,7 +114,7 @@ func luaMode(v lua.LValue) (fs.FileMode, error) {
 func putFiles(st *luart.State, r *hostRef) int {
 	L := st.L
 	t := L.CheckTable(2)
-	root := r.h.FS.As("root")
+	root := r.h.View("root")
 	var err error
 	t.ForEach(func(k, v lua.LValue) {
 		if err != nil {
@@ -202,7 +202,7 @@ func setOS(st *luart.State, r *hostRef) int {
 }
 
 func read(st *luart.State, r *hostRef) int {
-	data, err := r.h.FS.As("root").ReadFile(st.L.CheckString(2))
+	data, err := r.h.View("root").ReadFile(st.L.CheckString(2))
 	if err != nil {
 		st.L.Push(lua.LNil)
 	} else {
@@ -423,7 +423,7 @@ func assertFile(st *luart.State, r *hostRef) int {
 	L := st.L
 	p := L.CheckString(2)
 	o := st.Options(3, "assert_file", "contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent")
-	if problem := checkFile(r.h.FS.As("root"), p, o); problem != "" {
+	if problem := checkFile(r.h.View("root"), p, o); problem != "" {
 		L.RaiseError("assert_file(%q) on %s: %s", p, r.h.Name, problem)
 	}
 	return 0

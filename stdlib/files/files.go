@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	lua "github.com/yuin/gopher-lua"
@@ -327,7 +326,7 @@ func uploadTemplate(st *luart.State) int {
 		}
 	}
 	local = ops.LocalPath(st, local)
-	text, err := os.ReadFile(local)
+	text, err := ops.ReadLocal(st, local)
 	if err != nil {
 		fail(st, "upload_template", fmt.Errorf("template: %w", err))
 	}

@@ -93,7 +93,7 @@ func TransferOn(st *luart.State, conn host.Conn) *transfer.Host {
 	if err != nil {
 		st.L.RaiseError("%s: %v", st.HostString(), err)
 	}
-	return &transfer.Host{FS: fsys, Conn: conn, Exec: func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
+	return &transfer.Host{FS: fsys, Conn: conn, Local: st.Run().LocalFS, Exec: func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
 		return execOn(st, ctx, conn, command, sudo, w)
 	}}
 }
@@ -118,6 +118,21 @@ func execOn(st *luart.State, ctx context.Context, conn host.Conn, command string
 		return res.Stdout, &transfer.ExitError{Code: res.Code, Stderr: strings.TrimSpace(res.Stderr)}
 	}
 	return res.Stdout, nil
+}
+
+// ReadLocal reads a file of this machine (of the run's LocalFS under gofab
+// test).
+func ReadLocal(st *luart.State, p string) ([]byte, error) {
+	fsys := st.Run().LocalFS
+	if fsys == nil {
+		return os.ReadFile(p)
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // LocalPath resolves a local path: ~ is the home directory, relative
