@@ -107,6 +107,13 @@ func TestResponsesAndLog(t *testing.T) {
 	if len(log) != 3 || log[0].User != "root" || log[2].User != "deploy" || len(log[2].Unscripted) != 1 || log[2].Unscripted[0] != "deploy-tool --now" {
 		t.Fatalf("log: %+v", log)
 	}
+	h.Respond(Response{Pattern: "^keygen$", Writes: map[string]string{"/etc/key": "K"}})
+	if _, _, code := sh(t, h, "keygen", true); code != 0 {
+		t.Fatalf("keygen: exit %d", code)
+	}
+	if o, _, _ := h.FS.As("root").Owner("/etc/key"); o != "root" {
+		t.Errorf("a response's file belongs to %q, want root (the command's user)", o)
+	}
 	h.Begin()
 	if len(h.Commands(true)) != 0 {
 		t.Error("Begin did not start a new run")

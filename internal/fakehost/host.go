@@ -26,6 +26,9 @@ type Response struct {
 	Pattern        string
 	Stdout, Stderr string
 	Code           int
+	// Writes are files the command leaves behind (path → content),
+	// written as the user it ran as: what a real program would make.
+	Writes map[string]string
 }
 
 // Command is one command the host was given.
@@ -238,7 +241,7 @@ func (c *Conn) Interpret(ctx context.Context, cmd *host.Cmd, call host.Call) (in
 	var code int
 	var err error
 	if r, ok := h.response(call.Command); ok && call.Command != "" {
-		code = answer(r, stdout, stderr)
+		code = sh.answer(r, stdout, stderr)
 	} else {
 		code, err = sh.run(ctx, cmd.Command, stdin, stdout, stderr)
 	}
@@ -259,10 +262,18 @@ func writerOr(w io.Writer) io.Writer {
 	return w
 }
 
-// answer writes a scripted response and returns its exit status.
-func answer(r Response, stdout, stderr io.Writer) int {
+// answer writes a scripted response, leaves its files behind and returns
+// its exit status.
+func (s *shell) answer(r Response, stdout, stderr io.Writer) int {
 	io.WriteString(stdout, r.Stdout)
 	io.WriteString(stderr, r.Stderr)
+	view := s.h.FS.As(s.user)
+	for _, p := range sortedKeys(r.Writes) {
+		if err := view.WriteFile(p, []byte(r.Writes[p]), 0o644); err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+	}
 	return r.Code
 }
 

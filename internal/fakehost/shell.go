@@ -161,7 +161,7 @@ func (p *pending) Close() error                { return p.view.WriteFile(p.name,
 func (s *shell) exec(ctx context.Context, args []string) error {
 	hc := interp.HandlerCtx(ctx)
 	if r, ok := s.h.response(strings.Join(args, " ")); ok {
-		return status(answer(r, hc.Stdout, hc.Stderr))
+		return status(s.answer(r, hc.Stdout, hc.Stderr))
 	}
 	name := path.Base(args[0])
 	if tool, ok := tools[name]; ok {

@@ -220,7 +220,8 @@ func (s *suite) runCase(ctx context.Context, i int) bool {
 		fmt.Fprintf(&s.out, "=== RUN   %s\n", name)
 	}
 	start := time.Now()
-	c, err := fabtest.RunCase(st, i)
+	dir, _ := filepath.Abs(filepath.Dir(s.fabfile))
+	c, err := fabtest.RunCase(st, i, dir)
 	took := time.Since(start).Seconds()
 	if err != nil {
 		fmt.Fprintf(&s.out, "--- FAIL: %s (%.3fs)\n", name, took)
@@ -277,10 +278,6 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	if o.DryRun {
 		dialer, local = dryFleet{c.Fleet}, transport.DryRun{}
 	}
-	// run_local's commands start in the fabfile's directory, which the
-	// local fake host must have; relative paths of its methods start there.
-	c.Local.Dir = filepath.Dir(prog.RealPath)
-	c.Local.FS.As("root").MkdirAll(c.Local.Dir, 0o755)
 	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.New(&buf, false),
 		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath),
 			LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}}

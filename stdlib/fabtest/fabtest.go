@@ -73,12 +73,16 @@ func Cases(st *luart.State) []*Case {
 
 // RunCase runs case i of the state on fresh fake hosts and returns the
 // case (with its hosts, for -v) and the failure, if any, as one message.
-func RunCase(st *luart.State, i int) (*Case, error) {
+// localDir is the fabfile's directory: where the local fake host's
+// relative paths start.
+func RunCase(st *luart.State, i int, localDir string) (*Case, error) {
 	c := Cases(st)[i]
 	strict, _ := st.Settings.Values[strictKey].(bool)
 	c.Fleet = &fakehost.Fleet{}
 	c.Fleet.SetStrict(strict)
 	c.Local = fakehost.New(fakehost.LocalName, "")
+	c.Local.Dir = localDir
+	c.Local.FS.As("root").MkdirAll(localDir, 0o755)
 	c.Local.SetStrict(strict)
 	L := st.L
 	args := make([]lua.LValue, 0, len(c.Hosts))
@@ -150,6 +154,7 @@ const types = `---@class TestCaseOptions
 ---@field stdout? string
 ---@field stderr? string
 ---@field code? integer exit status (default 0)
+---@field writes? table<string, string> files the command leaves behind (path = content), written as its user
 
 ---@class TaskHostResult
 ---@field status "ok"|"failed"|"unreachable"|"skipped"|"interrupted"

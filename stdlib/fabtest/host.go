@@ -22,7 +22,7 @@ func hostMethods(run Runner) []luart.Func {
 	return []luart.Func{
 		{Name: "files", Doc: "Puts files on the host: path = content, or path = {content, mode, owner, group, link, dir}. Missing directories are made (root, 0755).",
 			Params: []luart.Param{{Name: "files", Type: "table<string, string|FakeFile>"}}, Fn: self(putFiles)},
-		{Name: "respond", Doc: "Scripts the answer to commands matching pattern (later responses win). A string is the stdout.",
+		{Name: "respond", Doc: "Scripts the answer to commands matching pattern (later responses win): stdout, stderr, exit code, and files the command leaves behind (writes). A string is the stdout.",
 			Params: []luart.Param{pattern, {Name: "response", Type: "Response|string", Optional: true}}, Fn: self(respond)},
 		{Name: "os", Doc: "Sets what cuisine's OS detection finds (/etc/os-release); the default is debian 12.",
 			Params: []luart.Param{{Name: "id", Type: "string", Doc: "debian, ubuntu, fedora, alpine, arch…"}, {Name: "version", Type: "string"}}, Fn: self(setOS)},
@@ -121,7 +121,11 @@ func putFiles(st *luart.State, r *hostRef) int {
 			return
 		}
 		p := lua.LVAsString(k)
-		if !path.IsAbs(p) && !strings.HasPrefix(p, "~") {
+		switch {
+		case path.IsAbs(p) || strings.HasPrefix(p, "~"):
+		case r.h.Dir != "":
+			p = path.Join(r.h.Dir, p) // the local host: the fabfile's directory
+		default:
 			err = fmt.Errorf("%s: give an absolute path (or ~/…)", p)
 			return
 		}
@@ -183,10 +187,14 @@ func respond(st *luart.State, r *hostRef) int {
 	case lua.LString:
 		resp.Stdout = string(v)
 	case *lua.LTable:
-		o := st.Options(3, "respond", "stdout", "stderr", "code")
+		o := st.Options(3, "respond", "stdout", "stderr", "code", "writes")
 		resp.Stdout, resp.Stderr = o.String("stdout"), o.String("stderr")
 		if c, ok := o["code"].(lua.LNumber); ok {
 			resp.Code = int(c)
+		}
+		if w, ok := o["writes"].(*lua.LTable); ok {
+			resp.Writes = map[string]string{}
+			w.ForEach(func(k, v lua.LValue) { resp.Writes[lua.LVAsString(k)] = lua.LVAsString(v) })
 		}
 	case *lua.LNilType:
 	default:
