@@ -15,8 +15,10 @@ task("databases", "List the databases of every host running PostgreSQL (the othe
   -- Hosts without PostgreSQL only warn: the run goes on elsewhere. psql
   -- runs as postgres (peer authentication), from a directory it may read.
   local r = warn_only(function()
-    return cd("/", function()
-      return sudo([[psql -XAtc "select datname from pg_database order by datname;"]], {user = "postgres", quiet = true})
+    return hide("stdout", function()
+      return cd("/", function()
+        return sudo([[psql -XAtc "select datname from pg_database order by datname;"]], {user = "postgres"})
+      end)
     end)
   end)
   if not r.ok then

@@ -28,7 +28,7 @@ end)
 
 -- php_version is the PHP version the host's php-fpm package installed.
 function M.php_version()
-  local r = run("ls /etc/php", {quiet = true})
+  local r = hide("running", "stdout", function() return run("ls /etc/php") end)
   local v = r.stdout:match("(%d+%.%d+)")
   if not v then abort("php_streaming: no PHP version under /etc/php") end
   return v
@@ -73,8 +73,10 @@ task("deploy", "Install PHP-FPM and nginx and serve a streaming report: http=808
   -- A self-signed certificate, made once.
   local cert, key = "/etc/ssl/certs/php-streaming.pem", "/etc/ssl/private/php-streaming.key"
   if not files.exists(key, {use_sudo = true}) then
-    sudo({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-      "-subj", "/CN=" .. env.host, "-keyout", key, "-out", cert}, {quiet = true})
+    hide("stderr", function() -- openssl's progress dots
+      sudo({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+        "-subj", "/CN=" .. env.host, "-keyout", key, "-out", cert})
+    end)
     sudo({"chmod", "600", key})
     notify("php_streaming: reload nginx")
   end

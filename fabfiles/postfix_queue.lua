@@ -5,6 +5,7 @@
 --
 --   gofab -f fabfiles/fabfile.lua -H mx1,mx2,mx3 postfix_queue.report
 --   gofab -f fabfiles/fabfile.lua -H mx1,mx2 postfix_queue.report:queue=active
+-- (postqueue -j needs Postfix 3.1 or later, and the mail system up.)
 local json = require("json")
 
 local M = {}
@@ -81,7 +82,8 @@ function M.table_text(counts)
 end
 
 task("collect", "Count this host's queued recipients by domain and age (used by report): queue=deferred", function(args)
-  local r = run("postqueue -j", {quiet = true})
+  -- postqueue is in /usr/sbin, which a login user's PATH may lack.
+  local r = hide("running", "stdout", function() return run("/usr/sbin/postqueue -j") end)
   return M.shape(r.stdout, args.queue or args[1] or "deferred", os.time())
 end)
 

@@ -65,6 +65,19 @@ task("deploy", "Install nginx and the uWSGI emperor, deploy the apps and serve t
   if cuisine.file_link(available, "/etc/nginx/sites-enabled/" .. site, {use_sudo = true}) then
     notify("webapps: reload nginx")
   end
+  -- Debian 12's SysV script for uwsgi-emperor is doubly broken without
+  -- systemd: executed (as `service` does), its kFreeBSD shim re-sources
+  -- init-d-script under the wrong name and exits 0 having done nothing,
+  -- status included; and the emperor leaves a world-writable pid file
+  -- behind that start-stop-daemon then refuses. So a stale pid file goes
+  -- and the script runs through sh. service_ensure then checks that the
+  -- emperor really runs (its pid file names a live process).
+  if not cuisine.service_is_active("uwsgi-emperor") then
+    sudo("rm -f /run/uwsgi-emperor.pid")
+    if not files.is_dir("/run/systemd/system") then
+      sudo("sh /etc/init.d/uwsgi-emperor start")
+    end
+  end
   cuisine.service_ensure("uwsgi-emperor")
   cuisine.service_ensure("nginx")
 end)

@@ -153,7 +153,7 @@ func TestTypes(t *testing.T) {
 }
 
 // TestCheck runs gofab check on a fabfile with one mistake of each kind
-// and on every recipe in fabfiles/.
+// and on the recipes in fabfiles/.
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "fabfile.lua"), `local files = require("files")
@@ -201,12 +201,10 @@ put = nil
 	wantCode(t, r, 2)
 	mustContain(t, r, "gofab: eof.lua:2: syntax error: the file ends inside a statement")
 
-	files, _ := filepath.Glob(filepath.Join(repoRoot, "fabfiles", "*.lua"))
-	for _, f := range files {
-		r := gofab(t, dir, nil, "", "check", "-f", f)
-		if r.code != 0 || r.stdout != "" {
-			t.Errorf("%s is not clean:\n%s", filepath.Base(f), r)
-		}
+	// The recipes are modules of one fabfile; checking it checks them.
+	r = gofab(t, dir, nil, "", "check", "-f", filepath.Join(repoRoot, "fabfiles", "fabfile.lua"))
+	if r.code != 0 || r.stdout != "" {
+		t.Errorf("fabfiles/ is not clean:\n%s", r)
 	}
 }
 

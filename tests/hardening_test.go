@@ -365,8 +365,8 @@ task("hostname", function() get("/etc/hostname", "names") end)
 }
 
 // TestCheckAndDryRunAreHonest: --check runs no ad-hoc command (it goes
-// through run() like a task's), and the shipped webapp recipe, which
-// writes files with use_sudo and a mode, can be dry-run.
+// through run() like a task's), and the shipped recipes, which install
+// packages and write files with use_sudo and a mode, can be dry-run.
 func TestCheckAndDryRunAreHonest(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, "", "")
@@ -376,9 +376,10 @@ func TestCheckAndDryRunAreHonest(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(p.dir, "made-by-check")); err == nil {
 		t.Error("--check ran the ad-hoc command")
 	}
-	r = p.run(nil, "-f", filepath.Join(repoRoot, "fabfiles", "webapp.lua"), "--dry-run", "-H", "127.0.0.2", "vassals", "nginx_site", "logrotate")
+	r = p.run(nil, "-f", filepath.Join(repoRoot, "fabfiles", "fabfile.lua"), "--dry-run", "-H", "127.0.0.2", "webapps.deploy", "logrotate.configure:service=myservice")
 	wantCode(t, r, 0)
-	mustContain(t, r, "would upload_template: /etc/uwsgi-emperor/vassals/app1.ini", "would upload_template: /etc/logrotate.d/myservice")
+	mustContain(t, r, "sudo: <package manager> install nginx uwsgi-emperor uwsgi-plugin-python3",
+		"would upload_template: /etc/uwsgi-emperor/vassals/app1.ini", "would upload_template: /etc/logrotate.d/myservice")
 	mustNotContain(t, r, "error")
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the integration testbed on a Debian machine, as root: installs
-# openssh-server and sudo, generates host and user keys and a known_hosts
+# openssh-server and sudo (and the services fabfiles/' recipes configure:
+# nginx, uWSGI, PHP-FPM, Postfix, PostgreSQL, logrotate), generates host
+# and user keys and a known_hosts
 # file, creates the test users, and starts a real OpenSSH sshd on a loopback
 # port. Every 127.x.y.z address reaches it, so tests use 127.0.0.2, 127.0.0.3,
 # … as many hosts. Logins are accepted only from loopback addresses.
@@ -33,6 +35,28 @@ install_packages() {
   fi
 }
 
+# The services the recipes in fabfiles/ configure (their tests curl them).
+# Installed with a policy-rc.d that keeps the packages from starting them:
+# the recipes start what they need, with SysV scripts (no systemd here).
+RECIPE_PACKAGES=(nginx uwsgi-emperor uwsgi-plugin-python3 php-fpm postfix postgresql logrotate curl openssl ssl-cert)
+
+install_recipe_packages() {
+  local missing=()
+  for p in "${RECIPE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q " installed$" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "testbed: installing ${missing[*]}" >&2
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string gofab-testbed.invalid" | debconf-set-selections
+  local policy=/usr/sbin/policy-rc.d had_policy=
+  [ -e "$policy" ] && had_policy=1 && cp -a "$policy" "$policy.gofab-saved"
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$had_policy" ]; then mv "$policy.gofab-saved" "$policy"; else rm -f "$policy"; fi
+}
+
 make_user() {
   local u=$1
   id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
@@ -44,6 +68,7 @@ make_user() {
 up() {
   [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, adds users and starts sshd)"
   install_packages
+  install_recipe_packages
   install -d -m 755 "$DIR"
   [ -f "$DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-testbed-host -f "$DIR/host_ed25519"
   [ -f "$DIR/other_host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-other-host -f "$DIR/other_host_ed25519"
@@ -113,6 +138,13 @@ ENV
 
 down() {
   [ -f "$DIR/sshd.pid" ] && kill "$(cat "$DIR/sshd.pid")" 2>/dev/null || true
+  # What the recipe tests started and configured (the packages stay).
+  for s in nginx uwsgi-emperor postfix postgresql $(ls /etc/init.d | grep '^php.*-fpm$'); do
+    [ -x "/etc/init.d/$s" ] && service "$s" stop >/dev/null 2>&1 || true
+  done
+  rm -f /etc/nginx/sites-enabled/{site,php-streaming,blog} /etc/nginx/sites-available/{site,php-streaming,blog}
+  rm -f /etc/uwsgi-emperor/vassals/app[12].ini /etc/php/*/fpm/conf.d/99-streaming.ini /etc/logrotate.d/gofabtest-*
+  rm -rf /srv/webapps /var/lib/webapps /var/www/php-streaming /var/www/blog /var/log/gofabtest-*
   userdel -r "$SUDO_USER" 2>/dev/null || true
   userdel -r "$NP_USER" 2>/dev/null || true
   rm -f /etc/sudoers.d/gofab-testbed

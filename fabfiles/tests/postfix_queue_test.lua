@@ -15,12 +15,12 @@ local function queue(msgs)
 end
 
 t.case("one table across hosts, by domain and age", {hosts = {"mx1", "mx2"}}, function(mx1, mx2)
-  mx1:respond("^postqueue %-j$", {stdout = queue({
+  mx1:respond("^/usr/sbin/postqueue %-j$", {stdout = queue({
     {"deferred", 1, "a@one.invalid", "b@one.invalid"},
     {"deferred", 15, "c@two.invalid"},
     {"active", 1, "d@one.invalid"},
   })})
-  mx2:respond("^postqueue %-j$", {stdout = queue({
+  mx2:respond("^/usr/sbin/postqueue %-j$", {stdout = queue({
     {"deferred", 2000, "e@one.invalid"},
   })})
   local r = mx1:run_task("postfix_queue.report")
@@ -41,7 +41,7 @@ t.case("one table across hosts, by domain and age", {hosts = {"mx1", "mx2"}}, fu
 end)
 
 t.case("another queue", function(h)
-  h:respond("^postqueue %-j$", {stdout = queue({{"active", 1, "x@three.invalid"}})})
+  h:respond("^/usr/sbin/postqueue %-j$", {stdout = queue({{"active", 1, "x@three.invalid"}})})
   local r = h:run_task("postfix_queue.report", {queue = "active"})
   t.equal(r.value, {["three.invalid"] = 1})
 end)

@@ -139,11 +139,12 @@ func serviceCommand(manager, action, name string) string {
 }
 
 // sysvStatus checks a SysV service: its init script's status, and, when
-// the script names a PIDFILE, that the file names a live process. Some
-// scripts (Debian's uwsgi-emperor) answer status with 0 while stopped.
+// the script names a PIDFILE, that the file names a live process (not a
+// zombie nobody reaped). Some scripts (Debian's uwsgi-emperor) answer
+// status with 0 while stopped.
 func sysvStatus(n string) string {
 	return "service " + n + " status >/dev/null 2>&1 || exit 3; " +
 		`pf=$(sed -n 's/^PIDFILE=//p' /etc/init.d/` + n + ` 2>/dev/null | head -n 1 | tr -d "\"'"); ` +
 		`case "$pf" in ""|*'$'*) exit 0;; esac; ` +
-		`p=$(cat "$pf" 2>/dev/null) && [ -n "$p" ] && [ -d "/proc/$p" ]`
+		`p=$(cat "$pf" 2>/dev/null) && [ -n "$p" ] && grep -q '^State:[[:space:]]*[^Z]' "/proc/$p/status" 2>/dev/null`
 }

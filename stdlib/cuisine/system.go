@@ -37,8 +37,19 @@ func strList(L *lua.LState, items []string) *lua.LTable {
 	return t
 }
 
+// dryBackend stands for the package manager under --dry-run, where no
+// host answers: nothing is installed, and the plan names no tool.
+var dryBackend = pkgBackend{Name: "package manager",
+	Installed: func([]string) string { return "true" },
+	Update:    "<package manager> update", Upgrade: "<package manager> upgrade", Clean: "<package manager> clean",
+	Install: func(n []string) string { return "<package manager> install " + words(n) },
+	Remove:  func(n []string) string { return "<package manager> remove " + words(n) }}
+
 // backend probes the host's package manager.
 func (t *target) backend() pkgBackend {
+	if _, _, dry := t.st.Mode(); dry {
+		return dryBackend
+	}
 	out, _ := t.probe(osReleaseCommand)
 	b, err := backendFor(out)
 	if err != nil {
