@@ -360,3 +360,22 @@ func TestREADMEExample(t *testing.T) {
 	wantCode(t, r, 0)
 	mustContain(t, r, "    web ", "    deploy ")
 }
+
+// TestREADMESampleCommand runs the README's first set-up command, the
+// sample task on the local host, as a newcomer would.
+func TestREADMESampleCommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^    go run \./cmd/gofab (.+)$`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no sample command")
+	}
+	cmd := exec.Command(gofabBin, strings.Fields(string(m[1]))...)
+	cmd.Dir = repoRoot
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[local] out: Distributor ID:") {
+		t.Fatalf("%s: %v\n%s", m[1], err, out)
+	}
+}
