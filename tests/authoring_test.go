@@ -279,7 +279,7 @@ func TestInitAndDocs(t *testing.T) {
 	mustContain(t, r, "ok  \tfabfile_test.lua\t", "PASS")
 	writeFile(t, filepath.Join(dir, "more_test.lua"), "local t = require('testing')\n"+
 		"t.case('uptime is not restarted', function(h)\n  h:run_task('uptime')\n  h:assert_not_ran('uptime')\nend)\n")
-	r = gofab(t, dir, nil, "", "test", "-v", "--run", "uptime")
+	r = gofab(t, dir, nil, "", "test", "-v", "-run", "uptime")
 	wantCode(t, r, 1)
 	mustContain(t, r, "--- FAIL: uptime is not restarted", `more_test.lua:4: assert_not_ran: "uptime" ran on web1: run "uptime"`,
 		"--- PASS: uptime runs uptime", "FAIL\tmore_test.lua\t")
