@@ -20,6 +20,7 @@ import (
 
 func main() {
 	hosts := flag.String("hosts", "", "comma-separated host:port list")
+	hostsFile := flag.String("hosts-file", "", "file of host:port, one a line (instead of -hosts)")
 	user := flag.String("user", "", "login user")
 	key := flag.String("key", "", "private key file")
 	known := flag.String("known-hosts", "", "known_hosts file")
@@ -27,6 +28,11 @@ func main() {
 	limit := flag.Int("limit", 0, "connect to at most this many hosts at once (0: all)")
 	flag.Parse()
 	cmd := strings.Join(flag.Args(), " ")
+	if *hostsFile != "" {
+		data, err := os.ReadFile(*hostsFile)
+		check(err)
+		*hosts = strings.Join(strings.Fields(string(data)), ",")
+	}
 	data, err := os.ReadFile(*key)
 	check(err)
 	signer, err := ssh.ParsePrivateKey(data)

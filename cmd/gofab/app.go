@@ -425,6 +425,7 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	}
 	ctx := c.Context
 	if len(adhoc) > 0 {
+		ex.Release = true
 		if _, err := ex.RunCommand(ctx, strings.Join(adhoc, " "), sel); err != nil {
 			return usageErr("%v", err)
 		}
@@ -568,10 +569,12 @@ func checkHosts(ex *executor.Executor, calls []taskCall, sel executor.Selection,
 func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Executor, state *runstate.File,
 	calls []taskCall, sel executor.Selection) (notRun []string, stopped string, err error) {
 	prog := ex.Program
-	for _, tc := range calls {
+	for i, tc := range calls {
 		if ctx.Err() != nil {
 			break
 		}
+		// The last task lets each host go as soon as it is done with it.
+		ex.Release = i == len(calls)-1
 		if stopped != "" {
 			notRun = append(notRun, tc.name)
 			continue

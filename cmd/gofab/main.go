@@ -38,5 +38,8 @@ func main() {
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv: os.Getenv,
 	}
-	os.Exit(run(ctx, os.Args, env))
+	stop := startProfiles(os.Getenv)
+	code := run(ctx, os.Args, env)
+	stop()
+	os.Exit(code)
 }

@@ -75,6 +75,12 @@ type Executor struct {
 	// Status keeps a live "N/M hosts done" line under the output (only
 	// on a terminal).
 	Status bool
+	// Release closes each host's connection as soon as its part of the
+	// next RunTask or RunCommand has ended, instead of at Close: set it
+	// for the run's last task, so a large fleet does not hold thousands
+	// of idle connections until the slowest host is done. A later task
+	// or execute() on the host connects again.
+	Release bool
 
 	shared store
 	once   onceTasks
@@ -83,6 +89,7 @@ type Executor struct {
 
 	mu      sync.Mutex
 	conns   map[string]*connEntry
+	active  map[string]int // tasks running per host
 	outs    map[string]*output.Host
 	order   []string
 	summary map[string]*HostResult
@@ -142,6 +149,37 @@ func (e *Executor) reconnect(ctx context.Context, h string, addr host.Addr) (hos
 		old.conn.Close()
 	}
 	return conn, nil
+}
+
+// using notes that a task runs on h until the returned function is
+// called; then, when Release is set and nothing else runs on h (an
+// execute() from another host's task may), h's connection is closed.
+func (e *Executor) using(h string) (done func()) {
+	e.mu.Lock()
+	if e.active == nil {
+		e.active = map[string]int{}
+	}
+	e.active[h]++
+	e.mu.Unlock()
+	return func() {
+		e.mu.Lock()
+		e.active[h]--
+		var c *connEntry
+		if e.active[h] == 0 {
+			delete(e.active, h)
+			if e.Release {
+				c = e.conns[h]
+				delete(e.conns, h)
+			}
+		}
+		e.mu.Unlock()
+		if c != nil {
+			c.once.Do(func() {}) // a dial in progress has finished
+			if c.conn != nil {
+				c.conn.Close()
+			}
+		}
+	}
 }
 
 // Close closes every connection of the run.
@@ -211,6 +249,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 			he := e.hostEnv(tg, addr)
 			he.Hosts = len(targets)
 			he.Coord = hc
+			defer e.using(tg.host)()
 			return e.Program.RunTask(ctx, he, t.Name, args)
 		})
 	}
@@ -309,6 +348,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 		if err != nil {
 			return nil, err
 		}
+		defer e.using(tg.host)()
 		return nil, e.adhoc(ctx, tg, addr, command)
 	})
 	e.record(results)

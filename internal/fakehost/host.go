@@ -56,6 +56,9 @@ type Host struct {
 	// Dir, when set, is where relative paths of View start (the local
 	// host's is the fabfile's directory); else the user's home.
 	Dir string
+	// RealSleep makes sleep take its time (a simulated fleet); by default
+	// it returns at once.
+	RealSleep bool
 
 	mu        sync.Mutex
 	responses []Response

@@ -280,7 +280,7 @@ func init() {
 		"chmod": toolChmod, "chown": toolChown, "chgrp": toolChown, "ln": toolLn, "readlink": toolReadlink, "touch": toolTouch, "stat": toolStat,
 		"sha256sum": toolSha256sum, "xargs": toolXargs, "sh": toolSh, "bash": toolSh, "sudo": toolSudo,
 		"which": toolWhich, "id": toolID, "whoami": toolID, "hostname": toolHostname, "uname": toolUname,
-		"sleep": toolSleep, "awk": toolAwk, "tee": toolTee,
+		"sleep": toolSleep, "seq": toolSeq, "awk": toolAwk, "tee": toolTee,
 		"dpkg-query": toolDpkgQuery, "apt-get": toolPackages, "apt": toolPackages, "dnf": toolPackages, "yum": toolPackages, "zypper": toolPackages,
 		"apk": toolPackages, "pacman": toolPackages, "rpm": toolPackages,
 		"systemctl": toolSystemctl, "service": toolService,

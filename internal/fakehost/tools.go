@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -622,8 +623,49 @@ func toolUname(t *toolCall) error {
 	return nil
 }
 
-// toolSleep returns at once: a fake host has no time to lose.
-func toolSleep(*toolCall) error { return nil }
+// toolSleep returns at once (a fake host has no time to lose) unless the
+// host sleeps for real; an interrupt ends it.
+func toolSleep(t *toolCall) error {
+	if !t.s.h.RealSleep || len(t.args) == 0 {
+		return nil
+	}
+	secs, err := strconv.ParseFloat(t.args[0], 64)
+	if err != nil {
+		return t.errorf("sleep: invalid time interval %q", t.args[0])
+	}
+	select {
+	case <-time.After(time.Duration(secs * float64(time.Second))):
+		return nil
+	case <-t.ctx.Done():
+		return t.ctx.Err()
+	}
+}
+
+// toolSeq prints the numbers from 1 (or FIRST) to LAST, one a line: a
+// command with as much output as asked for.
+func toolSeq(t *toolCall) error {
+	first, last := 1, 0
+	var err error
+	switch len(t.args) {
+	case 1:
+		last, err = strconv.Atoi(t.args[0])
+	case 2:
+		if first, err = strconv.Atoi(t.args[0]); err == nil {
+			last, err = strconv.Atoi(t.args[1])
+		}
+	default:
+		return t.errorf("usage: seq [FIRST] LAST")
+	}
+	if err != nil {
+		return t.errorf("seq: %v", err)
+	}
+	w := bufio.NewWriterSize(t.hc.Stdout, 64<<10)
+	for i := first; i <= last; i++ {
+		w.WriteString(strconv.Itoa(i))
+		w.WriteByte('\n')
+	}
+	return w.Flush()
+}
 
 func toolTee(t *toolCall) error {
 	fl, args := t.flags("")

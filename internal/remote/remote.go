@@ -281,8 +281,11 @@ type capped struct {
 	dropped int64
 }
 
-// cappedChunk is the size of capped's chunks.
+// cappedChunk is the size of capped's largest chunks.
 const cappedChunk = 1 << 20
+
+// firstChunk is the size of a capped buffer's first chunk.
+const firstChunk = 512
 
 func (c *capped) Write(p []byte) (int, error) {
 	keep := min(max(c.limit-c.n, 0), len(p))
@@ -290,7 +293,14 @@ func (c *capped) Write(p []byte) (int, error) {
 	for rest := p[:keep]; len(rest) > 0; {
 		last := len(c.chunks) - 1
 		if last < 0 || len(c.chunks[last]) == cap(c.chunks[last]) {
-			c.chunks = append(c.chunks, make([]byte, 0, min(cappedChunk, max(c.limit-c.n, 1))))
+			// Chunks grow from small to cappedChunk: most commands print
+			// a line or two, and a fleet runs thousands at once.
+			size := firstChunk
+			if last >= 0 {
+				size = 2 * cap(c.chunks[last])
+			}
+			size = min(max(size, len(rest)), cappedChunk, max(c.limit-c.n, 1))
+			c.chunks = append(c.chunks, make([]byte, 0, size))
 			last++
 		}
 		k := min(cap(c.chunks[last])-len(c.chunks[last]), len(rest))

@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fleetSizes are the fleet sizes BenchmarkFleet measures; GOFAB_FLEET_SIZES
+// (comma-separated) changes them.
+func fleetSizes() []int {
+	sizes := []int{1000, 2000, 5000, 10000}
+	if s := os.Getenv("GOFAB_FLEET_SIZES"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			if n, err := strconv.Atoi(f); err == nil {
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	return sizes
+}
+
+// startFleet runs bench/fleet with n hosts in its own process and waits
+// until it serves; it is stopped when the benchmark ends.
+func startFleet(b *testing.B, fleetBin, dir string, n int) (port string) {
+	cmd := exec.Command(fleetBin, "-hosts", strconv.Itoa(n), "-dir", dir, "-limit", "60m")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ready:") {
+		b.Fatalf("fleet did not start: %q %v", line, err)
+	}
+	f := strings.Fields(line)
+	return f[len(f)-1]
+}
+
+// BenchmarkFleet runs "uname -r" on simulated fleets of 1k to 10k hosts
+// (bench/fleet, in a process of its own): gofab's ad-hoc mode against the
+// floor program, a bare x/crypto/ssh client with the same 64 handshakes
+// in flight. The client's CPU, wall time and peak RSS are reported; the
+// fleet's own CPU is not counted.
+func BenchmarkFleet(b *testing.B) {
+	dir := b.TempDir()
+	gofab := build(b, dir, "./cmd/gofab")
+	floor := build(b, dir, "./bench/floor")
+	fleetBin := build(b, dir, "./bench/fleet")
+	for _, n := range fleetSizes() {
+		fdir := filepath.Join(dir, fmt.Sprintf("fleet%d", n))
+		port := startFleet(b, fleetBin, fdir, n)
+		hosts, err := os.ReadFile(filepath.Join(fdir, "hosts.txt"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var withPort []string
+		for _, h := range strings.Fields(string(hosts)) {
+			withPort = append(withPort, h+":"+port)
+		}
+		list := filepath.Join(fdir, "hostports.txt")
+		if err := os.WriteFile(list, []byte(strings.Join(withPort, "\n")), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("hosts=%d/floor", n), func(b *testing.B) {
+			measure(b, floor, "-hosts-file", list, "-user", "deploy", "-key", filepath.Join(fdir, "id_ed25519"),
+				"-known-hosts", filepath.Join(fdir, "known_hosts"), "-limit", "64", "uname", "-r")
+		})
+		b.Run(fmt.Sprintf("hosts=%d/gofab", n), func(b *testing.B) {
+			measure(b, gofab, "-S", filepath.Join(fdir, "ssh_config"), "-q", "-H", "@"+filepath.Join(fdir, "hosts.txt"), "--", "uname", "-r")
+		})
+	}
+}

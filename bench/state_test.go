@@ -1,0 +1,36 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib"
+)
+
+// BenchmarkHostState measures what every host pays for its own Lua state:
+// making it from the compiled 200-line fabfile in testdata/, running the
+// top level, running a task that does nothing, and closing it.
+func BenchmarkHostState(b *testing.B) {
+	src, err := os.ReadFile("testdata/fabfile200.lua")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := luart.Compile("fabfile200.lua", src, luart.Options{Modules: stdlib.Modules()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	he := &luart.HostEnv{Addr: host.Addr{Host: "web1"}, HostString: "web1", Hosts: 1, Run: &luart.RunOptions{},
+		Out: output.New(io.Discard, false).Host("web1")}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := prog.RunTask(context.Background(), he, "noop", luart.Args{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package simfleet
+
+import (
+	"io"
+	"sync"
+
+	"github.com/pkg/sftp"
+)
+
+// sinkFS is a host's SFTP file system: pkg/sftp's in-memory one, except
+// that file content is counted and dropped, so ten thousand hosts can each
+// receive a file without the fleet holding them all.
+type sinkFS struct {
+	mem sftp.Handlers
+	mu  sync.Mutex
+	// Written counts the bytes written.
+	Written int64
+}
+
+// newSinkFS returns a file system holding the directories a Debian host
+// has, empty.
+func newSinkFS(user string) *sinkFS {
+	s := &sinkFS{mem: sftp.InMemHandler()}
+	for _, d := range []string{"/etc", "/home", "/home/" + user, "/root", "/srv", "/tmp", "/var", "/var/tmp", "/var/www"} {
+		s.mem.FileCmd.Filecmd(sftp.NewRequest("Mkdir", d))
+	}
+	return s
+}
+
+// serve runs the SFTP protocol over rw until it ends.
+func (s *sinkFS) serve(rw io.ReadWriteCloser) {
+	h := s.mem
+	h.FilePut = s
+	srv := sftp.NewRequestServer(rw, h)
+	srv.Serve()
+	srv.Close()
+}
+
+// Filewrite creates the file in memory and returns a writer that drops
+// what it is given.
+func (s *sinkFS) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	if _, err := s.mem.FilePut.Filewrite(r); err != nil {
+		return nil, err
+	}
+	return sinkWriter{s}, nil
+}
+
+type sinkWriter struct{ s *sinkFS }
+
+func (w sinkWriter) WriteAt(p []byte, _ int64) (int, error) {
+	w.s.mu.Lock()
+	w.s.Written += int64(len(p))
+	w.s.mu.Unlock()
+	return len(p), nil
+}
