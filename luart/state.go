@@ -152,8 +152,11 @@ func newState(p *Program, he *HostEnv) *State {
 		SkipOpenLibs:        true,
 		CallStackSize:       200,
 		MinimizeStackMemory: true,
-		RegistrySize:        1024,
-		RegistryMaxSize:     1024 * 1024,
+		// The value stack starts small and grows: a fleet holds thousands
+		// of states at once.
+		RegistrySize:     256,
+		RegistryGrowStep: 256,
+		RegistryMaxSize:  1024 * 1024,
 	})
 	for _, lib := range []struct {
 		name string

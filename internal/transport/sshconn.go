@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -131,8 +132,8 @@ func (c *sshConn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
 		return -1, fmt.Errorf("open session: %w", err)
 	}
 	defer sess.Close()
-	sess.Stdout = orDiscard(cmd.Stdout)
-	sess.Stderr = orDiscard(cmd.Stderr)
+	sess.Stdout = pooledCopy{orDiscard(cmd.Stdout)}
+	sess.Stderr = pooledCopy{orDiscard(cmd.Stderr)}
 	if cmd.Pty || cmd.TTY != nil {
 		if err := requestPty(sess, cmd.TTY); err != nil {
 			return -1, err
@@ -292,6 +293,24 @@ func signalNumber(sig string) int {
 		return 15
 	}
 	return 0
+}
+
+// copyBuffers are the buffers sessions copy their output with: io.Copy
+// would allocate 32 KiB per stream per command, which a fleet of
+// thousands of hosts pays all at once.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// pooledCopy is a writer that io.Copy fills through ReadFrom, with a
+// pooled buffer.
+type pooledCopy struct{ w io.Writer }
+
+func (p pooledCopy) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// ReadFrom copies r to the writer with a buffer from copyBuffers.
+func (p pooledCopy) ReadFrom(r io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{p.w}, r, *buf)
 }
 
 func orDiscard(w io.Writer) io.Writer {
