@@ -1,43 +1,91 @@
 package tests
 
 import (
+	"bufio"
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/gofab/gofab/internal/simfleet"
 )
 
-// simulated starts a simulated fleet of n hosts in this process and
-// returns it with the files gofab needs to reach it.
-func simulated(t *testing.T, n int, faults map[int]simfleet.Fault) (*simfleet.Fleet, simfleet.ClientFiles) {
+var (
+	fleetOnce sync.Once
+	fleetBin  string
+	fleetErr  error
+)
+
+// fleet is a simulated fleet (bench/fleet) running in a process of its
+// own — in this one it would weigh on every child's peak RSS, which
+// Linux starts from the parent's at fork.
+type fleet struct {
+	cmd   *exec.Cmd
+	lines *bufio.Scanner
+	dir   string
+	hosts []string
+}
+
+// simulated starts a fleet of n hosts with the given faults (NAME=i,j).
+func simulated(t *testing.T, n int, faults ...string) *fleet {
 	t.Helper()
-	dir := t.TempDir()
-	pub, key, err := simfleet.NewClientKey(dir)
+	fleetOnce.Do(func() {
+		fleetBin = filepath.Join(filepath.Dir(gofabBin), "fleet")
+		cmd := exec.Command("go", "build", "-o", fleetBin, "./bench/fleet")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fleetErr = fmt.Errorf("build bench/fleet: %v\n%s", err, out)
+		}
+	})
+	if fleetErr != nil {
+		t.Fatal(fleetErr)
+	}
+	f := &fleet{dir: t.TempDir()}
+	args := []string{"-hosts", fmt.Sprint(n), "-dir", f.dir, "-slow", "1s", "-limit", "10m"}
+	for _, fl := range faults {
+		args = append(args, "-fault", fl)
+	}
+	f.cmd = exec.Command(fleetBin, args...)
+	out, err := f.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := simfleet.Start(simfleet.Config{Hosts: n, User: "deploy", AuthorizedKeys: []ssh.PublicKey{pub},
-		Faults: faults, SlowDelay: time.Second, Limit: 10 * time.Minute})
-	if err != nil {
+	if err := f.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(f.Close)
-	cf, err := f.WriteClientFiles(dir, key)
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { f.cmd.Process.Kill(); f.cmd.Wait() })
+	f.lines = bufio.NewScanner(out)
+	if !f.lines.Scan() || !strings.HasPrefix(f.lines.Text(), "ready:") {
+		t.Fatalf("the fleet did not start: %q", f.lines.Text())
 	}
-	return f, cf
+	for i := 0; i < n; i++ {
+		f.hosts = append(f.hosts, simfleet.Addr(i))
+	}
+	return f
+}
+
+func (f *fleet) sshConfig() string { return filepath.Join(f.dir, "ssh_config") }
+
+// stop ends the fleet and returns how many logins and commands it served.
+func (f *fleet) stop(t *testing.T) (logins, commands int) {
+	t.Helper()
+	f.cmd.Process.Signal(syscall.SIGTERM)
+	if !f.lines.Scan() {
+		t.Fatal("the fleet said nothing when it stopped")
+	}
+	fmt.Sscanf(f.lines.Text(), "logins %d commands %d", &logins, &commands)
+	return logins, commands
 }
 
 // TestThousandHostsSimulated runs a task with two commands and a put on
 // a thousand simulated hosts: every one succeeds, each host logs in once.
 func TestThousandHostsSimulated(t *testing.T) {
 	const n = 1000
-	f, cf := simulated(t, n, nil)
+	f := simulated(t, n)
 	p := newProject(t, `
 task("t", function()
   run("uname -r")
@@ -46,25 +94,25 @@ task("t", function()
   if r.stdout ~= env.host .. "\n" then abort("hostname said " .. r.stdout) end
 end)`, "")
 	p.write("payload", strings.Repeat("x", 64<<10))
-	r := p.runFor(5*time.Minute, nil, "-S", cf.SSHConfig, "-q", "-H", "@"+filepath.Join(filepath.Dir(cf.SSHConfig), "hosts.txt"), "t")
+	r := p.runFor(5*time.Minute, nil, "-S", f.sshConfig(), "-q", "-H", "@"+filepath.Join(f.dir, "hosts.txt"), "t")
 	wantCode(t, r, 0)
 	mustContain(t, r, "1000 hosts: 1000 ok, 0 failed, 0 unreachable")
-	if got := f.Logins.Load(); got != n {
-		t.Errorf("%d logins for %d hosts: connections are not reused", got, n)
+	logins, commands := f.stop(t)
+	if logins != n {
+		t.Errorf("%d logins for %d hosts: connections are not reused", logins, n)
 	}
-	if got := f.Commands.Load(); got != 2*n {
-		t.Errorf("%d commands, want %d", got, 2*n)
+	if commands != 2*n {
+		t.Errorf("%d commands, want %d", commands, 2*n)
 	}
 }
 
 // TestSimulatedFaults: hosts that refuse, stall, drop a command or are
 // slow each end as they should, and never hold up the others.
 func TestSimulatedFaults(t *testing.T) {
-	faults := map[int]simfleet.Fault{1: simfleet.Refuse, 2: simfleet.Stall, 3: simfleet.Drop, 4: simfleet.Slow}
-	_, cf := simulated(t, 50, faults)
+	f := simulated(t, 50, "refuse=1", "stall=2", "drop=3", "slow=4")
 	p := newProject(t, `task("t", function() run("echo fine") end)`, "")
 	start := time.Now()
-	r := p.runFor(3*time.Minute, nil, "-S", cf.SSHConfig, "-t", "3", "-H", strings.Join(cf.Hosts, ","), "t")
+	r := p.runFor(3*time.Minute, nil, "-S", f.sshConfig(), "-t", "3", "-H", strings.Join(f.hosts, ","), "t")
 	wantCode(t, r, 1)
 	mustContain(t, r, "50 hosts: 47 ok, 1 failed, 2 unreachable",
 		"["+simfleet.Addr(4)+"] out: fine", "["+simfleet.Addr(0)+"] out: fine")

@@ -2,7 +2,8 @@
 // (internal/simfleet) for benchmarks and experiments: every host is a
 // loopback address 127.10.x.y on one port. It writes a client key,
 // known_hosts, an ssh_config and hosts.txt into -dir, prints "ready", and
-// serves until interrupted or -limit passes.
+// serves until interrupted or -limit passes; then it prints how many
+// logins and commands it served.
 //
 //	go run ./bench/fleet -hosts 10000 -dir /tmp/fleet -fault refuse=3,4 -fault stall=5
 //	gofab -S /tmp/fleet/ssh_config -H @/tmp/fleet/hosts.txt -- uname -r
@@ -85,6 +86,7 @@ func main() {
 	case <-time.After(*limit):
 	}
 	f.Close()
+	fmt.Printf("logins %d commands %d\n", f.Logins.Load(), f.Commands.Load())
 }
 
 func fail(err error) {
