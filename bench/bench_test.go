@@ -107,3 +107,30 @@ func BenchmarkList50(b *testing.B) {
 	os.WriteFile(fab, []byte(src.String()), 0o644)
 	measure(b, gofab, "-f", fab, "-l")
 }
+
+// BenchmarkVersusFabric2 runs "uname -r" on 50 testbed hosts with Fabric 2
+// (Debian's fabric package: a ThreadingGroup, bench/fabric2/fanout.py)
+// and with gofab's ad-hoc mode; compare their cpu-ms/op. It needs the
+// testbed and /usr/bin/python3 with the fabric module.
+func BenchmarkVersusFabric2(b *testing.B) {
+	tb := testbed(b)
+	if err := exec.Command("/usr/bin/python3", "-c", "import fabric").Run(); err != nil {
+		b.Skip("Fabric 2 is not installed (apt-get install fabric)")
+	}
+	dir := b.TempDir()
+	gofab := build(b, dir, "./cmd/gofab")
+	var hosts []string
+	for i := 2; i <= 51; i++ {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.%d", i))
+	}
+	cfg := filepath.Join(dir, "ssh_config")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("Host *\n  Port %s\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n",
+		tb["GOFAB_TB_PORT"], tb["GOFAB_TB_USER"], tb["GOFAB_TB_KEY"], tb["GOFAB_TB_KNOWN_HOSTS"])), 0o644)
+	b.Run("fabric2", func(b *testing.B) {
+		args := append([]string{"fabric2/fanout.py", "--user", tb["GOFAB_TB_USER"], "--key", tb["GOFAB_TB_KEY"], "--port", tb["GOFAB_TB_PORT"]}, hosts...)
+		measure(b, "/usr/bin/python3", append(args, "--", "uname", "-r")...)
+	})
+	b.Run("gofab", func(b *testing.B) {
+		measure(b, gofab, "-S", cfg, "-q", "-H", strings.Join(hosts, ","), "--", "uname", "-r")
+	})
+}

@@ -81,3 +81,28 @@ func BenchmarkFleet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFleetTask runs a fabfile task of three commands and a 64 KiB
+// put on simulated fleets: what a real deploy costs gofab per host.
+func BenchmarkFleetTask(b *testing.B) {
+	dir := b.TempDir()
+	gofab := build(b, dir, "./cmd/gofab")
+	fleetBin := build(b, dir, "./bench/fleet")
+	payload := filepath.Join(dir, "payload")
+	os.WriteFile(payload, make([]byte, 64<<10), 0o644)
+	fab := filepath.Join(dir, "fabfile.lua")
+	os.WriteFile(fab, []byte(fmt.Sprintf(`task("deploy", function()
+  run("uname -r")
+  put(%q, "/tmp/payload")
+  run("echo deployed")
+  run("hostname")
+end)
+`, payload)), 0o644)
+	for _, n := range fleetSizes() {
+		fdir := filepath.Join(dir, fmt.Sprintf("fleet%d", n))
+		startFleet(b, fleetBin, fdir, n)
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			measure(b, gofab, "-f", fab, "-S", filepath.Join(fdir, "ssh_config"), "-q", "-H", "@"+filepath.Join(fdir, "hosts.txt"), "deploy")
+		})
+	}
+}

@@ -144,8 +144,10 @@ func TestRecipeWebapps(t *testing.T) {
 	// status with 0 even then, so service_ensure must look closer.
 	// (Its init script cannot stop it either when executed: a signal and
 	// a wait for the process its pid file names to be gone or a zombie.)
-	if data, err := os.ReadFile("/run/uwsgi-emperor.pid"); err == nil {
-		pid := strings.TrimSpace(string(data))
+	data, _ := os.ReadFile("/run/uwsgi-emperor.pid")
+	pid := strings.TrimSpace(string(data))
+	// Only when the pid file names the emperor: pids are reused.
+	if exe, _ := os.Readlink("/proc/" + pid + "/exe"); pid != "" && strings.Contains(exe, "uwsgi") {
 		rootQuiet("kill", pid)
 		deadline := time.Now().Add(90 * time.Second) // vassals get 30 s of mercy
 		for {

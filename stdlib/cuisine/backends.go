@@ -140,11 +140,16 @@ func serviceCommand(manager, action, name string) string {
 
 // sysvStatus checks a SysV service: its init script's status, and, when
 // the script names a PIDFILE, that the file names a live process (not a
-// zombie nobody reaped). Some scripts (Debian's uwsgi-emperor) answer
-// status with 0 while stopped.
+// zombie nobody reaped) running the script's DAEMON. Some scripts
+// (Debian's uwsgi-emperor) answer status with 0 while stopped.
 func sysvStatus(n string) string {
+	setting := func(name string) string {
+		return `$(sed -n 's/^` + name + `=//p' /etc/init.d/` + n + ` 2>/dev/null | head -n 1 | tr -d "\"'")`
+	}
 	return "service " + n + " status >/dev/null 2>&1 || exit 3; " +
-		`pf=$(sed -n 's/^PIDFILE=//p' /etc/init.d/` + n + ` 2>/dev/null | head -n 1 | tr -d "\"'"); ` +
+		"pf=" + setting("PIDFILE") + "; dm=" + setting("DAEMON") + "; " +
 		`case "$pf" in ""|*'$'*) exit 0;; esac; ` +
-		`p=$(cat "$pf" 2>/dev/null) && [ -n "$p" ] && grep -q '^State:[[:space:]]*[^Z]' "/proc/$p/status" 2>/dev/null`
+		`p=$(cat "$pf" 2>/dev/null) && [ -n "$p" ] && grep -q '^State:[[:space:]]*[^Z]' "/proc/$p/status" 2>/dev/null || exit 3; ` +
+		// A stale pid file's number may belong to another process now.
+		`case "$dm" in ""|*'$'*) exit 0;; esac; [ "$(readlink -f "$dm")" = "$(readlink "/proc/$p/exe")" ]`
 }
