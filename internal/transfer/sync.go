@@ -62,149 +62,191 @@ func excluded(patterns []string, rel string) bool {
 // sha256 already match are skipped (remote hashes come from one command),
 // others are uploaded atomically with their local mode.
 func (h *Host) Sync(ctx context.Context, localDir, remoteDir string, o SyncOptions) (SyncResult, error) {
-	var res SyncResult
-	if !isDir(h.local(), localDir) {
-		return res, fmt.Errorf("sync: local %s is not a directory", localDir)
+	s := &syncer{h: h, o: o, localDir: localDir}
+	if err := s.list(remoteDir); err != nil {
+		return s.res, err
+	}
+	if err := s.apply(ctx); err != nil {
+		return s.res, err
+	}
+	if o.Delete {
+		if err := s.deleteExtra(); err != nil {
+			return s.res, err
+		}
+	}
+	if len(s.sudo.plan)+len(s.sudo.replace)+len(s.sudo.gone) > 0 {
+		po := PutOptions{MirrorLocalMode: true, UseSudo: true, TempDir: o.TempDir}
+		if _, err := h.putSudo(ctx, s.sudo.plan, po, s.sudo.replace, s.sudo.gone); err != nil {
+			return s.res, fmt.Errorf("sync: %w", err)
+		}
+	}
+	sort.Strings(s.res.Files)
+	s.res.Changed, s.res.Deleted = len(s.res.Files), len(s.res.Removed)
+	return s.res, nil
+}
+
+// syncer is one Sync in progress.
+type syncer struct {
+	h        *Host
+	o        SyncOptions
+	localDir string
+	rd       string // the remote directory, absolute
+	local    []item
+	have     map[string]item // remote entries not matched (yet)
+	res      SyncResult
+	// With sudo, changes become one script: the plan of what to write,
+	// the entries to remove first and those to delete at the end.
+	sudo struct {
+		plan          []item
+		replace, gone []string
+	}
+}
+
+// list walks the local tree and the remote directory (making it when
+// it is missing).
+func (s *syncer) list(remoteDir string) error {
+	h := s.h
+	if !isDir(h.local(), s.localDir) {
+		return fmt.Errorf("sync: local %s is not a directory", s.localDir)
 	}
 	rd, err := h.FS.Abs(remoteDir)
 	if err != nil {
-		return res, err
+		return err
 	}
-	skip := func(rel string, _ bool) bool { return excluded(o.Exclude, rel) }
-	local, err := walk(h.local(), localDir, rd, false, skip)
-	if err != nil {
-		return res, fmt.Errorf("sync: read %s: %w", localDir, err)
-	}
-	// With sudo, changes become one script: the plan of what to write,
-	// the entries to remove first and those to delete at the end.
-	var sudo struct {
-		plan          []item
-		replace, gone []string
+	s.rd = rd
+	skip := func(rel string, _ bool) bool { return excluded(s.o.Exclude, rel) }
+	if s.local, err = walk(h.local(), s.localDir, rd, false, skip); err != nil {
+		return fmt.Errorf("sync: read %s: %w", s.localDir, err)
 	}
 	var remoteItems []item
 	switch {
 	case isDir(h.FS, rd):
 		if remoteItems, err = walk(h.FS, rd, rd, false, skip); err != nil {
-			return res, fmt.Errorf("sync: list remote %s: %w", rd, err)
+			return fmt.Errorf("sync: list remote %s: %w", rd, err)
 		}
-	case o.UseSudo:
-		sudo.plan = append(sudo.plan, item{kind: dir, dst: rd, mode: 0o755})
-	case !o.Check:
+	case s.o.UseSudo:
+		s.sudo.plan = append(s.sudo.plan, item{kind: dir, dst: rd, mode: 0o755})
+	case !s.o.Check:
 		if err := mkdirAll(h.FS, rd, 0o755); err != nil {
-			return res, err
+			return err
 		}
 	}
-	// act runs a change unless this is a check; with sudo, plan notes it
-	// for the script instead.
-	act := func(change func() error, plan func()) error {
-		switch {
-		case o.Check:
-			return nil
-		case o.UseSudo:
-			plan()
-			return nil
-		}
-		return change()
-	}
-	have := make(map[string]item, len(remoteItems))
+	s.have = make(map[string]item, len(remoteItems))
 	for _, it := range remoteItems {
 		if it.rel != "" && !isTemp(path.Base(it.rel)) {
-			have[it.rel] = it
+			s.have[it.rel] = it
 		}
 	}
+	return nil
+}
 
+// act runs a change unless this is a check; with sudo, plan notes it for
+// the script instead.
+func (s *syncer) act(change func() error, plan func()) error {
+	switch {
+	case s.o.Check:
+		return nil
+	case s.o.UseSudo:
+		plan()
+		return nil
+	}
+	return change()
+}
+
+// apply makes each local entry's remote counterpart match it.
+func (s *syncer) apply(ctx context.Context) error {
+	h := s.h
 	// Files of equal size are compared by hash, remote ones in one command.
 	var same []string
-	for _, it := range local {
-		if r, ok := have[it.rel]; ok && it.kind == file && r.kind == file && r.size == it.size {
+	for _, it := range s.local {
+		if r, ok := s.have[it.rel]; ok && it.kind == file && r.kind == file && r.size == it.size {
 			same = append(same, it.rel)
 		}
 	}
-	remoteSums, err := h.remoteSums(ctx, rd, same, o.UseSudo)
+	remoteSums, err := h.remoteSums(ctx, s.rd, same, s.o.UseSudo)
 	if err != nil {
-		return res, err
+		return err
 	}
-	localSums, err := localSums(ctx, h.local(), localDir, same)
+	localSums, err := localSums(ctx, h.local(), s.localDir, same)
 	if err != nil {
-		return res, err
+		return err
 	}
-
 	var uploads []item
-	for _, it := range local {
+	for _, it := range s.local {
 		if it.rel == "" {
 			continue
 		}
-		r, exists := have[it.rel]
-		delete(have, it.rel)
+		r, exists := s.have[it.rel]
+		delete(s.have, it.rel)
 		switch it.kind {
 		case dir:
-			if exists && r.kind != dir {
-				err := act(func() error { return h.FS.Remove(it.dst) }, func() { sudo.replace = append(sudo.replace, it.dst) })
-				if err != nil {
-					return res, fmt.Errorf("sync: replace %s with a directory: %w", it.dst, err)
-				}
-				exists = false
-			}
-			if !exists {
-				// Another host sharing the file system may make it first.
-				d := it
-				d.mode = 0o755 // as without sudo
-				err := act(func() error { return h.FS.Mkdir(it.dst, 0o755) }, func() { sudo.plan = append(sudo.plan, d) })
-				if err != nil && !isDir(h.FS, it.dst) {
-					return res, fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
-				}
-			}
+			err = s.dir(it, r, exists)
 		case link:
 			if exists && r.kind == link && r.link == it.link {
 				continue
 			}
-			if err := act(func() error { return replaceLink(h.FS, it.link, it.dst) }, func() { sudo.plan = append(sudo.plan, it) }); err != nil {
-				return res, err
-			}
-			res.Files = append(res.Files, it.rel)
+			err = s.act(func() error { return replaceLink(h.FS, it.link, it.dst) }, func() { s.sudo.plan = append(s.sudo.plan, it) })
+			s.res.Files = append(s.res.Files, it.rel)
 		case file:
 			sumOK := exists && r.kind == file && remoteSums[it.rel] != "" && remoteSums[it.rel] == localSums[it.rel]
 			switch {
 			case sumOK && r.mode == it.mode:
 				continue
 			case sumOK:
-				if err := act(func() error { return h.FS.Chmod(it.dst, it.mode) }, func() { sudo.plan = append(sudo.plan, it) }); err != nil {
-					return res, fmt.Errorf("sync: chmod %s: %w", it.dst, err)
+				if err = s.act(func() error { return h.FS.Chmod(it.dst, it.mode) }, func() { s.sudo.plan = append(s.sudo.plan, it) }); err != nil {
+					err = fmt.Errorf("sync: chmod %s: %w", it.dst, err)
 				}
 			default:
 				uploads = append(uploads, it)
 			}
-			res.Files = append(res.Files, it.rel)
+			s.res.Files = append(s.res.Files, it.rel)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if err := act(func() error { return h.uploadAll(ctx, uploads, nil) }, func() { sudo.plan = append(sudo.plan, uploads...) }); err != nil {
-		return res, err
-	}
-	if o.Delete {
-		// Deepest first, so directories are empty when their turn comes.
-		var gone []string
-		for rel := range have {
-			gone = append(gone, rel)
+	return s.act(func() error { return h.uploadAll(ctx, uploads, nil) }, func() { s.sudo.plan = append(s.sudo.plan, uploads...) })
+}
+
+// dir makes the remote directory of it, replacing what else stands there.
+func (s *syncer) dir(it, r item, exists bool) error {
+	h := s.h
+	if exists && r.kind != dir {
+		if err := s.act(func() error { return h.FS.Remove(it.dst) }, func() { s.sudo.replace = append(s.sudo.replace, it.dst) }); err != nil {
+			return fmt.Errorf("sync: replace %s with a directory: %w", it.dst, err)
 		}
-		sort.Sort(sort.Reverse(sort.StringSlice(gone)))
-		for _, rel := range gone {
-			p := path.Join(rd, rel)
-			if err := act(func() error { return h.FS.Remove(p) }, func() { sudo.gone = append(sudo.gone, p) }); err != nil {
-				return res, fmt.Errorf("sync: delete %s: %w", p, err)
-			}
-			res.Removed = append(res.Removed, rel)
-		}
-		sort.Strings(res.Removed)
+		exists = false
 	}
-	if len(sudo.plan)+len(sudo.replace)+len(sudo.gone) > 0 {
-		po := PutOptions{MirrorLocalMode: true, UseSudo: true, TempDir: o.TempDir}
-		if _, err := h.putSudo(ctx, sudo.plan, po, sudo.replace, sudo.gone); err != nil {
-			return res, fmt.Errorf("sync: %w", err)
-		}
+	if exists {
+		return nil
 	}
-	sort.Strings(res.Files)
-	res.Changed, res.Deleted = len(res.Files), len(res.Removed)
-	return res, nil
+	// Another host sharing the file system may make it first.
+	d := it
+	d.mode = 0o755 // as without sudo
+	err := s.act(func() error { return h.FS.Mkdir(it.dst, 0o755) }, func() { s.sudo.plan = append(s.sudo.plan, d) })
+	if err != nil && !isDir(h.FS, it.dst) {
+		return fmt.Errorf("sync: mkdir %s: %w", it.dst, err)
+	}
+	return nil
+}
+
+// deleteExtra removes the remote entries the local tree lacks, deepest
+// first, so directories are empty when their turn comes.
+func (s *syncer) deleteExtra() error {
+	var gone []string
+	for rel := range s.have {
+		gone = append(gone, rel)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(gone)))
+	for _, rel := range gone {
+		p := path.Join(s.rd, rel)
+		if err := s.act(func() error { return s.h.FS.Remove(p) }, func() { s.sudo.gone = append(s.sudo.gone, p) }); err != nil {
+			return fmt.Errorf("sync: delete %s: %w", p, err)
+		}
+		s.res.Removed = append(s.res.Removed, rel)
+	}
+	sort.Strings(s.res.Removed)
+	return nil
 }
 
 // remoteSums hashes the given files below dir on the host with one
