@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,7 +85,7 @@ func Module() luart.Module {
 		Name:  "cuisine",
 		Doc:   "Cuisine's idempotent ensure functions: files, directories, packages, users, groups, SSH keys, services.",
 		Types: types,
-		Funcs: append(append(append(textFuncs(), fileFuncs()...), systemFuncs()...), modeFuncs()...),
+		Funcs: slices.Concat(textFuncs(), fileFuncs(), fileContentFuncs(), fileLinkFuncs(), dirFuncs(), systemFuncs(), modeFuncs()),
 	}
 }
 
@@ -256,6 +257,7 @@ func (t *target) differsBelow(p, test string) bool {
 	return strings.TrimSpace(out) != ""
 }
 
+// fileFuncs read, write and test files and their attributes.
 func fileFuncs() []luart.Func {
 	contentP := luart.Param{Name: "content", Type: "string"}
 	return []luart.Func{
@@ -310,6 +312,12 @@ func fileFuncs() []luart.Func {
 			}
 			return t.done(changed, nil)
 		}),
+	}
+}
+
+// fileContentFuncs change what files hold.
+func fileContentFuncs() []luart.Func {
+	return []luart.Func{
 		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_upload", attribOps...)
 			t := on(st, o)
@@ -352,6 +360,12 @@ func fileFuncs() []luart.Func {
 			}
 			return writeFile(st, t, "file_append", p, append(old, text...), writeOpts(st, "cuisine.file_append", o, t))
 		}),
+	}
+}
+
+// fileLinkFuncs make links, hash and remove files.
+func fileLinkFuncs() []luart.Func {
+	return []luart.Func{
 		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, optsP("{symbolic?: boolean, use_sudo?: boolean}")}, resultR, 3, []string{"use_sudo", "symbolic"}, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_link", "use_sudo", "symbolic")
 			t := on(st, o)
@@ -391,6 +405,12 @@ func fileFuncs() []luart.Func {
 			t.change("rm -f -- " + p)
 			return t.done(true, nil)
 		}),
+	}
+}
+
+// dirFuncs manage directories.
+func dirFuncs() []luart.Func {
+	return []luart.Func{
 		fn("dir_exists", "Reports whether path is a directory.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-d") }),
 		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.dir_ensure", attribOps...)
