@@ -213,9 +213,14 @@ func TestREPL(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "fabfile.lua"), `function double(x) return x * 2 end`)
 	script := "x = double(21)\nx, x + 1\nfor i = 1, 2 do\n  puts(\"loop \" .. i)\nend\nrun(\"echo from-run\").stdout\nrequire('files').exists(\"" + dir + "\")\n"
-	r := gofab(t, dir, nil, script, "repl")
+	r := gofab(t, dir, nil, script+"files.exists(\"/\"), json.encode({1})\n:help files.write\n:help\n:help nope\n", "repl")
 	wantCode(t, r, 0)
-	mustContain(t, r, "42\t43\n", "[local] loop 1", "[local] loop 2", "[local] out: from-run", "from-run\n", "true\n")
+	mustContain(t, r, "[local] = 42\t43\n", "[local] loop 1", "[local] loop 2", "[local] out: from-run", "[local] = from-run\n",
+		"[local] = true\n", // the modules are preloaded
+		"[local] = true\t[1]\n",
+		"Makes a file hold content", "options: use_sudo, mode, owner, group\n", // :help NAME
+		"  cuisine.package_ensure", "  run ", // :help lists the registry
+		`repl: no function "nope"`)
 	r = gofab(t, dir, nil, "undefined_function()\nx = 1\n", "repl")
 	wantCode(t, r, 1)
 	mustContain(t, r, "repl:1: attempt to call a non-function object")
@@ -329,9 +334,9 @@ func TestREPLTerminal(t *testing.T) {
 	io.WriteString(tty, "x = 6 * 7\r")
 	waitFor("gofab> ", 2)
 	io.WriteString(tty, "x\r")
-	waitFor("42\r\n", 1)
+	waitFor("[local] = 42\r\n", 1)
 	io.WriteString(tty, "\x1b[A\r") // up arrow: "x" again
-	waitFor("42\r\n", 2)
+	waitFor("[local] = 42\r\n", 2)
 	io.WriteString(tty, "\x04") // Ctrl-D
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("repl exit: %v\n%s", err, seen.String())

@@ -52,54 +52,86 @@ func replAction(c *cli.Context, env environ) error {
 		return err
 	}
 	defer ex.Close()
+	r := &repl{host: c.String("host"), out: env.stdout, errOut: env.stderr}
 	interactive := term.IsTerminal(int(env.stdin.Fd())) && isTerminal(env.stdout)
-	var t *term.Terminal
-	out, errOut := env.stdout, env.stderr
 	if interactive {
 		state, err := term.MakeRaw(int(env.stdin.Fd()))
 		if err != nil {
 			return usageErr("repl: %v", err)
 		}
 		defer term.Restore(int(env.stdin.Fd()), state)
-		t = term.NewTerminal(rawTerminal{env.stdin, env.stdout.(*os.File)}, "gofab> ")
-		out, errOut = t, t
-		ex.Printer = output.NewWith(t, output.Options{Color: env.getenv("NO_COLOR") == ""})
+		r.t = term.NewTerminal(rawTerminal{env.stdin, env.stdout.(*os.File)}, "gofab> ")
+		r.out, r.errOut = r.t, r.t
+		ex.Printer = output.NewWith(r.t, output.Options{Color: env.getenv("NO_COLOR") == ""})
 		ex.Status = false
 	}
-	sess, err := ex.Session(c.Context, c.String("host"))
+	sess, err := ex.Session(c.Context, r.host)
 	if err != nil {
 		return usageErr("repl: %v", err)
 	}
 	defer sess.Close()
-
-	history := filepath.Join(filepath.Dir(runstate.Path(env.getenv)), "repl_history")
-	var read func() (string, error)
-	if interactive {
-		fmt.Fprintf(t, "gofab %s on %s; Ctrl-D quits\n", version, c.String("host"))
-		loadHistory(t, history)
-		read = t.ReadLine
-	} else {
-		sc := bufio.NewScanner(env.stdin)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		read = func() (string, error) {
-			if sc.Scan() {
-				return sc.Text(), nil
-			}
-			if sc.Err() != nil {
-				return "", sc.Err()
-			}
-			return "", io.EOF
-		}
+	// The built-in modules are there without a require.
+	if _, err := sess.Eval(preload); err != nil {
+		return usageErr("repl: %v", err)
 	}
-	failed := false
+	r.sess = sess
+	if interactive {
+		fmt.Fprintf(r.t, "gofab %s on %s; :help lists the functions, Ctrl-D quits\n", version, r.host)
+		r.history = filepath.Join(filepath.Dir(runstate.Path(env.getenv)), "repl_history")
+		loadHistory(r.t, r.history)
+		r.read = r.t.ReadLine
+	} else {
+		r.read = lineReader(env.stdin)
+	}
+	if failed := r.loop(c.Context.Err); failed && !interactive {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// preload makes the built-in modules globals of the REPL.
+const preload = `files = files or require("files") cuisine = cuisine or require("cuisine") json = json or require("json") inventory = inventory or require("inventory")`
+
+// repl is one REPL session: where lines come from and results go.
+type repl struct {
+	host        string
+	sess        *luart.Session
+	t           *term.Terminal // nil when not on a terminal
+	out, errOut io.Writer
+	read        func() (string, error)
+	history     string
+}
+
+// lineReader reads a script's lines.
+func lineReader(in io.Reader) func() (string, error) {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	return func() (string, error) {
+		if sc.Scan() {
+			return sc.Text(), nil
+		}
+		if sc.Err() != nil {
+			return "", sc.Err()
+		}
+		return "", io.EOF
+	}
+}
+
+// loop evaluates lines until the input ends (or stopped says to) and
+// reports whether a statement failed.
+func (r *repl) loop(stopped func() error) (failed bool) {
 	var chunk []string
-	for c.Context.Err() == nil {
-		line, err := read()
+	for stopped() == nil {
+		line, err := r.read()
 		if err != nil {
 			break
 		}
-		if interactive && strings.TrimSpace(line) != "" {
-			appendHistory(history, line)
+		if r.history != "" && strings.TrimSpace(line) != "" {
+			appendHistory(r.history, line)
+		}
+		if len(chunk) == 0 && strings.HasPrefix(strings.TrimSpace(line), ":help") {
+			r.help(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":help")))
+			continue
 		}
 		chunk = append(chunk, line)
 		src := strings.Join(chunk, "\n")
@@ -107,37 +139,63 @@ func replAction(c *cli.Context, env environ) error {
 			chunk = nil
 			continue
 		}
-		vals, err := sess.Eval(src)
+		vals, err := r.sess.Eval(src)
 		// An empty line ends an unfinished statement: show its error.
 		if errors.Is(err, luart.ErrIncomplete) && strings.TrimSpace(line) != "" {
-			if t != nil {
-				t.SetPrompt("   ...> ")
-			}
+			r.prompt("   ...> ")
 			continue
 		}
 		chunk = nil
-		if t != nil {
-			t.SetPrompt("gofab> ")
-		}
+		r.prompt("gofab> ")
 		switch {
 		case errors.Is(err, luart.ErrIncomplete):
 			failed = true
-			fmt.Fprintln(errOut, "repl: unfinished statement")
+			fmt.Fprintln(r.errOut, "repl: unfinished statement")
 		case err != nil:
 			failed = true
-			fmt.Fprintln(errOut, err)
+			fmt.Fprintln(r.errOut, err)
 		case len(vals) > 0:
-			fmt.Fprintln(out, strings.Join(vals, "\t"))
+			fmt.Fprintf(r.out, "[%s] = %s\n", r.host, strings.Join(vals, "\t"))
 		}
 	}
 	if len(chunk) > 0 {
 		failed = true
-		fmt.Fprintln(errOut, "repl: input ended in an unfinished statement")
+		fmt.Fprintln(r.errOut, "repl: input ended in an unfinished statement")
 	}
-	if failed && !interactive {
-		return &exitError{code: exitFailed}
+	return failed
+}
+
+func (r *repl) prompt(p string) {
+	if r.t != nil {
+		r.t.SetPrompt(p)
 	}
-	return nil
+}
+
+// help lists every function the registry holds, or shows one ("run",
+// "files.write").
+func (r *repl) help(name string) {
+	for _, m := range stdlib.All() {
+		for _, f := range m.Funcs {
+			full := f.Name
+			if m.Name != "" {
+				full = m.Name + "." + f.Name
+			}
+			switch {
+			case name == "":
+				first, _, _ := strings.Cut(strings.TrimSpace(f.Doc), "\n")
+				fmt.Fprintf(r.out, "  %-28s %s\n", full, first)
+			case name == full:
+				fmt.Fprintf(r.out, "%s\n", strings.TrimSpace(f.Doc))
+				if len(f.Options) > 0 {
+					fmt.Fprintf(r.out, "options: %s\n", strings.Join(f.Options, ", "))
+				}
+				return
+			}
+		}
+	}
+	if name != "" {
+		fmt.Fprintf(r.errOut, "repl: no function %q (:help lists them)\n", name)
+	}
 }
 
 func loadHistory(t *term.Terminal, path string) {
