@@ -118,8 +118,13 @@ func TestUnreachableHost(t *testing.T) {
 	p := newProject(t, `task("up", function() run("echo up") end)`, "")
 	r := p.run(nil, "-H", "127.0.0.2,127.0.0.3:1,127.0.0.4", "up")
 	wantCode(t, r, 1)
-	mustContain(t, r, "[127.0.0.2] out: up", "[127.0.0.4] out: up", "[127.0.0.3:1] error: connect to 127.0.0.3:1",
-		"connection refused", "3 hosts: 2 ok, 0 failed, 1 unreachable")
+	// The error shows once: short in the stream, in full in the recap.
+	mustContain(t, r, "[127.0.0.2] out: up", "[127.0.0.4] out: up",
+		"[127.0.0.3:1] error: unreachable: connection refused (details in the summary)",
+		"3 hosts: 2 ok, 0 failed, 1 unreachable")
+	if n := strings.Count(r.stdout+r.stderr, "connect to 127.0.0.3:1: dial tcp"); n != 1 {
+		t.Errorf("the full error shows %d times, want once (in the recap)\n%s", n, r)
+	}
 	if !regexp.MustCompile(`127\.0\.0\.3:1\s+unreachable`).MatchString(r.stderr) {
 		t.Errorf("summary does not mark 127.0.0.3:1 unreachable\n%s", r)
 	}

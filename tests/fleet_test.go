@@ -2,14 +2,20 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/gofab/gofab/internal/simfleet"
 )
@@ -123,5 +129,54 @@ func TestSimulatedFaults(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Minute {
 		t.Errorf("the run took %s: a stalled host held it up", d)
+	}
+}
+
+// onTerminal runs gofab on a pseudo-terminal until it exits and returns
+// everything the terminal was sent.
+func onTerminal(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(gofabBin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}, env...)
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var seen bytes.Buffer
+	io.Copy(&seen, tty) // until gofab exits and the terminal closes
+	cmd.Wait()
+	return seen.String()
+}
+
+// TestTerminalView: on a terminal the status line is there from the first
+// moment with hosts connecting and running, each host has the same colour
+// in every run, error words are red, and NO_COLOR turns colours off.
+func TestTerminalView(t *testing.T) {
+	f := simulated(t, 12, "slow=0,1,2,3,4,5,6,7,8,9", "refuse=11")
+	args := []string{"-S", f.sshConfig(), "-H", strings.Join(f.hosts, ","), "--", "echo", "hi"}
+	screen := onTerminal(t, nil, args...)
+	first := strings.Index(screen, "0/12 done · ")
+	out := strings.Index(screen, "out: hi")
+	if first < 0 || out < 0 || first > out {
+		t.Fatalf("no status line before the first host finished:\n%q", screen)
+	}
+	if !regexp.MustCompile(`\d+/12 done · \d+ connecting · [1-9]\d* running · \d+ failed`).MatchString(screen) {
+		t.Errorf("the status line never showed hosts running:\n%q", screen)
+	}
+	colour := regexp.MustCompile(`(\x1b\[[0-9;]+m)\[` + regexp.QuoteMeta(f.hosts[10]) + `\]`)
+	m := colour.FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("host %s has no colour:\n%q", f.hosts[10], screen)
+	}
+	if again := colour.FindStringSubmatch(onTerminal(t, nil, args...)); again == nil || again[1] != m[1] {
+		t.Errorf("host %s changed colour between runs: %q then %q", f.hosts[10], m[1], again)
+	}
+	if !regexp.MustCompile(`\x1b\[1;31merror\x1b\[0m: unreachable: [^\r\n]* \(details in the summary\)`).MatchString(screen) {
+		t.Errorf("the unreachable host's error is not red and short:\n%q", screen)
+	}
+	if plain := onTerminal(t, []string{"NO_COLOR=1"}, args...); strings.Contains(plain, "\x1b[3") || strings.Contains(plain, "\x1b[1;") {
+		t.Errorf("colours with NO_COLOR:\n%q", plain)
 	}
 }

@@ -70,7 +70,7 @@ func TestJSONOutput(t *testing.T) {
 			t.Errorf("summary counts %v", counts)
 		}
 	}
-	if strings.Contains(r.stdout, "hosts done") {
+	if strings.Contains(r.stdout, " done · ") {
 		t.Error("a status line in JSON output")
 	}
 }
@@ -84,7 +84,7 @@ func TestRecapAndLogDir(t *testing.T) {
 	r := p.run(nil, "-H", "127.0.0.2,127.0.0.3", "--set", "dst="+remoteDir(t), "--log-dir", logs, "t")
 	wantCode(t, r, 1)
 	mustContain(t, r, "127.0.0.2  ok", "2 changed", "127.0.0.3  failed", "fabfile.lua:7: aborted: bad host")
-	mustNotContain(t, r, "hosts done") // not a terminal
+	mustNotContain(t, r, " done · ") // not a terminal
 	runs, _ := os.ReadDir(logs)
 	if len(runs) != 1 {
 		t.Fatalf("%d run directories in --log-dir, want 1", len(runs))

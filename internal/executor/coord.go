@@ -114,7 +114,10 @@ type hostCoord struct {
 	e *Executor
 	// task and host name the run this coordinates, for events.
 	task, host string
-	bar        *barrier
+	// hosts is how many hosts the run has: with more than one, a recap
+	// follows and an unreachable host's error is shortened inline.
+	hosts int
+	bar   *barrier
 	// pause and resume give up and take back the host's pool slot while
 	// it waits at a barrier, so hosts not yet started can reach it too.
 	pause, resume func(ctx context.Context) error

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofab/gofab/internal/fuzzy"
@@ -87,12 +88,14 @@ type Executor struct {
 	// sel is the command line's host selection, for execute().
 	sel Selection
 
-	mu      sync.Mutex
-	conns   map[string]*connEntry
-	active  map[string]int // tasks running per host
-	outs    map[string]*output.Host
-	order   []string
-	summary map[string]*HostResult
+	mu     sync.Mutex
+	conns  map[string]*connEntry
+	active map[string]int // tasks running per host
+	// connecting counts hosts dialling, for the status line.
+	connecting atomic.Int64
+	outs       map[string]*output.Host
+	order      []string
+	summary    map[string]*HostResult
 }
 
 type connEntry struct {
@@ -128,7 +131,11 @@ func (e *Executor) connect(ctx context.Context, h string, addr host.Addr) (host.
 		e.conns[h] = c
 	}
 	e.mu.Unlock()
-	c.once.Do(func() { c.conn, c.err = e.Dialer.Dial(ctx, addr) })
+	c.once.Do(func() {
+		e.connecting.Add(1)
+		defer e.connecting.Add(-1)
+		c.conn, c.err = e.Dialer.Dial(ctx, addr)
+	})
 	return c.conn, c.err
 }
 
@@ -462,9 +469,23 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 	nested := len(taskStack(ctx)) > 1
 	quiet := nested && (ctx.Err() != nil || strings.Contains(res.Err, tooDeep))
 	if !e.hidden("aborts") && !quiet {
-		out.Line("error", oneLine(res.Err))
+		out.Line("error", inlineError(res, hc.hosts > 1))
 	}
 	return res
+}
+
+// inlineError is how a host's failure shows in the stream: in full, but
+// for an unreachable host of a run with a recap only its last cause (the
+// recap has the rest).
+func inlineError(r HostResult, recap bool) string {
+	msg := oneLine(r.Err)
+	if r.Status != Unreachable || !recap {
+		return msg
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return "unreachable: " + msg + " (details in the summary)"
 }
 
 func oneLine(s string) string {
@@ -527,7 +548,8 @@ func PrintSummary(p *output.Printer, results []HostResult) {
 	var b strings.Builder
 	b.WriteString("\nSummary:\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "  %-*s  %-11s  %6.2fs", width, r.Host, r.Status, r.Duration.Seconds())
+		status := output.Paint(p.Color(), r.Status.String(), fmt.Sprintf("%-11s", r.Status))
+		fmt.Fprintf(&b, "  %-*s  %s  %6.2fs", width, r.Host, status, r.Duration.Seconds())
 		if r.Changed > 0 {
 			fmt.Fprintf(&b, "  %d changed", r.Changed)
 		}

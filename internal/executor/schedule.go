@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofab/gofab/luart"
 )
@@ -126,10 +127,19 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 	results := make([]HostResult, len(targets))
 	tolerated := pol.tolerated(len(targets))
 	var mu sync.Mutex
-	failed, done := 0, 0
+	failed, done, started := 0, 0, 0
 	status := showStatus && len(targets) > 1
+	// showLine redraws the status line; call it with mu held.
+	showLine := func() {
+		connecting := int(e.connecting.Load())
+		e.Printer.SetStatus(fmt.Sprintf("%d/%d done · %d connecting · %d running · %d failed",
+			done, len(targets), connecting, max(started-done-connecting, 0), failed))
+	}
 	if status {
+		showLine()
+		stop := e.statusTicker(&mu, showLine)
 		defer e.Printer.SetStatus("")
+		defer stop()
 	}
 	var sem chan struct{}
 	if pol.limit > 0 {
@@ -150,12 +160,15 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 				bar.leave()
 				continue
 			}
+			mu.Lock()
+			started++
+			mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer s.release(ctx)
 				defer bar.leave()
-				hc := &hostCoord{e: e, task: task, host: name, bar: bar, pause: s.release, resume: s.acquire}
+				hc := &hostCoord{e: e, task: task, host: name, hosts: len(targets), bar: bar, pause: s.release, resume: s.acquire}
 				r := e.runOne(ctx, task, tg, hc, fn)
 				results[i] = r
 				mu.Lock()
@@ -168,7 +181,7 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 					}
 				}
 				if status {
-					e.Printer.SetStatus(fmt.Sprintf("%d/%d hosts done, %d failed", done, len(targets), failed))
+					showLine()
 				}
 			}()
 		}
@@ -177,6 +190,27 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 		start = end
 	}
 	return results
+}
+
+// statusTicker redraws the status line every 200 ms (hosts move from
+// connecting to running without finishing) until stop is called.
+func (e *Executor) statusTicker(mu *sync.Mutex, show func()) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	t := time.NewTicker(200 * time.Millisecond)
+	go func() {
+		defer close(exited)
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				mu.Lock()
+				show()
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done); <-exited }
 }
 
 // notStarted is the result of a host that was never started.

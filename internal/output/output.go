@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,6 +26,34 @@ var palette = []string{"\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m
 
 const reset = "\x1b[0m"
 
+// hostColor is a host's colour, derived from its name so that it is the
+// same in every run.
+func hostColor(name string) string {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// kindColors colour the words that say something went wrong.
+var kindColors = map[string]string{"error": "\x1b[1;31m", "abort": "\x1b[1;31m", "warning": "\x1b[33m"}
+
+// Paint colours text as status words are (ok green, failed and
+// unreachable red, skipped and interrupted yellow) when color is set.
+func Paint(color bool, word, text string) string {
+	if !color {
+		return text
+	}
+	c, ok := map[string]string{"ok": "\x1b[32m", "failed": "\x1b[1;31m", "unreachable": "\x1b[31m",
+		"skipped": "\x1b[33m", "interrupted": "\x1b[33m"}[word]
+	if !ok {
+		return text
+	}
+	return c + text + reset
+}
+
+// Color reports whether the printer colours its output.
+func (p *Printer) Color() bool { return p.color }
+
 // Printer serialises lines from many hosts onto one writer, as text or as
 // JSON events, copying each host's lines to its log file when asked, and
 // keeping a live status line under them on a terminal.
@@ -39,7 +68,6 @@ type Printer struct {
 	json   bool
 	logDir string
 	status string // the status line shown, "" for none
-	next   int
 	logs   map[string]*os.File
 	logErr error
 }
@@ -242,8 +270,7 @@ func (p *Printer) Host(name string) *Host {
 	defer p.mu.Unlock()
 	prefix := "[" + name + "]"
 	if p.color {
-		prefix = palette[p.next%len(palette)] + prefix + reset
-		p.next++
+		prefix = hostColor(name) + prefix + reset
 	}
 	return &Host{p: p, Name: name, prefix: prefix}
 }
@@ -285,7 +312,7 @@ func (h *Host) emit(kind string, lines []string) {
 		if h.p.json {
 			out.Write(outputEvent(h.Name, kind, ln))
 		} else {
-			format(&out, h.prefix, kind, ln)
+			format(&out, h.prefix, h.paintKind(kind), ln)
 		}
 		if h.p.logDir != "" {
 			format(&log, "["+h.Name+"]", kind, ln)
@@ -308,6 +335,14 @@ func (h *Host) emit(kind string, lines []string) {
 			h.p.logErr = fmt.Errorf("log file: %w", err)
 		}
 	}
+}
+
+// paintKind colours an error or warning kind word on a colour printer.
+func (h *Host) paintKind(kind string) string {
+	if c, ok := kindColors[kind]; ok && h.p.color {
+		return c + kind + reset
+	}
+	return kind
 }
 
 // Event writes a JSON event about this host (see Printer.Event).
