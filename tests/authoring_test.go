@@ -384,3 +384,27 @@ func TestREADMESampleCommand(t *testing.T) {
 		t.Fatalf("%s: %v\n%s", m[1], err, out)
 	}
 }
+
+// TestREADMEFlags: README's flag table is the one gofab docs generates
+// from the command line's definition, so it cannot drift.
+func TestREADMEFlags(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<!-- flags -->\n(.*?)<!-- /flags -->`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no generated flag table")
+	}
+	r := gofab(t, t.TempDir(), nil, "", "docs")
+	wantCode(t, r, 0)
+	table := regexp.MustCompile(`(?s)\| flag \| meaning \|\n.*?\n\n`).FindString(r.stdout)
+	if strings.TrimSpace(string(m[1])) != strings.TrimSpace(table) {
+		t.Errorf("README's flag table differs from gofab docs'; replace it with:\n%s", table)
+	}
+	for _, flag := range []string{"`--include`", "`-V`"} {
+		if !strings.Contains(string(m[1]), flag) {
+			t.Errorf("the flag table lacks %s", flag)
+		}
+	}
+}
