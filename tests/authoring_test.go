@@ -3,11 +3,13 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,33 +228,107 @@ func TestREPL(t *testing.T) {
 	mustContain(t, r, "repl:1: attempt to call a non-function object")
 }
 
-// TestCompletion checks the scripts and the task names they complete.
+// completeIn asks shell's completion script what it offers for line (the
+// cursor at its end) in dir; zsh's and fish's run only where installed.
+func completeIn(t *testing.T, shell, dir, line string) ([]string, bool) {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		return nil, false
+	}
+	script := filepath.Join(t.TempDir(), "completion."+shell)
+	r := gofab(t, dir, nil, "", "completion", shell)
+	wantCode(t, r, 0)
+	writeFile(t, script, r.stdout)
+	var cmd *exec.Cmd
+	words := strings.Fields(line)
+	if strings.HasSuffix(line, " ") {
+		words = append(words, "")
+	}
+	switch shell {
+	case "bash":
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		cmd = exec.Command("bash", "-c", fmt.Sprintf(`source %s; COMP_LINE=%q; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(%s); COMP_CWORD=%d; _gofab; printf '%%s\n' "${COMPREPLY[@]}"`,
+			script, line, strings.Join(quoted, " "), len(words)-1))
+	case "zsh":
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		cmd = exec.Command("zsh", "-c", fmt.Sprintf(`compdef() { :; }; _files() { print -- FILES; }; compadd() { local a=${@[-1]}; print -l -- ${(P)a}; }; source %s; words=(%s); CURRENT=%d; _gofab`,
+			script, strings.Join(quoted, " "), len(words)))
+	case "fish":
+		cmd = exec.Command("fish", "-c", fmt.Sprintf("source %s; complete -C %q", script, line))
+	}
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(gofabBin)+":"+os.Getenv("PATH"), "HOME="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s completion of %q: %v", shell, line, err)
+	}
+	var cands []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		c, _, _ := strings.Cut(l, "\t")
+		cands = append(cands, c)
+	}
+	return cands, true
+}
+
+// TestCompletion drives bash's, zsh's and fish's completion: flags and
+// their values (files, hosts from the inventory and ssh_config, groups,
+// output levels, formats), subcommands, tasks of the fabfile -f names,
+// namespaced tasks and task arguments.
 func TestCompletion(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "fabfile.lua"), `task("deploy", {alias = "d"}, function() end) task("backup", function() end)`)
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `hosts({"web1", "web2"}) group("db", {hosts = {"db1"}})
+task("deploy", {alias = "d"}, function() end) task("backup", function() end)
+require("webapp")`)
+	writeFile(t, filepath.Join(dir, "webapp.lua"), `task("reload", function() end)`)
+	os.MkdirAll(filepath.Join(dir, "other"), 0o755)
+	writeFile(t, filepath.Join(dir, "other", "fab.lua"), `task("migrate", function() end)`)
+	writeFile(t, filepath.Join(dir, "ssh_config"), "Host bastion\n  HostName 127.0.0.2\n")
 	r := gofab(t, dir, nil, "", "__tasks")
 	wantCode(t, r, 0)
-	if r.stdout != "deploy\nd\nbackup\n" {
+	if r.stdout != "deploy\nd\nbackup\nwebapp.reload\n" {
 		t.Errorf("task names %q", r.stdout)
 	}
-	for shell, want := range map[string]string{
-		"bash": "complete -o default -F _gofab gofab",
-		"zsh":  "#compdef gofab",
-		"fish": "complete -c gofab -f -a '(gofab __tasks 2>/dev/null)'",
-	} {
-		r := gofab(t, dir, nil, "", "completion", shell)
-		wantCode(t, r, 0)
-		mustContain(t, r, want, "gofab __tasks", "rerun-failed")
+	cases := []struct {
+		line      string
+		want, not []string
+	}{
+		{"gofab de", []string{"deploy"}, []string{"backup"}},
+		{"gofab webapp.", []string{"webapp.reload"}, []string{"deploy"}},
+		{"gofab -f other/fab.lua mi", []string{"migrate"}, nil},
+		{"gofab -f oth", []string{"other"}, nil},
+		{"gofab -S ssh_config -H ", []string{"web1", "db", "bastion", "local"}, []string{"deploy"}},
+		{"gofab -R ", []string{"db"}, []string{"web1", "deploy"}},
+		{"gofab --hide std", []string{"stdout", "stderr"}, []string{"deploy"}},
+		{"gofab --output ", []string{"text", "json"}, nil},
+		{"gofab completion ", []string{"bash", "zsh", "fish"}, []string{"deploy"}},
+		{"gofab --rerun", []string{"--rerun-failed"}, nil},
+		{"gofab ", []string{"deploy", "test", "hosts"}, nil},
 	}
-	if _, err := exec.LookPath("bash"); err == nil {
-		// The bash script, sourced, completes a task name.
-		script := gofab(t, dir, nil, "", "completion", "bash").stdout
-		cmd := exec.Command("bash", "-c", script+"\nCOMP_WORDS=(gofab de); COMP_CWORD=1; _gofab; echo \"${COMPREPLY[@]}\"")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(gofabBin)+":"+os.Getenv("PATH"))
-		out, err := cmd.Output()
-		if err != nil || strings.TrimSpace(string(out)) != "deploy" {
-			t.Errorf("bash completion of 'de': %q %v", out, err)
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		for _, c := range cases {
+			got, ok := completeIn(t, shell, dir, c.line)
+			if !ok {
+				t.Logf("%s is not installed", shell)
+				break
+			}
+			for _, w := range c.want {
+				// zsh's stubbed _files answers FILES where the shell lists files.
+				isFile := strings.HasPrefix(c.line, "gofab -f ") && !strings.Contains(c.line, ".lua")
+				if !slices.ContainsFunc(got, func(g string) bool { return g == w || strings.TrimSuffix(g, "/") == w || isFile && g == "FILES" }) {
+					t.Errorf("%s: %q offers %q, want %q among them", shell, c.line, got, w)
+				}
+			}
+			for _, w := range c.not {
+				if slices.Contains(got, w) {
+					t.Errorf("%s: %q offers %q", shell, c.line, w)
+				}
+			}
 		}
 	}
 }

@@ -92,6 +92,10 @@ func run(ctx context.Context, args []string, env environ) int {
 		}
 	}
 	app := newApp(env, adhoc)
+	if len(args) > 1 && args[1] == completeWord {
+		printCompletions(app, args[2:], env)
+		return exitOK
+	}
 	subcommands := map[string][]cli.Flag{"help": nil, "h": nil}
 	for _, cmd := range app.Commands {
 		for _, n := range cmd.Names() {

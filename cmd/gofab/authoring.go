@@ -242,68 +242,69 @@ func checkAction(c *cli.Context, env environ) error {
 }
 
 func completionAction(c *cli.Context, env environ) error {
-	var names []string
-	for _, f := range flags() {
-		for _, n := range f.Names() {
-			if len(n) == 1 {
-				names = append(names, "-"+n)
-			} else {
-				names = append(names, "--"+n)
-			}
-		}
-	}
-	subs := "check types init completion ssh-config repl"
-	switch c.Args().First() {
-	case "bash":
-		fmt.Fprintf(env.stdout, bashCompletion, strings.Join(names, " "), subs)
-	case "zsh":
-		fmt.Fprintf(env.stdout, zshCompletion, strings.Join(names, " "), subs)
-	case "fish":
-		var b strings.Builder
-		b.WriteString("# gofab completion for fish: gofab completion fish > ~/.config/fish/completions/gofab.fish\n")
-		b.WriteString("complete -c gofab -f -a '(gofab __tasks 2>/dev/null)'\n")
-		fmt.Fprintf(&b, "complete -c gofab -f -n '__fish_use_subcommand' -a '%s'\n", subs)
-		for _, f := range flags() {
-			line := "complete -c gofab"
-			for _, n := range f.Names() {
-				if len(n) == 1 {
-					line += " -s " + n
-				} else {
-					line += " -l " + n
-				}
-			}
-			b.WriteString(line + "\n")
-		}
-		io.WriteString(env.stdout, b.String())
-	default:
+	script, ok := completionScripts[c.Args().First()]
+	if !ok {
 		return usageErr("completion takes bash, zsh or fish")
 	}
-	return nil
+	_, err := io.WriteString(env.stdout, script)
+	return err
 }
 
-const bashCompletion = `# gofab completion for bash: source <(gofab completion bash)
+// completionScripts ask gofab __complete for the candidates of the word
+// being typed (flags, their values, subcommands, tasks): one description
+// of the command line, in Go, serves the three shells.
+var completionScripts = map[string]string{
+	"bash": `# gofab completion for bash: source <(gofab completion bash)
 _gofab() {
-  local cur=${COMP_WORDS[COMP_CWORD]}
-  if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "%s" -- "$cur"))
-  else
-    COMPREPLY=($(compgen -W "$(gofab __tasks 2>/dev/null) %s" -- "$cur"))
-  fi
+  local line=${COMP_LINE:0:COMP_POINT} cur=${COMP_WORDS[COMP_CWORD]} c full
+  local -a words out
+  read -ra words <<< "$line"
+  [[ -z $line || $line == *' ' ]] && words+=("")
+  full=${words[${#words[@]}-1]}
+  local IFS=$'\n'
+  for c in $(gofab __complete "${words[@]:1}" 2>/dev/null); do
+    c=${c%%$'\t'*}
+    if [[ $c == __files__ ]]; then
+      COMPREPLY=($(compgen -f -- "$cur"))
+      return
+    fi
+    out+=("${c#"${full%"$cur"}"}")
+  done
+  COMPREPLY=("${out[@]}")
 }
-complete -o default -F _gofab gofab
-`
-
-const zshCompletion = `#compdef gofab
+complete -F _gofab gofab
+`,
+	"zsh": `#compdef gofab
 # gofab completion for zsh: gofab completion zsh > "${fpath[1]}/_gofab"
 _gofab() {
-  if [[ $PREFIX == -* ]]; then
-    compadd -- %s
-  else
-    compadd -- ${(f)"$(gofab __tasks 2>/dev/null)"} %s
+  local -a lines vals descs
+  local l
+  lines=("${(@f)$(gofab __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  if [[ ${lines[1]} == __files__ ]]; then
+    _files
+    return
   fi
+  for l in $lines; do
+    [[ -z $l ]] && continue
+    vals+=("${l%%$'\t'*}")
+    descs+=("${l%%$'\t'*}  -- ${l#*$'\t'}")
+  done
+  compadd -Q -d descs -a vals
 }
 compdef _gofab gofab
-`
+`,
+	"fish": `# gofab completion for fish: gofab completion fish > ~/.config/fish/completions/gofab.fish
+function __gofab_complete
+    set -l out (gofab __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)
+    if test "$out[1]" = __files__
+        __fish_complete_path (commandline -ct)
+        return
+    end
+    printf '%s\n' $out
+end
+complete -c gofab -f -a '(__gofab_complete)'
+`,
+}
 
 // writeDocs writes the reference of every Lua function (from the
 // registry) and every command-line flag.

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib"
+)
+
+// filesDirective asks the shell to complete file names itself.
+const filesDirective = "__files__"
+
+// valueKinds says what each flag's value is, for completion.
+var valueKinds = map[string]string{
+	"fabfile": "file", "identity": "file", "ssh-config": "file", "include": "file", "log-dir": "file",
+	"hosts": "hosts", "exclude-hosts": "hosts", "gateway": "hosts",
+	"roles": "groups",
+	"hide":  "levels", "show": "levels",
+	"output": "formats",
+}
+
+// completeWord starts a completion request: gofab __complete WORD...
+// prints the candidates for the last word of a gofab command line, one a
+// line as value<TAB>description, for the bash, zsh and fish scripts alike
+// (one description of the command line for the three shells).
+const completeWord = "__complete"
+
+func printCompletions(app *cli.App, words []string, env environ) {
+	for _, cand := range completions(app, words, env) {
+		fmt.Fprintln(env.stdout, cand)
+	}
+}
+
+// completions returns the candidates for the last of words (the words
+// after "gofab"; the last is the one being typed).
+func completions(app *cli.App, words []string, env environ) []string {
+	if len(words) == 0 {
+		words = []string{""}
+	}
+	cur, before := words[len(words)-1], words[:len(words)-1]
+	byName := map[string]cli.Flag{}
+	for _, f := range append(flags(), cli.VersionFlag, cli.HelpFlag) {
+		for _, n := range f.Names() {
+			byName[n] = f
+		}
+	}
+	// What the words so far say: -f's fabfile, -S's ssh config, the
+	// subcommand, and whether the previous word wants a value.
+	var fabfile, sshConfig, sub string
+	var want string
+	for i, w := range before {
+		name := strings.TrimLeft(w, "-")
+		if f, ok := byName[name]; ok && strings.HasPrefix(w, "-") {
+			if takesValue(f) && i+1 < len(before) {
+				switch f.Names()[0] {
+				case "fabfile":
+					fabfile = before[i+1]
+				case "ssh-config":
+					sshConfig = before[i+1]
+				}
+			}
+			continue
+		}
+		if sub == "" && !strings.HasPrefix(w, "-") && (i == 0 || !isValueFlag(byName, before[i-1])) && app.Command(w) != nil {
+			sub = w
+		}
+	}
+	if len(before) > 0 {
+		if f, ok := byName[strings.TrimLeft(before[len(before)-1], "-")]; ok && strings.HasPrefix(before[len(before)-1], "-") && takesValue(f) {
+			want = valueKinds[f.Names()[0]]
+			if want == "" {
+				return nil
+			}
+		}
+	}
+	src := &sources{env: env, fabfile: fabfile, sshConfig: sshConfig}
+	switch {
+	case want != "":
+		return src.values(want, cur)
+	case strings.HasPrefix(cur, "-"):
+		var out []string
+		for _, f := range append(flags(), cli.VersionFlag, cli.HelpFlag) {
+			usage := ""
+			if d, ok := f.(cli.DocGenerationFlag); ok {
+				usage = d.GetUsage()
+			}
+			for _, n := range f.Names() {
+				dash := "--"
+				if len(n) == 1 {
+					dash = "-"
+				}
+				out = append(out, dash+n+"\t"+usage)
+			}
+		}
+		return filter(out, cur)
+	case sub == "completion":
+		return filter([]string{"bash", "zsh", "fish"}, cur)
+	case sub == "test" || sub == "types":
+		return []string{filesDirective}
+	case sub == "hosts" || sub == "ssh-config":
+		return src.values("hosts", cur)
+	case sub != "":
+		return nil
+	}
+	// A task (or, first, a subcommand).
+	out := src.tasks(cur)
+	if len(before) == 0 || allFlags(before, byName) {
+		for _, cmd := range app.Commands {
+			if !cmd.Hidden && cmd.Name != "help" {
+				out = append(out, cmd.Name+"\t"+cmd.Usage)
+			}
+		}
+	}
+	return filter(out, cur)
+}
+
+func takesValue(f cli.Flag) bool {
+	d, ok := f.(cli.DocGenerationFlag)
+	return ok && d.TakesValue()
+}
+
+func isValueFlag(byName map[string]cli.Flag, w string) bool {
+	f, ok := byName[strings.TrimLeft(w, "-")]
+	return ok && strings.HasPrefix(w, "-") && takesValue(f)
+}
+
+// allFlags reports whether words are only flags and their values.
+func allFlags(words []string, byName map[string]cli.Flag) bool {
+	for i := 0; i < len(words); i++ {
+		if !strings.HasPrefix(words[i], "-") {
+			return false
+		}
+		if isValueFlag(byName, words[i]) {
+			i++
+		}
+	}
+	return true
+}
+
+// filter keeps the candidates that start with prefix.
+func filter(cands []string, prefix string) []string {
+	var out []string
+	for _, c := range cands {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sources are where candidates come from: the fabfile and the ssh config.
+type sources struct {
+	env                environ
+	fabfile, sshConfig string
+	prog               *luart.Program
+	loaded             bool
+}
+
+// program loads the fabfile quietly (nil when there is none or it fails).
+func (s *sources) program() *luart.Program {
+	if s.loaded {
+		return s.prog
+	}
+	s.loaded = true
+	path, err := findFabfile(s.fabfile)
+	if err != nil || path == "" {
+		return nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s.prog, _ = luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Stdout: io.Discard,
+		SearchPath: luart.SearchPath(path, nil, s.env.getenv("GOFAB_PATH"), s.env.getenv("HOME"))})
+	return s.prog
+}
+
+// tasks are the fabfile's task names and aliases; after "task:" its
+// Fabric-style arguments.
+func (s *sources) tasks(cur string) []string {
+	p := s.program()
+	if p == nil {
+		return nil
+	}
+	if name, _, ok := strings.Cut(cur, ":"); ok {
+		var out []string
+		for _, a := range []string{"hosts=", "roles=", "exclude_hosts="} {
+			out = append(out, name+":"+a+"\tFabric's per-task "+strings.TrimSuffix(a, "="))
+		}
+		return out
+	}
+	var out []string
+	for _, t := range p.Tasks {
+		doc, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
+		out = append(out, t.Name+"\t"+doc)
+		for _, a := range t.Aliases {
+			out = append(out, a+"\t"+doc)
+		}
+	}
+	return out
+}
+
+// values completes a flag's value of kind; lists (hosts, groups, levels)
+// complete their last comma-separated item.
+func (s *sources) values(kind, cur string) []string {
+	var items []string
+	switch kind {
+	case "file":
+		return []string{filesDirective}
+	case "formats":
+		items = []string{"text", "json"}
+	case "levels":
+		items = append(append(items, luart.Levels...), "output", "everything", "commands")
+	case "groups":
+		if p := s.program(); p != nil && p.Inventory != nil {
+			items = p.Inventory.GroupNames()
+		}
+	case "hosts":
+		items = append(items, "local")
+		if p := s.program(); p != nil && p.Inventory != nil {
+			items = append(append(items, p.Inventory.HostNames()...), p.Inventory.GroupNames()...)
+		}
+		files := sshconfig.DefaultFiles(sshconfig.CurrentLocal().Home)
+		if s.sshConfig != "" {
+			files = []string{s.sshConfig}
+		}
+		if hosts, err := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...).HostAliases(); err == nil {
+			items = append(items, hosts...)
+		}
+	}
+	slices.Sort(items)
+	items = slices.Compact(items)
+	head, last := "", cur
+	if i := strings.LastIndex(cur, ","); i >= 0 {
+		head, last = cur[:i+1], cur[i+1:]
+	}
+	var out []string
+	for _, it := range items {
+		if strings.HasPrefix(it, last) {
+			out = append(out, head+it)
+		}
+	}
+	return out
+}
