@@ -65,9 +65,19 @@ var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting
 
 // builtins are the globals luart itself provides: the task DSL, scoped
 // settings and the messages that go through the host's output.
+// levelOverloads are hide's and show's call forms with levels one by one:
+// hide("running", "stdout", fn).
+var levelOverloads = []string{
+	"fun(l1: OutputLevel, l2: OutputLevel, fn: fun(): any): any",
+	"fun(l1: OutputLevel, l2: OutputLevel, l3: OutputLevel, fn: fun(): any): any",
+}
+
 var builtins = Module{
 	Doc: "Global functions available in every fabfile.",
-	Types: `---@class Env: table
+	Types: `---@alias OutputLevel "status"|"aborts"|"warnings"|"running"|"stdout"|"stderr"|"user"|"debug"|"exceptions"|"output"|"everything"|"commands"
+
+---@class Env: table
+---@field [string] any any key the fabfile or --set gives
 ---@field hosts string[] hosts tasks run on by default
 ---@field roles string[] roles tasks run on by default
 ---@field roledefs table<string, string[]|{hosts: string[], vars: table}> named groups of hosts
@@ -99,6 +109,7 @@ env = {}
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
 			Params:     []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
+			Overloads:  []string{"fun(name: string, fn: fun(args: table): any)"},
 			OptionsArg: 2, Options: TaskOptions,
 			Fn: luaTask},
 		{Name: "cd", Doc: "Runs fn with remote commands executed in dir (relative dirs nest).",
@@ -127,7 +138,8 @@ env = {}
 			}},
 		{Name: "path", Doc: "Runs fn with dir added to PATH: behavior is \"append\" (default), \"prepend\" or \"replace\".",
 			Params: []Param{{Name: "dir", Type: "string"}, {Name: "behavior", Type: "\"append\"|\"prepend\"|\"replace\"", Optional: true}, scopedFn}, Returns: []Param{{Type: "any"}},
-			Fn: luaPath},
+			Overloads: []string{"fun(dir: string, fn: fun(): any): any"},
+			Fn:        luaPath},
 		{Name: "with_settings", Doc: "Runs fn with env keys set to the given values (warn_only, sudo_user, command_timeout, … or any key), restoring them after.",
 			Params: []Param{{Name: "settings", Type: "table"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Fn: luaWithSettings},
@@ -145,11 +157,13 @@ env = {}
 				})
 			}},
 		{Name: "hide", Doc: "Runs fn with the output levels hidden: status, aborts, warnings, running, stdout, stderr, user, debug, exceptions, or the aliases output, everything, commands.",
-			Params: []Param{{Name: "levels", Type: "string|string[]"}, scopedFn}, Variadic: false, Returns: []Param{{Type: "any"}},
-			Fn: func(st *State) int { return st.levels(true) }},
+			Params: []Param{{Name: "levels", Type: "OutputLevel|OutputLevel[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Overloads: levelOverloads,
+			Fn:        func(st *State) int { return st.levels(true) }},
 		{Name: "show", Doc: "Runs fn with the output levels shown (see hide).",
-			Params: []Param{{Name: "levels", Type: "string|string[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
-			Fn: func(st *State) int { return st.levels(false) }},
+			Params: []Param{{Name: "levels", Type: "OutputLevel|OutputLevel[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
+			Overloads: levelOverloads,
+			Fn:        func(st *State) int { return st.levels(false) }},
 		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\"); several values are joined by spaces.",
 			Params: []Param{{Name: "text", Type: "any"}}, Variadic: true,
 			Fn: func(st *State) int {

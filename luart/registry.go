@@ -13,6 +13,7 @@ package luart
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -34,6 +35,9 @@ type Func struct {
 	Returns []Param
 	// Variadic marks a last parameter that may repeat.
 	Variadic bool
+	// Overloads are the function's other call forms, as LuaLS fun()
+	// types (task(name, fn) beside task(name, doc_or_options, fn)).
+	Overloads []string
 	// OptionsArg is the 1-based position of the function's options table
 	// (0: none) and Options the names it accepts; gofab check and the
 	// function itself use the same list.
@@ -92,7 +96,7 @@ func MetaFiles(modules []Module) map[string]string {
 // writeMeta writes one module's types and function definitions.
 func writeMeta(b *strings.Builder, m Module) {
 	if m.Types != "" {
-		b.WriteString(strings.TrimSpace(m.Types))
+		b.WriteString(exactOptions(strings.TrimSpace(m.Types)))
 		b.WriteString("\n\n")
 	}
 	for _, c := range m.Classes {
@@ -113,6 +117,14 @@ func writeMeta(b *strings.Builder, m Module) {
 		fmt.Fprintf(b, "return %s\n", m.Name)
 	}
 }
+
+// exactOptions marks every options class (a name ending in Options) as
+// (exact), so a misspelled option is a warning in the editor.
+func exactOptions(types string) string {
+	return optionsClass.ReplaceAllString(types, "---@class (exact) $1")
+}
+
+var optionsClass = regexp.MustCompile(`---@class (\w+Options\b)`)
 
 // writeFunc writes one function's definition; prefix is "mod." or
 // "Class:".
@@ -136,6 +148,9 @@ func writeFunc(b *strings.Builder, f Func, prefix string) {
 	}
 	for _, r := range f.Returns {
 		fmt.Fprintf(b, "---@return %s %s %s\n", r.Type, r.Name, r.Doc)
+	}
+	for _, o := range f.Overloads {
+		fmt.Fprintf(b, "---@overload %s\n", o)
 	}
 	fmt.Fprintf(b, "function %s%s(%s) end\n\n", prefix, f.Name, strings.Join(names, ", "))
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/gofab/gofab/luart"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -482,5 +484,121 @@ func TestREADMEFlags(t *testing.T) {
 		if !strings.Contains(string(m[1]), flag) {
 			t.Errorf("the flag table lacks %s", flag)
 		}
+	}
+}
+
+// TestEditorDefinitions checks the LuaLS definitions against the registry,
+// in place of a lua-language-server (none can be installed from the
+// registries this project's CI reaches): options classes are exact and
+// hold exactly the options each function accepts, every documented call
+// form has an overload, env takes custom keys, output levels are an enum,
+// and every Lua example in README and docs/ passes gofab check.
+func TestEditorDefinitions(t *testing.T) {
+	files := luart.MetaFiles(stdlib.All())
+	all := strings.Join(slices.Collect(maps.Values(files)), "\n")
+	// Classes and their fields, parents included.
+	fields := map[string]map[string]bool{}
+	parent := map[string]string{}
+	var cur string
+	for _, line := range strings.Split(all, "\n") {
+		if m := regexp.MustCompile(`^---@class (\(exact\) )?(\w+)(?:: (\w+))?`).FindStringSubmatch(line); m != nil {
+			cur = m[2]
+			fields[cur] = map[string]bool{}
+			parent[cur] = m[3]
+			if strings.HasSuffix(cur, "Options") && m[1] == "" {
+				t.Errorf("options class %s is not (exact): a misspelled option would not warn", cur)
+			}
+			continue
+		}
+		if m := regexp.MustCompile(`^---@field (\w+)`).FindStringSubmatch(line); m != nil && cur != "" {
+			fields[cur][m[1]] = true
+		} else if !strings.HasPrefix(line, "---@field") {
+			cur = ""
+		}
+	}
+	fieldsOf := func(class string) map[string]bool {
+		out := map[string]bool{}
+		for c := class; c != ""; c = parent[c] {
+			for f := range fields[c] {
+				out[f] = true
+			}
+		}
+		return out
+	}
+	for _, m := range stdlib.All() {
+		funcs := m.Funcs
+		for _, c := range m.Classes {
+			funcs = append(funcs, c.Methods...)
+		}
+		for _, f := range funcs {
+			if f.OptionsArg == 0 || len(f.Options) == 0 {
+				continue
+			}
+			typ := f.Params[f.OptionsArg-1].Type
+			class := regexp.MustCompile(`\w+Options`).FindString(typ)
+			var have map[string]bool
+			if class != "" {
+				have = fieldsOf(class)
+			} else {
+				have = map[string]bool{}
+				for _, k := range regexp.MustCompile(`(\w+)\??:`).FindAllStringSubmatch(typ, -1) {
+					have[k[1]] = true
+				}
+			}
+			want := map[string]bool{}
+			for _, o := range f.Options {
+				want[o] = true
+				if !have[o] {
+					t.Errorf("%s.%s accepts option %q, which its type %s lacks", m.Name, f.Name, o, typ)
+				}
+			}
+			for o := range have {
+				if !want[o] {
+					t.Errorf("%s.%s's type %s has %q, which the function refuses", m.Name, f.Name, typ, o)
+				}
+			}
+		}
+	}
+	for _, form := range []string{
+		"---@overload fun(name: string, fn: fun(args: table): any)\nfunction task(",
+		"---@overload fun(dir: string, fn: fun(): any): any\nfunction path(",
+		"---@overload fun(l1: OutputLevel, l2: OutputLevel, fn: fun(): any): any\n",
+		"---@overload fun(name: string, fn: fun(h: FakeHost, ...: FakeHost))\nfunction testing.case(",
+		"---@field [string] any",
+		"---@field backup? string|boolean",
+	} {
+		if !strings.Contains(all, form) {
+			t.Errorf("the definitions lack %q", form)
+		}
+	}
+	for _, l := range append(luart.Levels, "output", "everything", "commands") {
+		if !regexp.MustCompile(`---@alias OutputLevel .*"` + l + `"`).MatchString(all) {
+			t.Errorf("OutputLevel lacks %q", l)
+		}
+	}
+	// The examples of README and docs/ check clean (with the files the
+	// inventory example reads).
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "inventory", "hosts.ini"), "[web]\nweb1.eu\n")
+	writeFile(t, filepath.Join(dir, "cloud-hosts"), "#!/bin/sh\necho '{}'\n")
+	os.Chmod(filepath.Join(dir, "cloud-hosts"), 0o755)
+	docs, _ := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	n := 0
+	for _, doc := range append(docs, filepath.Join(repoRoot, "README.md")) {
+		text, _ := os.ReadFile(doc)
+		for _, m := range regexp.MustCompile("(?s)```lua\n(.*?)```").FindAllSubmatch(text, -1) {
+			n++
+			name := fmt.Sprintf("example%d.lua", n)
+			if bytes.Contains(m[1], []byte(`require("testing")`)) {
+				name = fmt.Sprintf("example%d_test.lua", n) // a recipe test, as gofab test finds them
+			}
+			writeFile(t, filepath.Join(dir, name), string(m[1]))
+			if r := gofab(t, dir, nil, "", "check", "-f", name); r.code != 0 || r.stdout != "" {
+				t.Errorf("the Lua example %d of %s does not check clean:\n%s\n%s", n, filepath.Base(doc), m[1], r)
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("only %d Lua examples found", n)
 	}
 }

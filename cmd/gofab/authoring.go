@@ -20,6 +20,7 @@ import (
 	"github.com/gofab/gofab/internal/lint"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
+	"github.com/gofab/gofab/stdlib/fabtest"
 )
 
 // inventoryDoc is docs/reference.md's inventory section.
@@ -198,7 +199,11 @@ func checkAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), SearchPath: search, Context: c.Context,
+	modules := stdlib.Modules()
+	if strings.HasSuffix(path, "_test.lua") { // a recipe's unit tests (gofab test)
+		modules = append(modules, fabtest.Module(nil))
+	}
+	prog, err := luart.Compile(path, src, luart.Options{Modules: modules, SearchPath: search, Context: c.Context,
 		SSHHosts: sshHosts})
 	if c.Context.Err() != nil {
 		return &exitError{code: interruptStatus(c.Context), msg: "interrupted while checking the fabfile"}

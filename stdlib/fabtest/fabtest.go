@@ -110,8 +110,9 @@ func Module(run Runner) luart.Module {
 		Classes: []luart.Class{{Name: hostClass, Doc: "A fake host of one test case.", Methods: hostMethods(run)}},
 		Funcs: []luart.Func{
 			{Name: "case", Doc: "Declares a test case. fn gets one FakeHost per host of opts.hosts (default one host, \"web1\"); each case runs in a fresh state on fresh hosts.",
-				Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "opts", Type: "TestCaseOptions|fun(h: FakeHost, ...: FakeHost)", Doc: "options, or fn"},
-					{Name: "fn", Type: "fun(h: FakeHost, ...: FakeHost)", Optional: true}},
+				Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "opts", Type: "TestCaseOptions"},
+					{Name: "fn", Type: "fun(h: FakeHost, ...: FakeHost)"}},
+				Overloads:  []string{"fun(name: string, fn: fun(h: FakeHost, ...: FakeHost))"},
 				OptionsArg: 2, Options: []string{"hosts"}, Fn: declareCase},
 			{Name: "strict", Doc: "Makes commands that no response answers fail (exit 127) instead of succeeding with no output: for every case of the file when called at its top level, else for the current case's hosts.",
 				Params: []luart.Param{{Name: "on", Type: "boolean", Optional: true, Doc: "default true"}}, Fn: strict},
@@ -139,7 +140,7 @@ const types = `---@class TestCaseOptions
 ---@field link? string make a symlink to this target
 ---@field dir? boolean make a directory
 
----@class FileExpectation
+---@class AssertFileOptions
 ---@field contains? string text the file holds
 ---@field matches? string Lua pattern the content matches
 ---@field equals? string the whole content

@@ -49,7 +49,7 @@ func hostMethods(run Runner) []luart.Func {
 		{Name: "assert_not_ran", Doc: "Fails the case when the latest run_task ran a command (run or sudo) matching pattern on this host.",
 			Params: []luart.Param{pattern}, Fn: self(assertNotRan)},
 		{Name: "assert_file", Doc: "Fails the case unless the file at path is as expected: contains, matches, equals, mode, owner, group, link, dir, absent.",
-			Params:     []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Type: "FileExpectation", Optional: true}},
+			Params:     []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Type: "AssertFileOptions", Optional: true}},
 			OptionsArg: 2, Options: []string{"contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent"}, Fn: self(assertFile)},
 		{Name: "assert_output", Doc: "Fails the case unless what gofab printed during the latest run_task matches pattern.",
 			Params: []luart.Param{pattern}, Fn: self(assertOutput)},

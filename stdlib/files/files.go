@@ -32,12 +32,12 @@ const types = `---@class FilesOptions
 
 ---@class SedOptions: FilesOptions
 ---@field limit? string only lines matching this regular expression are edited
----@field backup? string suffix of the backup copy kept when the file changes (default ".bak", "" for none)
+---@field backup? string|boolean suffix of the backup copy kept when the file changes (default ".bak"; "" or false for none)
 ---@field flags? string "i" ignores case
 
 ---@class CommentOptions: FilesOptions
 ---@field char? string comment character (default "#")
----@field backup? string suffix of the backup copy (default ".bak", "" for none)
+---@field backup? string|boolean suffix of the backup copy (default ".bak"; "" or false for none)
 
 ---@class WriteOptions: FilesOptions
 ---@field mode? integer|string permission bits, e.g. "0644"
