@@ -18,6 +18,12 @@ import (
 // Levels are Fabric's atomic output levels.
 var Levels = []string{"status", "aborts", "warnings", "running", "stdout", "stderr", "user", "debug", "exceptions"}
 
+// levelAliasNames are the aliases of levelAliases, in a fixed order.
+var levelAliasNames = []string{"output", "everything", "commands"}
+
+// AllLevels returns the output levels and then their aliases.
+func AllLevels() []string { return append(slices.Clone(Levels), levelAliasNames...) }
+
 var levelAliases = map[string][]string{
 	"output":     {"stdout", "stderr"},
 	"everything": {"warnings", "running", "user", "stdout", "stderr"},
@@ -65,6 +71,9 @@ var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting
 
 // builtins are the globals luart itself provides: the task DSL, scoped
 // settings and the messages that go through the host's output.
+// outputLevelAlias is the LuaLS enum of AllLevels.
+var outputLevelAlias = `---@alias OutputLevel "` + strings.Join(AllLevels(), `"|"`) + `"`
+
 // levelOverloads are hide's and show's call forms with levels one by one:
 // hide("running", "stdout", fn).
 var levelOverloads = []string{
@@ -74,7 +83,7 @@ var levelOverloads = []string{
 
 var builtins = Module{
 	Doc: "Global functions available in every fabfile.",
-	Types: `---@alias OutputLevel "status"|"aborts"|"warnings"|"running"|"stdout"|"stderr"|"user"|"debug"|"exceptions"|"output"|"everything"|"commands"
+	Types: outputLevelAlias + `
 
 ---@class Env: table
 ---@field [string] any any key the fabfile or --set gives

@@ -56,6 +56,22 @@ func DisplayPath(path string) string {
 	return path
 }
 
+// FindFabfile returns the fabfile nearest dir: fabfile.lua or
+// fabfile/init.lua in dir or the closest parent that has one, or "".
+func FindFabfile(dir string) string {
+	for ; ; dir = filepath.Dir(dir) {
+		for _, name := range []string{"fabfile.lua", filepath.Join("fabfile", "init.lua")} {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
 // SearchPath lists where require() looks for modules, in order: the
 // fabfile's directory and its lib/, the include directories, GOFAB_PATH's
 // entries, then ~/.config/gofab/recipes.

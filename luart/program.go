@@ -176,14 +176,12 @@ func syntaxMessage(path string, src []byte, err error) string {
 
 // plan runs the top level in a throwaway state and keeps what it declared.
 func (p *Program) plan() error {
-	st := newState(p, nil)
-	defer st.close()
 	// A runaway top level (while true do end) stops at the first signal.
-	st.ctx = p.ctx
-	st.L.SetContext(p.ctx)
-	if err := st.load(); err != nil {
-		return &LoadError{Msg: err.Error()}
+	st, err := p.NewScript(p.ctx)
+	if err != nil {
+		return err
 	}
+	defer st.close()
 	p.Tasks = st.tasks
 	env, err := st.envPlain()
 	if err != nil {

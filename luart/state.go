@@ -253,8 +253,8 @@ func (st *State) CheckObject(n int, class string) any {
 }
 
 // NewScript makes a fresh state and runs the program's top level in it:
-// gofab test runs every case of a test file in a state of its own. The
-// caller closes it.
+// Compile plans with one, and gofab test runs every case of a test file
+// in a state of its own. The caller closes it.
 func (p *Program) NewScript(ctx context.Context) (*State, error) {
 	st := newState(p, nil)
 	st.ctx = ctx

@@ -227,20 +227,11 @@ func findFabfile(flag string) (string, error) {
 	if err != nil {
 		return "", usageErr("fabfile not found: %v", err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		for _, name := range []string{DefaultFabfile, filepath.Join("fabfile", "init.lua")} {
-			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				if rel, err := filepath.Rel(wd, p); err == nil {
-					return rel, nil
-				}
-				return p, nil
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			return "", nil
-		}
+	p := luart.FindFabfile(wd)
+	if rel, err := filepath.Rel(wd, p); err == nil && p != "" {
+		return rel, nil
 	}
+	return p, nil
 }
 
 func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, error) {

@@ -46,18 +46,23 @@ func completions(app *cli.App, words []string, env environ) []string {
 	}
 	cur, before := words[len(words)-1], words[:len(words)-1]
 	byName := map[string]cli.Flag{}
-	for _, f := range append(flags(), cli.VersionFlag, cli.HelpFlag) {
+	for _, f := range everyFlag() {
 		for _, n := range f.Names() {
 			byName[n] = f
 		}
 	}
+	flagOf := func(w string) cli.Flag { // nil when w is no flag of gofab's
+		if !strings.HasPrefix(w, "-") {
+			return nil
+		}
+		return byName[strings.TrimLeft(w, "-")]
+	}
+	wantsValue := func(w string) bool { f := flagOf(w); return f != nil && takesValue(f) }
 	// What the words so far say: -f's fabfile, -S's ssh config, the
 	// subcommand, and whether the previous word wants a value.
 	var fabfile, sshConfig, sub string
-	var want string
 	for i, w := range before {
-		name := strings.TrimLeft(w, "-")
-		if f, ok := byName[name]; ok && strings.HasPrefix(w, "-") {
+		if f := flagOf(w); f != nil {
 			if takesValue(f) && i+1 < len(before) {
 				switch f.Names()[0] {
 				case "fabfile":
@@ -68,16 +73,14 @@ func completions(app *cli.App, words []string, env environ) []string {
 			}
 			continue
 		}
-		if sub == "" && !strings.HasPrefix(w, "-") && (i == 0 || !isValueFlag(byName, before[i-1])) && app.Command(w) != nil {
+		if sub == "" && (i == 0 || !wantsValue(before[i-1])) && app.Command(w) != nil {
 			sub = w
 		}
 	}
-	if len(before) > 0 {
-		if f, ok := byName[strings.TrimLeft(before[len(before)-1], "-")]; ok && strings.HasPrefix(before[len(before)-1], "-") && takesValue(f) {
-			want = valueKinds[f.Names()[0]]
-			if want == "" {
-				return nil
-			}
+	var want string
+	if len(before) > 0 && wantsValue(before[len(before)-1]) {
+		if want = valueKinds[flagOf(before[len(before)-1]).Names()[0]]; want == "" {
+			return nil
 		}
 	}
 	src := &sources{env: env, fabfile: fabfile, sshConfig: sshConfig}
@@ -86,17 +89,9 @@ func completions(app *cli.App, words []string, env environ) []string {
 		return src.values(want, cur)
 	case strings.HasPrefix(cur, "-"):
 		var out []string
-		for _, f := range append(flags(), cli.VersionFlag, cli.HelpFlag) {
-			usage := ""
-			if d, ok := f.(cli.DocGenerationFlag); ok {
-				usage = d.GetUsage()
-			}
+		for _, f := range everyFlag() {
 			for _, n := range f.Names() {
-				dash := "--"
-				if len(n) == 1 {
-					dash = "-"
-				}
-				out = append(out, dash+n+"\t"+usage)
+				out = append(out, dashed(n)+"\t"+flagUsage(f))
 			}
 		}
 		return filter(out, cur)
@@ -111,7 +106,7 @@ func completions(app *cli.App, words []string, env environ) []string {
 	}
 	// A task (or, first, a subcommand).
 	out := src.tasks(cur)
-	if len(before) == 0 || allFlags(before, byName) {
+	if onlyFlags(before, wantsValue) {
 		for _, cmd := range app.Commands {
 			if !cmd.Hidden && cmd.Name != "help" {
 				out = append(out, cmd.Name+"\t"+cmd.Usage)
@@ -126,22 +121,36 @@ func takesValue(f cli.Flag) bool {
 	return ok && d.TakesValue()
 }
 
-func isValueFlag(byName map[string]cli.Flag, w string) bool {
-	f, ok := byName[strings.TrimLeft(w, "-")]
-	return ok && strings.HasPrefix(w, "-") && takesValue(f)
-}
-
-// allFlags reports whether words are only flags and their values.
-func allFlags(words []string, byName map[string]cli.Flag) bool {
+// onlyFlags reports whether words are only flags and their values.
+func onlyFlags(words []string, wantsValue func(string) bool) bool {
 	for i := 0; i < len(words); i++ {
 		if !strings.HasPrefix(words[i], "-") {
 			return false
 		}
-		if isValueFlag(byName, words[i]) {
+		if wantsValue(words[i]) {
 			i++
 		}
 	}
 	return true
+}
+
+// everyFlag is gofab's flags with --version and --help.
+func everyFlag() []cli.Flag { return append(flags(), cli.VersionFlag, cli.HelpFlag) }
+
+// dashed writes a flag's name as typed: -f, --fabfile.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagUsage is a flag's one-line help.
+func flagUsage(f cli.Flag) string {
+	if d, ok := f.(cli.DocGenerationFlag); ok {
+		return d.GetUsage()
+	}
+	return ""
 }
 
 // filter keeps the candidates that start with prefix.
@@ -217,7 +226,7 @@ func (s *sources) values(kind, cur string) []string {
 	case "formats":
 		items = []string{"text", "json"}
 	case "levels":
-		items = append(append(items, luart.Levels...), "output", "everything", "commands")
+		items = luart.AllLevels()
 	case "groups":
 		if p := s.program(); p != nil && p.Inventory != nil {
 			items = p.Inventory.GroupNames()

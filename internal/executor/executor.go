@@ -378,7 +378,7 @@ func (e *Executor) Session(ctx context.Context, hostString string) (*luart.Sessi
 // The command needs the connection, so it is made before the host's Lua
 // state: hosts waiting for a handshake slot hold no state.
 func (e *Executor) adhoc(ctx context.Context, tg target, addr host.Addr, command string) error {
-	if !addr.IsLocal() && e.Run != nil && !e.Run.DryRun {
+	if !addr.IsLocal() {
 		if _, err := e.connect(ctx, tg.host, addr); err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -306,18 +305,13 @@ func (f *Fleet) SetStrict(on bool) {
 	}
 }
 
-// hostName keeps what names a host in a host string: its user and port
-// are not part of it.
-var hostName = regexp.MustCompile(`^(?:[^@]*@)?(\[[^\]]*\]|[^:]*)`)
-
 // Host returns the host named by s ("user@name:port" names "name"),
 // making it when it does not exist.
 func (f *Fleet) Host(s string) *Host {
 	name, user := s, ""
-	if u, rest, ok := strings.Cut(s, "@"); ok {
-		user, name = u, rest
+	if a, err := host.Parse(s); err == nil {
+		name, user = a.Host, a.User
 	}
-	name = strings.Trim(hostName.FindString(name), "[]")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.hosts == nil {

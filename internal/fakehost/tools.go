@@ -67,7 +67,7 @@ func toolMv(t *toolCall) error {
 		return t.errorf("mv: expected SOURCE DEST")
 	}
 	src, dst := t.abs(args[0]), t.abs(args[1])
-	if _, noDir := fl["T"]; !noDir {
+	if !has(fl, "T") {
 		if d, err := t.view.Stat(dst); err == nil && d.IsDir() {
 			dst = path.Join(dst, path.Base(src))
 		}
@@ -80,12 +80,11 @@ func toolMv(t *toolCall) error {
 
 func toolRm(t *toolCall) error {
 	fl, args := t.flags("")
-	_, force := fl["f"]
-	_, r1 := fl["r"]
-	_, r2 := fl["R"]
+	force := has(fl, "f")
+	recursive := has(fl, "r") || has(fl, "R")
 	for _, a := range args {
 		p := t.abs(a)
-		err := t.remove(p, r1 || r2)
+		err := t.remove(p, recursive)
 		if err != nil && !(force && errors.Is(err, fs.ErrNotExist)) {
 			return t.errorf("rm: %v", err)
 		}
@@ -141,7 +140,7 @@ func toolMkdir(t *toolCall) error {
 			return t.errorf("mkdir: %v", err)
 		}
 	}
-	_, parents := fl["p"]
+	parents := has(fl, "p")
 	for _, a := range args {
 		p := t.abs(a)
 		var err error
@@ -172,7 +171,7 @@ func toolInstall(t *toolCall) error {
 		}
 	}
 	targets := args
-	if _, dirs := fl["d"]; dirs {
+	if has(fl, "d") {
 		for _, a := range args {
 			if err := t.view.MkdirAll(t.abs(a), mode); err != nil {
 				return t.errorf("install: %v", err)
@@ -277,7 +276,7 @@ func (t *toolCall) chmodSymbolic(p, spec string) error {
 
 func toolChown(t *toolCall) error {
 	fl, args := t.flags("")
-	_, noFollow := fl["h"]
+	noFollow := has(fl, "h")
 	var owner, group string
 	if r, ok := fl["reference"]; ok {
 		o, g, err := t.view.Owner(t.abs(r))
@@ -310,11 +309,11 @@ func toolChown(t *toolCall) error {
 
 func toolLn(t *toolCall) error {
 	fl, args := t.flags("")
-	if _, sym := fl["s"]; !sym || len(args) != 2 {
+	if !has(fl, "s") || len(args) != 2 {
 		return t.errorf("ln: only ln -s [-f] TARGET LINK is emulated")
 	}
 	link := t.abs(args[1])
-	_, force := fl["f"]
+	force := has(fl, "f")
 	if fi, err := t.view.Lstat(link); err == nil {
 		if fi.IsDir() {
 			link = path.Join(link, path.Base(args[0]))
@@ -331,7 +330,7 @@ func toolLn(t *toolCall) error {
 // toolReadlink prints a symlink's target (-f: the resolved path).
 func toolReadlink(t *toolCall) error {
 	fl, args := t.flags("")
-	_, canon := fl["f"]
+	canon := has(fl, "f")
 	for _, a := range args {
 		p := t.abs(a)
 		if canon {
@@ -393,7 +392,7 @@ func toolStat(t *toolCall) error {
 func toolSha256sum(t *toolCall) error {
 	fl, args := t.flags("")
 	end := "\n"
-	if _, z := fl["z"]; z {
+	if has(fl, "z") {
 		end = "\x00"
 	}
 	code := 0
@@ -421,7 +420,7 @@ func toolXargs(t *toolCall) error {
 		return err
 	}
 	var words []string
-	if _, nul := fl["0"]; nul {
+	if has(fl, "0") {
 		words = strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
 		if len(data) == 0 {
 			words = nil
@@ -570,8 +569,8 @@ func isShellBuiltin(name string) bool {
 
 func toolID(t *toolCall) error {
 	fl, _ := t.flags("")
-	_, u := fl["u"]
-	_, n := fl["n"]
+	u := has(fl, "u")
+	n := has(fl, "n")
 	switch {
 	case t.name == "whoami" || (u && n):
 		fmt.Fprintln(t.hc.Stdout, t.s.user)
@@ -606,17 +605,17 @@ func toolHostname(t *toolCall) error {
 func toolUname(t *toolCall) error {
 	fl, _ := t.flags("")
 	var parts []string
-	_, all := fl["a"]
-	if _, ok := fl["s"]; ok || all || len(fl) == 0 {
+	all := has(fl, "a")
+	if has(fl, "s") || all || len(fl) == 0 {
 		parts = append(parts, "Linux")
 	}
-	if _, ok := fl["n"]; ok || all {
+	if has(fl, "n") || all {
 		parts = append(parts, t.s.h.Name)
 	}
-	if _, ok := fl["r"]; ok || all {
+	if has(fl, "r") || all {
 		parts = append(parts, "6.1.0-fake-amd64")
 	}
-	if _, ok := fl["m"]; ok || all {
+	if has(fl, "m") || all {
 		parts = append(parts, "x86_64")
 	}
 	fmt.Fprintln(t.hc.Stdout, strings.Join(parts, " "))
@@ -674,7 +673,7 @@ func toolTee(t *toolCall) error {
 		return err
 	}
 	t.hc.Stdout.Write(data)
-	_, app := fl["a"]
+	app := has(fl, "a")
 	for _, a := range args {
 		p := t.abs(a)
 		content := data
@@ -1016,7 +1015,7 @@ func toolUseradd(t *toolCall) error {
 	if exists {
 		return t.errorf("useradd: user '%s' already exists", name)
 	}
-	if _, ok := fl["m"]; ok {
+	if has(fl, "m") {
 		home := Home(name)
 		if d := fl["d"]; d != "" {
 			home = d

@@ -37,14 +37,17 @@ func hostColor(name string) string {
 // kindColors colour the words that say something went wrong.
 var kindColors = map[string]string{"error": "\x1b[1;31m", "abort": "\x1b[1;31m", "warning": "\x1b[33m"}
 
+// statusColors colour the statuses of the recap.
+var statusColors = map[string]string{"ok": "\x1b[32m", "failed": "\x1b[1;31m", "unreachable": "\x1b[31m",
+	"skipped": "\x1b[33m", "interrupted": "\x1b[33m"}
+
 // Paint colours text as status words are (ok green, failed and
 // unreachable red, skipped and interrupted yellow) when color is set.
 func Paint(color bool, word, text string) string {
 	if !color {
 		return text
 	}
-	c, ok := map[string]string{"ok": "\x1b[32m", "failed": "\x1b[1;31m", "unreachable": "\x1b[31m",
-		"skipped": "\x1b[33m", "interrupted": "\x1b[33m"}[word]
+	c, ok := statusColors[word]
 	if !ok {
 		return text
 	}

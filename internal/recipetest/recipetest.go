@@ -123,25 +123,22 @@ func fabfileFor(o Options, test string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
-		for _, name := range []string{"fabfile.lua", filepath.Join("fabfile", "init.lua")} {
-			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				return luart.DisplayPath(p), nil
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no fabfile.lua next to %s or above it (name one with -f)", test)
-		}
+	p := luart.FindFabfile(filepath.Dir(abs))
+	if p == "" {
+		return "", fmt.Errorf("no fabfile.lua next to %s or above it (name one with -f)", test)
 	}
+	return luart.DisplayPath(p), nil
 }
 
 // suite is one test file and the fabfile it tests.
 type suite struct {
 	o       Options
 	fabfile string
-	test    *luart.Program
-	out     bytes.Buffer
+	// prog is the fabfile compiled once, for every run_task that sets no
+	// env values.
+	prog *luart.Program
+	test *luart.Program
+	out  bytes.Buffer
 }
 
 // runFile runs one test file's cases and reports them.
@@ -169,7 +166,7 @@ func (s *suite) run(ctx context.Context, file string) bool {
 	}
 	s.fabfile = fabfile
 	// The fabfile must load on its own before any case runs.
-	if _, err := s.compileFabfile(ctx, nil); err != nil {
+	if s.prog, err = s.compileFabfile(ctx, nil); err != nil {
 		return fail("%v", err)
 	}
 	src, err := os.ReadFile(file)
@@ -268,9 +265,12 @@ func (s *suite) compileFabfile(ctx context.Context, set map[string]string) (*lua
 
 // RunTask runs a task on a case's hosts with the real executor.
 func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args luart.Args, o fabtest.RunOptions) (*fabtest.Run, error) {
-	prog, err := s.compileFabfile(ctx, o.Set)
-	if err != nil {
-		return nil, err
+	prog := s.prog
+	if len(o.Set) > 0 {
+		var err error
+		if prog, err = s.compileFabfile(ctx, o.Set); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	var dialer executor.Dialer = c.Fleet

@@ -119,8 +119,10 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	}
 	out := newOutputs(req)
 	defer out.close()
+	runCtx, cancel := deadline(ctx, req.Timeout)
+	defer cancel()
 	if ip, ok := conn.(host.Interpreter); ok {
-		return interpret(ctx, ip, req, out)
+		return interpret(ctx, runCtx, ip, req, out)
 	}
 	shell, pid, prompt, ready := commandLine(req)
 	res := Result{Wrapped: shell}
@@ -137,12 +139,6 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		} else {
 			cmd.Stderr = sudo.filter(cmd.Stderr)
 		}
-	}
-	runCtx := ctx
-	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, &TimeoutError{After: req.Timeout})
-		defer cancel()
 	}
 	if pid != nil {
 		cmd.Stderr = pid.filter(cmd.Stderr)
@@ -167,34 +163,40 @@ func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 			return res, serr
 		}
 	}
-	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
-		return res, context.Cause(runCtx)
+	return res, runErr(ctx, runCtx, err)
+}
+
+// deadline bounds a command by its timeout: the context it returns ends
+// with a *TimeoutError.
+func deadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
 	}
-	return res, err
+	return context.WithTimeoutCause(ctx, d, &TimeoutError{After: d})
+}
+
+// runErr is why a command ended early: its own timeout rather than the
+// run's cancellation when only runCtx ended.
+func runErr(ctx, runCtx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
+		return context.Cause(runCtx)
+	}
+	return err
 }
 
 // interpret runs req on a host that interprets commands itself: no sudo
 // wrapper, no password, no process-group marker.
-func interpret(ctx context.Context, ip host.Interpreter, req Request, out *outputs) (Result, error) {
+func interpret(ctx, runCtx context.Context, ip host.Interpreter, req Request, out *outputs) (Result, error) {
 	shell := Wrap(req)
 	kind := req.Kind
 	if req.Helper {
 		kind = "helper"
 	}
 	call := host.Call{Kind: kind, Command: req.Command, Sudo: req.Sudo, User: req.SudoUser, Group: req.SudoGroup}
-	runCtx := ctx
-	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, &TimeoutError{After: req.Timeout})
-		defer cancel()
-	}
 	code, err := ip.Interpret(runCtx, &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin}, call)
 	res := Result{Wrapped: shell}
 	res.finish(out, req, code)
-	if err != nil && ctx.Err() == nil && runCtx.Err() != nil {
-		return res, context.Cause(runCtx)
-	}
-	return res, err
+	return res, runErr(ctx, runCtx, err)
 }
 
 // finish fills the result from what the command wrote and its status.

@@ -82,6 +82,7 @@ type Config struct {
 type Fleet struct {
 	cfg       Config
 	hostKey   ssh.Signer
+	server    *ssh.ServerConfig
 	port      int
 	listeners []net.Listener
 	ctx       context.Context
@@ -121,6 +122,7 @@ func Start(cfg Config) (*Fleet, error) {
 	raiseFileLimit(2*cfg.Hosts + 1024)
 	ctx, stop := context.WithTimeout(context.Background(), cfg.Limit)
 	f := &Fleet{cfg: cfg, hostKey: signer, port: cfg.Port, ctx: ctx, stop: stop, hosts: map[int]*fakehost.Host{}}
+	f.server = f.serverConfig()
 	for i := 0; i < cfg.Hosts; i++ {
 		l, err := net.Listen("tcp", net.JoinHostPort(Addr(i), strconv.Itoa(f.port)))
 		if err != nil {
@@ -220,6 +222,7 @@ func (f *Fleet) serve(i int, l net.Listener) {
 	}
 }
 
+// serverConfig is the fleet's SSH server side: its logins and host key.
 func (f *Fleet) serverConfig() *ssh.ServerConfig {
 	authorized := func(k ssh.PublicKey) bool {
 		for _, a := range f.cfg.AuthorizedKeys {
@@ -261,7 +264,7 @@ func (f *Fleet) handle(i int, c net.Conn, fault Fault) {
 	defer c.Close()
 	stop := context.AfterFunc(f.ctx, func() { c.Close() })
 	defer stop()
-	sc, chans, reqs, err := ssh.NewServerConn(c, f.serverConfig())
+	sc, chans, reqs, err := ssh.NewServerConn(c, f.server)
 	if err != nil {
 		return
 	}

@@ -29,14 +29,6 @@ func namesArg(st *luart.State, idx int) []string {
 	return nil
 }
 
-func strList(L *lua.LState, items []string) *lua.LTable {
-	t := L.CreateTable(len(items), 0)
-	for _, s := range items {
-		t.Append(lua.LString(s))
-	}
-	return t
-}
-
 // dryBackend stands for the package manager under --dry-run, where no
 // host answers: nothing is installed, and the plan names no tool.
 var dryBackend = pkgBackend{Name: "package manager",
@@ -253,7 +245,7 @@ func packageFuncs() []luart.Func {
 			if len(missing) > 0 {
 				t.change(b.Install(missing))
 			}
-			return t.done(len(missing) > 0, map[string]lua.LValue{"installed": strList(st.L, missing), "backend": lua.LString(b.Name)})
+			return t.done(len(missing) > 0, map[string]lua.LValue{"installed": luart.FromPlain(st.L, missing), "backend": lua.LString(b.Name)})
 		}),
 		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
 			t := on(st, nil)
@@ -270,7 +262,7 @@ func packageFuncs() []luart.Func {
 			if len(present) > 0 {
 				t.change(b.Remove(present))
 			}
-			return t.done(len(present) > 0, map[string]lua.LValue{"removed": strList(st.L, present)})
+			return t.done(len(present) > 0, map[string]lua.LValue{"removed": luart.FromPlain(st.L, present)})
 		}),
 	}
 }
@@ -350,7 +342,7 @@ func groupFuncs() []luart.Func {
 			if f[3] != "" {
 				members = strings.Split(f[3], ",")
 			}
-			r.RawSetString("members", strList(st.L, members))
+			r.RawSetString("members", luart.FromPlain(st.L, members))
 			st.L.Push(r)
 			return 1
 		}),

@@ -226,34 +226,12 @@ func equal(st *luart.State) int {
 	if err1 != nil || err2 != nil {
 		L.RaiseError("testing.equal: values must be plain data")
 	}
-	if !reflect.DeepEqual(normalize(got), normalize(want)) {
+	// Both sides come from ToPlain: numbers are alike whatever their source.
+	if !reflect.DeepEqual(got, want) {
 		msg := L.OptString(3, "not equal")
 		L.RaiseError("%s\n        got:  %s\n        want: %s", msg, show(got), show(want))
 	}
 	return 0
-}
-
-// normalize makes numbers comparable whatever their Go type.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	}
-	return v
 }
 
 func show(v any) string {

@@ -89,16 +89,8 @@ func names(st *luart.State, add func(...string), list func() []string) int {
 	if list == nil {
 		return 0
 	}
-	L.Push(luart.FromPlain(L, toAny(list())))
+	L.Push(luart.FromPlain(L, list()))
 	return 1
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // luaMode reads a mode given as "0644" or as a number (420 or 644).
@@ -419,7 +411,7 @@ func commands(st *luart.State, r *hostRef) int {
 		t.RawSetString("line", lua.LString(c.Line))
 		t.RawSetString("user", lua.LString(c.User))
 		t.RawSetString("code", lua.LNumber(c.Code))
-		t.RawSetString("unscripted", luart.FromPlain(L, toAny(c.Unscripted)))
+		t.RawSetString("unscripted", luart.FromPlain(L, c.Unscripted))
 		list.Append(t)
 	}
 	L.Push(list)

@@ -302,20 +302,12 @@ func luaSync(st *luart.State) int {
 		return transferred(st, fmt.Sprintf("sync(%q)", L.CheckString(1)), nil, err)
 	}
 	t := L.CreateTable(0, 3)
-	t.RawSetString("files", strList(L, res.Files))
-	t.RawSetString("removed", strList(L, res.Removed))
+	t.RawSetString("files", luart.FromPlain(L, res.Files))
+	t.RawSetString("removed", luart.FromPlain(L, res.Removed))
 	if o.Check {
 		t.RawSetString("check", lua.LTrue)
 	}
 	L.Push(lua.LBool(res.Changed+res.Deleted > 0))
 	L.Push(t)
 	return 2
-}
-
-func strList(L *lua.LState, items []string) *lua.LTable {
-	t := L.CreateTable(len(items), 0)
-	for _, s := range items {
-		t.Append(lua.LString(s))
-	}
-	return t
 }
