@@ -391,7 +391,7 @@ func (st *State) runHandlers() error {
 		ran[name] = true
 		st.say("running", "handler", name)
 		if err := st.L.CallByParam(lua.P{Fn: st.handlers[name], NRet: 0, Protect: true}); err != nil {
-			return fmt.Errorf("handler %q: %s", name, luaMessage(err))
+			return fmt.Errorf("handler %q: %s", name, ErrorMessage(err))
 		}
 	}
 	return nil

@@ -54,7 +54,7 @@ func (s *Session) Eval(src string) ([]string, error) {
 	L.Push(fn)
 	if err := L.PCall(0, lua.MultRet, nil); err != nil {
 		L.SetTop(top)
-		return nil, errors.New(luaMessage(err))
+		return nil, errors.New(ErrorMessage(err))
 	}
 	var out []string
 	for i := top + 1; i <= L.GetTop(); i++ {

@@ -273,7 +273,7 @@ func (st *State) load() error {
 	fn := st.L.NewFunctionFromProto(st.prog.proto)
 	st.L.Push(fn)
 	if err := st.L.PCall(0, 0, nil); err != nil {
-		return errors.New(luaMessage(err))
+		return errors.New(ErrorMessage(err))
 	}
 	return nil
 }
@@ -470,7 +470,7 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	err = st.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, argt)
 	st.flushIO()
 	if err != nil {
-		return nil, fail(luaMessage(err))
+		return nil, fail(ErrorMessage(err))
 	}
 	if err := st.runHandlers(); err != nil {
 		return nil, fail(err.Error())
@@ -495,7 +495,7 @@ func (p *Program) RunCommand(ctx context.Context, he *HostEnv, command string) e
 	}
 	fn := st.L.GetGlobal("run")
 	if err := st.L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, lua.LString(command)); err != nil {
-		return fail(luaMessage(err))
+		return fail(ErrorMessage(err))
 	}
 	return nil
 }
@@ -593,9 +593,9 @@ func (st *State) envPlain() (map[string]any, error) {
 	return out, err
 }
 
-// luaMessage returns the one-line message of a Lua error, without the
+// ErrorMessage returns the one-line message of a Lua error, without the
 // stack traceback: "fabfile.lua:12: message".
-func luaMessage(err error) string {
+func ErrorMessage(err error) string {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
 		msg := ""

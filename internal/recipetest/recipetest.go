@@ -222,28 +222,18 @@ func (s *suite) runCase(ctx context.Context, i int) bool {
 	took := time.Since(start).Seconds()
 	if err != nil {
 		fmt.Fprintf(&s.out, "--- FAIL: %s (%.3fs)\n", name, took)
-		fmt.Fprintf(&s.out, "    %s\n", message(err))
+		fmt.Fprintf(&s.out, "    %s\n", err)
 	} else if s.o.Verbose {
 		fmt.Fprintf(&s.out, "--- PASS: %s (%.3fs)\n", name, took)
 	}
 	if s.o.Verbose {
-		for _, h := range append(c.Fleet.Hosts(), c.Local) {
+		for _, h := range c.AllHosts() {
 			if cmds := h.Commands(false); len(cmds) > 0 {
 				fmt.Fprintf(&s.out, "    commands on %s:\n%s\n", h.Name, fabtest.Listing(h))
 			}
 		}
 	}
 	return err == nil
-}
-
-// message is a Lua error as one report entry: its message and where it
-// was raised, without gopher-lua's Go stack.
-func message(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "\nstack traceback:"); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
 }
 
 // compileFabfile compiles the fabfile with env values set.

@@ -5,6 +5,7 @@ package fabtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -59,6 +60,9 @@ type Case struct {
 	fn *lua.LFunction
 }
 
+// AllHosts returns the case's hosts, the local one last.
+func (c *Case) AllHosts() []*fakehost.Host { return append(c.Fleet.Hosts(), c.Local) }
+
 // Keys of a state's Settings.Values.
 const (
 	casesKey  = "testing.cases"
@@ -89,7 +93,10 @@ func RunCase(st *luart.State, i int, localDir string) (*Case, error) {
 	for _, name := range c.Hosts {
 		args = append(args, st.NewObject(hostClass, &hostRef{c: c, h: c.Fleet.Host(name)}))
 	}
-	return c, L.CallByParam(lua.P{Fn: c.fn, NRet: 0, Protect: true}, args...)
+	if err := L.CallByParam(lua.P{Fn: c.fn, NRet: 0, Protect: true}, args...); err != nil {
+		return c, errors.New(luart.ErrorMessage(err))
+	}
+	return c, nil
 }
 
 // hostRef is a FakeHost object: one host of one case.

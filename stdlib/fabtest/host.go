@@ -13,6 +13,12 @@ import (
 	"github.com/gofab/gofab/luart"
 )
 
+// The options of run_task and assert_file.
+var (
+	runTaskOptions    = []string{"check", "dry_run", "diff", "set", "allow_failure"}
+	assertFileOptions = []string{"contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent"}
+)
+
 // hostMethods are FakeHost's methods.
 func hostMethods(run Runner) []luart.Func {
 	pattern := luart.Param{Name: "pattern", Type: "string", Doc: "the command, a text it contains, or a Lua pattern it matches"}
@@ -38,7 +44,7 @@ func hostMethods(run Runner) []luart.Func {
 		{Name: "run_task", Doc: "Runs a task of the fabfile (\"mod.task\" for a module's) as gofab would, on every host of the case. A host failing the task fails the case unless allow_failure is set.",
 			Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "args", Type: "table<string|integer, any>", Optional: true, Doc: "named and positional task arguments"},
 				{Name: "opts", Type: "RunTaskOptions", Optional: true}},
-			Returns: []luart.Param{{Type: "TaskRun"}}, OptionsArg: 3, Options: []string{"check", "dry_run", "diff", "set", "allow_failure"},
+			Returns: []luart.Param{{Type: "TaskRun"}}, OptionsArg: 3, Options: runTaskOptions,
 			Fn: self(func(st *luart.State, r *hostRef) int { return runTask(st, r, run) })},
 		{Name: "assert_ran", Doc: "Fails the case unless the latest run_task ran a command (run or sudo) matching pattern on this host.",
 			Params: []luart.Param{pattern}, Fn: self(assertRan("assert_ran", "run", "sudo"))},
@@ -50,7 +56,7 @@ func hostMethods(run Runner) []luart.Func {
 			Params: []luart.Param{pattern}, Fn: self(assertNotRan)},
 		{Name: "assert_file", Doc: "Fails the case unless the file at path is as expected: contains, matches, equals, mode, owner, group, link, dir, absent.",
 			Params:     []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Type: "AssertFileOptions", Optional: true}},
-			OptionsArg: 2, Options: []string{"contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent"}, Fn: self(assertFile)},
+			OptionsArg: 2, Options: assertFileOptions, Fn: self(assertFile)},
 		{Name: "assert_output", Doc: "Fails the case unless what gofab printed during the latest run_task matches pattern.",
 			Params: []luart.Param{pattern}, Fn: self(assertOutput)},
 		{Name: "read", Doc: "Returns the content of a file on the host, or nil.",
@@ -227,7 +233,7 @@ func runTask(st *luart.State, r *hostRef, run Runner) int {
 			args.Positional = append(args.Positional, lua.LVAsString(t.RawGetInt(i)))
 		}
 	}
-	o := st.Options(4, "run_task", "check", "dry_run", "diff", "set", "allow_failure")
+	o := st.Options(4, "run_task", runTaskOptions...)
 	ro := RunOptions{Check: o.Bool("check"), DryRun: o.Bool("dry_run"), Diff: o.Bool("diff")}
 	if set, ok := o["set"].(*lua.LTable); ok {
 		ro.Set = map[string]string{}
@@ -236,7 +242,7 @@ func runTask(st *luart.State, r *hostRef, run Runner) int {
 	if run == nil {
 		L.RaiseError("run_task: only gofab test can run tasks")
 	}
-	for _, h := range append(r.c.Fleet.Hosts(), r.c.Local) {
+	for _, h := range r.c.AllHosts() {
 		h.Begin()
 	}
 	res, err := run.RunTask(st.Context(), r.c, name, args, ro)
@@ -261,7 +267,7 @@ func runTask(st *luart.State, r *hostRef, run Runner) int {
 // unscripted names the commands strict hosts had no answer for.
 func unscripted(c *Case) string {
 	var lines []string
-	for _, h := range append(c.Fleet.Hosts(), c.Local) {
+	for _, h := range c.AllHosts() {
 		for _, cmd := range h.Commands(true) {
 			if len(cmd.Unscripted) > 0 && cmd.Code == 127 && h.Strict() {
 				lines = append(lines, fmt.Sprintf("%s: %s (in %q)", h.Name, strings.Join(cmd.Unscripted, "; "), cmd.Command))
@@ -422,7 +428,7 @@ func commands(st *luart.State, r *hostRef) int {
 func assertFile(st *luart.State, r *hostRef) int {
 	L := st.L
 	p := L.CheckString(2)
-	o := st.Options(3, "assert_file", "contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent")
+	o := st.Options(3, "assert_file", assertFileOptions...)
 	if problem := checkFile(r.h.View("root"), p, o); problem != "" {
 		L.RaiseError("assert_file(%q) on %s: %s", p, r.h.Name, problem)
 	}
