@@ -1,14 +1,14 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gofab/gofab/internal/simfleet"
 )
 
 // fleetSizes are the fleet sizes BenchmarkFleet measures; GOFAB_FLEET_SIZES
@@ -29,22 +29,12 @@ func fleetSizes() []int {
 // startFleet runs bench/fleet with n hosts in its own process and waits
 // until it serves; it is stopped when the benchmark ends.
 func startFleet(b *testing.B, fleetBin, dir string, n int) (port string) {
-	cmd := exec.Command(fleetBin, "-hosts", strconv.Itoa(n), "-dir", dir, "-limit", "60m")
-	out, err := cmd.StdoutPipe()
+	p, err := simfleet.StartProcess(fleetBin, "-hosts", strconv.Itoa(n), "-dir", dir, "-limit", "60m")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ready:") {
-		b.Fatalf("fleet did not start: %q %v", line, err)
-	}
-	f := strings.Fields(line)
-	return f[len(f)-1]
+	b.Cleanup(p.Kill)
+	return p.Port
 }
 
 // BenchmarkFleet runs "uname -r" on simulated fleets of 1k to 10k hosts

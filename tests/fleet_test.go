@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,8 +28,7 @@ var (
 // own — in this one it would weigh on every child's peak RSS, which
 // Linux starts from the parent's at fork.
 type fleet struct {
-	cmd   *exec.Cmd
-	lines *bufio.Scanner
+	*simfleet.Process
 	dir   string
 	hosts []string
 }
@@ -55,19 +52,12 @@ func simulated(t *testing.T, n int, faults ...string) *fleet {
 	for _, fl := range faults {
 		args = append(args, "-fault", fl)
 	}
-	f.cmd = exec.Command(fleetBin, args...)
-	out, err := f.cmd.StdoutPipe()
+	p, err := simfleet.StartProcess(fleetBin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.cmd.Process.Kill(); f.cmd.Wait() })
-	f.lines = bufio.NewScanner(out)
-	if !f.lines.Scan() || !strings.HasPrefix(f.lines.Text(), "ready:") {
-		t.Fatalf("the fleet did not start: %q", f.lines.Text())
-	}
+	t.Cleanup(p.Kill)
+	f.Process = p
 	for i := 0; i < n; i++ {
 		f.hosts = append(f.hosts, simfleet.Addr(i))
 	}
@@ -75,17 +65,6 @@ func simulated(t *testing.T, n int, faults ...string) *fleet {
 }
 
 func (f *fleet) sshConfig() string { return filepath.Join(f.dir, "ssh_config") }
-
-// stop ends the fleet and returns how many logins and commands it served.
-func (f *fleet) stop(t *testing.T) (logins, commands int) {
-	t.Helper()
-	f.cmd.Process.Signal(syscall.SIGTERM)
-	if !f.lines.Scan() {
-		t.Fatal("the fleet said nothing when it stopped")
-	}
-	fmt.Sscanf(f.lines.Text(), "logins %d commands %d", &logins, &commands)
-	return logins, commands
-}
 
 // TestThousandHostsSimulated runs a task with two commands and a put on
 // a thousand simulated hosts: every one succeeds, each host logs in once.
@@ -103,7 +82,10 @@ end)`, "")
 	r := p.runFor(5*time.Minute, nil, "-S", f.sshConfig(), "-q", "-H", "@"+filepath.Join(f.dir, "hosts.txt"), "t")
 	wantCode(t, r, 0)
 	mustContain(t, r, "1000 hosts: 1000 ok, 0 failed, 0 unreachable")
-	logins, commands := f.stop(t)
+	logins, commands, err := f.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if logins != n {
 		t.Errorf("%d logins for %d hosts: connections are not reused", logins, n)
 	}
