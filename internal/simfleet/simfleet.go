@@ -305,11 +305,7 @@ func (f *Fleet) session(h *fakehost.Host, sink *sinkFS, c net.Conn, ch ssh.Chann
 				continue
 			}
 			req.Reply(true, nil)
-			go func() {
-				for r := range reqs {
-					r.Reply(false, nil)
-				}
-			}()
+			go afterStart(reqs, cancel)
 			sink.serve(ch)
 			return
 		case "exec":
@@ -319,19 +315,23 @@ func (f *Fleet) session(h *fakehost.Host, sink *sinkFS, c net.Conn, ch ssh.Chann
 				continue
 			}
 			req.Reply(true, nil)
-			go func() {
-				for r := range reqs {
-					if r.Type == "signal" {
-						cancel()
-					}
-					r.Reply(r.Type == "signal", nil)
-				}
-			}()
+			go afterStart(reqs, cancel)
 			f.exec(ctx, h, c, ch, p.Command, fault)
 			return
 		default:
 			req.Reply(false, nil)
 		}
+	}
+}
+
+// afterStart answers a session's requests once its command or subsystem
+// runs: a signal stops it, anything else is refused.
+func afterStart(reqs <-chan *ssh.Request, stop context.CancelFunc) {
+	for r := range reqs {
+		if r.Type == "signal" {
+			stop()
+		}
+		r.Reply(r.Type == "signal", nil)
 	}
 }
 
