@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
-	"github.com/gofab/gofab/internal/output"
 )
 
 // HostEnv is what the executor hands one host's state. Only plain Go data
@@ -41,7 +40,7 @@ type HostEnv struct {
 	// Local runs run_local commands.
 	Local host.Conn
 	// Out prints this host's lines.
-	Out *output.Host
+	Out host.Printer
 	// Run holds run-wide settings.
 	Run *RunOptions
 	// Coord is the run's coordination (execute, barrier, shared values).
@@ -372,7 +371,7 @@ func (st *State) Mode() (check, diff, dryRun bool) {
 }
 
 // Out returns the host's line printer.
-func (st *State) Out() *output.Host { return st.he.Out }
+func (st *State) Out() host.Printer { return st.he.Out }
 
 // Shown reports whether an output level is shown.
 func (st *State) Shown(level string) bool { return !st.Settings.Hidden[level] }

@@ -449,7 +449,7 @@ func trimCR(s string) string {
 // Stream returns a writer that prints each complete line it is given as
 // "[host] kind: line" as soon as the newline arrives. Close prints what is
 // left of an unterminated last line.
-func (h *Host) Stream(kind string) *LineWriter { return &LineWriter{h: h, kind: kind} }
+func (h *Host) Stream(kind string) io.WriteCloser { return &LineWriter{h: h, kind: kind} }
 
 // LineWriter turns a byte stream into prefixed lines. It is not safe for
 // concurrent use; give each stream its own.

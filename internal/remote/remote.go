@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/output"
 )
 
 // Request is one command with the settings in force when it was called.
@@ -57,7 +56,7 @@ type Request struct {
 	MaxOutput int
 
 	// Out prints the host's lines; Show says which kinds are printed.
-	Out         *output.Host
+	Out         host.Printer
 	ShowRunning bool
 	ShowStdout  bool
 	ShowStderr  bool
@@ -216,7 +215,7 @@ func commandLine(req Request) (shell string, pid *pidFilter, prompt, ready strin
 	shell = Wrap(req)
 	if !req.Sudo && !req.Pty {
 		pid = newPIDFilter()
-		shell = "printf '%s%s\\n' " + Quote(pid.token) + " \"$$\" >&2; " + shell
+		shell = "printf '%s%s\\n' " + host.Quote(pid.token) + " \"$$\" >&2; " + shell
 	}
 	if req.Sudo {
 		prompt = newPrompt()
@@ -224,7 +223,7 @@ func commandLine(req Request) (shell string, pid *pidFilter, prompt, ready strin
 			// The command announces that sudo let it start, so its input
 			// is sent even when sudo asked for no password.
 			ready = strings.Replace(prompt, "password: ", "ready", 1)
-			shell = "printf '%s' " + Quote(ready) + " >&2; " + shell
+			shell = "printf '%s' " + host.Quote(ready) + " >&2; " + shell
 		}
 		shell = sudoWrap(req, prompt, shell)
 	}
@@ -340,16 +339,16 @@ func Wrap(req Request) string {
 	}
 	var exports []string
 	for _, kv := range req.Env {
-		exports = append(exports, kv[0]+"="+Quote(kv[1]))
+		exports = append(exports, kv[0]+"="+host.Quote(kv[1]))
 	}
 	if req.Path != "" {
 		switch req.PathMode {
 		case "prepend":
-			exports = append(exports, `PATH=`+Quote(req.Path)+`:"$PATH"`)
+			exports = append(exports, `PATH=`+host.Quote(req.Path)+`:"$PATH"`)
 		case "replace":
-			exports = append(exports, `PATH=`+Quote(req.Path))
+			exports = append(exports, `PATH=`+host.Quote(req.Path))
 		default:
-			exports = append(exports, `PATH="$PATH":`+Quote(req.Path))
+			exports = append(exports, `PATH="$PATH":`+host.Quote(req.Path))
 		}
 	}
 	if len(exports) > 0 {
@@ -363,12 +362,12 @@ func Wrap(req Request) string {
 func sudoWrap(req Request, prompt, inner string) string {
 	var b strings.Builder
 	b.WriteString("sudo -S -p ")
-	b.WriteString(Quote(prompt))
+	b.WriteString(host.Quote(prompt))
 	if req.SudoUser != "" {
-		b.WriteString(" -u " + Quote(req.SudoUser))
+		b.WriteString(" -u " + host.Quote(req.SudoUser))
 	}
 	if req.SudoGroup != "" {
-		b.WriteString(" -g " + Quote(req.SudoGroup))
+		b.WriteString(" -g " + host.Quote(req.SudoGroup))
 	}
 	mode := "watch"
 	switch {
@@ -378,9 +377,9 @@ func sudoWrap(req Request, prompt, inner string) string {
 		mode = "input"
 	}
 	b.WriteString(" -- sh -c ")
-	b.WriteString(Quote(sudoGuard))
+	b.WriteString(host.Quote(sudoGuard))
 	b.WriteString(" gofab-guard ")
-	b.WriteString(Quote(inner))
+	b.WriteString(host.Quote(inner))
 	fmt.Fprintf(&b, " %d %s", int(host.InterruptGrace/time.Second), mode)
 	return b.String()
 }
@@ -441,43 +440,15 @@ done
 [ -n "$w" ] && kill "$w" 2>/dev/null
 exit $r`
 
-// Quote quotes s for a POSIX shell: bare when it holds only safe
-// characters, else in single quotes.
-func Quote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%^", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// QuoteArgv quotes each element and joins them with spaces.
-func QuoteArgv(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = Quote(a)
-	}
-	return strings.Join(q, " ")
-}
-
 // quotePath quotes a directory but leaves a leading ~ to the shell.
 func quotePath(p string) string {
 	if p == "~" {
 		return p
 	}
 	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		return "~/" + Quote(rest)
+		return "~/" + host.Quote(rest)
 	}
-	return Quote(p)
+	return host.Quote(p)
 }
 
 func newPrompt() string {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 func TestQuote(t *testing.T) {
@@ -25,8 +27,8 @@ func TestQuote(t *testing.T) {
 		"tab\there": "'tab\there'",
 	}
 	for in, want := range cases {
-		if got := Quote(in); got != want {
-			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
+		if got := host.Quote(in); got != want {
+			t.Errorf("host.Quote(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -49,7 +51,7 @@ func TestWrap(t *testing.T) {
 			t.Errorf("Wrap(%+v) = %q, want %q", c.req, got, c.want)
 		}
 	}
-	guard := " -- sh -c " + Quote(sudoGuard) + " gofab-guard "
+	guard := " -- sh -c " + host.Quote(sudoGuard) + " gofab-guard "
 	sudoCases := []struct {
 		req  Request
 		want string

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/host"
 )
 
 // ErrNotExist is returned by ReadFile for a file that does not exist.
@@ -39,7 +39,7 @@ func (h *Host) ReadFile(ctx context.Context, p string, sudo bool) ([]byte, error
 	if sudo {
 		// The content follows a marker, so an answer without one (a
 		// --dry-run connection answers nothing) reads as no file.
-		out, err := h.Exec(ctx, "if [ -e "+remote.Quote(p)+" ]; then printf F && cat -- "+remote.Quote(p)+"; else exit 44; fi", true, nil)
+		out, err := h.Exec(ctx, "if [ -e "+host.Quote(p)+" ]; then printf F && cat -- "+host.Quote(p)+"; else exit 44; fi", true, nil)
 		var ee *ExitError
 		if errors.As(err, &ee) && ee.Code == 44 {
 			return nil, fmt.Errorf("%s: %w", p, ErrNotExist)
@@ -73,7 +73,7 @@ func (h *Host) Test(ctx context.Context, flag, p string, sudo bool) (bool, error
 		return false, err
 	}
 	if sudo {
-		out, err := h.Exec(ctx, "if [ "+flag+" "+remote.Quote(p)+" ]; then echo yes; else echo no; fi", true, nil)
+		out, err := h.Exec(ctx, "if [ "+flag+" "+host.Quote(p)+" ]; then echo yes; else echo no; fi", true, nil)
 		return strings.TrimSpace(out) == "yes", err
 	}
 	fi, err := h.FS.Lstat(p)
@@ -133,7 +133,7 @@ func (a attrs) String() string {
 }
 
 func (h *Host) attrs(ctx context.Context, p string, sudo bool) (attrs, error) {
-	out, err := h.Exec(ctx, "stat -c '%a %U %G' -- "+remote.Quote(p), sudo, nil)
+	out, err := h.Exec(ctx, "stat -c '%a %U %G' -- "+host.Quote(p), sudo, nil)
 	if err != nil {
 		return attrs{}, fmt.Errorf("stat %s: %w", p, err)
 	}
@@ -198,7 +198,7 @@ func (h *Host) WriteFile(ctx context.Context, p string, data []byte, o WriteOpti
 		return true, h.place(ctx, p, data, o)
 	}
 	if modeChanged {
-		if _, err := h.Exec(ctx, fmt.Sprintf("chmod %o -- %s", o.Mode, remote.Quote(p)), o.UseSudo, nil); err != nil {
+		if _, err := h.Exec(ctx, fmt.Sprintf("chmod %o -- %s", o.Mode, host.Quote(p)), o.UseSudo, nil); err != nil {
 			return false, fmt.Errorf("chmod %s: %w", p, err)
 		}
 	}

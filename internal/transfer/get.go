@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
 )
 
 // GetOptions are get()'s options and what its local path template needs.
@@ -259,7 +258,7 @@ func (h *Host) getSudo(ctx context.Context, match string, t localTarget) ([]stri
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.Exec(ctx, "tar -C "+remote.Quote(parent)+" -cf - -- "+remote.Quote(base), true, pw)
+		_, err := h.Exec(ctx, "tar -C "+host.Quote(parent)+" -cf - -- "+host.Quote(base), true, pw)
 		pw.CloseWithError(err)
 		done <- err
 	}()

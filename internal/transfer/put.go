@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
 )
 
 // kind is what an entry of a transfer plan is.
@@ -202,7 +201,7 @@ func (h *Host) mkdirs(ctx context.Context, p string, sudo bool) error {
 		return nil // no sudo round trip for a directory that is there
 	}
 	if sudo {
-		_, err := h.Exec(ctx, "mkdir -p -- "+remote.Quote(p), true, nil)
+		_, err := h.Exec(ctx, "mkdir -p -- "+host.Quote(p), true, nil)
 		return err
 	}
 	return mkdirAll(h.FS, p, 0o755)
@@ -332,7 +331,7 @@ func (h *Host) chown(ctx context.Context, paths []string, owner, group string, s
 	if group != "" {
 		spec += ":" + group
 	}
-	cmd := "chown -h -- " + remote.Quote(spec) + " " + remote.QuoteArgv(paths)
+	cmd := "chown -h -- " + host.Quote(spec) + " " + host.QuoteArgv(paths)
 	if _, err := h.Exec(ctx, cmd, sudo, nil); err != nil {
 		return fmt.Errorf("chown %s: %w", spec, err)
 	}

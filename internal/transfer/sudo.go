@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/host"
 )
 
 // privateDir creates a directory only the login user can read under base
@@ -58,35 +58,35 @@ func (h *Host) putSudo(ctx context.Context, plan []item, o PutOptions, replace, 
 	var staged []item
 	s := newScript(priv)
 	for _, p := range replace {
-		s.linef("rm -f -- %s", remote.Quote(p))
+		s.linef("rm -f -- %s", host.Quote(p))
 	}
 	var written []string
 	for _, it := range plan {
 		switch it.kind {
 		case dir:
-			s.linef("[ -d %s ] || { mkdir -p -- %[1]s && chmod %o %[1]s; }", remote.Quote(it.dst), dirMode(it, o))
+			s.linef("[ -d %s ] || { mkdir -p -- %[1]s && chmod %o %[1]s; }", host.Quote(it.dst), dirMode(it, o))
 		case file:
 			src := path.Join(priv, fmt.Sprint(len(staged)))
 			staged = append(staged, item{kind: file, src: it.src, data: it.data, dst: src, mode: 0o600})
 			tmp := s.temp(it.dst)
-			s.linef("cp -- %s %s", remote.Quote(src), tmp)
+			s.linef("cp -- %s %s", host.Quote(src), tmp)
 			if o.Mode != 0 || o.MirrorLocalMode {
 				s.linef("chmod %o %s", fileMode(it, o, nil), tmp)
 			} else {
 				s.linef("if [ -f %s ]; then chmod --reference=%[1]s %s && chown --reference=%[1]s %[2]s; else chmod %o %[2]s; fi",
-					remote.Quote(it.dst), tmp, fileMode(it, o, nil))
+					host.Quote(it.dst), tmp, fileMode(it, o, nil))
 			}
 			s.place(tmp, it.dst, o.Owner, o.Group)
 			written = append(written, it.dst)
 		case link:
 			tmp := s.temp(it.dst)
-			s.linef("ln -s -- %s %s", remote.Quote(it.link), tmp)
+			s.linef("ln -s -- %s %s", host.Quote(it.link), tmp)
 			s.place(tmp, it.dst, o.Owner, o.Group)
 			written = append(written, it.dst)
 		}
 	}
 	for _, p := range gone {
-		s.linef("rm -rf -- %s", remote.Quote(p))
+		s.linef("rm -rf -- %s", host.Quote(p))
 	}
 	if err := h.uploadAll(ctx, staged, nil); err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (h *Host) runScript(ctx context.Context, priv string, s *script) error {
 	if err := h.writeBytes(ctx, p, []byte(s.String()), 0o600); err != nil {
 		return err
 	}
-	if _, err := h.Exec(ctx, "sh "+remote.Quote(p), true, nil); err != nil {
+	if _, err := h.Exec(ctx, "sh "+host.Quote(p), true, nil); err != nil {
 		return fmt.Errorf("sudo: %w", err)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (s *script) linef(format string, args ...any) {
 // temp returns a quoted temporary name next to dst, removed on exit.
 func (s *script) temp(dst string) string {
 	dir, base := path.Split(dst)
-	t := remote.Quote(path.Join(dir, tempName(base)))
+	t := host.Quote(path.Join(dir, tempName(base)))
 	s.temps = append(s.temps, t)
 	return t
 }
@@ -141,15 +141,15 @@ func (s *script) place(tmp, dst, owner, group string) {
 		if group != "" {
 			spec += ":" + group
 		}
-		s.linef("chown -h -- %s %s", remote.Quote(spec), tmp)
+		s.linef("chown -h -- %s %s", host.Quote(spec), tmp)
 	}
-	s.linef("mv -Tf -- %s %s", tmp, remote.Quote(dst))
+	s.linef("mv -Tf -- %s %s", tmp, host.Quote(dst))
 }
 
 func (s *script) String() string {
-	cleanup := "rm -rf -- " + remote.Quote(s.priv)
+	cleanup := "rm -rf -- " + host.Quote(s.priv)
 	if len(s.temps) > 0 {
 		cleanup += "; rm -f -- " + strings.Join(s.temps, " ")
 	}
-	return "set -e\ntrap " + remote.Quote(cleanup) + " EXIT\ntrap 'exit 130' INT TERM HUP\n" + s.body.String()
+	return "set -e\ntrap " + host.Quote(cleanup) + " EXIT\ntrap 'exit 130' INT TERM HUP\n" + s.body.String()
 }

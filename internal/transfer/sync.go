@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
 )
 
 // SyncOptions are sync()'s options.
@@ -266,7 +265,7 @@ func (h *Host) remoteSums(ctx context.Context, dir string, rels []string, sudo b
 	if err := h.writeBytes(ctx, names, []byte(strings.Join(rels, "\x00")+"\x00"), 0o600); err != nil {
 		return nil, err
 	}
-	out, err := h.Exec(ctx, "cd "+remote.Quote(dir)+" && xargs -0 sha256sum -z -- < "+remote.Quote(names), sudo, nil)
+	out, err := h.Exec(ctx, "cd "+host.Quote(dir)+" && xargs -0 sha256sum -z -- < "+host.Quote(names), sudo, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sync: hash remote files: %w", err)
 	}

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
 )
 
 // workers is how many files move at once on one host; each keeps up to 64
@@ -214,7 +213,7 @@ func quoteGlob(p string) string {
 	var b strings.Builder
 	lit := func(s string) {
 		if s != "" {
-			b.WriteString(remote.Quote(s))
+			b.WriteString(host.Quote(s))
 		}
 	}
 	start := 0

@@ -178,4 +178,4 @@ func (t *target) done(changed bool, fields map[string]lua.LValue) int {
 }
 
 // q quotes a word for the remote shell.
-func q(s string) string { return remote.Quote(s) }
+func q(s string) string { return host.Quote(s) }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/host"
 )
 
 // lines splits content into lines without their newlines; a final newline
@@ -180,7 +180,7 @@ var templateFuncs = template.FuncMap{
 	"join":  func(sep string, items []any) string { return joinAny(items, sep) },
 	"upper": strings.ToUpper,
 	"lower": strings.ToLower,
-	"quote": remote.Quote,
+	"quote": host.Quote,
 	"default": func(def, v any) any {
 		if v == nil || v == "" {
 			return def

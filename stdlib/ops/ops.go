@@ -77,7 +77,7 @@ func Module() luart.Module {
 				Returns: []luart.Param{{Type: "string"}},
 				Fn: func(st *luart.State) int {
 					if s, ok := st.L.Get(1).(lua.LString); ok {
-						st.L.Push(lua.LString(remote.Quote(string(s))))
+						st.L.Push(lua.LString(host.Quote(string(s))))
 					} else {
 						st.L.Push(lua.LString(commandArg(st, 1)))
 					}
@@ -109,7 +109,7 @@ func commandArg(st *luart.State, idx int) string {
 		if len(argv) == 0 {
 			L.ArgError(idx, "empty argv list")
 		}
-		return remote.QuoteArgv(argv)
+		return host.QuoteArgv(argv)
 	}
 	L.ArgError(idx, "command must be a string or a list of strings")
 	return ""

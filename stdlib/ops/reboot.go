@@ -7,7 +7,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/luart"
 )
 
@@ -56,7 +56,7 @@ func luaReboot(st *luart.State) int {
 	conn := st.Conn()
 	ctx := st.Context()
 	// Detached, so the command returns before the host goes down.
-	bg := "nohup sh -c " + remote.Quote("sleep 1; "+command) + " >/dev/null 2>&1 &"
+	bg := "nohup sh -c " + host.Quote("sleep 1; "+command) + " >/dev/null 2>&1 &"
 	if _, err := Exec(st, ctx, bg, true, nil); err != nil {
 		fail("%v", err)
 	}
