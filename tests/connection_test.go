@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/sshconfig"
-	"github.com/gofab/gofab/internal/transport"
+	"github.com/gofab/gofab/internal/connect"
 )
 
 // TestGateway reaches three hosts through -g (and env.gateway): all of
@@ -114,7 +114,7 @@ func TestConnectionResetMidCommand(t *testing.T) {
 func TestSessionsPerConnection(t *testing.T) {
 	needTestbed(t)
 	p := newProject(t, "", "")
-	d := transport.NewDialer(transport.Options{
+	d := connect.NewDialer(connect.Options{
 		Config: sshconfig.NewLoader(sshconfig.CurrentLocal(), filepath.Join(p.dir, "ssh_config")),
 	})
 	conn, err := d.Dial(context.Background(), host.Addr{Host: "127.0.0.2"})

@@ -18,17 +18,17 @@ const module = "github.com/gofab/gofab/"
 // interfaces know nothing of gofab.
 var forbiddenImports = map[string][]string{
 	"":                   {"cmd/gofab"}, // every package
-	"luart":              {"internal/executor", "internal/transport", "internal/transfer", "stdlib", "internal/lint", "internal/report"},
-	"stdlib":             {"internal/executor", "internal/transport", "internal/lint", "internal/report"},
+	"luart":              {"internal/executor", "internal/connect", "internal/transfer", "stdlib", "internal/lint", "internal/report"},
+	"stdlib":             {"internal/executor", "internal/connect", "internal/lint", "internal/report"},
 	"internal/host":      {""}, // nothing of gofab at all
-	"internal/transport": {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
-	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/transport"},
-	"internal/remote":    {"luart", "stdlib", "internal/executor", "internal/transport"},
-	"internal/executor":  {"stdlib", "internal/transport"},
-	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/transport"},
+	"internal/connect": {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
+	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/connect"},
+	"internal/shell":    {"luart", "stdlib", "internal/executor", "internal/connect"},
+	"internal/executor":  {"stdlib", "internal/connect"},
+	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/connect"},
 	"internal/output":    {"luart", "stdlib", "internal/executor"},
-	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/transport"},
-	"internal/fakehost":  {"luart", "stdlib", "internal/executor", "internal/transport", "internal/transfer", "internal/remote", "internal/output"},
+	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/connect"},
+	"internal/fakehost":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
 }
 
 // processOnly are what only cmd may use: the process's exit and its

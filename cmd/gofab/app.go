@@ -22,7 +22,7 @@ import (
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/runstate"
 	"github.com/gofab/gofab/internal/sshconfig"
-	"github.com/gofab/gofab/internal/transport"
+	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )
@@ -190,7 +190,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "connection-attempts", Aliases: []string{"n"}, Value: 1, Usage: "try each connection `N` times, with jittered backoff"},
 		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
 		&cli.IntFlag{Name: "max-output", Value: 64, Usage: "keep at most `MIB` of each command's stdout (and of its stderr) in its result; the rest is shown, not kept"},
-		&cli.IntFlag{Name: "max-handshakes", Value: transport.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
+		&cli.IntFlag{Name: "max-handshakes", Value: connect.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
 		&cli.StringFlag{Name: "report", Usage: "also write the run as one self-contained HTML page to `FILE` (timeline, hosts, output, changes)"},
 		&cli.BoolFlag{Name: "keep-going", Usage: "run every task named, even after one failed (by default gofab stops there, as fab does)"},
 		&cli.BoolFlag{Name: "forward-agent", Aliases: []string{"A"}, Usage: "forward your ssh-agent to the hosts (also env.forward_agent, ForwardAgent in ssh_config)"},
@@ -632,9 +632,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		return nil, err
 	}
 	var dial executor.Dialer = dialer
-	var localConn host.Conn = transport.Local{}
+	var localConn host.Conn = connect.Local{}
 	if c.Bool("dry-run") {
-		dial, localConn = transport.DryDialer{Dialer: dialer}, transport.DryRun{}
+		dial, localConn = connect.DryDialer{Dialer: dialer}, connect.DryRun{}
 	}
 	return &executor.Executor{
 		Program:      prog,
@@ -730,7 +730,7 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 
 // newDialer builds the SSH dialer from the flags, the ssh config and the
 // inventory's per-host settings.
-func newDialer(c *cli.Context, env environ, prog *luart.Program, password string, prompter host.Prompter) (*transport.Dialer, error) {
+func newDialer(c *cli.Context, env environ, prog *luart.Program, password string, prompter host.Prompter) (*connect.Dialer, error) {
 	files, err := sshFiles(c)
 	if err != nil {
 		return nil, err
@@ -740,7 +740,7 @@ func newDialer(c *cli.Context, env environ, prog *luart.Program, password string
 			return nil, usageErr("identity file: %v", err)
 		}
 	}
-	return transport.NewDialer(transport.Options{
+	return connect.NewDialer(connect.Options{
 		Config:             sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
 		User:               c.String("user"),
 		Port:               c.Int("port"),

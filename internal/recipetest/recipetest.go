@@ -22,7 +22,7 @@ import (
 	"github.com/gofab/gofab/internal/fakehost"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
-	"github.com/gofab/gofab/internal/transport"
+	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
@@ -266,7 +266,7 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	var dialer executor.Dialer = c.Fleet
 	var local host.Conn = c.Local.Conn(true)
 	if o.DryRun {
-		dialer, local = dryFleet{c.Fleet}, transport.DryRun{}
+		dialer, local = dryFleet{c.Fleet}, connect.DryRun{}
 	}
 	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.New(&buf, false),
 		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath),
@@ -286,7 +286,7 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 }
 
 // dryFleet is --dry-run over a fleet: every host answers like
-// transport.DryRun, connecting nowhere.
+// connect.DryRun, connecting nowhere.
 type dryFleet struct{ *fakehost.Fleet }
 
-func (dryFleet) Dial(context.Context, host.Addr) (host.Conn, error) { return transport.DryRun{}, nil }
+func (dryFleet) Dial(context.Context, host.Addr) (host.Conn, error) { return connect.DryRun{}, nil }

@@ -8,7 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib/ops"
@@ -93,12 +93,12 @@ func (t *target) fail(format string, args ...any) {
 	t.st.L.RaiseError("%s on %s: %s", call, t.st.HostString(), fmt.Sprintf(format, args...))
 }
 
-func (t *target) exec(command string, stdin *string, show, sudo bool) remote.Result {
+func (t *target) exec(command string, stdin *string, show, sudo bool) shell.Result {
 	kind := "run"
 	if sudo {
 		kind = "sudo"
 	}
-	req := remote.Request{Command: command, Kind: kind, Sudo: sudo, Helper: !show}
+	req := shell.Request{Command: command, Kind: kind, Sudo: sudo, Helper: !show}
 	if sudo {
 		req.SudoPassword = t.st.Run().SudoPassword
 	}
@@ -110,7 +110,7 @@ func (t *target) exec(command string, stdin *string, show, sudo bool) remote.Res
 		req.ShowRunning = t.st.Shown("running")
 		req.ShowStderr = t.st.Shown("stderr")
 	}
-	res, err := remote.Execute(t.st.Context(), t.conn(), req)
+	res, err := shell.Run(t.st.Context(), t.conn(), req)
 	if err != nil {
 		if show {
 			t.fail("%s: %v", command, err)

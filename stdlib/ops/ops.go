@@ -14,7 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/luart"
 )
 
@@ -211,12 +211,12 @@ func run(st *luart.State, kind string) int {
 		if !o.quiet && st.Shown("running") {
 			st.Out().Line("skipped", name+": "+command+" (check mode; pass {check_safe = true} to run it)")
 		}
-		t := newResult(st, command, remote.Result{}, true, false)
+		t := newResult(st, command, shell.Result{}, true, false)
 		t.RawSetString("skipped", lua.LTrue)
 		L.Push(t)
 		return 1
 	}
-	req := remote.Request{
+	req := shell.Request{
 		Command:     command,
 		Kind:        kind,
 		Sudo:        kind == "sudo",
@@ -257,12 +257,12 @@ func run(st *luart.State, kind string) int {
 		conn = st.Conn()
 		where = "on " + st.HostString()
 	}
-	res, err := remote.Execute(st.Context(), conn, req)
+	res, err := shell.Run(st.Context(), conn, req)
 	call := fmt.Sprintf("%s(%q) %s", name, command, where)
 	timedOut := false
 	switch {
 	case err == nil:
-	case remote.IsTimeout(err) && o.warnOnly:
+	case shell.IsTimeout(err) && o.warnOnly:
 		timedOut = true
 		res.Code = -1
 	case errors.Is(err, context.Canceled):
@@ -319,9 +319,9 @@ func openShell(st *luart.State) int {
 	if c := L.OptString(1, ""); c != "" {
 		in = io.MultiReader(strings.NewReader(c+"\n"), tty.In)
 	}
-	req := remote.Request{Command: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Out: st.Out(),
+	req := shell.Request{Command: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Out: st.Out(),
 		ShowRunning: st.Shown("running"), MaxOutput: 1 << 20}
-	if _, err := remote.Execute(st.Context(), st.Conn(), req); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := shell.Run(st.Context(), st.Conn(), req); err != nil && !errors.Is(err, context.Canceled) {
 		L.RaiseError("open_shell on %s: %v", st.HostString(), err)
 	}
 	return 0
@@ -332,7 +332,7 @@ func maxOutput(st *luart.State) int {
 	if n := st.Run().MaxOutput; n > 0 {
 		return n
 	}
-	return remote.DefaultMaxOutput
+	return shell.DefaultMaxOutput
 }
 
 func contains(codes []int, c int) bool {
@@ -344,7 +344,7 @@ func contains(codes []int, c int) bool {
 	return false
 }
 
-func newResult(st *luart.State, command string, res remote.Result, ok, timedOut bool) *lua.LTable {
+func newResult(st *luart.State, command string, res shell.Result, ok, timedOut bool) *lua.LTable {
 	L := st.L
 	t := L.CreateTable(0, 9)
 	t.RawSetString("stdout", lua.LString(res.Stdout))

@@ -14,7 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/remote"
+	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
 )
@@ -106,11 +106,11 @@ func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.
 }
 
 func execOn(st *luart.State, ctx context.Context, conn host.Conn, command string, sudo bool, w io.Writer) (string, error) {
-	req := remote.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w, Helper: true}
+	req := shell.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w, Helper: true}
 	if sudo {
 		req.SudoPassword = st.Run().SudoPassword
 	}
-	res, err := remote.Execute(ctx, conn, req)
+	res, err := shell.Run(ctx, conn, req)
 	if err != nil {
 		return "", err
 	}

@@ -1,9 +1,9 @@
-// Package remote runs one command on a host.Conn the way run() and sudo()
-// do: it builds the full command line (cd, prefixes, exported variables,
+// Package shell runs one command line on a host.Conn, remote or this
+// machine's, the way run(), sudo() and run_local() do: it builds the full command line (cd, prefixes, exported variables,
 // PATH, the sudo wrapper), streams output line by line to the host's
 // printer while capturing it, answers sudo's password prompt through stdin
 // and applies the command timeout.
-package remote
+package shell
 
 import (
 	"bytes"
@@ -86,10 +86,10 @@ type SudoError struct{ Msg string }
 
 func (e *SudoError) Error() string { return e.Msg }
 
-// Execute runs req on conn. A non-zero exit is not an error; an error means
+// Run runs req on conn. A non-zero exit is not an error; an error means
 // the command could not run to completion (transport, timeout, interrupt,
 // sudo password).
-func Execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
+func Run(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if req.Out == nil {
 		return execute(ctx, conn, req)
 	}

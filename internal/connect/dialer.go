@@ -1,8 +1,8 @@
-// Package transport connects to hosts: over SSH with golang.org/x/crypto/ssh
+// Package connect connects to hosts: over SSH with golang.org/x/crypto/ssh
 // (ssh_config, agent and key authentication, known_hosts checking, jump
 // hosts), or to the built-in "local" host through os/exec. Both give a
 // host.Conn.
-package transport
+package connect
 
 import (
 	"context"
