@@ -17,13 +17,20 @@ const module = "github.com/gofab/gofab/"
 // knows the executor, the transports or the modules it hosts; the host
 // interfaces know nothing of gofab.
 var forbiddenImports = map[string][]string{
-	"":                   {"cmd/gofab"}, // every package
-	"luart":              {"internal/executor", "internal/connect", "internal/transfer", "stdlib", "internal/lint", "internal/report"},
-	"stdlib":             {"internal/executor", "internal/connect", "internal/lint", "internal/report"},
+	"":       {"cmd/gofab"}, // every package
+	"luart":  {"internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output", "stdlib", "internal/lint", "internal/report"},
+	"stdlib": {"internal/executor", "internal/connect", "internal/lint", "internal/report", "internal/output"},
+	// The modules share stdlib/target, never each other; only stdlib's
+	// own list (stdlib.Modules) knows them all.
+	"stdlib/ops":         {"stdlib/files", "stdlib/cuisine", "stdlib/fabtest"},
+	"stdlib/files":       {"stdlib/ops", "stdlib/cuisine", "stdlib/fabtest"},
+	"stdlib/cuisine":     {"stdlib/ops", "stdlib/files", "stdlib/fabtest"},
+	"stdlib/fabtest":     {"stdlib/ops", "stdlib/files", "stdlib/cuisine"},
+	"stdlib/target":      {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest"},
 	"internal/host":      {""}, // nothing of gofab at all
-	"internal/connect": {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
-	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/connect"},
-	"internal/shell":    {"luart", "stdlib", "internal/executor", "internal/connect"},
+	"internal/connect":   {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
+	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/shell", "internal/output"},
+	"internal/shell":     {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/output"},
 	"internal/executor":  {"stdlib", "internal/connect"},
 	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/connect"},
 	"internal/output":    {"luart", "stdlib", "internal/executor"},
@@ -35,9 +42,10 @@ var forbiddenImports = map[string][]string{
 // standard streams.
 var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 
-// TestLayering fails when a package imports against the layering, or a
+// TestLayering fails when a package imports against the layering, a
 // package outside cmd (and the standalone bench programs) exits the
-// process or writes to its standard streams.
+// process or writes to its standard streams, or a command is run other
+// than through the one command path (stdlib/target.Run).
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
@@ -75,12 +83,15 @@ func TestLayering(t *testing.T) {
 				}
 			}
 		}
-		if strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "bench/") {
-			return nil
-		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "shell" && sel.Sel.Name == "Run" && pkg != "stdlib/target" {
+				t.Errorf("%s: shell.Run outside stdlib/target: commands take the one command path (target.Run)", fset.Position(sel.Pos()))
+			}
+			if strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "bench/") {
 				return true
 			}
 			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" {

@@ -22,8 +22,7 @@ import (
 
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/files"
-	"github.com/gofab/gofab/stdlib/ops"
+	"github.com/gofab/gofab/stdlib/target"
 )
 
 const types = `---@class CuisineDetails
@@ -138,7 +137,7 @@ func textFuncs() []luart.Func {
 			if err != nil {
 				st.L.ArgError(2, err.Error())
 			}
-			out, err := files.Render("text_template", st.L.CheckString(1), data)
+			out, err := target.Render("text_template", st.L.CheckString(1), data)
 			if err != nil {
 				st.L.RaiseError("cuisine.text_template: %v", err)
 			}
@@ -149,28 +148,28 @@ func textFuncs() []luart.Func {
 }
 
 // writeOpts reads mode, owner and group options.
-func writeOpts(st *luart.State, fname string, o luart.Opts, t *target) transfer.WriteOptions {
+func writeOpts(st *luart.State, fname string, o luart.Opts, t *side) transfer.WriteOptions {
 	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: t.sudo, Check: t.check}
 	if v, ok := o["mode"]; ok {
-		w.Mode = ops.Mode(st, fname, v)
+		w.Mode = target.Mode(st, fname, v)
 	}
-	return ops.WriteMode(t.st, w)
+	return target.WriteMode(t.st, w)
 }
 
 // writeFile makes path hold data and pushes the result.
-func writeFile(st *luart.State, t *target, fname, p string, data []byte, w transfer.WriteOptions) int {
+func writeFile(st *luart.State, t *side, fname, p string, data []byte, w transfer.WriteOptions) int {
 	changed, err := t.files().WriteFile(st.Context(), p, data, w)
 	if err != nil {
 		t.fail("write %s: %v", p, err)
 	}
 	if changed && st.Shown("running") {
-		st.Out().Line(ops.Would(st, fname), p)
+		st.Out().Line(target.Would(st, fname), p)
 	}
 	return t.done(changed, nil)
 }
 
 // readFile returns a file's content, or nil when it does not exist.
-func readFile(st *luart.State, t *target, p string) ([]byte, bool) {
+func readFile(st *luart.State, t *side, p string) ([]byte, bool) {
 	data, err := t.files().ReadFile(st.Context(), p, t.sudo)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false
@@ -183,7 +182,7 @@ func readFile(st *luart.State, t *target, p string) ([]byte, bool) {
 
 func testPath(st *luart.State, flag string) int {
 	t := on(st, st.Options(2, "cuisine", sudoOnly...))
-	ok, err := t.files().Test(st.Context(), flag, ops.RemotePath(st, st.L.CheckString(1)), t.sudo)
+	ok, err := t.files().Test(st.Context(), flag, target.RemotePath(st, st.L.CheckString(1)), t.sudo)
 	if err != nil {
 		t.fail("%v", err)
 	}
@@ -193,7 +192,7 @@ func testPath(st *luart.State, flag string) int {
 
 // attribs returns a path's "mode owner group", or ok false when it is
 // missing.
-func (t *target) attribs(p string) (mode, owner, group string, ok bool) {
+func (t *side) attribs(p string) (mode, owner, group string, ok bool) {
 	out, code := t.probe("stat -c '%a %U %G' -- " + q(p) + " 2>/dev/null")
 	f := strings.Fields(out)
 	if code != 0 || len(f) != 3 {
@@ -203,7 +202,7 @@ func (t *target) attribs(p string) (mode, owner, group string, ok bool) {
 }
 
 // ensureAttribs applies mode, owner and group where they differ.
-func ensureAttribs(st *luart.State, t *target, p string, o luart.Opts) bool {
+func ensureAttribs(st *luart.State, t *side, p string, o luart.Opts) bool {
 	mode, owner, group, ok := t.attribs(p)
 	recursive := ""
 	if o.Bool("recursive") {
@@ -211,7 +210,7 @@ func ensureAttribs(st *luart.State, t *target, p string, o luart.Opts) bool {
 	}
 	changed := false
 	if v, has := o["mode"]; has {
-		want := ops.Mode(st, "cuisine.file_attribs", v)
+		want := target.Mode(st, "cuisine.file_attribs", v)
 		cur, _ := strconv.ParseUint(mode, 8, 32)
 		if !ok || fs.FileMode(cur) != want || recursive != "" && t.differsBelow(p, fmt.Sprintf("! -perm %04o", want)) {
 			t.change(fmt.Sprintf("chmod %s%04o -- %s", recursive, want, q(p)))
@@ -240,7 +239,7 @@ func ensureAttribs(st *luart.State, t *target, p string, o luart.Opts) bool {
 
 // sha256 hashes a file on the host with sha256sum, shasum (BSD, macOS)
 // or openssl; "" when it is missing.
-func (t *target) sha256(p string) string {
+func (t *side) sha256(p string) string {
 	f := q(p)
 	out, code := t.probe("[ -f " + f + " ] || exit 44; if command -v sha256sum >/dev/null 2>&1; then sha256sum -- " + f +
 		"; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 " + f + "; else openssl dgst -sha256 -r " + f + "; fi")
@@ -252,7 +251,7 @@ func (t *target) sha256(p string) string {
 }
 
 // differsBelow reports whether anything under p matches the find test.
-func (t *target) differsBelow(p, test string) bool {
+func (t *side) differsBelow(p, test string) bool {
 	out, _ := t.probe("find " + q(p) + " \\( " + test + " \\) -print -quit 2>/dev/null")
 	return strings.TrimSpace(out) != ""
 }
@@ -263,7 +262,7 @@ func fileFuncs() []luart.Func {
 	return []luart.Func{
 		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.file_read", sudoOnly...))
-			if data, ok := readFile(st, t, ops.RemotePath(st, st.L.CheckString(1))); ok {
+			if data, ok := readFile(st, t, target.RemotePath(st, st.L.CheckString(1))); ok {
 				st.L.Push(lua.LString(data))
 			} else {
 				st.L.Push(lua.LNil)
@@ -273,7 +272,7 @@ func fileFuncs() []luart.Func {
 		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_write", attribOps...)
 			t := on(st, o)
-			return writeFile(st, t, "file_write", ops.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
+			return writeFile(st, t, "file_write", target.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
 		}),
 		fn("file_exists", "Reports whether path exists.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-e") }),
 		fn("file_is_file", "Reports whether path is a regular file.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-f") }),
@@ -282,11 +281,11 @@ func fileFuncs() []luart.Func {
 		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.file_attribs", attribOps...)
 			t := on(st, o)
-			return t.done(ensureAttribs(st, t, ops.RemotePath(st, st.L.CheckString(1)), o), nil)
+			return t.done(ensureAttribs(st, t, target.RemotePath(st, st.L.CheckString(1)), o), nil)
 		}),
 		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.file_attribs_get", sudoOnly...))
-			mode, owner, group, ok := t.attribs(ops.RemotePath(st, st.L.CheckString(1)))
+			mode, owner, group, ok := t.attribs(target.RemotePath(st, st.L.CheckString(1)))
 			if !ok {
 				st.L.Push(lua.LNil)
 				return 1
@@ -301,7 +300,7 @@ func fileFuncs() []luart.Func {
 		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.file_ensure", attribOps...)
 			t := on(st, o)
-			p := ops.RemotePath(st, st.L.CheckString(1))
+			p := target.RemotePath(st, st.L.CheckString(1))
 			changed := false
 			if _, _, _, ok := t.attribs(p); !ok {
 				t.change("touch -- " + q(p))
@@ -321,11 +320,11 @@ func fileContentFuncs() []luart.Func {
 		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_upload", attribOps...)
 			t := on(st, o)
-			data, err := ops.ReadLocal(st, ops.LocalPath(st, st.L.CheckString(2)))
+			data, err := target.ReadLocal(st, target.LocalPath(st, st.L.CheckString(2)))
 			if err != nil {
 				t.fail("%v", err)
 			}
-			p := ops.RemotePath(st, st.L.CheckString(1))
+			p := target.RemotePath(st, st.L.CheckString(1))
 			sum := sha256.Sum256(data)
 			// Same content (by a hash computed on the host): only the
 			// attributes may need work, and the file is not read back.
@@ -337,7 +336,7 @@ func fileContentFuncs() []luart.Func {
 		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_update", attribOps...)
 			t := on(st, o)
-			p := ops.RemotePath(st, st.L.CheckString(1))
+			p := target.RemotePath(st, st.L.CheckString(1))
 			old, _ := readFile(st, t, p)
 			st.L.Push(st.L.CheckFunction(2))
 			st.L.Push(lua.LString(old))
@@ -349,7 +348,7 @@ func fileContentFuncs() []luart.Func {
 		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_append", attribOps...)
 			t := on(st, o)
-			p := ops.RemotePath(st, st.L.CheckString(1))
+			p := target.RemotePath(st, st.L.CheckString(1))
 			text := st.L.CheckString(2)
 			old, _ := readFile(st, t, p)
 			if strings.Contains(string(old), text) {
@@ -369,7 +368,7 @@ func fileLinkFuncs() []luart.Func {
 		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, optsP("{symbolic?: boolean, use_sudo?: boolean}")}, resultR, 3, []string{"use_sudo", "symbolic"}, func(st *luart.State) int {
 			o := st.Options(3, "cuisine.file_link", "use_sudo", "symbolic")
 			t := on(st, o)
-			src, dst := st.L.CheckString(1), ops.RemotePath(st, st.L.CheckString(2))
+			src, dst := st.L.CheckString(1), target.RemotePath(st, st.L.CheckString(2))
 			symbolic := true
 			if v, ok := o["symbolic"]; ok {
 				symbolic = lua.LVAsBool(v)
@@ -389,7 +388,7 @@ func fileLinkFuncs() []luart.Func {
 		}),
 		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.file_sha256", sudoOnly...))
-			if sum := t.sha256(ops.RemotePath(st, st.L.CheckString(1))); sum != "" {
+			if sum := t.sha256(target.RemotePath(st, st.L.CheckString(1))); sum != "" {
 				st.L.Push(lua.LString(sum))
 			} else {
 				st.L.Push(lua.LNil)
@@ -398,7 +397,7 @@ func fileLinkFuncs() []luart.Func {
 		}),
 		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
 			t := on(st, st.Options(2, "cuisine.file_unlink", sudoOnly...))
-			p := q(ops.RemotePath(st, st.L.CheckString(1)))
+			p := q(target.RemotePath(st, st.L.CheckString(1)))
 			if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
 				return t.done(false, nil)
 			}
@@ -415,7 +414,7 @@ func dirFuncs() []luart.Func {
 		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.dir_ensure", attribOps...)
 			t := on(st, o)
-			p := ops.RemotePath(st, st.L.CheckString(1))
+			p := target.RemotePath(st, st.L.CheckString(1))
 			changed := false
 			if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
 				flag := ""
@@ -441,7 +440,7 @@ func dirFuncs() []luart.Func {
 		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, optsP("{recursive?: boolean, use_sudo?: boolean}")}, resultR, 2, []string{"use_sudo", "recursive"}, func(st *luart.State) int {
 			o := st.Options(2, "cuisine.dir_remove", "use_sudo", "recursive")
 			t := on(st, o)
-			p := q(ops.RemotePath(st, st.L.CheckString(1)))
+			p := q(target.RemotePath(st, st.L.CheckString(1)))
 			if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
 				return t.done(false, nil)
 			}

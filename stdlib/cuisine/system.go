@@ -38,7 +38,7 @@ var dryBackend = pkgBackend{Name: "package manager",
 	Remove:  func(n []string) string { return "<package manager> remove " + words(n) }}
 
 // backend probes the host's package manager.
-func (t *target) backend() pkgBackend {
+func (t *side) backend() pkgBackend {
 	if _, _, dry := t.st.Mode(); dry {
 		return dryBackend
 	}
@@ -51,7 +51,7 @@ func (t *target) backend() pkgBackend {
 }
 
 // installed returns which of names are installed.
-func (t *target) installed(b pkgBackend, names []string) map[string]bool {
+func (t *side) installed(b pkgBackend, names []string) map[string]bool {
 	out, _ := t.probe(b.Installed(names))
 	have := map[string]bool{}
 	for _, l := range strings.Fields(out) {
@@ -73,7 +73,7 @@ type user struct {
 	name, uid, gid, home, shell string
 }
 
-func (t *target) user(name string) (user, bool) {
+func (t *side) user(name string) (user, bool) {
 	out, code := t.probe("getent passwd " + q(name))
 	f := strings.Split(strings.TrimSpace(out), ":")
 	if code != 0 || len(f) < 7 {
@@ -83,7 +83,7 @@ func (t *target) user(name string) (user, bool) {
 }
 
 // groupGID returns a group's gid, and whether it exists.
-func (t *target) groupGID(name string) (string, bool) {
+func (t *side) groupGID(name string) (string, bool) {
 	out, code := t.probe("getent group " + q(name))
 	f := strings.Split(strings.TrimSpace(out), ":")
 	if code != 0 || len(f) < 3 {
@@ -93,7 +93,7 @@ func (t *target) groupGID(name string) (string, bool) {
 }
 
 // memberOf reports whether user is in group (also as its primary group).
-func (t *target) memberOf(group, user string) bool {
+func (t *side) memberOf(group, user string) bool {
 	out, code := t.probe("id -nG " + q(user))
 	return code == 0 && contains(strings.Fields(out), group)
 }
@@ -109,7 +109,7 @@ func contains(list []string, s string) bool {
 
 // passwordIs reports whether name's password is passwd, comparing crypt
 // hashes on the host (the password goes on stdin).
-func (t *target) passwordIs(name, passwd string, encrypted bool) bool {
+func (t *side) passwordIs(name, passwd string, encrypted bool) bool {
 	out, code := t.probeRoot("getent shadow " + q(name))
 	f := strings.Split(strings.TrimSpace(out), ":")
 	if code != 0 || len(f) < 2 || !strings.HasPrefix(f[1], "$") {
@@ -124,7 +124,7 @@ func (t *target) passwordIs(name, passwd string, encrypted bool) bool {
 	return res.Code == 0 && res.Stdout == hash
 }
 
-func (t *target) setPassword(name, passwd string, encrypted bool) {
+func (t *side) setPassword(name, passwd string, encrypted bool) {
 	flag := ""
 	if encrypted {
 		flag = " -e"
@@ -169,7 +169,7 @@ func groupsOpt(o luart.Opts) []string {
 }
 
 // serviceManager probes systemd, OpenRC or SysV.
-func (t *target) serviceManager() string {
+func (t *side) serviceManager() string {
 	out, _ := t.probe(serviceManagerCommand)
 	return strings.TrimSpace(out)
 }
@@ -177,7 +177,7 @@ func (t *target) serviceManager() string {
 // verifyRunning fails the call unless the service runs within ten
 // seconds of being started: an init script may exit 0 and leave nothing
 // running.
-func (t *target) verifyRunning(manager, name string) {
+func (t *side) verifyRunning(manager, name string) {
 	check := serviceCommand(manager, "status", name)
 	if _, code := t.probeRoot("i=0; while [ $i -lt 50 ]; do (" + check + ") >/dev/null 2>&1 && exit 0; i=$((i+1)); sleep 0.2; done; exit 1"); code != 0 {
 		t.fail("the service was started but is not running (see its log)")
@@ -185,7 +185,7 @@ func (t *target) verifyRunning(manager, name string) {
 }
 
 // serviceActive reports whether a service of manager is running.
-func (t *target) serviceActive(manager, name string) bool {
+func (t *side) serviceActive(manager, name string) bool {
 	_, code := t.probeRoot(serviceCommand(manager, "status", name) + " >/dev/null 2>&1")
 	return code == 0
 }
@@ -587,7 +587,7 @@ type process struct {
 
 // processes lists the host's processes matching pattern, leaving out the
 // probe itself.
-func (t *target) processes(pattern string, exact bool) []process {
+func (t *side) processes(pattern string, exact bool) []process {
 	out, _ := t.probe("ps -eo pid=,comm=,args=")
 	var found []process
 	for _, line := range strings.Split(out, "\n") {
@@ -656,7 +656,7 @@ func authorize(st *luart.State, add bool) int {
 }
 
 // groupName returns the name of group gid (or the gid).
-func groupName(t *target, gid string) string {
+func groupName(t *side, gid string) string {
 	out, code := t.probe("getent group " + q(gid))
 	if f := strings.Split(out, ":"); code == 0 && len(f) > 0 && f[0] != "" {
 		return f[0]

@@ -16,6 +16,7 @@ import (
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/target"
 )
 
 const resultType = "gofab.Result"
@@ -137,9 +138,6 @@ func readOpts(st *luart.State, kind string, idx int) runOpts {
 	L := st.L
 	s := st.Settings
 	o := runOpts{warnOnly: s.WarnOnly, pty: s.Pty, timeout: s.Timeout, user: s.SudoUser, group: s.SudoGroup, okCodes: []int{0}}
-	for _, v := range s.ShellEnv {
-		o.env = append(o.env, [2]string{v.Name, v.Value})
-	}
 	name := luaName(kind)
 	for key, v := range st.Options(idx, name, optionNames[kind]...) {
 		switch key {
@@ -198,14 +196,39 @@ func luaName(kind string) string {
 	return kind
 }
 
+// run is run(), sudo() and run_local(): it runs the command through the
+// one command path and turns what came back into a Result, or an error.
 func run(st *luart.State, kind string) int {
 	L := st.L
 	name := luaName(kind)
 	st.RequireTask(name)
 	command := commandArg(st, 1)
 	o := readOpts(st, kind, 2)
-	s := st.Settings
-	if check, _, _ := st.Mode(); check && !o.checkSafe {
+	c := target.Command{
+		Line: command, Kind: kind, Sudo: kind == "sudo", User: o.user, Group: o.group,
+		Scoped: true, Env: o.env, Pty: o.pty, Timeout: o.timeout, Show: !o.quiet, ReadOnly: o.checkSafe,
+	}
+	if o.stdin != nil {
+		c.Stdin = strings.NewReader(*o.stdin)
+	}
+	if o.pty && kind != "local" && st.HostString() != host.Local {
+		// On a terminal, an interactive command gets it, one host at a
+		// time; without one, the pty is only for commands that want one.
+		if tty := acquireTerminal(st, command); tty != nil {
+			defer tty.Release()
+			c.TTY = tty
+		}
+	}
+	res, err := target.Run(st, st.Context(), c)
+	where := "locally"
+	if kind != "local" {
+		where = "on " + st.HostString()
+	}
+	call := fmt.Sprintf("%s(%q) %s", name, command, where)
+	timedOut := false
+	switch {
+	case err == nil:
+	case errors.Is(err, target.ErrSkipped):
 		// --check: commands may change the host, so they are reported,
 		// not run, unless the call says it only reads.
 		if !o.quiet && st.Shown("running") {
@@ -215,53 +238,6 @@ func run(st *luart.State, kind string) int {
 		t.RawSetString("skipped", lua.LTrue)
 		L.Push(t)
 		return 1
-	}
-	req := shell.Request{
-		Command:     command,
-		Kind:        kind,
-		Sudo:        kind == "sudo",
-		SudoUser:    o.user,
-		SudoGroup:   o.group,
-		Cwd:         s.Cwd,
-		Prefixes:    s.Prefixes,
-		Env:         o.env,
-		Path:        s.Path,
-		PathMode:    s.PathMode,
-		Pty:         o.pty,
-		Timeout:     o.timeout,
-		Out:         st.Out(),
-		ShowRunning: !o.quiet && st.Shown("running"),
-		ShowStdout:  !o.quiet && st.Shown("stdout"),
-		ShowStderr:  !o.quiet && st.Shown("stderr"),
-	}
-	if o.stdin != nil {
-		req.Stdin = strings.NewReader(*o.stdin)
-	}
-	if req.Sudo {
-		req.SudoPassword = st.Run().SudoPassword
-	}
-	req.MaxOutput = maxOutput(st)
-	if o.pty && kind != "local" && st.HostString() != host.Local {
-		// On a terminal, an interactive command gets it, one host at a
-		// time; without one, the pty is only for commands that want one.
-		if tty := acquireTerminal(st, command); tty != nil {
-			defer tty.Release()
-			req.TTY = tty
-		}
-	}
-	conn := st.LocalConn()
-	where := "locally"
-	if kind == "local" {
-		req.Cwd = s.Lcwd
-	} else {
-		conn = st.Conn()
-		where = "on " + st.HostString()
-	}
-	res, err := shell.Run(st.Context(), conn, req)
-	call := fmt.Sprintf("%s(%q) %s", name, command, where)
-	timedOut := false
-	switch {
-	case err == nil:
 	case shell.IsTimeout(err) && o.warnOnly:
 		timedOut = true
 		res.Code = -1
@@ -270,24 +246,32 @@ func run(st *luart.State, kind string) int {
 	default:
 		L.RaiseError("%s: %v", call, err)
 	}
-	if res.Truncated && st.Shown("warnings") {
-		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, maxOutput(st)>>20))
-	}
-	ok := !timedOut && contains(o.okCodes, res.Code)
-	if !ok {
-		msg := fmt.Sprintf("%s exited with code %d", call, res.Code)
-		if timedOut {
-			msg = fmt.Sprintf("%s: %v", call, err)
-		}
-		if !o.warnOnly {
-			L.RaiseError("%s", msg)
-		}
-		if !o.quiet && st.Shown("warnings") {
-			st.Out().Line("warning", msg)
-		}
-	}
-	L.Push(newResult(st, command, res, ok, timedOut))
+	L.Push(newResult(st, command, res, o.judge(st, call, res, err, timedOut), timedOut))
 	return 1
+}
+
+// judge decides whether a finished command is OK: its exit code is in
+// ok_codes and it did not time out. Otherwise it raises the error, or,
+// under warn_only, prints it as a warning. Output past --max-output is
+// warned about too.
+func (o runOpts) judge(st *luart.State, call string, res shell.Result, err error, timedOut bool) bool {
+	if res.Truncated && st.Shown("warnings") {
+		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, target.MaxOutput(st)>>20))
+	}
+	if !timedOut && slices.Contains(o.okCodes, res.Code) {
+		return true
+	}
+	msg := fmt.Sprintf("%s exited with code %d", call, res.Code)
+	if timedOut {
+		msg = fmt.Sprintf("%s: %v", call, err)
+	}
+	if !o.warnOnly {
+		st.L.RaiseError("%s", msg)
+	}
+	if !o.quiet && st.Shown("warnings") {
+		st.Out().Line("warning", msg)
+	}
+	return false
 }
 
 // acquireTerminal lends the person's terminal to command, waiting (and
@@ -319,29 +303,11 @@ func openShell(st *luart.State) int {
 	if c := L.OptString(1, ""); c != "" {
 		in = io.MultiReader(strings.NewReader(c+"\n"), tty.In)
 	}
-	req := shell.Request{Command: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Out: st.Out(),
-		ShowRunning: st.Shown("running"), MaxOutput: 1 << 20}
-	if _, err := shell.Run(st.Context(), st.Conn(), req); err != nil && !errors.Is(err, context.Canceled) {
+	c := target.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Show: true, ReadOnly: true}
+	if _, err := target.Run(st, st.Context(), c); err != nil && !errors.Is(err, context.Canceled) {
 		L.RaiseError("open_shell on %s: %v", st.HostString(), err)
 	}
 	return 0
-}
-
-// maxOutput is how much output a result keeps (--max-output).
-func maxOutput(st *luart.State) int {
-	if n := st.Run().MaxOutput; n > 0 {
-		return n
-	}
-	return shell.DefaultMaxOutput
-}
-
-func contains(codes []int, c int) bool {
-	for _, x := range codes {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 func newResult(st *luart.State, command string, res shell.Result, ok, timedOut bool) *lua.LTable {

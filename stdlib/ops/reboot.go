@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/target"
 )
 
 // rebootFunc is reboot(): it restarts the host and reconnects.
@@ -47,7 +48,7 @@ func luaReboot(st *luart.State) int {
 		L.RaiseError("reboot %s: %s", st.HostString(), fmt.Sprintf(format, args...))
 	}
 	if st.Shown("running") {
-		st.Out().Line(Would(st, "reboot"), command)
+		st.Out().Line(target.Would(st, "reboot"), command)
 	}
 	if check, _, _ := st.Mode(); check {
 		st.Changed(1, "reboot (check)")
@@ -57,7 +58,7 @@ func luaReboot(st *luart.State) int {
 	ctx := st.Context()
 	// Detached, so the command returns before the host goes down.
 	bg := "nohup sh -c " + host.Quote("sleep 1; "+command) + " >/dev/null 2>&1 &"
-	if _, err := Exec(st, ctx, bg, true, nil); err != nil {
+	if _, err := target.Helper(st, ctx, bg, true, nil); err != nil {
 		fail("%v", err)
 	}
 	if w, ok := conn.(interface{ Wait() error }); ok {

@@ -4,19 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
+	"github.com/gofab/gofab/stdlib/target"
 )
 
 const transferTypes = `---@class PutOptions
@@ -78,111 +71,6 @@ func transferFuncs() []luart.Func {
 	}
 }
 
-// Transfer returns the current host's side of a transfer: its file system
-// over the connection's SFTP session, and a way to run helper commands.
-func Transfer(st *luart.State) *transfer.Host { return TransferOn(st, st.Conn()) }
-
-// TransferOn is Transfer for a given connection (this machine's, for
-// cuisine's mode_local).
-func TransferOn(st *luart.State, conn host.Conn) *transfer.Host {
-	fc, ok := conn.(host.FileConn)
-	if !ok {
-		st.L.RaiseError("%s: this host offers no file access", st.HostString())
-	}
-	fsys, err := fc.FS(st.Context())
-	if err != nil {
-		st.L.RaiseError("%s: %v", st.HostString(), err)
-	}
-	return &transfer.Host{FS: fsys, Conn: conn, Local: st.Run().LocalFS, Exec: func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
-		return execOn(st, ctx, conn, command, sudo, w)
-	}}
-}
-
-// Exec runs a helper command for a built-in function on the current host,
-// its output hidden, as root when sudo is set. A non-zero exit is a
-// *transfer.ExitError.
-func Exec(st *luart.State, ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
-	return execOn(st, ctx, st.Conn(), command, sudo, w)
-}
-
-func execOn(st *luart.State, ctx context.Context, conn host.Conn, command string, sudo bool, w io.Writer) (string, error) {
-	req := shell.Request{Command: command, Kind: "sudo", Sudo: sudo, Stdout: w, Helper: true}
-	if sudo {
-		req.SudoPassword = st.Run().SudoPassword
-	}
-	res, err := shell.Run(ctx, conn, req)
-	if err != nil {
-		return "", err
-	}
-	if res.Code != 0 {
-		return res.Stdout, &transfer.ExitError{Code: res.Code, Stderr: strings.TrimSpace(res.Stderr)}
-	}
-	return res.Stdout, nil
-}
-
-// ReadLocal reads a file of this machine (of the run's LocalFS under gofab
-// test).
-func ReadLocal(st *luart.State, p string) ([]byte, error) {
-	fsys := st.Run().LocalFS
-	if fsys == nil {
-		return os.ReadFile(p)
-	}
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
-}
-
-// LocalPath resolves a local path: ~ is the home directory, relative
-// paths start at lcd()'s directory (or the working directory).
-func LocalPath(st *luart.State, p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			p = filepath.Join(home, p[1:])
-		}
-	}
-	if !filepath.IsAbs(p) && st.Settings.Lcwd != "" {
-		p = filepath.Join(st.Settings.Lcwd, p)
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		st.L.RaiseError("%s: %v", p, err)
-	}
-	if strings.HasSuffix(p, "/") {
-		abs += "/"
-	}
-	return abs
-}
-
-// RemotePath resolves a remote path against cd()'s directory; the host's
-// file system resolves ~ and what stays relative (against the login
-// directory).
-func RemotePath(st *luart.State, p string) string {
-	cwd := st.Settings.Cwd
-	if cwd == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") {
-		return p
-	}
-	return strings.TrimSuffix(cwd, "/") + "/" + p
-}
-
-// Mode reads a permission option: a number, or an octal string like "0644".
-func Mode(st *luart.State, fname string, v lua.LValue) fs.FileMode {
-	switch m := v.(type) {
-	case lua.LNumber:
-		if m >= 0 && m <= 0o7777 {
-			return fs.FileMode(m)
-		}
-	case lua.LString:
-		if n, err := strconv.ParseUint(strings.TrimPrefix(string(m), "0o"), 8, 32); err == nil && n <= 0o7777 {
-			return fs.FileMode(n)
-		}
-	}
-	st.L.RaiseError("%s: mode must be permission bits such as \"0644\", got %s", fname, v.String())
-	return 0
-}
-
 // transferred finishes a transfer call: it returns the list of paths, or
 // raises the error (a warning and the partial list under warn_only).
 func transferred(st *luart.State, call string, paths []string, err error) int {
@@ -209,15 +97,6 @@ func transferred(st *luart.State, call string, paths []string, err error) int {
 	return 1
 }
 
-// Would labels an echo line: "would put" under --check and --dry-run,
-// "put" otherwise.
-func Would(st *luart.State, verb string) string {
-	if check, _, dry := st.Mode(); check || dry {
-		return "would " + verb
-	}
-	return verb
-}
-
 // transferEvent reports a transfer to JSON output.
 func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
 	ev := map[string]any{"op": op, "source": src, "destination": dst, "files": files}
@@ -230,15 +109,15 @@ func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
 func luaPut(st *luart.State) int {
 	L := st.L
 	st.RequireTask("put")
-	local := LocalPath(st, L.CheckString(1))
-	dst := RemotePath(st, L.OptString(2, ""))
+	local := target.LocalPath(st, L.CheckString(1))
+	dst := target.RemotePath(st, L.OptString(2, ""))
 	if L.OptString(2, "") == "" {
-		dst = RemotePath(st, ".") + "/"
+		dst = target.RemotePath(st, ".") + "/"
 	}
 	opts := st.Options(3, "put", putOptions...)
 	var o transfer.PutOptions
 	if v, ok := opts["mode"]; ok {
-		o.Mode = Mode(st, "put", v)
+		o.Mode = target.Mode(st, "put", v)
 	}
 	o.MirrorLocalMode = opts.Bool("mirror_local_mode")
 	o.Owner = opts.String("owner")
@@ -248,9 +127,9 @@ func luaPut(st *luart.State) int {
 	o.FollowLinks = opts.Bool("follow_links")
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(Would(st, "put"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(target.Would(st, "put"), L.CheckString(1)+" -> "+dst)
 	}
-	h := Transfer(st)
+	h := target.Files(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
 	st.Changed(len(paths))
 	transferEvent(st, "put", local, dst, len(paths), err)
@@ -260,7 +139,7 @@ func luaPut(st *luart.State) int {
 func luaGet(st *luart.State) int {
 	L := st.L
 	st.RequireTask("get")
-	src := RemotePath(st, L.CheckString(1))
+	src := target.RemotePath(st, L.CheckString(1))
 	local := L.OptString(2, "{host}/{path}")
 	opts := st.Options(3, "get", getOptions...)
 	name, user, port := st.Identity()
@@ -269,8 +148,8 @@ func luaGet(st *luart.State) int {
 	if st.Shown("running") {
 		st.Out().Line("get", src+" -> "+local)
 	}
-	h := Transfer(st)
-	paths, err := h.Get(st.Context(), src, LocalPath(st, local), o)
+	h := target.Files(st)
+	paths, err := h.Get(st.Context(), src, target.LocalPath(st, local), o)
 	transferEvent(st, "get", src, local, len(paths), err)
 	return transferred(st, fmt.Sprintf("get(%q)", L.CheckString(1)), paths, err)
 }
@@ -278,8 +157,8 @@ func luaGet(st *luart.State) int {
 func luaSync(st *luart.State) int {
 	L := st.L
 	st.RequireTask("sync")
-	local := LocalPath(st, L.CheckString(1))
-	dst := RemotePath(st, L.CheckString(2))
+	local := target.LocalPath(st, L.CheckString(1))
+	dst := target.RemotePath(st, L.CheckString(2))
 	opts := st.Options(3, "sync", syncOptions...)
 	o := transfer.SyncOptions{Delete: opts.Bool("delete"), UseSudo: opts.Bool("use_sudo"), TempDir: opts.String("temp_dir")}
 	switch ex := opts["exclude"].(type) {
@@ -293,9 +172,9 @@ func luaSync(st *luart.State) int {
 	}
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(Would(st, "sync"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(target.Would(st, "sync"), L.CheckString(1)+" -> "+dst)
 	}
-	res, err := Transfer(st).Sync(st.Context(), local, dst, o)
+	res, err := target.Files(st).Sync(st.Context(), local, dst, o)
 	st.Changed(res.Changed + res.Deleted)
 	transferEvent(st, "sync", local, dst, res.Changed+res.Deleted, err)
 	if err != nil {

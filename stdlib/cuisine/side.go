@@ -11,7 +11,7 @@ import (
 	"github.com/gofab/gofab/internal/shell"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/ops"
+	"github.com/gofab/gofab/stdlib/target"
 )
 
 // Keys of the scoped settings mode_local/mode_remote/mode_sudo/mode_user.
@@ -20,9 +20,9 @@ const (
 	modeLocal = "cuisine.local"
 )
 
-// target is where and as whom a cuisine call acts: the current host or
+// side is where and as whom a cuisine call acts: the current host or
 // this machine, as the login user or root.
-type target struct {
+type side struct {
 	st *luart.State
 	// call names the cuisine call for messages: cuisine.package_ensure("nginx").
 	call string
@@ -40,9 +40,9 @@ type target struct {
 // Settings.Values key holding the cuisine call in progress.
 const callKey = "cuisine.call"
 
-// on returns the target of a call given its options (use_sudo).
-func on(st *luart.State, o luart.Opts) *target {
-	t := &target{st: st}
+// on returns the side a call acts on given its options (use_sudo).
+func on(st *luart.State, o luart.Opts) *side {
+	t := &side{st: st}
 	t.call, _ = st.Settings.Values[callKey].(string)
 	t.sudo, _ = st.Settings.Values[modeSudo].(bool)
 	t.local, _ = st.Settings.Values[modeLocal].(bool)
@@ -74,7 +74,7 @@ func describeCall(name string, L *lua.LState) string {
 	return "cuisine." + name + "(" + arg + ")"
 }
 
-func (t *target) conn() host.Conn {
+func (t *side) conn() host.Conn {
 	if t.local {
 		return t.st.LocalConn()
 	}
@@ -82,10 +82,10 @@ func (t *target) conn() host.Conn {
 }
 
 // files returns the target's side of file transfers.
-func (t *target) files() *transfer.Host { return ops.TransferOn(t.st, t.conn()) }
+func (t *side) files() *transfer.Host { return target.FilesOn(t.st, t.conn()) }
 
 // fail raises an error naming the cuisine call and the host.
-func (t *target) fail(format string, args ...any) {
+func (t *side) fail(format string, args ...any) {
 	call := t.call
 	if call == "" {
 		call = "cuisine"
@@ -93,24 +93,18 @@ func (t *target) fail(format string, args ...any) {
 	t.st.L.RaiseError("%s on %s: %s", call, t.st.HostString(), fmt.Sprintf(format, args...))
 }
 
-func (t *target) exec(command string, stdin *string, show, sudo bool) shell.Result {
+// exec runs a command for the call: a change (show: echoed, with its
+// stderr) or a probe (hidden, read-only, so it runs under --check too).
+func (t *side) exec(command string, stdin *string, show, sudo bool) shell.Result {
 	kind := "run"
 	if sudo {
 		kind = "sudo"
 	}
-	req := shell.Request{Command: command, Kind: kind, Sudo: sudo, Helper: !show}
-	if sudo {
-		req.SudoPassword = t.st.Run().SudoPassword
-	}
+	c := target.Command{Line: command, Kind: kind, Sudo: sudo, Show: show, HideStdout: true, ReadOnly: !show, Conn: t.conn()}
 	if stdin != nil {
-		req.Stdin = strings.NewReader(*stdin)
+		c.Stdin = strings.NewReader(*stdin)
 	}
-	if show {
-		req.Out = t.st.Out()
-		req.ShowRunning = t.st.Shown("running")
-		req.ShowStderr = t.st.Shown("stderr")
-	}
-	res, err := shell.Run(t.st.Context(), t.conn(), req)
+	res, err := target.Run(t.st, t.st.Context(), c)
 	if err != nil {
 		if show {
 			t.fail("%s: %v", command, err)
@@ -122,20 +116,20 @@ func (t *target) exec(command string, stdin *string, show, sudo bool) shell.Resu
 
 // probe runs a read-only command, in --check too, and returns its output
 // and exit status.
-func (t *target) probe(command string) (string, int) {
+func (t *side) probe(command string) (string, int) {
 	res := t.exec(command, nil, false, t.probeSudo)
 	return res.Stdout, res.Code
 }
 
 // probeRoot is probe as root, for what only root may read.
-func (t *target) probeRoot(command string) (string, int) {
+func (t *side) probeRoot(command string) (string, int) {
 	res := t.exec(command, nil, false, true)
 	return res.Stdout, res.Code
 }
 
 // change runs a command that changes the host and raises an error when it
 // fails; under --check it only says what it would run.
-func (t *target) change(command string, stdin ...string) {
+func (t *side) change(command string, stdin ...string) {
 	t.changes = append(t.changes, command)
 	if t.check {
 		if t.st.Shown("running") {
@@ -160,7 +154,7 @@ func (t *target) change(command string, stdin ...string) {
 // done pushes the result of a call that may change the host: changed,
 // then a details table (fields, and check = true under --check); it
 // counts a change for the recap.
-func (t *target) done(changed bool, fields map[string]lua.LValue) int {
+func (t *side) done(changed bool, fields map[string]lua.LValue) int {
 	L := t.st.L
 	d := L.CreateTable(0, len(fields)+1)
 	if t.check {

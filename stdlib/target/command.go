@@ -1,0 +1,114 @@
+// Package target is how gofab's built-in Lua functions act on the host a
+// task runs on (or on this machine): the one path every command takes
+// (Run), the host's files (Files), local and remote paths, permission
+// modes, and what --check, --diff and --dry-run make of a change. The
+// modules in stdlib share it; none imports another.
+package target
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/shell"
+	"github.com/gofab/gofab/luart"
+)
+
+// Command is one command a built-in function runs.
+type Command struct {
+	// Line is the command as the recipe (or the built-in) wrote it.
+	Line string
+	// Kind is "run", "sudo" or "local": the echo label, and "local" runs
+	// on this machine.
+	Kind string
+	// Sudo runs Line as root, or as User/Group, through sudo.
+	Sudo        bool
+	User, Group string
+	// Scoped applies the task's scope: cd (lcd for "local"), prefix,
+	// shell_env and path. Helper commands, which name absolute paths,
+	// leave it off.
+	Scoped bool
+	// Env is exported to the command, after shell_env's.
+	Env    [][2]string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Pty    bool
+	// TTY lends the person's terminal to the command (open_shell,
+	// pty = true on a terminal).
+	TTY     *host.TTY
+	Timeout time.Duration
+	// Show prints the command and its output as far as the output levels
+	// allow; without it the command is a helper, seen only in logs and
+	// fake hosts' listings. HideStdout keeps stdout quiet even so.
+	Show, HideStdout bool
+	// ReadOnly marks a command that changes nothing: it runs under
+	// --check too. Any other command is skipped (ErrSkipped) there.
+	ReadOnly bool
+	// Conn is where it runs; nil means the task's host, or this machine
+	// for Kind "local".
+	Conn host.Conn
+}
+
+// ErrSkipped is Run's answer for a command that may change the host
+// under --check.
+var ErrSkipped = errors.New("not run in check mode")
+
+// Run runs c. Every command gofab runs for a fabfile comes through here:
+// run, sudo, run_local, open_shell, the helper commands of transfers and
+// of the files module, cuisine's probes and changes, and so the ad-hoc
+// command (a synthetic task calling run) and handlers. It is the one
+// place that applies the scope, sudo and its password, --check, the
+// output levels, --max-output, timeouts and interrupts (ctx). --dry-run
+// needs nothing here: its connections print what they are given.
+//
+// A non-zero exit is not an error; an error means the command could not
+// run to completion.
+func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) {
+	if check, _, _ := st.Mode(); check && !c.ReadOnly {
+		return shell.Result{}, ErrSkipped
+	}
+	req := shell.Request{
+		Command: c.Line, Kind: c.Kind, Sudo: c.Sudo, SudoUser: c.User, SudoGroup: c.Group,
+		Helper: !c.Show, Env: c.Env, Stdin: c.Stdin, Stdout: c.Stdout,
+		Pty: c.Pty, TTY: c.TTY, Timeout: c.Timeout, MaxOutput: MaxOutput(st),
+	}
+	if c.Sudo {
+		req.SudoPassword = st.Run().SudoPassword
+	}
+	if c.Scoped {
+		s := st.Settings
+		req.Cwd, req.Prefixes, req.Path, req.PathMode = s.Cwd, s.Prefixes, s.Path, s.PathMode
+		if c.Kind == "local" {
+			req.Cwd = s.Lcwd
+		}
+		env := make([][2]string, 0, len(s.ShellEnv)+len(c.Env))
+		for _, v := range s.ShellEnv {
+			env = append(env, [2]string{v.Name, v.Value})
+		}
+		req.Env = append(env, c.Env...)
+	}
+	if c.Show {
+		req.Out = st.Out()
+		req.ShowRunning = st.Shown("running")
+		req.ShowStdout = !c.HideStdout && st.Shown("stdout")
+		req.ShowStderr = st.Shown("stderr")
+	}
+	conn := c.Conn
+	if conn == nil {
+		conn = st.Conn()
+		if c.Kind == "local" {
+			conn = st.LocalConn()
+		}
+	}
+	return shell.Run(ctx, conn, req)
+}
+
+// MaxOutput is how much output a result keeps (--max-output).
+func MaxOutput(st *luart.State) int {
+	if n := st.Run().MaxOutput; n > 0 {
+		return n
+	}
+	return shell.DefaultMaxOutput
+}
