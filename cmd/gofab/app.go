@@ -17,12 +17,12 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/runstate"
 	"github.com/gofab/gofab/internal/sshconfig"
-	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )

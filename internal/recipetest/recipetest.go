@@ -18,11 +18,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/fakehost"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
-	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
