@@ -63,10 +63,6 @@ func ValidLevel(l string) bool {
 	return false
 }
 
-// TaskOptions are the option names task() accepts.
-var TaskOptions = []string{"hosts", "roles", "exclude_hosts", "on", "doc", "alias", "aliases", "default",
-	"runs_once", "serial", "parallel", "pool_size", "batch", "max_fail", "fail_fast"}
-
 var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}
 
 // builtins are the globals luart itself provides: the task DSL, scoped
@@ -82,7 +78,8 @@ var levelOverloads = []string{
 }
 
 var builtins = Module{
-	Doc: "Global functions available in every fabfile.",
+	Doc:        "Global functions available in every fabfile.",
+	TableTypes: []*TableType{taskOptionsType, executeOptionsType},
 	Types: outputLevelAlias + `
 
 ---@class Env: table
@@ -97,30 +94,12 @@ var builtins = Module{
 ---@field port integer port on the current host
 ---@field effective_roles string[] roles that selected the current host
 ---@field real_fabfile string absolute path of the fabfile
-env = {}
-
----@class TaskOptions
----@field doc? string
----@field hosts? string[]
----@field roles? string[]
----@field exclude_hosts? string[]
----@field on? string host pattern: groups, globs, a:b union, a:&b intersection, a:!b exclusion, @file, ranges
----@field alias? string
----@field aliases? string[]
----@field default? boolean
----@field runs_once? boolean run once per invocation whatever the hosts; later runs get its value
----@field serial? boolean one host at a time
----@field parallel? boolean all hosts at once, whatever --serial or -z say
----@field pool_size? integer at most this many hosts at once
----@field batch? integer|string|(integer|string)[] rolling batches: N, "25%", or a list such as {1, "10%", "100%"}
----@field max_fail? integer|string failures (N or "P%") tolerated before gofab stops starting hosts and cancels the rest
----@field fail_fast? boolean stop at the first failure (max_fail 0)`,
+env = {}`,
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
-			Params:     []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true}, {Name: "fn", Type: "fun(args: table): any"}},
-			Overloads:  []string{"fun(name: string, fn: fun(args: table): any)"},
-			OptionsArg: 2, Options: TaskOptions,
-			Fn: luaTask},
+			Params:    []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true, Options: taskOptionsType}, {Name: "fn", Type: "fun(args: table): any"}},
+			Overloads: []string{"fun(name: string, fn: fun(args: table): any)"},
+			Fn:        luaTask},
 		{Name: "cd", Doc: "Runs fn with remote commands executed in dir (relative dirs nest).",
 			Params: []Param{{Name: "dir", Type: "string"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Fn: func(st *State) int {
@@ -207,11 +186,10 @@ env = {}
 			Returns: []Param{{Type: "boolean"}},
 			Fn:      luaConfirm},
 		{Name: "execute", Doc: "Runs a task on other hosts (each in its own state, concurrently up to the pool size) and returns {[host] = return value}; a host that failed maps to {error = \"...\"}.\nWithout options the task's own hosts (or the run's) are used. Extra arguments reach the task as args[1], args[2], … (plain data only).",
-			Params:     []Param{{Name: "task", Type: "string|function"}, {Name: "options", Type: "{hosts?: string[], roles?: string[], exclude_hosts?: string[], on?: string}", Optional: true}, {Name: "args", Type: "any"}},
-			Variadic:   true,
-			Returns:    []Param{{Type: "table<string, any>"}},
-			OptionsArg: 2, Options: executeOptions,
-			Fn: luaExecute},
+			Params:   []Param{{Name: "task", Type: "string|function"}, OptionsParam(executeOptionsType), {Name: "args", Type: "any"}},
+			Variadic: true,
+			Returns:  []Param{{Type: "table<string, any>"}},
+			Fn:       luaExecute},
 		{Name: "barrier", Doc: "Waits until every running host of the current batch reaches this point (e.g. all drain before any restarts).",
 			Fn: luaBarrier},
 		{Name: "handler", Doc: "Registers a handler: notify(name) in a task runs it once, when the task has ended well, on the hosts that notified it (e.g. restart nginx after its config changed).",
@@ -295,9 +273,6 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 	L := st.L
 	o.ForEach(func(k, v lua.LValue) {
 		key := k.String()
-		if !slices.Contains(TaskOptions, key) {
-			L.RaiseError("task %q: unknown option %q", t.Name, key)
-		}
 		pv, err := ToPlain(v)
 		if err != nil {
 			L.RaiseError("task %q: option %s: %v", t.Name, key, err)

@@ -27,9 +27,6 @@ type Coordinator interface {
 	Changed(n int)
 }
 
-// executeOptions are the option names execute() accepts.
-var executeOptions = []string{"hosts", "roles", "exclude_hosts", "on"}
-
 // ExecSelection is the host selection execute() was given.
 type ExecSelection struct {
 	Hosts, Roles, Exclude []string
@@ -90,7 +87,7 @@ func luaExecute(st *State) int {
 	}
 	var sel ExecSelection
 	if o := L.Get(2); o != lua.LNil {
-		opts := st.Options(2, "execute", executeOptions...)
+		opts := st.Opts()
 		for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
 			v, ok := opts[key]
 			if key == "hosts" && !ok {

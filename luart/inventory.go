@@ -21,28 +21,9 @@ const inventoryCommandTimeout = 2 * time.Minute
 
 // inventoryGlobals are hosts() and group(): the fleet a fabfile declares.
 var inventoryGlobals = Module{
-	Doc: "Declaring the inventory.",
-	Types: `---@class HostSpec
----@field groups? string[] groups the host is in
----@field vars? table<string, any> the host's own vars (they win over its groups')
----@field user? string login user
----@field port? integer SSH port
----@field identity? string private key file
----@field gateway? string jump host (ProxyJump syntax)
----@field address? string address to connect to when the name is not one
----@field forward_agent? boolean forward your ssh-agent to this host
-
----@class GroupSpec
----@field hosts? string[] hosts in the group (ranges such as web[01:20] allowed)
----@field children? string[] groups whose hosts are in this group too
----@field vars? table<string, any> vars of every host of the group
-
----@class HostInfo
----@field name string the host's inventory name (or host string)
----@field groups string[] every group the host is in, parents first
----@field vars table<string, any> merged vars: all, parent groups, child groups, the host, --set
-
----The current host, inside a task.
+	Doc:        "Declaring the inventory.",
+	TableTypes: []*TableType{hostSpecType, groupSpecType, hostInfoType},
+	Types: `---The current host, inside a task.
 ---@type HostInfo
 host = {}`,
 	Funcs: []Func{

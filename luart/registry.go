@@ -13,7 +13,6 @@ package luart
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -21,9 +20,24 @@ import (
 // Param describes a parameter or a return value of a Lua function.
 type Param struct {
 	Name     string
-	Type     string // LuaLS type, e.g. "string|string[]"
+	Type     string // LuaLS type, e.g. "string|string[]"; "" for Options' name
 	Doc      string
 	Optional bool
+	// Options makes the parameter the function's options table, of this
+	// declared type: a call is checked against it before the function's
+	// body runs, and gofab check and the editor's types use it too.
+	Options *TableType
+}
+
+// OptionsParam is an optional options table of type t.
+func OptionsParam(t *TableType) Param { return Param{Name: "options", Optional: true, Options: t} }
+
+// luaType is the parameter's LuaLS type.
+func (p Param) luaType() string {
+	if p.Type == "" && p.Options != nil {
+		return p.Options.Name
+	}
+	return p.Type
 }
 
 // Func is one Lua function: its name, documentation, signature and Go
@@ -38,13 +52,20 @@ type Func struct {
 	// Overloads are the function's other call forms, as LuaLS fun()
 	// types (task(name, fn) beside task(name, doc_or_options, fn)).
 	Overloads []string
-	// OptionsArg is the 1-based position of the function's options table
-	// (0: none) and Options the names it accepts; gofab check and the
-	// function itself use the same list.
-	OptionsArg int
-	Options    []string
 	// Fn implements the function for one state.
 	Fn func(st *State) int
+}
+
+// OptionsArg returns the 1-based position of the function's options
+// table (a method's self not counted) and its type; 0 and nil when it
+// takes none.
+func (f Func) OptionsArg() (int, *TableType) {
+	for i, p := range f.Params {
+		if p.Options != nil {
+			return i + 1, p.Options
+		}
+	}
+	return 0, nil
 }
 
 // Module is a set of Lua functions: globals when Name is empty, otherwise a
@@ -53,7 +74,11 @@ type Module struct {
 	Name  string
 	Doc   string
 	Funcs []Func
-	// Types holds LuaLS class and alias definitions the functions refer to.
+	// TableTypes are the options and result tables the functions take
+	// and give, written as LuaLS classes.
+	TableTypes []*TableType
+	// Types holds other LuaLS definitions, verbatim: aliases and typed
+	// globals (env, host).
 	Types string
 	// Classes are the object types the module's functions hand out.
 	Classes []Class
@@ -96,8 +121,11 @@ func MetaFiles(modules []Module) map[string]string {
 // writeMeta writes one module's types and function definitions.
 func writeMeta(b *strings.Builder, m Module) {
 	if m.Types != "" {
-		b.WriteString(exactOptions(strings.TrimSpace(m.Types)))
+		b.WriteString(strings.TrimSpace(m.Types))
 		b.WriteString("\n\n")
+	}
+	for _, t := range m.TableTypes {
+		t.writeClass(b)
 	}
 	for _, c := range m.Classes {
 		fmt.Fprintf(b, "---%s\n---@class %s\nlocal %s = {}\n\n", oneLine(c.Doc), c.Name, c.Name)
@@ -118,14 +146,6 @@ func writeMeta(b *strings.Builder, m Module) {
 	}
 }
 
-// exactOptions marks every options class (a name ending in Options) as
-// (exact), so a misspelled option is a warning in the editor.
-func exactOptions(types string) string {
-	return optionsClass.ReplaceAllString(types, "---@class (exact) $1")
-}
-
-var optionsClass = regexp.MustCompile(`---@class (\w+Options\b)`)
-
 // writeFunc writes one function's definition; prefix is "mod." or
 // "Class:".
 func writeFunc(b *strings.Builder, f Func, prefix string) {
@@ -139,11 +159,11 @@ func writeFunc(b *strings.Builder, f Func, prefix string) {
 			opt = "?"
 		}
 		if f.Variadic && i == len(f.Params)-1 {
-			fmt.Fprintf(b, "---@param ... %s %s\n", p.Type, p.Doc)
+			fmt.Fprintf(b, "---@param ... %s %s\n", p.luaType(), p.Doc)
 			names = append(names, "...")
 			continue
 		}
-		fmt.Fprintf(b, "---@param %s%s %s %s\n", p.Name, opt, p.Type, p.Doc)
+		fmt.Fprintf(b, "---@param %s%s %s %s\n", p.Name, opt, p.luaType(), p.Doc)
 		names = append(names, p.Name)
 	}
 	for _, r := range f.Returns {
@@ -190,8 +210,8 @@ func writeFuncs(b *strings.Builder, funcs []Func, prefix string) {
 			ps = append(ps, n)
 		}
 		fmt.Fprintf(b, "- `%s%s(%s)`: %s", prefix, f.Name, strings.Join(ps, ", "), strings.ReplaceAll(strings.TrimSpace(f.Doc), "\n", " "))
-		if len(f.Options) > 0 {
-			fmt.Fprintf(b, " Options: `%s`.", strings.Join(f.Options, "`, `"))
+		if _, t := f.OptionsArg(); t != nil {
+			fmt.Fprintf(b, " Options: `%s`.", strings.Join(t.Names(), "`, `"))
 		}
 		b.WriteByte('\n')
 	}

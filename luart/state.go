@@ -131,6 +131,9 @@ type State struct {
 	ctx     context.Context
 	loading bool
 	tasks   []*Task
+	// optsArg is the stack position of the running function's options
+	// table (0: it declares none); see Opts.
+	optsArg int
 	fns     map[string]*lua.LFunction
 	conn    host.Conn
 	connErr error
@@ -202,27 +205,44 @@ func (st *State) register(m Module) {
 	for _, c := range m.Classes {
 		methods := L.NewTable()
 		for _, f := range c.Methods {
-			fn := f.Fn
-			methods.RawSetString(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+			methods.RawSetString(f.Name, st.function(f, f.Name, 1))
 		}
 		L.SetField(L.NewTypeMetatable(c.Name), "__index", methods)
 	}
 	if m.Name == "" {
 		for _, f := range m.Funcs {
-			fn := f.Fn
-			L.SetGlobal(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+			L.SetGlobal(f.Name, st.function(f, f.Name, 0))
 		}
 		return
 	}
-	funcs := m.Funcs
+	funcs, prefix := m.Funcs, m.Name+"."
 	L.PreloadModule(m.Name, func(L *lua.LState) int {
 		t := L.NewTable()
 		for _, f := range funcs {
-			fn := f.Fn
-			t.RawSetString(f.Name, L.NewFunction(func(*lua.LState) int { return fn(st) }))
+			t.RawSetString(f.Name, st.function(f, prefix+f.Name, 0))
 		}
 		L.Push(t)
 		return 1
+	})
+}
+
+// function makes f callable from Lua; self is 1 for a method (its
+// object comes first). A call's options are checked against f's declared
+// type before f's body runs.
+func (st *State) function(f Func, name string, self int) *lua.LFunction {
+	fn := f.Fn
+	idx, opts := f.OptionsArg()
+	if opts != nil {
+		idx += self
+	}
+	return st.L.NewFunction(func(L *lua.LState) int {
+		if opts != nil {
+			checkOptions(L, idx, name, opts)
+		}
+		prev := st.optsArg
+		st.optsArg = idx
+		defer func() { st.optsArg = prev }()
+		return fn(st)
 	})
 }
 
@@ -310,31 +330,24 @@ func (st *State) Identity() (name, user string, port int) {
 	return st.he.Addr.Host, st.he.User, st.he.Port
 }
 
-// Options returns the options table at idx of function fname by name,
-// raising an argument error for a name not in allowed or a value that is
-// not a table. A missing table gives an empty map.
-func (st *State) Options(idx int, fname string, allowed ...string) Opts {
+// Opts returns the options the running function was given, by name: the
+// table at the position its registry entry declares (luart.OptionsParam),
+// whose names the registry checked before the function's body ran. A
+// value that is not a table raises an argument error; no table gives an
+// empty map. A function that declares no options must not call it.
+func (st *State) Opts() Opts {
 	L := st.L
+	if st.optsArg == 0 {
+		panic("luart: Opts called by a function that declares no options parameter")
+	}
 	out := Opts{}
-	v := L.Get(idx)
-	if v == lua.LNil {
-		return out
+	switch t := L.Get(st.optsArg).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		t.ForEach(func(k, v lua.LValue) { out[k.String()] = v })
+	default:
+		L.ArgError(st.optsArg, "options must be a table")
 	}
-	t, ok := v.(*lua.LTable)
-	if !ok {
-		L.ArgError(idx, fname+": options must be a table")
-	}
-	t.ForEach(func(k, v lua.LValue) {
-		name := k.String()
-		known := false
-		for _, a := range allowed {
-			known = known || a == name
-		}
-		if !known {
-			L.ArgError(idx, fmt.Sprintf("%s: unknown option %q (known: %s)", fname, name, strings.Join(allowed, ", ")))
-		}
-		out[name] = v
-	})
 	return out
 }
 

@@ -531,22 +531,17 @@ func TestEditorDefinitions(t *testing.T) {
 			funcs = append(funcs, c.Methods...)
 		}
 		for _, f := range funcs {
-			if f.OptionsArg == 0 || len(f.Options) == 0 {
+			idx, opts := f.OptionsArg()
+			if opts == nil {
 				continue
 			}
-			typ := f.Params[f.OptionsArg-1].Type
-			class := regexp.MustCompile(`\w+Options`).FindString(typ)
-			var have map[string]bool
-			if class != "" {
-				have = fieldsOf(class)
-			} else {
-				have = map[string]bool{}
-				for _, k := range regexp.MustCompile(`(\w+)\??:`).FindAllStringSubmatch(typ, -1) {
-					have[k[1]] = true
-				}
+			if typ := f.Params[idx-1].Type; typ != "" && !strings.Contains(typ, opts.Name) {
+				t.Errorf("%s.%s's options parameter has type %s, not its declared %s", m.Name, f.Name, typ, opts.Name)
 			}
+			typ := opts.Name
+			have := fieldsOf(typ)
 			want := map[string]bool{}
-			for _, o := range f.Options {
+			for _, o := range opts.Names() {
 				want[o] = true
 				if !have[o] {
 					t.Errorf("%s.%s accepts option %q, which its type %s lacks", m.Name, f.Name, o, typ)

@@ -186,8 +186,8 @@ func (r *repl) help(name string) {
 				fmt.Fprintf(r.out, "  %-28s %s\n", full, first)
 			case name == full:
 				fmt.Fprintf(r.out, "%s\n", strings.TrimSpace(f.Doc))
-				if len(f.Options) > 0 {
-					fmt.Fprintf(r.out, "options: %s\n", strings.Join(f.Options, ", "))
+				if _, t := f.OptionsArg(); t != nil {
+					fmt.Fprintf(r.out, "options: %s\n", strings.Join(t.Names(), ", "))
 				}
 				return
 			}

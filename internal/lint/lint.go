@@ -462,12 +462,12 @@ func (w *walker) call(call *ast.FuncCallExpr, sc *scope) {
 	if fn == nil {
 		return
 	}
-	if fn.OptionsArg > 0 && fn.OptionsArg <= len(call.Args) {
-		if t, ok := call.Args[fn.OptionsArg-1].(*ast.TableExpr); ok {
+	if idx, opts := fn.OptionsArg(); idx > 0 && idx <= len(call.Args) {
+		if t, ok := call.Args[idx-1].(*ast.TableExpr); ok {
 			for _, field := range t.Fields {
 				key, isStr := field.Key.(*ast.StringExpr)
-				if isStr && !slices.Contains(fn.Options, key.Value) {
-					w.report(field.Value.Line(), key.Value, "%s: unknown option %q (known: %s)", name, key.Value, strings.Join(fn.Options, ", "))
+				if isStr && !opts.Has(key.Value) {
+					w.report(field.Value.Line(), key.Value, "%s", opts.Unknown(name, key.Value))
 				}
 			}
 		}

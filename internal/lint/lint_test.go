@@ -7,13 +7,24 @@ import (
 	"github.com/gofab/gofab/luart"
 )
 
+// options declares a table type of optional fields.
+func options(name string, fields ...string) luart.Param {
+	t := &luart.TableType{Name: name}
+	for _, f := range fields {
+		t.Fields = append(t.Fields, luart.Field{Name: f, Type: "any", Optional: true})
+	}
+	return luart.OptionsParam(t)
+}
+
+var anyParam = luart.Param{Name: "x", Type: "any"}
+
 var testModules = []luart.Module{
 	{Funcs: []luart.Func{
-		{Name: "run", OptionsArg: 2, Options: []string{"warn_only", "quiet"}},
-		{Name: "task", OptionsArg: 2, Options: []string{"hosts"}},
+		{Name: "run", Params: []luart.Param{anyParam, options("RunOptions", "warn_only", "quiet")}},
+		{Name: "task", Params: []luart.Param{anyParam, options("TaskOptions", "hosts")}},
 		{Name: "execute"},
 	}},
-	{Name: "files", Funcs: []luart.Func{{Name: "write", OptionsArg: 3, Options: []string{"mode"}}}},
+	{Name: "files", Funcs: []luart.Func{{Name: "write", Params: []luart.Param{anyParam, anyParam, options("WriteOptions", "mode")}}}},
 }
 
 func TestCheck(t *testing.T) {

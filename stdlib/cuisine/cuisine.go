@@ -25,48 +25,17 @@ import (
 	"github.com/gofab/gofab/stdlib/target"
 )
 
-const types = `---@class CuisineDetails
----@field check? boolean the result of a --check run (changed says what would change)
----@field installed? string[] package_ensure: the packages installed now
----@field removed? string[] package_remove: the packages removed
----@field backend? string package_ensure: the package manager used
----@field key? string ssh_keygen: the public key
-
----@class CuisineOptions
----@field use_sudo? boolean act as root
-
----@class AttribOptions: CuisineOptions
----@field mode? string|integer permission bits such as "0644"
----@field owner? string
----@field group? string
----@field recursive? boolean also everything below a directory
-
----@class UserOptions: CuisineOptions
----@field uid? integer
----@field gid? integer|string primary group
----@field home? string
----@field shell? string
----@field passwd? string password (sent on stdin, never in a command line)
----@field encrypted? boolean passwd is already a crypt(3) hash
----@field groups? string[] supplementary groups the user must be in
----@field system? boolean a system account
----@field createhome? boolean create the home directory (default true)
----@field rmhome? boolean user_remove: remove the home directory too`
-
 var (
-	pathP     = luart.Param{Name: "path", Type: "string"}
-	nameP     = luart.Param{Name: "name", Type: "string"}
-	optsP     = func(t string) luart.Param { return luart.Param{Name: "options", Type: t, Optional: true} }
-	resultR   = []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether it changed the host (under --check: would)"}, {Name: "details", Type: "CuisineDetails"}}
-	boolR     = []luart.Param{{Type: "boolean"}}
-	sudoOnly  = []string{"use_sudo"}
-	attribOps = []string{"use_sudo", "mode", "owner", "group", "recursive"}
-	userOps   = []string{"use_sudo", "uid", "gid", "home", "shell", "passwd", "encrypted", "groups", "system", "createhome", "rmhome"}
+	pathP   = luart.Param{Name: "path", Type: "string"}
+	nameP   = luart.Param{Name: "name", Type: "string"}
+	resultR = []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether it changed the host (under --check: would)"}, {Name: "details", Type: "CuisineDetails"}}
+	boolR   = []luart.Param{{Type: "boolean"}}
 )
 
-// fn declares a function whose options table is argument optArg.
-func fn(name, doc string, params []luart.Param, returns []luart.Param, optArg int, opts []string, impl func(*luart.State) int) luart.Func {
-	return luart.Func{Name: name, Doc: doc, Params: params, Returns: returns, OptionsArg: optArg, Options: opts,
+// fn declares a cuisine function; its options, if any, are the parameter
+// made with luart.OptionsParam.
+func fn(name, doc string, params []luart.Param, returns []luart.Param, impl func(*luart.State) int) luart.Func {
+	return luart.Func{Name: name, Doc: doc, Params: params, Returns: returns,
 		Fn: func(st *luart.State) int {
 			if !strings.HasPrefix(name, "text_") {
 				st.RequireTask("cuisine." + name)
@@ -81,9 +50,11 @@ func fn(name, doc string, params []luart.Param, returns []luart.Param, optArg in
 // Module returns require("cuisine").
 func Module() luart.Module {
 	return luart.Module{
-		Name:  "cuisine",
-		Doc:   "Cuisine's idempotent ensure functions: files, directories, packages, users, groups, SSH keys, services.",
-		Types: types,
+		Name: "cuisine",
+		Doc:  "Cuisine's idempotent ensure functions: files, directories, packages, users, groups, SSH keys, services.",
+		TableTypes: []*luart.TableType{cuisineDetailsType, cuisineOptionsType, attribOptionsType, userOptionsType, fileLinkOptionsType,
+			dirRemoveOptionsType, passwdOptionsType, groupOptionsType, keygenOptionsType, processFindOptionsType, processKillOptionsType,
+			replaceLineOptionsType},
 		Funcs: slices.Concat(textFuncs(), fileFuncs(), fileContentFuncs(), fileLinkFuncs(), dirFuncs(), systemFuncs(), modeFuncs()),
 	}
 }
@@ -107,11 +78,11 @@ func textFuncs() []luart.Func {
 	textP := luart.Param{Name: "text", Type: "string"}
 	strR := []luart.Param{{Type: "string"}}
 	return []luart.Func{
-		fn("text_detect_eol", "Returns the text's line ending, \"\\r\\n\" or \"\\n\".", []luart.Param{textP}, strR, 0, nil, func(st *luart.State) int {
+		fn("text_detect_eol", "Returns the text's line ending, \"\\r\\n\" or \"\\n\".", []luart.Param{textP}, strR, func(st *luart.State) int {
 			st.L.Push(lua.LString(detectEOL(st.L.CheckString(1))))
 			return 1
 		}),
-		fn("text_ensure_line", "Returns the text with each line appended that it lacks as a whole line.", []luart.Param{textP, {Name: "lines", Type: "string"}}, strR, 0, nil, func(st *luart.State) int {
+		fn("text_ensure_line", "Returns the text with each line appended that it lacks as a whole line.", []luart.Param{textP, {Name: "lines", Type: "string"}}, strR, func(st *luart.State) int {
 			var lines []string
 			for i := 2; i <= st.L.GetTop(); i++ {
 				lines = append(lines, st.L.CheckString(i))
@@ -120,19 +91,19 @@ func textFuncs() []luart.Func {
 			return 1
 		}),
 		fn("text_replace_line", "Replaces every line equal to old (or containing it, with find = true) by new; returns the text and how many lines changed.",
-			[]luart.Param{textP, {Name: "old", Type: "string"}, {Name: "new", Type: "string"}, optsP("{find?: boolean}")}, []luart.Param{{Type: "string"}, {Type: "integer"}}, 4, []string{"find"},
+			[]luart.Param{textP, {Name: "old", Type: "string"}, {Name: "new", Type: "string"}, luart.OptionsParam(replaceLineOptionsType)}, []luart.Param{{Type: "string"}, {Type: "integer"}},
 			func(st *luart.State) int {
-				o := st.Options(4, "cuisine.text_replace_line", "find")
+				o := st.Opts()
 				text, n := replaceLine(st.L.CheckString(1), st.L.CheckString(2), st.L.CheckString(3), o.Bool("find"))
 				st.L.Push(lua.LString(text))
 				st.L.Push(lua.LNumber(n))
 				return 2
 			}),
-		fn("text_strip_margin", "Removes leading blanks and the margin character (default \"|\") from every line.", []luart.Param{textP, {Name: "margin", Type: "string", Optional: true}}, strR, 0, nil, func(st *luart.State) int {
+		fn("text_strip_margin", "Removes leading blanks and the margin character (default \"|\") from every line.", []luart.Param{textP, {Name: "margin", Type: "string", Optional: true}}, strR, func(st *luart.State) int {
 			st.L.Push(lua.LString(stripMargin(st.L.CheckString(1), st.L.OptString(2, "|"))))
 			return 1
 		}),
-		fn("text_template", "Renders a Go text/template string with the context table ({{ .name }}).", []luart.Param{textP, {Name: "context", Type: "table"}}, strR, 0, nil, func(st *luart.State) int {
+		fn("text_template", "Renders a Go text/template string with the context table ({{ .name }}).", []luart.Param{textP, {Name: "context", Type: "table"}}, strR, func(st *luart.State) int {
 			data, err := luart.ToPlain(st.L.CheckTable(2))
 			if err != nil {
 				st.L.ArgError(2, err.Error())
@@ -181,7 +152,7 @@ func readFile(st *luart.State, t *side, p string) ([]byte, bool) {
 }
 
 func testPath(st *luart.State, flag string) int {
-	t := on(st, st.Options(2, "cuisine", sudoOnly...))
+	t := on(st, st.Opts())
 	ok, err := t.files().Test(st.Context(), flag, target.RemotePath(st, st.L.CheckString(1)), t.sudo)
 	if err != nil {
 		t.fail("%v", err)
@@ -260,8 +231,8 @@ func (t *side) differsBelow(p, test string) bool {
 func fileFuncs() []luart.Func {
 	contentP := luart.Param{Name: "content", Type: "string"}
 	return []luart.Func{
-		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine.file_read", sudoOnly...))
+		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			if data, ok := readFile(st, t, target.RemotePath(st, st.L.CheckString(1))); ok {
 				st.L.Push(lua.LString(data))
 			} else {
@@ -269,22 +240,22 @@ func fileFuncs() []luart.Func {
 			}
 			return 1
 		}),
-		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.file_write", attribOps...)
+		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			return writeFile(st, t, "file_write", target.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
 		}),
-		fn("file_exists", "Reports whether path exists.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-e") }),
-		fn("file_is_file", "Reports whether path is a regular file.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-f") }),
-		fn("file_is_dir", "Reports whether path is a directory.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-d") }),
-		fn("file_is_link", "Reports whether path is a symbolic link.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-L") }),
-		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.file_attribs", attribOps...)
+		fn("file_exists", "Reports whether path exists.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-e") }),
+		fn("file_is_file", "Reports whether path is a regular file.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-f") }),
+		fn("file_is_dir", "Reports whether path is a directory.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-d") }),
+		fn("file_is_link", "Reports whether path is a symbolic link.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-L") }),
+		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			return t.done(ensureAttribs(st, t, target.RemotePath(st, st.L.CheckString(1)), o), nil)
 		}),
-		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine.file_attribs_get", sudoOnly...))
+		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			mode, owner, group, ok := t.attribs(target.RemotePath(st, st.L.CheckString(1)))
 			if !ok {
 				st.L.Push(lua.LNil)
@@ -297,8 +268,8 @@ func fileFuncs() []luart.Func {
 			st.L.Push(r)
 			return 1
 		}),
-		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.file_ensure", attribOps...)
+		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			p := target.RemotePath(st, st.L.CheckString(1))
 			changed := false
@@ -317,8 +288,8 @@ func fileFuncs() []luart.Func {
 // fileContentFuncs change what files hold.
 func fileContentFuncs() []luart.Func {
 	return []luart.Func{
-		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.file_upload", attribOps...)
+		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			data, err := target.ReadLocal(st, target.LocalPath(st, st.L.CheckString(2)))
 			if err != nil {
@@ -333,8 +304,8 @@ func fileContentFuncs() []luart.Func {
 			}
 			return writeFile(st, t, "file_upload", p, data, writeOpts(st, "cuisine.file_upload", o, t))
 		}),
-		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.file_update", attribOps...)
+		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			p := target.RemotePath(st, st.L.CheckString(1))
 			old, _ := readFile(st, t, p)
@@ -345,8 +316,8 @@ func fileContentFuncs() []luart.Func {
 			st.L.Pop(1)
 			return writeFile(st, t, "file_update", p, []byte(updated), writeOpts(st, "cuisine.file_update", o, t))
 		}),
-		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, optsP("AttribOptions")}, resultR, 3, attribOps, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.file_append", attribOps...)
+		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			p := target.RemotePath(st, st.L.CheckString(1))
 			text := st.L.CheckString(2)
@@ -365,8 +336,8 @@ func fileContentFuncs() []luart.Func {
 // fileLinkFuncs make links, hash and remove files.
 func fileLinkFuncs() []luart.Func {
 	return []luart.Func{
-		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, optsP("{symbolic?: boolean, use_sudo?: boolean}")}, resultR, 3, []string{"use_sudo", "symbolic"}, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.file_link", "use_sudo", "symbolic")
+		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, luart.OptionsParam(fileLinkOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			src, dst := st.L.CheckString(1), target.RemotePath(st, st.L.CheckString(2))
 			symbolic := true
@@ -386,8 +357,8 @@ func fileLinkFuncs() []luart.Func {
 			t.change("ln -f -- " + q(src) + " " + q(dst))
 			return t.done(true, nil)
 		}),
-		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, optsP("CuisineOptions")}, []luart.Param{{Type: "string?"}}, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine.file_sha256", sudoOnly...))
+		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			if sum := t.sha256(target.RemotePath(st, st.L.CheckString(1))); sum != "" {
 				st.L.Push(lua.LString(sum))
 			} else {
@@ -395,8 +366,8 @@ func fileLinkFuncs() []luart.Func {
 			}
 			return 1
 		}),
-		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine.file_unlink", sudoOnly...))
+		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			p := q(target.RemotePath(st, st.L.CheckString(1)))
 			if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
 				return t.done(false, nil)
@@ -410,9 +381,9 @@ func fileLinkFuncs() []luart.Func {
 // dirFuncs manage directories.
 func dirFuncs() []luart.Func {
 	return []luart.Func{
-		fn("dir_exists", "Reports whether path is a directory.", []luart.Param{pathP, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int { return testPath(st, "-d") }),
-		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, optsP("AttribOptions")}, resultR, 2, attribOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.dir_ensure", attribOps...)
+		fn("dir_exists", "Reports whether path is a directory.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-d") }),
+		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			p := target.RemotePath(st, st.L.CheckString(1))
 			changed := false
@@ -437,8 +408,8 @@ func dirFuncs() []luart.Func {
 			}
 			return t.done(changed, nil)
 		}),
-		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, optsP("{recursive?: boolean, use_sudo?: boolean}")}, resultR, 2, []string{"use_sudo", "recursive"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.dir_remove", "use_sudo", "recursive")
+		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, luart.OptionsParam(dirRemoveOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			p := q(target.RemotePath(st, st.L.CheckString(1)))
 			if _, code := t.probe("[ -d " + p + " ]"); code != 0 {

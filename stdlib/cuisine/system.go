@@ -62,7 +62,7 @@ func (t *side) installed(b pkgBackend, names []string) map[string]bool {
 
 // pkgChange runs one package-manager command that always changes.
 func pkgChange(st *luart.State, pick func(pkgBackend) string) int {
-	t := on(st, st.Options(1, "cuisine", sudoOnly...))
+	t := on(st, st.Opts())
 	t.sudo = true
 	t.change(pick(t.backend()))
 	return t.done(true, nil)
@@ -200,13 +200,13 @@ func systemFuncs() []luart.Func {
 func packageFuncs() []luart.Func {
 	pkgP := luart.Param{Name: "packages", Type: "string|string[]"}
 	return []luart.Func{
-		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, optsP("CuisineOptions")}, boolR, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine.command_check", sudoOnly...))
+		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			_, code := t.probe("command -v " + q(st.L.CheckString(1)) + " >/dev/null 2>&1")
 			st.L.Push(lua.LBool(code == 0))
 			return 1
 		}),
-		fn("command_ensure", "Installs package (default: the command's name) when the command is missing.", []luart.Param{{Name: "command", Type: "string"}, {Name: "package", Type: "string", Optional: true}}, resultR, 0, nil, func(st *luart.State) int {
+		fn("command_ensure", "Installs package (default: the command's name) when the command is missing.", []luart.Param{{Name: "command", Type: "string"}, {Name: "package", Type: "string", Optional: true}}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			cmd := st.L.CheckString(1)
@@ -217,20 +217,20 @@ func packageFuncs() []luart.Func {
 			t.change(b.Install([]string{st.L.OptString(2, cmd)}))
 			return t.done(true, nil)
 		}),
-		fn("package_update", "Refreshes the package lists (apt-get update, dnf makecache, …).", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+		fn("package_update", "Refreshes the package lists (apt-get update, dnf makecache, …).", []luart.Param{luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
 			return pkgChange(st, func(b pkgBackend) string { return b.Update })
 		}),
-		fn("package_upgrade", "Upgrades every package.", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+		fn("package_upgrade", "Upgrades every package.", []luart.Param{luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
 			return pkgChange(st, func(b pkgBackend) string { return b.Upgrade })
 		}),
-		fn("package_clean", "Empties the package cache.", []luart.Param{optsP("CuisineOptions")}, resultR, 1, sudoOnly, func(st *luart.State) int {
+		fn("package_clean", "Empties the package cache.", []luart.Param{luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
 			return pkgChange(st, func(b pkgBackend) string { return b.Clean })
 		}),
-		fn("package_install", "Installs packages (always runs the package manager; see package_ensure).", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("package_install", "Installs packages (always runs the package manager; see package_ensure).", []luart.Param{pkgP}, resultR, func(st *luart.State) int {
 			names := namesArg(st, 1)
 			return pkgChange(st, func(b pkgBackend) string { return b.Install(names) })
 		}),
-		fn("package_ensure", "Installs the packages that are not installed yet; returns {changed, installed = {names installed now}}.", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("package_ensure", "Installs the packages that are not installed yet; returns {changed, installed = {names installed now}}.", []luart.Param{pkgP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			names := namesArg(st, 1)
@@ -247,7 +247,7 @@ func packageFuncs() []luart.Func {
 			}
 			return t.done(len(missing) > 0, map[string]lua.LValue{"installed": luart.FromPlain(st.L, missing), "backend": lua.LString(b.Name)})
 		}),
-		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			names := namesArg(st, 1)
@@ -270,7 +270,7 @@ func packageFuncs() []luart.Func {
 // userFuncs manage user accounts.
 func userFuncs() []luart.Func {
 	return []luart.Func{
-		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
+		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, func(st *luart.State) int {
 			u, ok := on(st, nil).user(st.L.CheckString(1))
 			if !ok {
 				st.L.Push(lua.LNil)
@@ -283,8 +283,8 @@ func userFuncs() []luart.Func {
 			st.L.Push(r)
 			return 1
 		}),
-		fn("user_create", "Creates a user (useradd) with the options given.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.user_create", userOps...)
+		fn("user_create", "Creates a user (useradd) with the options given.", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			name := st.L.CheckString(1)
@@ -294,9 +294,9 @@ func userFuncs() []luart.Func {
 			}
 			return t.done(true, nil)
 		}),
-		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, userEnsure),
-		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, optsP("UserOptions")}, resultR, 2, userOps, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.user_remove", userOps...)
+		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, userEnsure),
+		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			name := st.L.CheckString(1)
@@ -310,8 +310,8 @@ func userFuncs() []luart.Func {
 			t.change("userdel" + flag + " " + q(name))
 			return t.done(true, nil)
 		}),
-		fn("user_passwd", "Sets a user's password when it differs (compared by hash on the host; the password goes on stdin).", []luart.Param{nameP, {Name: "passwd", Type: "string"}, optsP("{encrypted?: boolean}")}, resultR, 3, []string{"encrypted"}, func(st *luart.State) int {
-			o := st.Options(3, "cuisine.user_passwd", "encrypted")
+		fn("user_passwd", "Sets a user's password when it differs (compared by hash on the host; the password goes on stdin).", []luart.Param{nameP, {Name: "passwd", Type: "string"}, luart.OptionsParam(passwdOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			name, p := st.L.CheckString(1), st.L.CheckString(2)
@@ -327,7 +327,7 @@ func userFuncs() []luart.Func {
 // groupFuncs manage groups.
 func groupFuncs() []luart.Func {
 	return []luart.Func{
-		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, 0, nil, func(st *luart.State) int {
+		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, func(st *luart.State) int {
 			t := on(st, nil)
 			out, code := t.probe("getent group " + q(st.L.CheckString(1)))
 			f := strings.Split(strings.TrimSpace(out), ":")
@@ -346,8 +346,8 @@ func groupFuncs() []luart.Func {
 			st.L.Push(r)
 			return 1
 		}),
-		fn("group_create", "Creates a group (groupadd).", []luart.Param{nameP, optsP("{gid?: integer}")}, resultR, 2, []string{"gid"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.group_create", "gid")
+		fn("group_create", "Creates a group (groupadd).", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			gid := ""
@@ -357,8 +357,8 @@ func groupFuncs() []luart.Func {
 			t.change("groupadd" + gid + " " + q(st.L.CheckString(1)))
 			return t.done(true, nil)
 		}),
-		fn("group_ensure", "Makes sure a group exists, with the gid given.", []luart.Param{nameP, optsP("{gid?: integer}")}, resultR, 2, []string{"gid"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.group_ensure", "gid")
+		fn("group_ensure", "Makes sure a group exists, with the gid given.", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			name, want := st.L.CheckString(1), o.String("gid")
@@ -377,7 +377,7 @@ func groupFuncs() []luart.Func {
 			}
 			return t.done(true, nil)
 		}),
-		fn("group_remove", "Removes a group when it exists.", []luart.Param{nameP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("group_remove", "Removes a group when it exists.", []luart.Param{nameP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			name := st.L.CheckString(1)
@@ -395,17 +395,17 @@ func groupUserFuncs() []luart.Func {
 	userP := luart.Param{Name: "user", Type: "string"}
 	groupP := luart.Param{Name: "group", Type: "string"}
 	return []luart.Func{
-		fn("group_user_check", "Reports whether user is a member of group.", []luart.Param{groupP, userP}, boolR, 0, nil, func(st *luart.State) int {
+		fn("group_user_check", "Reports whether user is a member of group.", []luart.Param{groupP, userP}, boolR, func(st *luart.State) int {
 			st.L.Push(lua.LBool(on(st, nil).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
 			return 1
 		}),
-		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			t.change("usermod -a -G " + q(st.L.CheckString(1)) + " " + q(st.L.CheckString(2)))
 			return t.done(true, nil)
 		}),
-		fn("group_user_ensure", "Adds user to group unless it is a member already.", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("group_user_ensure", "Adds user to group unless it is a member already.", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			g, u := st.L.CheckString(1), st.L.CheckString(2)
@@ -415,7 +415,7 @@ func groupUserFuncs() []luart.Func {
 			t.change("usermod -a -G " + q(g) + " " + q(u))
 			return t.done(true, nil)
 		}),
-		fn("group_user_del", "Removes user from group when it is a member.", []luart.Param{groupP, userP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("group_user_del", "Removes user from group when it is a member.", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			g, u := st.L.CheckString(1), st.L.CheckString(2)
@@ -432,8 +432,8 @@ func groupUserFuncs() []luart.Func {
 func sshFuncs() []luart.Func {
 	userP := luart.Param{Name: "user", Type: "string"}
 	return []luart.Func{
-		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, optsP("{keytype?: string}")}, resultR, 2, []string{"keytype"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.ssh_keygen", "keytype")
+		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, luart.OptionsParam(keygenOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			t.sudo = true
 			name := st.L.CheckString(1)
@@ -460,10 +460,10 @@ func sshFuncs() []luart.Func {
 			pub, _ := t.probeRoot("cat -- " + q(key+".pub") + " 2>/dev/null")
 			return t.done(true, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
 		}),
-		fn("ssh_authorize", "Adds a public key to user's authorized_keys unless it is there (file and directory get the user's ownership and safe modes).", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+		fn("ssh_authorize", "Adds a public key to user's authorized_keys unless it is there (file and directory get the user's ownership and safe modes).", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, func(st *luart.State) int {
 			return authorize(st, true)
 		}),
-		fn("ssh_unauthorize", "Removes a public key from user's authorized_keys.", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+		fn("ssh_unauthorize", "Removes a public key from user's authorized_keys.", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, func(st *luart.State) int {
 			return authorize(st, false)
 		}),
 	}
@@ -472,8 +472,8 @@ func sshFuncs() []luart.Func {
 // serviceFuncs start, stop and query services.
 func serviceFuncs() []luart.Func {
 	svc := func(name, doc, action string, when func(active bool) bool) luart.Func {
-		return fn(name, doc, []luart.Param{nameP, optsP("CuisineOptions")}, resultR, 2, sudoOnly, func(st *luart.State) int {
-			t := on(st, st.Options(2, "cuisine."+name, sudoOnly...))
+		return fn(name, doc, []luart.Param{nameP, luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
+			t := on(st, st.Opts())
 			t.sudo = true
 			n := st.L.CheckString(1)
 			m := t.serviceManager()
@@ -494,13 +494,13 @@ func serviceFuncs() []luart.Func {
 		svc("service_stop", "Stops a service when it is running.", "stop", func(active bool) bool { return active }),
 		svc("service_restart", "Restarts a service.", "restart", always),
 		svc("service_reload", "Reloads a service's configuration.", "reload", always),
-		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, 0, nil, func(st *luart.State) int {
+		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			st.L.Push(lua.LBool(t.serviceActive(t.serviceManager(), st.L.CheckString(1))))
 			return 1
 		}),
-		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, 0, nil, func(st *luart.State) int {
+		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			n := st.L.CheckString(1)
@@ -511,7 +511,7 @@ func serviceFuncs() []luart.Func {
 			t.change(serviceCommand(m, "enable", n) + " >/dev/null")
 			return t.done(true, nil)
 		}),
-		fn("systemd_daemon_reload", "Makes systemd reread its unit files.", nil, resultR, 0, nil, func(st *luart.State) int {
+		fn("systemd_daemon_reload", "Makes systemd reread its unit files.", nil, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			t.change("systemctl daemon-reload")
@@ -523,7 +523,7 @@ func serviceFuncs() []luart.Func {
 // miscFuncs are locales, the machine id and processes.
 func miscFuncs() []luart.Func {
 	return []luart.Func{
-		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, 0, nil, func(st *luart.State) int {
+		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, func(st *luart.State) int {
 			t := on(st, nil)
 			t.sudo = true
 			loc := st.L.CheckString(1)
@@ -541,13 +541,13 @@ func miscFuncs() []luart.Func {
 			t.change("localedef -i " + q(lang) + " -f " + q(charset) + " " + q(loc))
 			return t.done(true, nil)
 		}),
-		fn("system_uuid", "Returns the machine's id (/etc/machine-id, or the DMI product uuid).", nil, []luart.Param{{Type: "string"}}, 0, nil, func(st *luart.State) int {
+		fn("system_uuid", "Returns the machine's id (/etc/machine-id, or the DMI product uuid).", nil, []luart.Param{{Type: "string"}}, func(st *luart.State) int {
 			out, _ := on(st, nil).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
 			st.L.Push(lua.LString(strings.TrimSpace(out)))
 			return 1
 		}),
-		fn("process_find", "Returns the processes whose command line contains pattern (exact: whose command name is pattern) as {pid, command} tables.", []luart.Param{{Name: "pattern", Type: "string"}, optsP("{exact?: boolean}")}, []luart.Param{{Type: "{pid: integer, command: string}[]"}}, 2, []string{"exact"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.process_find", "exact")
+		fn("process_find", "Returns the processes whose command line contains pattern (exact: whose command name is pattern) as {pid, command} tables.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processFindOptionsType)}, []luart.Param{{Type: "{pid: integer, command: string}[]"}}, func(st *luart.State) int {
+			o := st.Opts()
 			procs := on(st, nil).processes(st.L.CheckString(1), o.Bool("exact"))
 			r := st.L.CreateTable(len(procs), 0)
 			for _, p := range procs {
@@ -559,8 +559,8 @@ func miscFuncs() []luart.Func {
 			st.L.Push(r)
 			return 1
 		}),
-		fn("process_kill", "Sends signal (default TERM) to the processes process_find finds; returns {changed, count}.", []luart.Param{{Name: "pattern", Type: "string"}, optsP("{exact?: boolean, signal?: string, use_sudo?: boolean}")}, resultR, 2, []string{"exact", "signal", "use_sudo"}, func(st *luart.State) int {
-			o := st.Options(2, "cuisine.process_kill", "exact", "signal", "use_sudo")
+		fn("process_kill", "Sends signal (default TERM) to the processes process_find finds; returns {changed, count}.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processKillOptionsType)}, resultR, func(st *luart.State) int {
+			o := st.Opts()
 			t := on(st, o)
 			procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
 			if len(procs) == 0 {
@@ -666,7 +666,7 @@ func groupName(t *side, gid string) string {
 
 // userEnsure is user_ensure: it creates the user, or changes what differs.
 func userEnsure(st *luart.State) int {
-	o := st.Options(2, "cuisine.user_ensure", userOps...)
+	o := st.Opts()
 	t := on(st, o)
 	t.sudo = true
 	name := st.L.CheckString(1)

@@ -111,16 +111,17 @@ const hostClass = "FakeHost"
 // described (gofab types, gofab docs).
 func Module(run Runner) luart.Module {
 	return luart.Module{
-		Name:    "testing",
-		Doc:     "Unit tests for recipes: cases that run the fabfile's tasks on fake hosts and assert what they did (gofab test).",
-		Types:   types,
+		Name: "testing",
+		Doc:  "Unit tests for recipes: cases that run the fabfile's tasks on fake hosts and assert what they did (gofab test).",
+		TableTypes: []*luart.TableType{testCaseOptionsType, runTaskOptionsType, fakeFileType, assertFileOptionsType, responseType,
+			taskHostResultType, taskRunType, recordedCommandType},
 		Classes: []luart.Class{{Name: hostClass, Doc: "A fake host of one test case.", Methods: hostMethods(run)}},
 		Funcs: []luart.Func{
 			{Name: "case", Doc: "Declares a test case. fn gets one FakeHost per host of opts.hosts (default one host, \"web1\"); each case runs in a fresh state on fresh hosts.",
-				Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "opts", Type: "TestCaseOptions"},
+				Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "opts", Options: testCaseOptionsType},
 					{Name: "fn", Type: "fun(h: FakeHost, ...: FakeHost)"}},
-				Overloads:  []string{"fun(name: string, fn: fun(h: FakeHost, ...: FakeHost))"},
-				OptionsArg: 2, Options: []string{"hosts"}, Fn: declareCase},
+				Overloads: []string{"fun(name: string, fn: fun(h: FakeHost, ...: FakeHost))"},
+				Fn:        declareCase},
 			{Name: "strict", Doc: "Makes commands that no response answers fail (exit 127) instead of succeeding with no output: for every case of the file when called at its top level, else for the current case's hosts.",
 				Params: []luart.Param{{Name: "on", Type: "boolean", Optional: true, Doc: "default true"}}, Fn: strict},
 			{Name: "equal", Doc: "Fails the case unless got and want are equal (tables compared by content).",
@@ -129,60 +130,6 @@ func Module(run Runner) luart.Module {
 	}
 }
 
-const types = `---@class TestCaseOptions
----@field hosts? string[] the case's host names, in the order fn gets them
-
----@class RunTaskOptions
----@field check? boolean run as with --check
----@field dry_run? boolean run as with --dry-run
----@field diff? boolean run as with --diff
----@field set? table<string, string> env values, as --set gives them
----@field allow_failure? boolean a host failing the task does not fail the case
-
----@class FakeFile
----@field content? string
----@field mode? string|integer e.g. "0644" (default 0644, 0755 for dirs)
----@field owner? string default root
----@field group? string default the owner
----@field link? string make a symlink to this target
----@field dir? boolean make a directory
-
----@class AssertFileOptions
----@field contains? string text the file holds
----@field matches? string Lua pattern the content matches
----@field equals? string the whole content
----@field mode? string|integer
----@field owner? string
----@field group? string
----@field link? string a symlink to this target
----@field dir? boolean a directory
----@field absent? boolean nothing is there
-
----@class Response
----@field stdout? string
----@field stderr? string
----@field code? integer exit status (default 0)
----@field writes? table<string, string> files the command leaves behind (path = content), written as its user
-
----@class TaskHostResult
----@field status "ok"|"failed"|"unreachable"|"skipped"|"interrupted"
----@field error? string
----@field changed integer
----@field value any the task's return value
-
----@class TaskRun: TaskHostResult
----@field ok boolean every host succeeded
----@field hosts table<string, TaskHostResult>
----@field output string what gofab printed
-
----@class RecordedCommand
----@field kind "run"|"sudo"|"local"|"helper"
----@field command string as the recipe gave it
----@field line string what the host ran (with cd, exports, prefixes)
----@field user string whom it ran as
----@field code integer exit status
----@field unscripted string[] programs nothing answered`
-
 // declareCase is testing.case(name, [opts,] fn).
 func declareCase(st *luart.State) int {
 	L := st.L
@@ -190,7 +137,7 @@ func declareCase(st *luart.State) int {
 	fnIdx := 2
 	c := &Case{Name: name, Where: strings.TrimSuffix(L.Where(1), ":"), Hosts: []string{"web1"}}
 	if _, ok := L.Get(2).(*lua.LTable); ok {
-		o := st.Options(2, "testing.case", "hosts")
+		o := st.Opts()
 		if hs, ok := o["hosts"].(*lua.LTable); ok {
 			c.Hosts = nil
 			for i := 1; i <= hs.Len(); i++ {

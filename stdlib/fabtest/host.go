@@ -13,12 +13,6 @@ import (
 	"github.com/gofab/gofab/luart"
 )
 
-// The options of run_task and assert_file.
-var (
-	runTaskOptions    = []string{"check", "dry_run", "diff", "set", "allow_failure"}
-	assertFileOptions = []string{"contains", "matches", "equals", "mode", "owner", "group", "link", "dir", "absent"}
-)
-
 // hostMethods are FakeHost's methods.
 func hostMethods(run Runner) []luart.Func {
 	pattern := luart.Param{Name: "pattern", Type: "string", Doc: "the command, a text it contains, or a Lua pattern it matches"}
@@ -29,7 +23,7 @@ func hostMethods(run Runner) []luart.Func {
 		{Name: "files", Doc: "Puts files on the host: path = content, or path = {content, mode, owner, group, link, dir}. Missing directories are made (root, 0755).",
 			Params: []luart.Param{{Name: "files", Type: "table<string, string|FakeFile>"}}, Fn: self(putFiles)},
 		{Name: "respond", Doc: "Scripts the answer to commands matching pattern (later responses win): stdout, stderr, exit code, and files the command leaves behind (writes). A string is the stdout.",
-			Params: []luart.Param{pattern, {Name: "response", Type: "Response|string", Optional: true}}, Fn: self(respond)},
+			Params: []luart.Param{pattern, {Name: "response", Type: "Response|string", Optional: true, Options: responseType}}, Fn: self(respond)},
 		{Name: "os", Doc: "Sets what cuisine's OS detection finds (/etc/os-release); the default is debian 12.",
 			Params: []luart.Param{{Name: "id", Type: "string", Doc: "debian, ubuntu, fedora, alpine, arch…"}, {Name: "version", Type: "string"}}, Fn: self(setOS)},
 		{Name: "packages", Doc: "Marks packages installed (apt-get install on the host does too); returns the installed packages.",
@@ -43,9 +37,9 @@ func hostMethods(run Runner) []luart.Func {
 			Fn:     self(func(st *luart.State, r *hostRef) int { return names(st, r.h.Provide, nil) })},
 		{Name: "run_task", Doc: "Runs a task of the fabfile (\"mod.task\" for a module's) as gofab would, on every host of the case. A host failing the task fails the case unless allow_failure is set.",
 			Params: []luart.Param{{Name: "name", Type: "string"}, {Name: "args", Type: "table<string|integer, any>", Optional: true, Doc: "named and positional task arguments"},
-				{Name: "opts", Type: "RunTaskOptions", Optional: true}},
-			Returns: []luart.Param{{Type: "TaskRun"}}, OptionsArg: 3, Options: runTaskOptions,
-			Fn: self(func(st *luart.State, r *hostRef) int { return runTask(st, r, run) })},
+				{Name: "opts", Optional: true, Options: runTaskOptionsType}},
+			Returns: []luart.Param{{Type: "TaskRun"}},
+			Fn:      self(func(st *luart.State, r *hostRef) int { return runTask(st, r, run) })},
 		{Name: "assert_ran", Doc: "Fails the case unless the latest run_task ran a command (run or sudo) matching pattern on this host.",
 			Params: []luart.Param{pattern}, Fn: self(assertRan("assert_ran", "run", "sudo"))},
 		{Name: "assert_ran_sudo", Doc: "Fails the case unless the latest run_task ran a command matching pattern with sudo (as user, when given).",
@@ -55,8 +49,7 @@ func hostMethods(run Runner) []luart.Func {
 		{Name: "assert_not_ran", Doc: "Fails the case when the latest run_task ran a command (run or sudo) matching pattern on this host.",
 			Params: []luart.Param{pattern}, Fn: self(assertNotRan)},
 		{Name: "assert_file", Doc: "Fails the case unless the file at path is as expected: contains, matches, equals, mode, owner, group, link, dir, absent.",
-			Params:     []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Type: "AssertFileOptions", Optional: true}},
-			OptionsArg: 2, Options: assertFileOptions, Fn: self(assertFile)},
+			Params: []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Optional: true, Options: assertFileOptionsType}}, Fn: self(assertFile)},
 		{Name: "assert_output", Doc: "Fails the case unless what gofab printed during the latest run_task matches pattern.",
 			Params: []luart.Param{pattern}, Fn: self(assertOutput)},
 		{Name: "read", Doc: "Returns the content of a file on the host, or nil.",
@@ -185,7 +178,7 @@ func respond(st *luart.State, r *hostRef) int {
 	case lua.LString:
 		resp.Stdout = string(v)
 	case *lua.LTable:
-		o := st.Options(3, "respond", "stdout", "stderr", "code", "writes")
+		o := st.Opts()
 		resp.Stdout, resp.Stderr = o.String("stdout"), o.String("stderr")
 		if c, ok := o["code"].(lua.LNumber); ok {
 			resp.Code = int(c)
@@ -233,7 +226,7 @@ func runTask(st *luart.State, r *hostRef, run Runner) int {
 			args.Positional = append(args.Positional, lua.LVAsString(t.RawGetInt(i)))
 		}
 	}
-	o := st.Options(4, "run_task", runTaskOptions...)
+	o := st.Opts()
 	ro := RunOptions{Check: o.Bool("check"), DryRun: o.Bool("dry_run"), Diff: o.Bool("diff")}
 	if set, ok := o["set"].(*lua.LTable); ok {
 		ro.Set = map[string]string{}
@@ -428,7 +421,7 @@ func commands(st *luart.State, r *hostRef) int {
 func assertFile(st *luart.State, r *hostRef) int {
 	L := st.L
 	p := L.CheckString(2)
-	o := st.Options(3, "assert_file", assertFileOptions...)
+	o := st.Opts()
 	if problem := checkFile(r.h.View("root"), p, o); problem != "" {
 		L.RaiseError("assert_file(%q) on %s: %s", p, r.h.Name, problem)
 	}

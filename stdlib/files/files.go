@@ -18,50 +18,8 @@ import (
 	"github.com/gofab/gofab/stdlib/target"
 )
 
-const types = `---@class FilesOptions
----@field use_sudo? boolean read and write as root with sudo
-
----@class ContainsOptions: FilesOptions
----@field exact? boolean the text must be a whole line
----@field escape? boolean treat text literally (default true); false makes it a regular expression
----@field case_sensitive? boolean default true
-
----@class AppendOptions: FilesOptions
----@field partial? boolean a line starting with the text counts as present
----@field escape? boolean treat text literally (default true)
-
----@class SedOptions: FilesOptions
----@field limit? string only lines matching this regular expression are edited
----@field backup? string|boolean suffix of the backup copy kept when the file changes (default ".bak"; "" or false for none)
----@field flags? string "i" ignores case
-
----@class CommentOptions: FilesOptions
----@field char? string comment character (default "#")
----@field backup? string|boolean suffix of the backup copy (default ".bak"; "" or false for none)
-
----@class WriteOptions: FilesOptions
----@field mode? integer|string permission bits, e.g. "0644"
----@field owner? string
----@field group? string
-
----@class TemplateOptions: WriteOptions
----@field backup? boolean|string keep the old content in remote..".bak" (or the given suffix) when it changes (default true)
----@field template_dir? string directory the template path is relative to`
-
-// The option names of each function.
-var (
-	sudoOnly        = []string{"use_sudo"}
-	writeOptions    = []string{"use_sudo", "mode", "owner", "group"}
-	containsOptions = []string{"use_sudo", "exact", "escape", "case_sensitive"}
-	appendOptions   = []string{"use_sudo", "partial", "escape"}
-	sedOptions      = []string{"use_sudo", "limit", "backup", "flags"}
-	commentOptions  = []string{"use_sudo", "char", "backup"}
-	templateOptions = []string{"use_sudo", "mode", "owner", "group", "backup", "template_dir"}
-)
-
 var (
 	pathParam = luart.Param{Name: "path", Type: "string", Doc: "path on the current host (relative paths honour cd)"}
-	optParam  = func(t string) luart.Param { return luart.Param{Name: "options", Type: t, Optional: true} }
 	boolRet   = []luart.Param{{Type: "boolean"}}
 	changed   = []luart.Param{{Type: "boolean", Doc: "whether the file changed"}}
 )
@@ -69,42 +27,43 @@ var (
 // Module returns the files module.
 func Module() luart.Module {
 	return luart.Module{
-		Name:  "files",
-		Doc:   "Fabric's contrib.files: path tests and idempotent file edits on the current host.",
-		Types: types,
+		Name: "files",
+		Doc:  "Fabric's contrib.files: path tests and idempotent file edits on the current host.",
+		TableTypes: []*luart.TableType{filesOptionsType, containsOptionsType, appendOptionsType, sedOptionsType, commentOptionsType,
+			writeOptionsType, templateOptionsType},
 		Funcs: []luart.Func{
-			{Name: "exists", Doc: "Reports whether path exists on the host.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("exists", "-e")},
-			{Name: "is_link", Doc: "Reports whether path is a symbolic link.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("is_link", "-L")},
-			{Name: "is_dir", Doc: "Reports whether path is a directory (or a link to one).", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: boolRet, OptionsArg: 2, Options: sudoOnly, Fn: test("is_dir", "-d")},
+			{Name: "exists", Doc: "Reports whether path exists on the host.", Params: []luart.Param{pathParam, luart.OptionsParam(filesOptionsType)},
+				Returns: boolRet, Fn: test("exists", "-e")},
+			{Name: "is_link", Doc: "Reports whether path is a symbolic link.", Params: []luart.Param{pathParam, luart.OptionsParam(filesOptionsType)},
+				Returns: boolRet, Fn: test("is_link", "-L")},
+			{Name: "is_dir", Doc: "Reports whether path is a directory (or a link to one).", Params: []luart.Param{pathParam, luart.OptionsParam(filesOptionsType)},
+				Returns: boolRet, Fn: test("is_dir", "-d")},
 			{Name: "first", Doc: "Returns the first of the paths that exists, or nil.", Params: []luart.Param{{Name: "paths", Type: "string"}},
 				Variadic: true, Returns: []luart.Param{{Type: "string?"}}, Fn: first},
-			{Name: "read", Doc: "Returns the content of a file.", Params: []luart.Param{pathParam, optParam("FilesOptions")},
-				Returns: []luart.Param{{Type: "string"}}, OptionsArg: 2, Options: sudoOnly, Fn: read},
+			{Name: "read", Doc: "Returns the content of a file.", Params: []luart.Param{pathParam, luart.OptionsParam(filesOptionsType)},
+				Returns: []luart.Param{{Type: "string"}}, Fn: read},
 			{Name: "write", Doc: "Makes a file hold content, with mode, owner and group when given; writes only what differs, atomically.",
-				Params:  []luart.Param{pathParam, {Name: "content", Type: "string"}, optParam("WriteOptions")},
-				Returns: changed, OptionsArg: 3, Options: writeOptions, Fn: write},
+				Params:  []luart.Param{pathParam, {Name: "content", Type: "string"}, luart.OptionsParam(writeOptionsType)},
+				Returns: changed, Fn: write},
 			{Name: "contains", Doc: "Reports whether the file contains text (a literal, or a regular expression with escape = false); exact compares whole lines.",
-				Params:  []luart.Param{pathParam, {Name: "text", Type: "string"}, optParam("ContainsOptions")},
-				Returns: boolRet, OptionsArg: 3, Options: containsOptions, Fn: contains},
+				Params:  []luart.Param{pathParam, {Name: "text", Type: "string"}, luart.OptionsParam(containsOptionsType)},
+				Returns: boolRet, Fn: contains},
 			{Name: "append", Doc: "Appends each line (a string or a list) that the file does not already have as a whole line (or as a line start with partial). Idempotent; creates the file.",
-				Params:  []luart.Param{pathParam, {Name: "text", Type: "string|string[]"}, optParam("AppendOptions")},
-				Returns: changed, OptionsArg: 3, Options: appendOptions, Fn: appendFn},
+				Params:  []luart.Param{pathParam, {Name: "text", Type: "string|string[]"}, luart.OptionsParam(appendOptionsType)},
+				Returns: changed, Fn: appendFn},
 			{Name: "sed", Doc: "Replaces every match of the regular expression before with after (sed syntax: \\1, &) on each line, or on lines matching limit.",
-				Params:  []luart.Param{pathParam, {Name: "before", Type: "string"}, {Name: "after", Type: "string"}, optParam("SedOptions")},
-				Returns: changed, OptionsArg: 4, Options: sedOptions, Fn: sedFn},
+				Params:  []luart.Param{pathParam, {Name: "before", Type: "string"}, {Name: "after", Type: "string"}, luart.OptionsParam(sedOptionsType)},
+				Returns: changed, Fn: sedFn},
 			{Name: "comment", Doc: "Comments out the lines matching regex (lines already commented are left alone).",
-				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, optParam("CommentOptions")},
-				Returns: changed, OptionsArg: 3, Options: commentOptions, Fn: edit("comment", comment)},
+				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, luart.OptionsParam(commentOptionsType)},
+				Returns: changed, Fn: edit("comment", comment)},
 			{Name: "uncomment", Doc: "Uncomments the commented lines whose text matches regex.",
-				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, optParam("CommentOptions")},
-				Returns: changed, OptionsArg: 3, Options: commentOptions, Fn: edit("uncomment", uncomment)},
+				Params:  []luart.Param{pathParam, {Name: "regex", Type: "string"}, luart.OptionsParam(commentOptionsType)},
+				Returns: changed, Fn: edit("uncomment", uncomment)},
 			{Name: "upload_template", Doc: "Renders a local Go text/template file ({{ .name }}, {{ range .list }}…{{ end }}, {{ if }}, and join/upper/lower/quote/default) with context and writes the result to remote when it differs.",
 				Params: []luart.Param{{Name: "template", Type: "string", Doc: "local template path, relative to template_dir, else lcd(), else the fabfile's directory"},
-					{Name: "remote", Type: "string"}, {Name: "context", Type: "table", Optional: true}, optParam("TemplateOptions")},
-				Returns: changed, OptionsArg: 4, Options: templateOptions, Fn: uploadTemplate},
+					{Name: "remote", Type: "string"}, {Name: "context", Type: "table", Optional: true}, luart.OptionsParam(templateOptionsType)},
+				Returns: changed, Fn: uploadTemplate},
 		},
 	}
 }
@@ -118,7 +77,7 @@ func test(fname, flag string) func(*luart.State) int {
 	return func(st *luart.State) int {
 		st.RequireTask("files." + fname)
 		p := target.RemotePath(st, st.L.CheckString(1))
-		o := st.Options(2, "files."+fname, sudoOnly...)
+		o := st.Opts()
 		ok, err := target.Files(st).Test(st.Context(), flag, p, o.Bool("use_sudo"))
 		if err != nil {
 			fail(st, fname, err)
@@ -162,7 +121,7 @@ func readText(st *luart.State, fname, p string, sudo, allowMissing bool) (string
 func read(st *luart.State) int {
 	st.RequireTask("files.read")
 	p := target.RemotePath(st, st.L.CheckString(1))
-	o := st.Options(2, "files.read", sudoOnly...)
+	o := st.Opts()
 	text, _ := readText(st, "read", p, o.Bool("use_sudo"), false)
 	st.L.Push(lua.LString(text))
 	return 1
@@ -196,7 +155,7 @@ func write(st *luart.State) int {
 	st.RequireTask("files.write")
 	p := target.RemotePath(st, st.L.CheckString(1))
 	content := st.L.CheckString(2)
-	o := st.Options(3, "files.write", writeOptions...)
+	o := st.Opts()
 	return store(st, "write", p, content, writeOpts(st, "files.write", o))
 }
 
@@ -204,7 +163,7 @@ func contains(st *luart.State) int {
 	st.RequireTask("files.contains")
 	p := target.RemotePath(st, st.L.CheckString(1))
 	text := st.L.CheckString(2)
-	o := st.Options(3, "files.contains", containsOptions...)
+	o := st.Opts()
 	escape := !hasFalse(o, "escape")
 	re, err := pattern(text, escape, o.Bool("exact"), false, !hasFalse(o, "case_sensitive"))
 	if err != nil {
@@ -236,7 +195,7 @@ func appendFn(st *luart.State) int {
 	default:
 		L.ArgError(2, "files.append: text must be a string or a list of lines")
 	}
-	o := st.Options(3, "files.append", appendOptions...)
+	o := st.Opts()
 	content, _ := readText(st, "append", p, o.Bool("use_sudo"), true)
 	out, ch, err := appendLines(content, add, o.Bool("partial"), !hasFalse(o, "escape"))
 	if err != nil {
@@ -282,7 +241,7 @@ func sedFn(st *luart.State) int {
 	L := st.L
 	p := target.RemotePath(st, L.CheckString(1))
 	before, after := L.CheckString(2), L.CheckString(3)
-	o := st.Options(4, "files.sed", sedOptions...)
+	o := st.Opts()
 	return rewrite(st, "sed", p, o, func(s string) (string, error) {
 		return sed(s, before, after, o.String("limit"), o.String("flags"))
 	})
@@ -294,7 +253,7 @@ func edit(fname string, fn func(content, regex, char string) (string, error)) fu
 		L := st.L
 		p := target.RemotePath(st, L.CheckString(1))
 		regex := L.CheckString(2)
-		o := st.Options(3, "files."+fname, commentOptions...)
+		o := st.Opts()
 		char := o.String("char")
 		if char == "" {
 			char = "#"
@@ -315,7 +274,7 @@ func uploadTemplate(st *luart.State) int {
 			L.ArgError(3, "files.upload_template: context: "+err.Error())
 		}
 	}
-	o := st.Options(4, "files.upload_template", templateOptions...)
+	o := st.Opts()
 	local := name
 	if !filepath.IsAbs(name) {
 		switch dir := o.String("template_dir"); {

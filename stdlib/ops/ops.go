@@ -19,57 +19,28 @@ import (
 	"github.com/gofab/gofab/stdlib/target"
 )
 
-const resultType = "gofab.Result"
+const resultMeta = "gofab.Result"
 
 var cmdParam = luart.Param{Name: "command", Type: "string|string[]", Doc: "a shell command line, or an argv list whose elements are quoted"}
 
 // Module returns the operations, registered as globals.
 func Module() luart.Module {
 	return luart.Module{
-		Doc: "Running commands on the current host and on this machine.",
-		Types: `---@class Result
----@field stdout string everything the command printed on stdout
----@field stderr string everything it printed on stderr (empty with pty)
----@field code integer exit status (-1 when it timed out)
----@field ok boolean the exit status is in ok_codes
----@field failed boolean not ok
----@field timed_out boolean the command hit its timeout (only seen under warn_only)
----@field command string the command as given
----@field skipped? boolean the command was not run (--check)
----@field truncated? boolean output past --max-output (64 MiB) was streamed but not kept in stdout/stderr
----@field host string the host it ran on
-
----@class RunOptions
----@field warn_only? boolean return a failed Result instead of raising an error
----@field quiet? boolean hide all output and imply warn_only
----@field pty? boolean run in a pseudo-terminal (stderr merged into stdout)
----@field timeout? number seconds before the command is interrupted
----@field ok_codes? integer[] exit statuses that count as success (default {0})
----@field env? table<string, string> variables exported to the command
----@field stdin? string data written to the command's standard input
----@field check_safe? boolean the command only reads: run it under --check too
-
----@class SudoOptions: RunOptions
----@field user? string run as this user (sudo -u)
----@field group? string run with this group (sudo -g)
-
-` + transferTypes,
+		Doc:        "Running commands on the current host and on this machine.",
+		TableTypes: []*luart.TableType{resultType, runOptionsType, sudoOptionsType, putOptionsType, getOptionsType, syncOptionsType, syncDetailsType, rebootOptionsType},
 		Funcs: append([]luart.Func{
 			{Name: "run", Doc: "Runs a command on the current host through its login shell and returns its Result.\nA non-OK exit raises an error naming host, command and exit code, unless warn_only.",
-				Params:     []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
-				Returns:    []luart.Param{{Type: "Result"}},
-				OptionsArg: 2, Options: runOptions,
-				Fn: func(st *luart.State) int { return run(st, "run") }},
+				Params:  []luart.Param{cmdParam, luart.OptionsParam(runOptionsType)},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "run") }},
 			{Name: "sudo", Doc: "Runs a command as root (or options.user) with sudo on the current host.\nThe whole command, with cd, prefix, env and path, runs inside sudo; its password prompt is answered from GOFAB_SUDO_PASSWORD, --sudo-password-prompt or the login password.",
-				Params:     []luart.Param{cmdParam, {Name: "options", Type: "SudoOptions", Optional: true}},
-				Returns:    []luart.Param{{Type: "Result"}},
-				OptionsArg: 2, Options: sudoOptions,
-				Fn: func(st *luart.State) int { return run(st, "sudo") }},
+				Params:  []luart.Param{cmdParam, luart.OptionsParam(sudoOptionsType)},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "sudo") }},
 			{Name: "run_local", Doc: "Runs a command on this machine (Fabric's local) with sh -c, honouring lcd, prefix, shell_env and path.",
-				Params:     []luart.Param{cmdParam, {Name: "options", Type: "RunOptions", Optional: true}},
-				Returns:    []luart.Param{{Type: "Result"}},
-				OptionsArg: 2, Options: runOptions,
-				Fn: func(st *luart.State) int { return run(st, "local") }},
+				Params:  []luart.Param{cmdParam, luart.OptionsParam(runOptionsType)},
+				Returns: []luart.Param{{Type: "Result"}},
+				Fn:      func(st *luart.State) int { return run(st, "local") }},
 			{Name: "open_shell", Doc: "Opens an interactive login shell on the current host, on your terminal (Fabric's open_shell); command, when given, is typed into it first. Hosts take turns at the terminal.",
 				Params: []luart.Param{{Name: "command", Type: "string", Optional: true}},
 				Fn:     openShell},
@@ -126,20 +97,14 @@ type runOpts struct {
 	checkSafe            bool
 }
 
-var (
-	runOptions  = []string{"warn_only", "quiet", "pty", "timeout", "ok_codes", "env", "stdin", "check_safe"}
-	sudoOptions = append(slices.Clone(runOptions), "user", "group")
-)
-
-// optionNames are the options each kind of command accepts.
-var optionNames = map[string][]string{"run": runOptions, "local": runOptions, "sudo": sudoOptions}
-
-func readOpts(st *luart.State, kind string, idx int) runOpts {
+// readOpts reads run's, sudo's and run_local's options over the scope's
+// defaults (warn_only, pty, timeout, sudo_user).
+func readOpts(st *luart.State) runOpts {
 	L := st.L
 	s := st.Settings
 	o := runOpts{warnOnly: s.WarnOnly, pty: s.Pty, timeout: s.Timeout, user: s.SudoUser, group: s.SudoGroup, okCodes: []int{0}}
-	name := luaName(kind)
-	for key, v := range st.Options(idx, name, optionNames[kind]...) {
+	const idx = 2 // run(command, options)
+	for key, v := range st.Opts() {
 		switch key {
 		case "warn_only":
 			o.warnOnly = lua.LVAsBool(v)
@@ -203,7 +168,7 @@ func run(st *luart.State, kind string) int {
 	name := luaName(kind)
 	st.RequireTask(name)
 	command := commandArg(st, 1)
-	o := readOpts(st, kind, 2)
+	o := readOpts(st)
 	c := target.Command{
 		Line: command, Kind: kind, Sudo: kind == "sudo", User: o.user, Group: o.group,
 		Scoped: true, Env: o.env, Pty: o.pty, Timeout: o.timeout, Show: !o.quiet, ReadOnly: o.checkSafe,
@@ -235,7 +200,7 @@ func run(st *luart.State, kind string) int {
 			st.Out().Line("skipped", name+": "+command+" (check mode; pass {check_safe = true} to run it)")
 		}
 		t := newResult(st, command, shell.Result{}, true, false)
-		t.RawSetString("skipped", lua.LTrue)
+		resultType.Set(t, "skipped", lua.LTrue)
 		L.Push(t)
 		return 1
 	case shell.IsTimeout(err) && o.warnOnly:
@@ -312,20 +277,21 @@ func openShell(st *luart.State) int {
 
 func newResult(st *luart.State, command string, res shell.Result, ok, timedOut bool) *lua.LTable {
 	L := st.L
-	t := L.CreateTable(0, 9)
-	t.RawSetString("stdout", lua.LString(res.Stdout))
-	t.RawSetString("stderr", lua.LString(res.Stderr))
-	t.RawSetString("code", lua.LNumber(res.Code))
-	t.RawSetString("ok", lua.LBool(ok))
-	t.RawSetString("failed", lua.LBool(!ok))
-	t.RawSetString("succeeded", lua.LBool(ok))
-	t.RawSetString("timed_out", lua.LBool(timedOut))
-	t.RawSetString("command", lua.LString(command))
-	t.RawSetString("host", lua.LString(st.HostString()))
+	t := L.CreateTable(0, 10)
+	set := func(name string, v lua.LValue) { resultType.Set(t, name, v) }
+	set("stdout", lua.LString(res.Stdout))
+	set("stderr", lua.LString(res.Stderr))
+	set("code", lua.LNumber(res.Code))
+	set("ok", lua.LBool(ok))
+	set("failed", lua.LBool(!ok))
+	set("succeeded", lua.LBool(ok))
+	set("timed_out", lua.LBool(timedOut))
+	set("command", lua.LString(command))
+	set("host", lua.LString(st.HostString()))
 	if res.Truncated {
-		t.RawSetString("truncated", lua.LTrue)
+		set("truncated", lua.LTrue)
 	}
-	mt := L.NewTypeMetatable(resultType)
+	mt := L.NewTypeMetatable(resultMeta)
 	if mt.RawGetString("__tostring") == lua.LNil {
 		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 			r := L.CheckTable(1)

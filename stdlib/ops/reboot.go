@@ -17,12 +17,9 @@ var rebootFunc = luart.Func{
 	Name: "reboot",
 	Doc: "Reboots the current host with sudo and returns once gofab has reconnected to it (Fabric's reboot).\n" +
 		"options.wait is how many seconds the host may take to come back (default 120); options.command replaces \"reboot\".",
-	Params:     []luart.Param{{Name: "options", Type: "{wait?: number, command?: string}", Optional: true}},
-	OptionsArg: 1, Options: rebootOptions,
-	Fn: luaReboot,
+	Params: []luart.Param{luart.OptionsParam(rebootOptionsType)},
+	Fn:     luaReboot,
 }
-
-var rebootOptions = []string{"wait", "command"}
 
 // downTimeout bounds how long a host may take to drop the connection after
 // the reboot command.
@@ -31,7 +28,7 @@ const downTimeout = 60 * time.Second
 func luaReboot(st *luart.State) int {
 	L := st.L
 	st.RequireTask("reboot")
-	opts := st.Options(1, "reboot", rebootOptions...)
+	opts := st.Opts()
 	wait := 120 * time.Second
 	if v, ok := opts["wait"]; ok {
 		n, isNum := v.(lua.LNumber)

@@ -12,62 +12,30 @@ import (
 	"github.com/gofab/gofab/stdlib/target"
 )
 
-const transferTypes = `---@class PutOptions
----@field mode? integer|string permission bits for every file written (e.g. "0640" or tonumber("640", 8))
----@field mirror_local_mode? boolean give files their local permission bits
----@field owner? string chown files to this user (needs use_sudo unless you are root)
----@field group? string chown files to this group
----@field use_sudo? boolean write through sudo where the login user cannot
----@field temp_dir? string where sudo uploads stage their files (default /tmp)
----@field follow_links? boolean copy what symlinks point to instead of the links
-
----@class GetOptions
----@field use_sudo? boolean read files the login user cannot, with sudo
-
----@class SyncOptions
----@field delete? boolean remove remote entries missing locally
----@field exclude? string[] glob patterns matched against relative paths and names
----@field use_sudo? boolean write as root (a docroot owned by root): staged, then put in place by one sudo script
----@field temp_dir? string where use_sudo stages the files (default /tmp)
-
----@class SyncDetails
----@field files string[] relative paths written or given a new mode
----@field removed string[] relative paths deleted
----@field check? boolean the result of a --check run`
-
 // The option names of put, get and sync.
-var (
-	putOptions  = []string{"mode", "mirror_local_mode", "owner", "group", "use_sudo", "temp_dir", "follow_links"}
-	getOptions  = []string{"use_sudo"}
-	syncOptions = []string{"delete", "exclude", "use_sudo", "temp_dir"}
-)
-
 func transferFuncs() []luart.Func {
 	return []luart.Func{
 		{Name: "put", Doc: "Uploads a local file, glob or directory tree (recursively, symlinks kept as links) to the current host over SFTP.\nEach file is written to a temporary name and renamed into place when complete. Relative remote paths honour cd, relative local paths lcd.\nA remote path ending in / or naming a directory receives the sources inside it.",
 			Params: []luart.Param{
 				{Name: "local_path", Type: "string", Doc: "a local path or glob"},
 				{Name: "remote_path", Type: "string", Doc: "destination path on the host (default: the login or cd directory)", Optional: true},
-				{Name: "options", Type: "PutOptions", Optional: true}},
-			Returns:    []luart.Param{{Type: "string[]", Doc: "remote paths written"}},
-			OptionsArg: 3, Options: putOptions,
-			Fn: luaPut},
+				luart.OptionsParam(putOptionsType)},
+			Returns: []luart.Param{{Type: "string[]", Doc: "remote paths written"}},
+			Fn:      luaPut},
 		{Name: "get", Doc: "Downloads a remote file, glob or directory tree from the current host.\nThe local path may hold {host}, {port}, {user}, {path}, {basename} and {dirname} (default \"{host}/{path}\"); with several hosts and no placeholder, files land under <local>/<host>/.",
 			Params: []luart.Param{
 				{Name: "remote_path", Type: "string", Doc: "a remote path or glob"},
 				{Name: "local_path", Type: "string", Doc: "local destination, may hold placeholders", Optional: true},
-				{Name: "options", Type: "GetOptions", Optional: true}},
-			Returns:    []luart.Param{{Type: "string[]", Doc: "local paths written"}},
-			OptionsArg: 3, Options: getOptions,
-			Fn: luaGet},
+				luart.OptionsParam(getOptionsType)},
+			Returns: []luart.Param{{Type: "string[]", Doc: "local paths written"}},
+			Fn:      luaGet},
 		{Name: "sync", Doc: "Pushes a local directory tree to the host, skipping files whose size and sha256 already match (remote hashes come from one sha256sum command).\nFiles get their local mode. No rsync needed. Returns whether anything changed, and {files, removed}.",
 			Params: []luart.Param{
 				{Name: "local_dir", Type: "string"},
 				{Name: "remote_dir", Type: "string"},
-				{Name: "options", Type: "SyncOptions", Optional: true}},
-			Returns:    []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether anything was written or deleted (under --check: would be)"}, {Name: "details", Type: "SyncDetails"}},
-			OptionsArg: 3, Options: syncOptions,
-			Fn: luaSync},
+				luart.OptionsParam(syncOptionsType)},
+			Returns: []luart.Param{{Name: "changed", Type: "boolean", Doc: "whether anything was written or deleted (under --check: would be)"}, {Name: "details", Type: "SyncDetails"}},
+			Fn:      luaSync},
 	}
 }
 
@@ -114,7 +82,7 @@ func luaPut(st *luart.State) int {
 	if L.OptString(2, "") == "" {
 		dst = target.RemotePath(st, ".") + "/"
 	}
-	opts := st.Options(3, "put", putOptions...)
+	opts := st.Opts()
 	var o transfer.PutOptions
 	if v, ok := opts["mode"]; ok {
 		o.Mode = target.Mode(st, "put", v)
@@ -141,7 +109,7 @@ func luaGet(st *luart.State) int {
 	st.RequireTask("get")
 	src := target.RemotePath(st, L.CheckString(1))
 	local := L.OptString(2, "{host}/{path}")
-	opts := st.Options(3, "get", getOptions...)
+	opts := st.Opts()
 	name, user, port := st.Identity()
 	o := transfer.GetOptions{UseSudo: opts.Bool("use_sudo"), Host: name, User: user, Port: port,
 		MultiHost: st.HostCount() > 1}
@@ -159,7 +127,7 @@ func luaSync(st *luart.State) int {
 	st.RequireTask("sync")
 	local := target.LocalPath(st, L.CheckString(1))
 	dst := target.RemotePath(st, L.CheckString(2))
-	opts := st.Options(3, "sync", syncOptions...)
+	opts := st.Opts()
 	o := transfer.SyncOptions{Delete: opts.Bool("delete"), UseSudo: opts.Bool("use_sudo"), TempDir: opts.String("temp_dir")}
 	switch ex := opts["exclude"].(type) {
 	case nil:
