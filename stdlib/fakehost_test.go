@@ -100,3 +100,25 @@ func TestCommandLines(t *testing.T) {
 		t.Errorf("--check ran %q", cmds)
 	}
 }
+
+// TestCuisineTakesTheOnePath: cuisine's probes and changes go through the
+// same path as run: a change is wrapped in sudo with the password kept
+// off the command line, probes run as the login user, and under --check
+// only the probes run.
+func TestCuisineTakesTheOnePath(t *testing.T) {
+	fabfile := `task("t", function() require("cuisine").group_ensure("deploy") end)`
+	cmds := runOnFake(t, fabfile, "t", luart.RunOptions{SudoPassword: "hunter2"})
+	all := strings.Join(cmds, "\n")
+	if !strings.Contains(all, "groupadd") || strings.Contains(all, "hunter2") {
+		t.Fatalf("group_ensure sent %q", cmds)
+	}
+	for _, c := range cmds {
+		if strings.Contains(c, "sudo -S") != strings.Contains(c, "groupadd") {
+			t.Errorf("sudo on the wrong command: %q", c)
+		}
+	}
+	probes := runOnFake(t, fabfile, "t", luart.RunOptions{Check: true})
+	if len(probes) == 0 || len(probes) >= len(cmds) || strings.Contains(strings.Join(probes, "\n"), "groupadd") {
+		t.Errorf("group_ensure under --check sent %q: want its probes only", probes)
+	}
+}

@@ -38,14 +38,43 @@ var forbiddenImports = map[string][]string{
 	"internal/fakehost":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
 }
 
+// maxFuncLines is the longest a function may be, table-driven data aside.
+const maxFuncLines = 80
+
+// funcBody returns the body of a function declaration or literal, or nil.
+func funcBody(n ast.Node) *ast.BlockStmt {
+	switch f := n.(type) {
+	case *ast.FuncDecl:
+		return f.Body
+	case *ast.FuncLit:
+		return f.Body
+	}
+	return nil
+}
+
+// isData reports whether a function body only returns a composite literal
+// (a module's table of functions, a list of cases).
+func isData(body *ast.BlockStmt) bool {
+	if len(body.List) != 1 {
+		return false
+	}
+	ret, ok := body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return false
+	}
+	_, ok = ret.Results[0].(*ast.CompositeLit)
+	return ok
+}
+
 // processOnly are what only cmd may use: the process's exit and its
 // standard streams.
 var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 
 // TestLayering fails when a package imports against the layering, a
 // package outside cmd (and the standalone bench programs) exits the
-// process or writes to its standard streams, or a command is run other
-// than through the one command path (stdlib/target.Run).
+// process or writes to its standard streams, a command is run other than
+// through the one command path (stdlib/target.Run), or a function is
+// longer than maxFuncLines.
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
@@ -84,6 +113,12 @@ func TestLayering(t *testing.T) {
 			}
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			if body := funcBody(n); body != nil {
+				lines := fset.Position(body.End()).Line - fset.Position(body.Pos()).Line + 1
+				if lines > maxFuncLines && !isData(body) {
+					t.Errorf("%s: a function of %d lines (at most %d): split it into named steps", fset.Position(n.Pos()), lines, maxFuncLines)
+				}
+			}
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
 				return true

@@ -358,6 +358,8 @@ func checkNumbers(c *cli.Context) error {
 	return nil
 }
 
+// mainAction runs gofab's main command: it loads the fabfile, answers
+// -l and -d, or sets up the executor and runs.
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	prog, err := loadProgram(c, env, len(adhoc) == 0)
 	if err != nil {
@@ -418,6 +420,12 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	if err := checkHosts(ex, calls, sel, len(adhoc) > 0); err != nil {
 		return err
 	}
+	return runAll(c, env, ex, state, calls, sel, adhoc)
+}
+
+// runAll runs the ad-hoc command, then the tasks named, and prints the recap;
+// it returns the exit status the run earned.
+func runAll(c *cli.Context, env environ, ex *executor.Executor, state *runstate.File, calls []taskCall, sel executor.Selection, adhoc []string) error {
 	ctx := c.Context
 	if len(adhoc) > 0 {
 		ex.Release = true

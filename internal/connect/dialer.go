@@ -280,13 +280,7 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 	if err != nil {
 		return nil, nil, err
 	}
-	timeout := d.opts.ConnectTimeout
-	if timeout == 0 {
-		timeout = cfg.ConnectTimeout
-	}
-	if timeout == 0 {
-		timeout = DefaultConnectTimeout
-	}
+	timeout := d.connectTimeout(cfg)
 	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
 	jumpSpec := cfg.ProxyJump
 	if depth == 0 && d.opts.Gateway != "" && d.opts.Hosts[addr.Host].ProxyJump == "" {
@@ -314,27 +308,12 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 	case <-ctx.Done():
 		return nil, nil, context.Cause(ctx)
 	}
-	var conn net.Conn
-	switch {
-	case via != nil:
-		dctx, cancel := context.WithTimeout(ctx, timeout)
-		conn, err = via.DialContext(dctx, "tcp", target)
-		cancel()
-		if err != nil {
-			if owned {
-				via.Close()
-			}
-			return nil, nil, fmt.Errorf("via jump host: dial %s: %w", target, err)
+	conn, err := open(ctx, via, cfg, addr.Host, target, timeout)
+	if err != nil {
+		if owned {
+			via.Close()
 		}
-	case cfg.ProxyCommand != "":
-		if conn, err = proxyCommand(cfg, addr.Host); err != nil {
-			return nil, nil, err
-		}
-	default:
-		nd := net.Dialer{Timeout: timeout}
-		if conn, err = nd.DialContext(ctx, "tcp", target); err != nil {
-			return nil, nil, err
-		}
+		return nil, nil, err
 	}
 	client, err := d.handshake(ctx, conn, cfg, target, timeout)
 	if err != nil {
@@ -342,10 +321,7 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 			via.Close()
 		}
 		if cc, isCmd := conn.(*cmdConn); isCmd {
-			if said := cc.stderr.String(); said != "" {
-				err = fmt.Errorf("%w (the command said: %s)", err, strings.ReplaceAll(said, "\n", " | "))
-			}
-			err = fmt.Errorf("through ProxyCommand %q: %w", cfg.ProxyCommand, err)
+			err = cc.explain(cfg.ProxyCommand, err)
 		}
 		return nil, nil, err
 	}
@@ -353,6 +329,37 @@ func (d *Dialer) dialVia(ctx context.Context, addr host.Addr, via *ssh.Client, d
 		go func() { client.Wait(); via.Close() }()
 	}
 	return client, cfg, nil
+}
+
+// connectTimeout is -t, else the host's ConnectTimeout, else the default.
+func (d *Dialer) connectTimeout(cfg *sshconfig.Config) time.Duration {
+	if t := d.opts.ConnectTimeout; t != 0 {
+		return t
+	}
+	if cfg.ConnectTimeout != 0 {
+		return cfg.ConnectTimeout
+	}
+	return DefaultConnectTimeout
+}
+
+// open opens the byte stream the SSH handshake runs over: a channel
+// through the jump host via, cfg's ProxyCommand, or TCP.
+func open(ctx context.Context, via *ssh.Client, cfg *sshconfig.Config, original, target string, timeout time.Duration) (net.Conn, error) {
+	switch {
+	case via != nil:
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		conn, err := via.DialContext(dctx, "tcp", target)
+		if err != nil {
+			return nil, fmt.Errorf("via jump host: dial %s: %w", target, err)
+		}
+		return conn, nil
+	case cfg.ProxyCommand != "":
+		return proxyCommand(cfg, original)
+	default:
+		nd := net.Dialer{Timeout: timeout}
+		return nd.DialContext(ctx, "tcp", target)
+	}
 }
 
 // dialJumps connects through a ProxyJump list "a,user@b:2222": the first hop

@@ -50,6 +50,15 @@ func proxyCommand(cfg *sshconfig.Config, original string) (net.Conn, error) {
 	return &cmdConn{r: ourOut, w: ourIn, cmd: cmd, done: done, addr: pipeAddr(target), stderr: stderr}, nil
 }
 
+// explain wraps a handshake error over the command's connection with
+// what the command printed on stderr.
+func (c *cmdConn) explain(command string, err error) error {
+	if said := c.stderr.String(); said != "" {
+		err = fmt.Errorf("%w (the command said: %s)", err, strings.ReplaceAll(said, "\n", " | "))
+	}
+	return fmt.Errorf("through ProxyCommand %q: %w", command, err)
+}
+
 // tailBuffer keeps the last max bytes written to it.
 type tailBuffer struct {
 	mu  sync.Mutex

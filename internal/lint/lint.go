@@ -243,32 +243,9 @@ func (w *walker) assignGlobal(line int, name string, sc *scope) {
 func (w *walker) stmt(s ast.Stmt, sc *scope) {
 	switch s := s.(type) {
 	case *ast.AssignStmt:
-		for _, e := range s.Rhs {
-			w.expr(e, sc)
-		}
-		for _, l := range s.Lhs {
-			if id, ok := l.(*ast.IdentExpr); ok {
-				w.assignGlobal(s.Line(), id.Value, sc)
-				continue
-			}
-			w.expr(l, sc)
-		}
+		w.assign(s, sc)
 	case *ast.LocalAssignStmt:
-		if len(s.Names) == 1 && len(s.Exprs) == 1 {
-			if _, isFn := s.Exprs[0].(*ast.FunctionExpr); isFn {
-				w.declare(sc, s.Line(), s.Names[0], "") // local function f: f is visible inside
-			}
-		}
-		for _, e := range s.Exprs {
-			w.expr(e, sc)
-		}
-		for i, n := range s.Names {
-			module := ""
-			if i < len(s.Exprs) {
-				module = requiredModule(s.Exprs[i])
-			}
-			w.declare(sc, s.Line(), n, module)
-		}
+		w.localAssign(s, sc)
 	case *ast.FuncCallStmt:
 		w.expr(s.Expr, sc)
 	case *ast.DoBlockStmt:
@@ -303,23 +280,62 @@ func (w *walker) stmt(s ast.Stmt, sc *scope) {
 		}
 		w.block(s.Stmts, inner)
 	case *ast.FuncDefStmt:
-		if id, ok := s.Name.Func.(*ast.IdentExpr); ok && s.Name.Receiver == nil {
-			w.assignGlobal(s.Line(), id.Value, sc)
-		} else if s.Name.Receiver != nil {
-			w.expr(s.Name.Receiver, sc)
-		} else {
-			w.expr(s.Name.Func, sc)
-		}
-		inner := newScope(sc)
-		if s.Name.Method != "" {
-			inner.names["self"] = ""
-		}
-		w.function(s.Func, inner)
+		w.funcDef(s, sc)
 	case *ast.ReturnStmt:
 		for _, e := range s.Exprs {
 			w.expr(e, sc)
 		}
 	}
+}
+
+// assign checks an assignment: a global it makes must not replace one of
+// gofab's.
+func (w *walker) assign(s *ast.AssignStmt, sc *scope) {
+	for _, e := range s.Rhs {
+		w.expr(e, sc)
+	}
+	for _, l := range s.Lhs {
+		if id, ok := l.(*ast.IdentExpr); ok {
+			w.assignGlobal(s.Line(), id.Value, sc)
+			continue
+		}
+		w.expr(l, sc)
+	}
+}
+
+// localAssign declares locals, noting those that hold a require()d module.
+func (w *walker) localAssign(s *ast.LocalAssignStmt, sc *scope) {
+	if len(s.Names) == 1 && len(s.Exprs) == 1 {
+		if _, isFn := s.Exprs[0].(*ast.FunctionExpr); isFn {
+			w.declare(sc, s.Line(), s.Names[0], "") // local function f: f is visible inside
+		}
+	}
+	for _, e := range s.Exprs {
+		w.expr(e, sc)
+	}
+	for i, n := range s.Names {
+		module := ""
+		if i < len(s.Exprs) {
+			module = requiredModule(s.Exprs[i])
+		}
+		w.declare(sc, s.Line(), n, module)
+	}
+}
+
+// funcDef checks function f() / function t.f() / function t:m().
+func (w *walker) funcDef(s *ast.FuncDefStmt, sc *scope) {
+	if id, ok := s.Name.Func.(*ast.IdentExpr); ok && s.Name.Receiver == nil {
+		w.assignGlobal(s.Line(), id.Value, sc)
+	} else if s.Name.Receiver != nil {
+		w.expr(s.Name.Receiver, sc)
+	} else {
+		w.expr(s.Name.Func, sc)
+	}
+	inner := newScope(sc)
+	if s.Name.Method != "" {
+		inner.names["self"] = ""
+	}
+	w.function(s.Func, inner)
 }
 
 func (w *walker) function(f *ast.FunctionExpr, sc *scope) {

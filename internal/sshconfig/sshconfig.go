@@ -325,51 +325,27 @@ func (st *resolveState) match(ln line) (bool, error) {
 
 func (st *resolveState) finish() (*Config, error) {
 	c := &Config{Host: st.host, local: st.l.Local, StrictHostKeyChecking: "ask", ServerAliveCountMax: 3}
-	get := func(k string) (string, bool) {
-		v, ok := st.opts[k]
-		if !ok {
-			return "", false
-		}
-		return v[0], true
-	}
 	c.HostName = strings.ToLower(st.host)
-	if v, ok := get("hostname"); ok {
+	if v, ok := st.first("hostname"); ok {
 		c.HostName = strings.ToLower(expandTokens(v, map[byte]string{'h': st.host}))
 	}
 	c.User = st.l.Local.User
-	if v, ok := get("user"); ok {
+	if v, ok := st.first("user"); ok {
 		c.User = v
 	}
 	c.Port = 22
-	if v, ok := get("port"); ok {
+	if v, ok := st.first("port"); ok {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 1 || p > 65535 {
 			return nil, fmt.Errorf("ssh config: bad Port %q for %s", v, st.host)
 		}
 		c.Port = p
 	}
-	if len(st.identity) > 0 {
-		c.IdentityFiles, c.IdentityFilesSet = st.identity, true
-	} else {
-		c.IdentityFiles = defaultIdentityFiles
+	st.files(c)
+	if err := st.timing(c); err != nil {
+		return nil, err
 	}
-	if v, ok := get("forwardagent"); ok {
-		c.ForwardAgent = yes(v)
-	}
-	if v, ok := get("identitiesonly"); ok {
-		c.IdentitiesOnly = yes(v)
-	}
-	if v, ok := st.opts["userknownhostsfile"]; ok && !strings.EqualFold(v[0], "none") {
-		for _, f := range v {
-			c.UserKnownHostsFiles = append(c.UserKnownHostsFiles, c.Expand(f))
-		}
-	} else if !ok {
-		c.UserKnownHostsFiles = []string{
-			filepath.Join(c.local.Home, ".ssh", "known_hosts"),
-			filepath.Join(c.local.Home, ".ssh", "known_hosts2"),
-		}
-	}
-	if v, ok := get("stricthostkeychecking"); ok {
+	if v, ok := st.first("stricthostkeychecking"); ok {
 		switch strings.ToLower(v) {
 		case "yes", "true":
 			c.StrictHostKeyChecking = "true"
@@ -382,22 +358,6 @@ func (st *resolveState) finish() (*Config, error) {
 			return nil, fmt.Errorf("ssh config: bad StrictHostKeyChecking %q for %s", v, st.host)
 		}
 	}
-	if v, ok := get("connecttimeout"); ok && !strings.EqualFold(v, "none") {
-		d, err := parseSeconds(v)
-		if err != nil {
-			return nil, fmt.Errorf("ssh config: bad ConnectTimeout %q for %s", v, st.host)
-		}
-		c.ConnectTimeout = d
-	}
-	for key, dst := range map[string]*int{"serveraliveinterval": &c.ServerAliveInterval, "serveralivecountmax": &c.ServerAliveCountMax} {
-		if v, ok := get(key); ok {
-			d, err := parseSeconds(v)
-			if err != nil {
-				return nil, fmt.Errorf("ssh config: bad %s %q for %s", key, v, st.host)
-			}
-			*dst = int(d / time.Second)
-		}
-	}
 	if v, ok := st.opts["proxyjump"]; ok && !strings.EqualFold(v[0], "none") {
 		c.ProxyJump = strings.Join(v, " ")
 	}
@@ -405,6 +365,61 @@ func (st *resolveState) finish() (*Config, error) {
 		c.ProxyCommand = strings.Join(v, " ")
 	}
 	return c, nil
+}
+
+// files sets the identity and known_hosts files, with OpenSSH's defaults.
+func (st *resolveState) files(c *Config) {
+	if len(st.identity) > 0 {
+		c.IdentityFiles, c.IdentityFilesSet = st.identity, true
+	} else {
+		c.IdentityFiles = defaultIdentityFiles
+	}
+	if v, ok := st.first("forwardagent"); ok {
+		c.ForwardAgent = yes(v)
+	}
+	if v, ok := st.first("identitiesonly"); ok {
+		c.IdentitiesOnly = yes(v)
+	}
+	if v, ok := st.opts["userknownhostsfile"]; ok && !strings.EqualFold(v[0], "none") {
+		for _, f := range v {
+			c.UserKnownHostsFiles = append(c.UserKnownHostsFiles, c.Expand(f))
+		}
+	} else if !ok {
+		c.UserKnownHostsFiles = []string{
+			filepath.Join(c.local.Home, ".ssh", "known_hosts"),
+			filepath.Join(c.local.Home, ".ssh", "known_hosts2"),
+		}
+	}
+}
+
+// timing sets ConnectTimeout and the keep-alive settings.
+func (st *resolveState) timing(c *Config) error {
+	if v, ok := st.first("connecttimeout"); ok && !strings.EqualFold(v, "none") {
+		d, err := parseSeconds(v)
+		if err != nil {
+			return fmt.Errorf("ssh config: bad ConnectTimeout %q for %s", v, st.host)
+		}
+		c.ConnectTimeout = d
+	}
+	for key, dst := range map[string]*int{"serveraliveinterval": &c.ServerAliveInterval, "serveralivecountmax": &c.ServerAliveCountMax} {
+		if v, ok := st.first(key); ok {
+			d, err := parseSeconds(v)
+			if err != nil {
+				return fmt.Errorf("ssh config: bad %s %q for %s", key, v, st.host)
+			}
+			*dst = int(d / time.Second)
+		}
+	}
+	return nil
+}
+
+// first returns the first value of option k.
+func (st *resolveState) first(k string) (string, bool) {
+	v, ok := st.opts[k]
+	if !ok {
+		return "", false
+	}
+	return v[0], true
 }
 
 // Expand expands ~ and the %-tokens of IdentityFile and UserKnownHostsFile
