@@ -91,11 +91,11 @@ func (e *SudoError) Error() string { return e.Msg }
 // sudo password).
 func Run(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if req.Out == nil {
-		return execute(ctx, conn, req)
+		return runRequest(ctx, conn, req)
 	}
 	start := time.Now()
 	req.Out.Event("command_start", map[string]any{"kind": req.Kind, "command": req.Command})
-	res, err := execute(ctx, conn, req)
+	res, err := runRequest(ctx, conn, req)
 	end := map[string]any{"kind": req.Kind, "command": req.Command, "duration": time.Since(start).Seconds()}
 	if err != nil {
 		end["error"] = err.Error()
@@ -106,7 +106,7 @@ func Run(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	return res, err
 }
 
-func execute(ctx context.Context, conn host.Conn, req Request) (Result, error) {
+func runRequest(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 	if req.TTY != nil {
 		req.Pty = true
 		if req.Stdin == nil {
