@@ -72,7 +72,19 @@ func TestResolve(t *testing.T) {
 		{name: "equals sign and quotes", config: "Host=h\n  User=\"a b\"\n", host: "h", check: func(c *Config) string {
 			return expect(c.User == "a b", c)
 		}},
+		{name: "known hosts files", config: "Host h\n  UserKnownHostsFile ~/kh1 %d/kh2\n  IdentitiesOnly yes\n", host: "h", check: func(c *Config) string {
+			return expect(reflect.DeepEqual(c.UserKnownHostsFiles, []string{filepath.Join(dir, "kh1"), filepath.Join(dir, "kh2")}) && c.IdentitiesOnly, c)
+		}},
+		{name: "known hosts default", config: "Host other\n  UserKnownHostsFile none\n", host: "h", check: func(c *Config) string {
+			return expect(len(c.UserKnownHostsFiles) == 2 && strings.HasSuffix(c.UserKnownHostsFiles[0], ".ssh/known_hosts"), c)
+		}},
+		{name: "keep-alives", config: "ServerAliveInterval 15\nServerAliveCountMax 5\nConnectTimeout none\n", host: "h", check: func(c *Config) string {
+			return expect(c.ServerAliveInterval == 15 && c.ServerAliveCountMax == 5 && c.ConnectTimeout == 0, c)
+		}},
 		{name: "bad port", config: "Port 99999\n", host: "h", err: "bad Port"},
+		{name: "bad connect timeout", config: "ConnectTimeout soon\n", host: "h", err: "bad ConnectTimeout"},
+		{name: "bad keep-alive", config: "ServerAliveCountMax many\n", host: "h", err: "bad serveralivecountmax"},
+		{name: "bad strict host key checking", config: "StrictHostKeyChecking maybe\n", host: "h", err: "bad StrictHostKeyChecking"},
 		{name: "match without criterion", config: "Match\n  Port 1\n", host: "h", err: `"Match" has no value`},
 		{name: "unsupported match", config: "Match exec true\n  Port 1\n", host: "h", err: "not supported"},
 		{name: "keyword without value", config: "Host h\n  User\n", host: "h", err: `"User" has no value`},
