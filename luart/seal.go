@@ -21,36 +21,28 @@ var sealed = map[string]map[string]string{
 	},
 }
 
-// seal replaces the sealed functions, and sends io.write, io.stdout and
-// io.stderr to the host's prefixed output (while planning, to gofab's
-// stdout as print does).
-func (st *State) seal() {
+// seal replaces the sealed functions of library lib (opened as t), and
+// sends io.write, io.stdout and io.stderr to the host's prefixed output
+// (while planning, to gofab's stdout as print does).
+func (st *State) seal(lib string, t *lua.LTable) {
 	L := st.L
-	for lib, funcs := range sealed {
-		t, ok := L.GetGlobal(lib).(*lua.LTable)
-		if !ok {
-			continue
-		}
-		for name, why := range funcs {
-			why := why
-			t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
-				L.RaiseError("%s", why)
-				return 0
-			}))
-		}
+	for name, why := range sealed[lib] {
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("%s", why)
+			return 0
+		}))
 	}
-	io, ok := L.GetGlobal(lua.IoLibName).(*lua.LTable)
-	if !ok {
+	if lib != lua.IoLibName {
 		return
 	}
 	out := &lineBuffer{st: st, kind: ""}
 	errOut := &lineBuffer{st: st, kind: "err"}
 	st.ioBuffers = []*lineBuffer{out, errOut}
-	io.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return out.write(L, 1) }))
+	t.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return out.write(L, 1) }))
 	for name, buf := range map[string]*lineBuffer{"stdout": out, "stderr": errOut} {
-		f := L.NewTable()
+		f := L.CreateTable(0, 1)
 		f.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return buf.write(L, 2) }))
-		io.RawSetString(name, f)
+		t.RawSetString(name, f)
 	}
 }
 

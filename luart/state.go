@@ -131,6 +131,9 @@ type State struct {
 	ctx     context.Context
 	loading bool
 	tasks   []*Task
+	// baseOpen is set once Lua's base and package libraries are open
+	// (see openBase).
+	baseOpen bool
 	// optsArg is the stack position of the running function's options
 	// table (0: it declares none); see Opts.
 	optsArg int
@@ -160,21 +163,10 @@ func newState(p *Program, he *HostEnv) *State {
 		RegistryGrowStep: 256,
 		RegistryMaxSize:  1024 * 1024,
 	})
-	for _, lib := range []struct {
-		name string
-		fn   lua.LGFunction
-	}{
-		{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath}, {lua.OsLibName, lua.OpenOs},
-		{lua.IoLibName, lua.OpenIo}, {lua.CoroutineLibName, lua.OpenCoroutine},
-	} {
-		L.Push(L.NewFunction(lib.fn))
-		L.Push(lua.LString(lib.name))
-		L.Call(1, 0)
-	}
+	globals := L.G.Global
 	st := &State{L: L, prog: p, he: he, ctx: context.Background(), fns: map[string]*lua.LFunction{}}
-	st.seal()
+	L.Push(L.NewFunction(lua.OpenString))
+	L.Call(0, 0)
 	st.Settings.Hidden = map[string]bool{}
 	st.Settings.Values = map[string]any{}
 	if he != nil && he.Run != nil {
@@ -187,11 +179,11 @@ func newState(p *Program, he *HostEnv) *State {
 			}
 		}
 	}
-	for _, m := range append(Builtins(), p.modules...) {
-		st.register(m)
+	for _, m := range p.allModules() {
+		st.classes(m)
 	}
-	st.installLoader()
-	env := L.NewTable()
+	st.lazyTable(globals, p.globals, true)
+	env := L.CreateTable(0, 16)
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
 	for k, v := range p.Set {
@@ -200,27 +192,29 @@ func newState(p *Program, he *HostEnv) *State {
 	return st
 }
 
-func (st *State) register(m Module) {
+// classes installs the methods of a module's classes.
+func (st *State) classes(m Module) {
 	L := st.L
 	for _, c := range m.Classes {
-		methods := L.NewTable()
+		methods := L.CreateTable(0, len(c.Methods))
 		for _, f := range c.Methods {
 			methods.RawSetString(f.Name, st.function(f, f.Name, 1))
 		}
 		L.SetField(L.NewTypeMetatable(c.Name), "__index", methods)
 	}
+}
+
+// preload makes a module loaded with require give a lazy table of its
+// functions (global functions are in Program.globals).
+func (st *State) preload(m Module) {
+	L := st.L
 	if m.Name == "" {
-		for _, f := range m.Funcs {
-			L.SetGlobal(f.Name, st.function(f, f.Name, 0))
-		}
 		return
 	}
-	funcs, prefix := m.Funcs, m.Name+"."
+	idx := st.prog.requirable[m.Name]
 	L.PreloadModule(m.Name, func(L *lua.LState) int {
-		t := L.NewTable()
-		for _, f := range funcs {
-			t.RawSetString(f.Name, st.function(f, prefix+f.Name, 0))
-		}
+		t := L.CreateTable(0, 8)
+		st.lazyTable(t, idx, false)
 		L.Push(t)
 		return 1
 	})
@@ -252,6 +246,20 @@ func (st *State) close() {
 
 // Close releases a state made by NewScript.
 func (st *State) Close() { st.close() }
+
+// Metatable returns the state's metatable named name, made by fill the
+// first time.
+func (st *State) Metatable(name string, fill func(mt *lua.LTable)) *lua.LTable {
+	L := st.L
+	reg := L.G.Registry
+	if mt, ok := reg.RawGetString(name).(*lua.LTable); ok {
+		return mt
+	}
+	mt := L.CreateTable(0, 2)
+	fill(mt)
+	reg.RawSetString(name, mt)
+	return mt
+}
 
 // NewObject returns a Lua object of a class a module declared, holding v.
 func (st *State) NewObject(class string, v any) *lua.LUserData {
@@ -469,7 +477,7 @@ func (p *Program) RunTask(ctx context.Context, he *HostEnv, name string, args Ar
 	if fn == nil {
 		return nil, fail(fmt.Sprintf("%s: task %q was not declared in this host's state (is task() called conditionally?)", p.Path, name))
 	}
-	argt := st.L.NewTable()
+	argt := st.L.CreateTable(len(args.Positional), len(args.Named))
 	for i, a := range args.Positional {
 		argt.RawSetInt(i+1, lua.LString(a))
 	}
@@ -567,7 +575,7 @@ func (st *State) setHostEnv() {
 	env.RawSetString("host_string", lua.LString(he.HostString))
 	env.RawSetString("user", lua.LString(he.User))
 	env.RawSetString("port", lua.LNumber(he.Port))
-	roles := L.NewTable()
+	roles := L.CreateTable(len(he.Roles), 0)
 	for _, r := range he.Roles {
 		roles.Append(lua.LString(r))
 	}
@@ -578,7 +586,7 @@ func (st *State) env() *lua.LTable {
 	if t, ok := st.L.GetGlobal("env").(*lua.LTable); ok {
 		return t
 	}
-	t := st.L.NewTable()
+	t := st.L.CreateTable(0, 16)
 	st.L.SetGlobal("env", t)
 	return t
 }

@@ -38,6 +38,7 @@ func main() {
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv: os.Getenv,
 	}
+	tuneGC(os.Getenv)
 	stop := startProfiles(os.Getenv)
 	code := run(ctx, os.Args, env)
 	stop()

@@ -291,14 +291,12 @@ func newResult(st *luart.State, command string, res shell.Result, ok, timedOut b
 	if res.Truncated {
 		set("truncated", lua.LTrue)
 	}
-	mt := L.NewTypeMetatable(resultMeta)
-	if mt.RawGetString("__tostring") == lua.LNil {
+	L.SetMetatable(t, st.Metatable(resultMeta, func(mt *lua.LTable) {
 		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 			r := L.CheckTable(1)
 			L.Push(lua.LString(strings.TrimSuffix(lua.LVAsString(r.RawGetString("stdout")), "\n")))
 			return 1
 		}))
-	}
-	L.SetMetatable(t, mt)
+	}))
 	return t
 }

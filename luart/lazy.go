@@ -1,0 +1,133 @@
+package luart
+
+import (
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// A fleet makes thousands of states, and most fabfiles touch a handful of
+// gofab's hundred functions and little of Lua's libraries. So a state
+// starts with the string library (its methods, ("x"):upper(), need it at
+// once) and nothing else: every other global (Lua's base functions,
+// package and require with gofab's module loader, table, math, os, io,
+// coroutine, and gofab's functions) and every function of a require()d
+// module is made the first time the state reads it, and kept. pairs()
+// over _G or a module shows only what was made so far; a fabfile may not
+// replace _G's metatable.
+
+// lazyLibs are the standard libraries opened on first use, other than
+// base and package (see globalIndex).
+var lazyLibs = map[string]lua.LGFunction{
+	lua.TabLibName: lua.OpenTable, lua.MathLibName: lua.OpenMath, lua.OsLibName: lua.OpenOs,
+	lua.IoLibName: lua.OpenIo, lua.CoroutineLibName: lua.OpenCoroutine,
+}
+
+// baseNames are the globals Lua's base library defines (print, pairs,
+// require, _G, …), listed once from a state of its own.
+var baseNames = sync.OnceValue(func() []string {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	L.Push(L.NewFunction(lua.OpenBase))
+	L.Call(0, 0)
+	var names []string
+	L.G.Global.ForEach(func(k, _ lua.LValue) { names = append(names, k.String()) })
+	return names
+})
+
+// lazyIndex makes a table's fields on first read, by name; it is built
+// once per program and shared, read-only, by every state.
+type lazyIndex map[string]func(st *State) lua.LValue
+
+// globalIndex returns the lazy globals of states of modules: their
+// functions and the lazy standard libraries.
+func globalIndex(modules []Module) lazyIndex {
+	idx := lazyIndex{}
+	for name, open := range lazyLibs {
+		idx[name] = func(st *State) lua.LValue { return st.openLib(name, open) }
+	}
+	for _, name := range baseNames() {
+		idx[name] = func(st *State) lua.LValue { return st.openBase(name) }
+	}
+	idx[lua.LoadLibName] = func(st *State) lua.LValue { return st.openBase(lua.LoadLibName) }
+	for _, m := range modules {
+		if m.Name == "" {
+			idx.add(m, "")
+		}
+	}
+	return idx
+}
+
+// moduleIndex returns the lazy table of a module loaded with require.
+func moduleIndex(m Module) lazyIndex {
+	idx := lazyIndex{}
+	idx.add(m, m.Name+".")
+	return idx
+}
+
+// add adds m's functions, named prefix+name in messages.
+func (idx lazyIndex) add(m Module, prefix string) {
+	for _, f := range m.Funcs {
+		idx[f.Name] = func(st *State) lua.LValue { return st.function(f, prefix+f.Name, 0) }
+	}
+}
+
+// lazyTable gives t an __index that makes a missing field from idx on
+// first read and stores it in t.
+func (st *State) lazyTable(t *lua.LTable, idx lazyIndex, protect bool) {
+	L := st.L
+	mt := L.CreateTable(0, 2)
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		name, ok := L.Get(2).(lua.LString)
+		mk := idx[string(name)]
+		if !ok || mk == nil {
+			L.Push(lua.LNil)
+			return 1
+		}
+		v := mk(st)
+		t.RawSetString(string(name), v)
+		L.Push(v)
+		return 1
+	}))
+	if protect {
+		mt.RawSetString("__metatable", lua.LString("gofab's globals: their metatable cannot be changed"))
+	}
+	L.SetMetatable(t, mt)
+}
+
+// openBase opens Lua's base and package libraries on the first read of
+// one of their globals, with gofab's module loader and modules, and puts
+// back gofab's own versions of base functions (print); it returns global
+// name.
+func (st *State) openBase(name string) lua.LValue {
+	L := st.L
+	if !st.baseOpen {
+		st.baseOpen = true
+		for _, open := range []lua.LGFunction{lua.OpenPackage, lua.OpenBase} {
+			L.Push(L.NewFunction(open))
+			L.Call(0, 0)
+		}
+		st.installLoader()
+		for _, m := range st.prog.allModules() {
+			st.preload(m)
+		}
+		g := L.G.Global
+		for _, n := range st.prog.overrides {
+			g.RawSetString(n, st.prog.globals[n](st))
+		}
+	}
+	return L.G.Global.RawGetString(name)
+}
+
+// openLib opens a lazy standard library on first use, sealed.
+func (st *State) openLib(name string, open lua.LGFunction) lua.LValue {
+	L := st.L
+	L.Push(L.NewFunction(open))
+	L.Push(lua.LString(name))
+	L.Call(1, 0)
+	lib := L.G.Global.RawGetString(name)
+	if t, ok := lib.(*lua.LTable); ok {
+		st.seal(name, t)
+	}
+	return lib
+}
