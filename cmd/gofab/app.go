@@ -123,6 +123,12 @@ func run(ctx context.Context, args []string, env environ) int {
 	return exitUsage
 }
 
+// admitFactor times --max-handshakes is how many hosts of a task may have
+// started without having connected yet (executor.Executor.Admit): enough
+// to keep every handshake slot busy, few enough that a large fleet's
+// waiting hosts hold no Lua state.
+const admitFactor = 4
+
 func newApp(env environ, adhoc []string) *cli.App {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version"}
 	return &cli.App{
@@ -653,6 +659,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		PoolSize:     c.Int("pool-size"),
 		Serial:       c.Bool("serial"),
 		SkipBadHosts: c.Bool("skip-bad-hosts"),
+		Admit:        admitFactor * max(c.Int("max-handshakes"), 1),
 		Run: &luart.RunOptions{
 			WarnOnly:       c.Bool("warn-only"),
 			CommandTimeout: seconds(c.Float64("command-timeout")),

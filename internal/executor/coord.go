@@ -121,7 +121,10 @@ type hostCoord struct {
 	// pause and resume give up and take back the host's pool slot while
 	// it waits at a barrier, so hosts not yet started can reach it too.
 	pause, resume func(ctx context.Context) error
-	changed       atomic.Int64
+	// unadmit gives back the host's place among the hosts not yet
+	// connected (Executor.Admit), if it holds one.
+	unadmit func()
+	changed atomic.Int64
 }
 
 func (c *hostCoord) Execute(ctx context.Context, task string, sel luart.ExecSelection, args luart.Args) ([]luart.ExecResult, error) {
@@ -132,6 +135,7 @@ func (c *hostCoord) Barrier(ctx context.Context) error {
 	if c.bar == nil {
 		return nil
 	}
+	c.leave()
 	if c.pause != nil {
 		c.pause(ctx)
 		defer c.resume(ctx)
@@ -146,7 +150,18 @@ func (c *hostCoord) Barrier(ctx context.Context) error {
 func (c *hostCoord) Publish(key string, value any) { c.e.shared.publish(key, value) }
 
 func (c *hostCoord) Lookup(ctx context.Context, key string, wait bool) (any, bool, error) {
+	if wait {
+		c.leave()
+	}
 	return c.e.shared.lookup(ctx, key, wait)
+}
+
+// leave gives back the host's place among the hosts not yet connected,
+// if it holds one: it connected, waits for other hosts, or ended.
+func (c *hostCoord) leave() {
+	if c.unadmit != nil {
+		c.unadmit()
+	}
 }
 
 func (c *hostCoord) Changed(n int) { c.changed.Add(int64(n)) }

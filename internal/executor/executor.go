@@ -82,8 +82,15 @@ type Executor struct {
 	// of idle connections until the slowest host is done. A later task
 	// or execute() on the host connects again.
 	Release bool
+	// Admit caps the hosts of a task that may have started (and hold a
+	// Lua state) without having connected yet; 0 means no cap. Hosts
+	// waiting for a handshake slot then wait before their state is made,
+	// so a 10,000-host run holds a few hundred states, not 10,000. A host
+	// leaves the count when it connects, waits at a barrier or ends.
+	Admit int
 
 	shared store
+	admit  chan struct{}
 	once   onceTasks
 	// sel is the command line's host selection, for execute().
 	sel Selection
@@ -247,6 +254,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 	if len(targets) == 0 {
 		targets = []target{{host: ""}}
 	}
+	topLevel := len(taskStack(ctx)) == 1 // not an execute() inside a task
 	run := func() []HostResult {
 		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), status, func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
 			addr, err := tg.addr(e.inventory())
@@ -256,6 +264,12 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 			he := e.hostEnv(tg, addr)
 			he.Hosts = len(targets)
 			he.Coord = hc
+			if topLevel {
+				if err := e.admitted(ctx, he, hc); err != nil {
+					return nil, err
+				}
+				defer hc.leave()
+			}
 			defer e.using(tg.host)()
 			return e.Program.RunTask(ctx, he, t.Name, args)
 		})
@@ -265,6 +279,35 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 	}
 	targets = targets[:1]
 	return e.once.do(ctx, t.Name, run)
+}
+
+// admitted waits for one of the Admit places of a top-level task's
+// hosts, and gives it back (hc.leave) when the host has connected, waits
+// at a barrier or ends. Hosts of execute() inside a task need no place:
+// the task's host may hold one while it waits for them.
+func (e *Executor) admitted(ctx context.Context, he *luart.HostEnv, hc *hostCoord) error {
+	if e.Admit <= 0 {
+		return nil
+	}
+	e.mu.Lock()
+	if e.admit == nil {
+		e.admit = make(chan struct{}, e.Admit)
+	}
+	admit := e.admit
+	e.mu.Unlock()
+	select {
+	case admit <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	var once sync.Once
+	hc.unadmit = func() { once.Do(func() { <-admit }) }
+	connect := he.Connect
+	he.Connect = func(ctx context.Context) (host.Conn, error) {
+		defer hc.leave()
+		return connect(ctx)
+	}
+	return nil
 }
 
 // MaxExecuteDepth bounds execute() nesting: a task that executes itself
