@@ -6,7 +6,9 @@
 --   * nginx: fastcgi_keep_conn on, fastcgi_buffering off, gzip off, and
 --     for HTTPS ssl_buffer_size 1k (16k by default: it holds the lines)
 -- A /control/ location serves the same report with PHP's and nginx's
--- buffering left on, to show the difference.
+-- buffering left on, to show the difference. php-fpm keeps a PHP_VALUE
+-- in the worker that got it, so the streaming location passes its own
+-- (else a worker that served the control buffers what it serves next).
 --
 --   gofab -f fabfiles/fabfile.lua -H web1 php_streaming.deploy:http=8081,https=8443
 --   curl -N http://web1:8081/report.php        # a line a second

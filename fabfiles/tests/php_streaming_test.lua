@@ -16,7 +16,8 @@ t.case("deploy configures all three layers and both protocols", function(h)
   h:assert_file("/var/www/php-streaming/control/report.php", {matches = "^<%?php\n%$n ="})
   local site = "/etc/nginx/sites-available/php-streaming"
   for _, line in ipairs({"listen 18081;", "listen 18443 ssl;", "ssl_buffer_size 1k;", "fastcgi_keep_conn on;",
-                         "fastcgi_buffering off;", "gzip off;", "fastcgi_pass unix:/run/php/php8.2-fpm.sock;"}) do
+                         "fastcgi_buffering off;", "gzip off;", "fastcgi_pass unix:/run/php/php8.2-fpm.sock;",
+                         "PHP_VALUE \"output_buffering=0\nimplicit_flush=1\";"}) do
     h:assert_file(site, {contains = line})
   end
   h:assert_file("/etc/nginx/sites-enabled/php-streaming", {link = site})
