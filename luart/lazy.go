@@ -96,13 +96,20 @@ func (st *State) lazyTable(t *lua.LTable, idx lazyIndex, protect bool) {
 }
 
 // openBase opens Lua's base and package libraries on the first read of
-// one of their globals, with gofab's module loader and modules, and puts
-// back gofab's own versions of base functions (print); it returns global
-// name.
+// one of their globals, with gofab's module loader and modules, and
+// returns global name. What the globals held already (a fabfile's own
+// assert, gofab's print) is kept; gofab's versions replace Lua's.
 func (st *State) openBase(name string) lua.LValue {
 	L := st.L
+	g := L.G.Global
 	if !st.baseOpen {
 		st.baseOpen = true
+		kept := map[string]lua.LValue{}
+		for _, n := range append(baseNames(), lua.LoadLibName) {
+			if v := g.RawGetString(n); v != lua.LNil {
+				kept[n] = v
+			}
+		}
 		for _, open := range []lua.LGFunction{lua.OpenPackage, lua.OpenBase} {
 			L.Push(L.NewFunction(open))
 			L.Call(0, 0)
@@ -111,12 +118,16 @@ func (st *State) openBase(name string) lua.LValue {
 		for _, m := range st.prog.allModules() {
 			st.preload(m)
 		}
-		g := L.G.Global
 		for _, n := range st.prog.overrides {
-			g.RawSetString(n, st.prog.globals[n](st))
+			if _, ok := kept[n]; !ok {
+				g.RawSetString(n, st.prog.globals[n](st))
+			}
+		}
+		for n, v := range kept {
+			g.RawSetString(n, v)
 		}
 	}
-	return L.G.Global.RawGetString(name)
+	return g.RawGetString(name)
 }
 
 // openLib opens a lazy standard library on first use, sealed.

@@ -176,3 +176,30 @@ func TestSealedState(t *testing.T) {
 		})
 	}
 }
+
+// TestLazyGlobals: globals are made on first read, and a fabfile's own
+// global named like a base function survives the base library opening
+// later; gofab's print replaces Lua's; _G's metatable is protected.
+func TestLazyGlobals(t *testing.T) {
+	cases := []struct{ name, body, wantErr string }{
+		{"own assert kept", `assert = function() return "mine" end; local _ = pairs({}); if assert() ~= "mine" then error("assert replaced") end`, ""},
+		{"gofab print", `print("x"); local _ = pairs({}); print("y")`, ""},
+		{"libraries", `if math.max(1, 2) ~= 2 or table.concat({"a", "b"}) ~= "ab" or type(os.time()) ~= "number" then error("lib") end`, ""},
+		{"require", `local json = require("json"); if json.encode({1}) ~= "[1]" then error("json") end`, ""},
+		{"protected", `setmetatable(_G, {})`, "cannot change a protected metatable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err, lines := runTask(t, "task('t', function() "+c.body+" end)\n", "t", nil)
+			if c.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("error %v, want %q", err, c.wantErr)
+			}
+			if c.name == "gofab print" && fmt.Sprint(lines) != "[: x : y]" {
+				t.Errorf("print went to %q, want the host's output twice", lines)
+			}
+		})
+	}
+}
