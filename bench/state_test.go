@@ -34,3 +34,30 @@ func BenchmarkHostState(b *testing.B) {
 		}
 	}
 }
+
+// nopConn is a host.Conn whose every command succeeds at once.
+type nopConn struct{}
+
+func (nopConn) Run(context.Context, *host.Cmd) (int, error) { return 0, nil }
+func (nopConn) Close() error                                { return nil }
+
+// BenchmarkAdhocState measures what the ad-hoc command (gofab -- cmd)
+// costs a host beyond its connection: a state of the empty program, the
+// synthetic task's run() through the one command path, a Result, the
+// state closed. The connection answers at once.
+func BenchmarkAdhocState(b *testing.B) {
+	prog, err := luart.Compile("gofab", nil, luart.Options{Modules: stdlib.Modules()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	he := &luart.HostEnv{Addr: host.Addr{Host: "web1"}, HostString: "web1", Hosts: 1, Run: &luart.RunOptions{},
+		Out:     output.New(io.Discard, false).Host("web1"),
+		Connect: func(context.Context) (host.Conn, error) { return nopConn{}, nil }}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := prog.RunCommand(context.Background(), he, "uname -r"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,11 +8,11 @@ import (
 
 // A fleet makes thousands of states, and most fabfiles touch a handful of
 // gofab's hundred functions and little of Lua's libraries. So a state
-// starts with the string library (its methods, ("x"):upper(), need it at
-// once) and nothing else: every other global (Lua's base functions,
-// package and require with gofab's module loader, table, math, os, io,
+// starts with none of them: every global (Lua's base functions, package
+// and require with gofab's module loader, string, table, math, os, io,
 // coroutine, and gofab's functions) and every function of a require()d
-// module is made the first time the state reads it, and kept. pairs()
+// module is made the first time the state reads it, and kept; a string
+// method (("x"):upper()) opens the string library too. pairs()
 // over _G or a module shows only what was made so far; a fabfile may not
 // replace _G's metatable.
 
@@ -50,6 +50,7 @@ func globalIndex(modules []Module) lazyIndex {
 		idx[name] = func(st *State) lua.LValue { return st.openBase(name) }
 	}
 	idx[lua.LoadLibName] = func(st *State) lua.LValue { return st.openBase(lua.LoadLibName) }
+	idx[lua.StringLibName] = func(st *State) lua.LValue { return st.openString() }
 	for _, m := range modules {
 		if m.Name == "" {
 			idx.add(m, "")
@@ -128,6 +129,45 @@ func (st *State) openBase(name string) lua.LValue {
 		}
 	}
 	return g.RawGetString(name)
+}
+
+// lazyStrings makes string values' metatable open the string library on
+// the first method call; the library then puts its own in place.
+func (st *State) lazyStrings() {
+	L := st.L
+	proxy := L.CreateTable(0, 0)
+	pmt := L.CreateTable(0, 1)
+	pmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.Push(L.GetField(st.openString(), L.CheckString(2)))
+		return 1
+	}))
+	L.SetMetatable(proxy, pmt)
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", proxy)
+	L.SetMetatable(lua.LString(""), mt)
+}
+
+// openString opens the string library once and returns it.
+func (st *State) openString() lua.LValue {
+	L := st.L
+	g := L.G.Global
+	if !st.stringOpen {
+		st.stringOpen = true
+		kept := g.RawGetString(lua.StringLibName)
+		L.Push(L.NewFunction(lua.OpenString))
+		L.Call(0, 0)
+		lib := g.RawGetString(lua.StringLibName)
+		if kept != lua.LNil { // the fabfile's own global named string
+			g.RawSetString(lua.StringLibName, kept)
+		}
+		return lib
+	}
+	if lib, ok := L.G.Registry.RawGetString("_LOADED").(*lua.LTable); ok {
+		if mod := lib.RawGetString(lua.StringLibName); mod != lua.LNil {
+			return mod
+		}
+	}
+	return g.RawGetString(lua.StringLibName)
 }
 
 // openLib opens a lazy standard library on first use, sealed.

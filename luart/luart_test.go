@@ -185,6 +185,8 @@ func TestLazyGlobals(t *testing.T) {
 		{"own assert kept", `assert = function() return "mine" end; local _ = pairs({}); if assert() ~= "mine" then error("assert replaced") end`, ""},
 		{"gofab print", `print("x"); local _ = pairs({}); print("y")`, ""},
 		{"libraries", `if math.max(1, 2) ~= 2 or table.concat({"a", "b"}) ~= "ab" or type(os.time()) ~= "number" then error("lib") end`, ""},
+		{"string method first", `if ("x"):upper() ~= "X" or string.format("%d", 7) ~= "7" or ("a,b"):find(",") ~= 2 then error("string") end`, ""},
+		{"string global first", `if string.rep("a", 2) ~= "aa" or ("y"):upper() ~= "Y" then error("string") end`, ""},
 		{"require", `local json = require("json"); if json.encode({1}) ~= "[1]" then error("json") end`, ""},
 		{"protected", `setmetatable(_G, {})`, "cannot change a protected metatable"},
 	}

@@ -134,6 +134,9 @@ type State struct {
 	// baseOpen is set once Lua's base and package libraries are open
 	// (see openBase).
 	baseOpen bool
+	// stringOpen is set once the string library is open (see
+	// openString).
+	stringOpen bool
 	// optsArg is the stack position of the running function's options
 	// table (0: it declares none); see Opts.
 	optsArg int
@@ -165,8 +168,7 @@ func newState(p *Program, he *HostEnv) *State {
 	})
 	globals := L.G.Global
 	st := &State{L: L, prog: p, he: he, ctx: context.Background(), fns: map[string]*lua.LFunction{}}
-	L.Push(L.NewFunction(lua.OpenString))
-	L.Call(0, 0)
+	st.lazyStrings()
 	st.Settings.Hidden = map[string]bool{}
 	st.Settings.Values = map[string]any{}
 	if he != nil && he.Run != nil {
