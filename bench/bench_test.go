@@ -110,8 +110,9 @@ func BenchmarkList50(b *testing.B) {
 
 // BenchmarkVersusFabric2 runs "uname -r" on 50 testbed hosts with Fabric 2
 // (Debian's fabric package: a ThreadingGroup, bench/fabric2/fanout.py)
-// and with gofab's ad-hoc mode; compare their cpu-ms/op. It needs the
-// testbed and /usr/bin/python3 with the fabric module.
+// and with gofab's ad-hoc mode, and the floor program (a bare
+// x/crypto/ssh client) for reference; compare their cpu-ms/op. It needs
+// the testbed and /usr/bin/python3 with the fabric module.
 func BenchmarkVersusFabric2(b *testing.B) {
 	tb := testbed(b)
 	if err := exec.Command("/usr/bin/python3", "-c", "import fabric").Run(); err != nil {
@@ -132,5 +133,14 @@ func BenchmarkVersusFabric2(b *testing.B) {
 	})
 	b.Run("gofab", func(b *testing.B) {
 		measure(b, gofab, "-S", cfg, "-q", "-H", strings.Join(hosts, ","), "--", "uname", "-r")
+	})
+	floor := build(b, dir, "./bench/floor")
+	var withPort []string
+	for _, h := range hosts {
+		withPort = append(withPort, h+":"+tb["GOFAB_TB_PORT"])
+	}
+	b.Run("floor", func(b *testing.B) {
+		measure(b, floor, "-hosts", strings.Join(withPort, ","), "-user", tb["GOFAB_TB_USER"],
+			"-key", tb["GOFAB_TB_KEY"], "-known-hosts", tb["GOFAB_TB_KNOWN_HOSTS"], "uname", "-r")
 	})
 }
