@@ -281,8 +281,13 @@ func TestRecipePostfixQueue(t *testing.T) {
 	})
 	root(t, "postconf", "-e", fmt.Sprintf("relayhost=[127.0.0.1]:%d", closed), "inet_interfaces=loopback-only",
 		"default_transport=smtp", "mydestination=localhost", "smtp_connect_timeout=2s")
+	// "postfix stop" only signals the master: wait until it is gone, or
+	// start finds it still there, does nothing, and the mail has no
+	// Postfix to go to.
 	rootQuiet("service", "postfix", "stop")
+	waitPostfix(t, false)
 	root(t, "service", "postfix", "start")
+	waitPostfix(t, true)
 	rootQuiet("postsuper", "-d", "ALL")
 	mails := [][]string{{"a@one.invalid", "b@one.invalid"}, {"c@one.invalid"}, {"d@two.invalid"}}
 	for _, to := range mails {
@@ -295,12 +300,12 @@ func TestRecipePostfixQueue(t *testing.T) {
 	// Wait until Postfix has tried each message once and deferred it.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		out, _ := exec.Command("postqueue", "-j").Output()
+		out, err := exec.Command("postqueue", "-j").CombinedOutput()
 		if strings.Count(string(out), `"queue_name": "deferred"`) == len(mails) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the mail was not deferred:\n%s", out)
+			t.Fatalf("the mail was not deferred (postqueue -j: %v):\n%s", err, out)
 		}
 		exec.Command("postqueue", "-f").Run()
 		time.Sleep(500 * time.Millisecond)
@@ -317,6 +322,23 @@ func TestRecipePostfixQueue(t *testing.T) {
 	}
 	if n := strings.Count(r.stdout, "deferred queue of"); n != 1 {
 		t.Errorf("%d reports, want one (runs_once)", n)
+	}
+}
+
+// waitPostfix waits until Postfix's master is running (or gone), for up
+// to two minutes: a busy machine takes a while.
+func waitPostfix(t *testing.T, running bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := exec.Command("postfix", "status").Run()
+		if (err == nil) == running {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postfix status: %v after two minutes (want running = %v)", err, running)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
