@@ -14,7 +14,7 @@ fi
 go vet ./...
 go test -race -count=1 -timeout 20m ./... "$@"
 # The fuzz targets, each for a short while on top of its checked-in corpus.
-fuzztime=${GOFAB_FUZZTIME:-10s}
+fuzztime=${GOFAB_FUZZTIME:-5s}
 for target in internal/host:FuzzParse internal/inventory:FuzzParse internal/inventory:FuzzSelect \
   internal/sshconfig:FuzzResolve cmd/gofab:FuzzTaskCall cmd/gofab:FuzzSet; do
   go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "./${target%%:*}"
