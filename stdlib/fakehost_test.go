@@ -122,3 +122,23 @@ func TestCuisineTakesTheOnePath(t *testing.T) {
 		t.Errorf("group_ensure under --check sent %q: want its probes only", probes)
 	}
 }
+
+// countingTerminal counts how often the person's terminal is taken.
+type countingTerminal struct{ taken int }
+
+func (c *countingTerminal) Acquire(context.Context, func()) (*host.TTY, error) {
+	c.taken++
+	return &host.TTY{In: strings.NewReader(""), Out: io.Discard, Release: func() {}}, nil
+}
+
+// TestTerminalAfterCheck: an interactive command takes the terminal only
+// when it runs; under --check it is skipped without waiting for it.
+func TestTerminalAfterCheck(t *testing.T) {
+	for _, check := range []bool{false, true} {
+		term := &countingTerminal{}
+		runOnFake(t, `task("t", function() run("top", {pty = true}) end)`, "t", luart.RunOptions{Check: check, Terminal: term})
+		if want := map[bool]int{false: 1, true: 0}[check]; term.taken != want {
+			t.Errorf("check=%v: the terminal was taken %d times, want %d", check, term.taken, want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -179,10 +178,7 @@ func run(st *luart.State, kind string) int {
 	if o.pty && kind != "local" && st.HostString() != host.Local {
 		// On a terminal, an interactive command gets it, one host at a
 		// time; without one, the pty is only for commands that want one.
-		if tty := acquireTerminal(st, command); tty != nil {
-			defer tty.Release()
-			c.TTY = tty
-		}
+		c.Terminal = true
 	}
 	res, err := target.Run(st, st.Context(), c)
 	where := "locally"
@@ -239,22 +235,6 @@ func (o runOpts) judge(st *luart.State, call string, res shell.Result, err error
 	return false
 }
 
-// acquireTerminal lends the person's terminal to command, waiting (and
-// saying so) while another host has it; nil when there is no terminal.
-func acquireTerminal(st *luart.State, command string) *host.TTY {
-	t := st.Run().Terminal
-	if t == nil {
-		return nil
-	}
-	tty, err := t.Acquire(st.Context(), func() {
-		st.Out().Line("waiting", "for the terminal (another host's interactive command has it): "+command)
-	})
-	if err != nil {
-		st.L.RaiseError("%s: %v", command, err)
-	}
-	return tty
-}
-
 // openShell runs an interactive login shell on the terminal.
 func openShell(st *luart.State) int {
 	L := st.L
@@ -262,13 +242,8 @@ func openShell(st *luart.State) int {
 	if st.Run().Terminal == nil {
 		L.RaiseError("open_shell() on %s needs a terminal (stdin and stdout are not one)", st.HostString())
 	}
-	tty := acquireTerminal(st, "open_shell")
-	defer tty.Release()
-	var in io.Reader = tty.In
-	if c := L.OptString(1, ""); c != "" {
-		in = io.MultiReader(strings.NewReader(c+"\n"), tty.In)
-	}
-	c := target.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", TTY: tty, Stdin: in, Show: true, ReadOnly: true}
+	c := target.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", Terminal: true, Typed: L.OptString(1, ""),
+		Keep: 1 << 20, Show: true, ReadOnly: true} // a session's output is not returned
 	if _, err := target.Run(st, st.Context(), c); err != nil && !errors.Is(err, context.Canceled) {
 		L.RaiseError("open_shell on %s: %v", st.HostString(), err)
 	}

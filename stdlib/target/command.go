@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gofab/gofab/internal/host"
@@ -35,10 +36,14 @@ type Command struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Pty    bool
-	// TTY lends the person's terminal to the command (open_shell,
-	// pty = true on a terminal).
-	TTY     *host.TTY
-	Timeout time.Duration
+	// Terminal lends the person's terminal to the command, when gofab
+	// has one, waiting (and saying so) while another host's command has
+	// it; Typed is typed into it first (open_shell's command).
+	Terminal bool
+	Typed    string
+	Timeout  time.Duration
+	// Keep caps the output the result keeps; 0 means --max-output.
+	Keep int
 	// Show prints the command and its output as far as the output levels
 	// allow; without it the command is a helper, seen only in logs and
 	// fake hosts' listings. HideStdout keeps stdout quiet even so.
@@ -60,8 +65,9 @@ var ErrSkipped = errors.New("not run in check mode")
 // of the files module, cuisine's probes and changes, and so the ad-hoc
 // command (a synthetic task calling run) and handlers. It is the one
 // place that applies the scope, sudo and its password, --check, the
-// output levels, --max-output, timeouts and interrupts (ctx). --dry-run
-// needs nothing here: its connections print what they are given.
+// person's terminal, the output levels, --max-output, timeouts and
+// interrupts (ctx). --dry-run needs nothing here: its connections print
+// what they are given.
 //
 // A non-zero exit is not an error; an error means the command could not
 // run to completion.
@@ -72,7 +78,23 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 	req := shell.Request{
 		Command: c.Line, Kind: c.Kind, Sudo: c.Sudo, SudoUser: c.User, SudoGroup: c.Group,
 		Helper: !c.Show, Env: c.Env, Stdin: c.Stdin, Stdout: c.Stdout,
-		Pty: c.Pty, TTY: c.TTY, Timeout: c.Timeout, MaxOutput: MaxOutput(st),
+		Pty: c.Pty, Timeout: c.Timeout, MaxOutput: c.Keep,
+	}
+	if req.MaxOutput == 0 {
+		req.MaxOutput = MaxOutput(st)
+	}
+	if c.Terminal {
+		tty, err := acquireTerminal(st, ctx, c.Line)
+		if err != nil {
+			return shell.Result{}, err
+		}
+		if tty != nil {
+			defer tty.Release()
+			req.TTY = tty
+			if c.Typed != "" {
+				req.Stdin = io.MultiReader(strings.NewReader(c.Typed+"\n"), tty.In)
+			}
+		}
 	}
 	if c.Sudo {
 		req.SudoPassword = st.Run().SudoPassword
@@ -103,6 +125,18 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		}
 	}
 	return shell.Run(ctx, conn, req)
+}
+
+// acquireTerminal lends the person's terminal to command, waiting (and
+// saying so) while another host has it; nil when there is none.
+func acquireTerminal(st *luart.State, ctx context.Context, command string) (*host.TTY, error) {
+	t := st.Run().Terminal
+	if t == nil {
+		return nil, nil
+	}
+	return t.Acquire(ctx, func() {
+		st.Out().Line("waiting", "for the terminal (another host's interactive command has it): "+command)
+	})
 }
 
 // MaxOutput is how much output a result keeps (--max-output).
