@@ -17,7 +17,7 @@ import (
 // replace _G's metatable.
 
 // lazyLibs are the standard libraries opened on first use, other than
-// base and package (see globalIndex).
+// base, package and string (see newLazyIndexes).
 var lazyLibs = map[string]lua.LGFunction{
 	lua.TabLibName: lua.OpenTable, lua.MathLibName: lua.OpenMath, lua.OsLibName: lua.OpenOs,
 	lua.IoLibName: lua.OpenIo, lua.CoroutineLibName: lua.OpenCoroutine,
@@ -39,31 +39,40 @@ var baseNames = sync.OnceValue(func() []string {
 // once per program and shared, read-only, by every state.
 type lazyIndex map[string]func(st *State) lua.LValue
 
-// globalIndex returns the lazy globals of states of modules: their
-// functions and the lazy standard libraries.
-func globalIndex(modules []Module) lazyIndex {
-	idx := lazyIndex{}
-	for name, open := range lazyLibs {
-		idx[name] = func(st *State) lua.LValue { return st.openLib(name, open) }
-	}
-	for _, name := range baseNames() {
-		idx[name] = func(st *State) lua.LValue { return st.openBase(name) }
-	}
-	idx[lua.LoadLibName] = func(st *State) lua.LValue { return st.openBase(lua.LoadLibName) }
-	idx[lua.StringLibName] = func(st *State) lua.LValue { return st.openString() }
-	for _, m := range modules {
-		if m.Name == "" {
-			idx.add(m, "")
-		}
-	}
-	return idx
+// lazyIndexes are what a program's states make on first read: the
+// globals, each requirable module's table, and the globals gofab defines
+// that Lua's base library also does (print: gofab's win). Built once by
+// Compile, read-only afterwards.
+type lazyIndexes struct {
+	globals   lazyIndex
+	modules   map[string]lazyIndex
+	overrides []string
 }
 
-// moduleIndex returns the lazy table of a module loaded with require.
-func moduleIndex(m Module) lazyIndex {
-	idx := lazyIndex{}
-	idx.add(m, m.Name+".")
-	return idx
+// newLazyIndexes indexes modules (luart's own first).
+func newLazyIndexes(modules []Module) lazyIndexes {
+	x := lazyIndexes{globals: lazyIndex{}, modules: map[string]lazyIndex{}}
+	for name, open := range lazyLibs {
+		x.globals[name] = func(st *State) lua.LValue { return st.openLib(name, open) }
+	}
+	for _, name := range append(baseNames(), lua.LoadLibName) {
+		x.globals[name] = func(st *State) lua.LValue { return st.openBase(name) }
+	}
+	x.globals[lua.StringLibName] = func(st *State) lua.LValue { return st.openString() }
+	for _, m := range modules {
+		if m.Name != "" {
+			x.modules[m.Name] = lazyIndex{}
+			x.modules[m.Name].add(m, m.Name+".")
+			continue
+		}
+		for _, f := range m.Funcs {
+			if _, ok := x.globals[f.Name]; ok {
+				x.overrides = append(x.overrides, f.Name)
+			}
+		}
+		x.globals.add(m, "")
+	}
+	return x
 }
 
 // add adds m's functions, named prefix+name in messages.
@@ -111,17 +120,15 @@ func (st *State) openBase(name string) lua.LValue {
 				kept[n] = v
 			}
 		}
-		for _, open := range []lua.LGFunction{lua.OpenPackage, lua.OpenBase} {
-			L.Push(L.NewFunction(open))
-			L.Call(0, 0)
-		}
+		st.open(lua.OpenPackage, lua.LoadLibName)
+		st.open(lua.OpenBase, lua.BaseLibName)
 		st.installLoader()
-		for _, m := range st.prog.allModules() {
+		for _, m := range st.prog.all {
 			st.preload(m)
 		}
-		for _, n := range st.prog.overrides {
+		for _, n := range st.prog.lazy.overrides {
 			if _, ok := kept[n]; !ok {
-				g.RawSetString(n, st.prog.globals[n](st))
+				g.RawSetString(n, st.prog.lazy.globals[n](st))
 			}
 		}
 		for n, v := range kept {
@@ -149,34 +156,29 @@ func (st *State) lazyStrings() {
 
 // openString opens the string library once and returns it.
 func (st *State) openString() lua.LValue {
-	L := st.L
-	g := L.G.Global
-	if !st.stringOpen {
-		st.stringOpen = true
-		kept := g.RawGetString(lua.StringLibName)
-		L.Push(L.NewFunction(lua.OpenString))
-		L.Call(0, 0)
-		lib := g.RawGetString(lua.StringLibName)
-		if kept != lua.LNil { // the fabfile's own global named string
+	if st.stringLib == nil {
+		g := st.L.G.Global
+		kept := g.RawGetString(lua.StringLibName) // the fabfile's own global named string
+		st.stringLib = st.open(lua.OpenString, lua.StringLibName)
+		if kept != lua.LNil {
 			g.RawSetString(lua.StringLibName, kept)
 		}
-		return lib
 	}
-	if lib, ok := L.G.Registry.RawGetString("_LOADED").(*lua.LTable); ok {
-		if mod := lib.RawGetString(lua.StringLibName); mod != lua.LNil {
-			return mod
-		}
-	}
-	return g.RawGetString(lua.StringLibName)
+	return st.stringLib
+}
+
+// open opens a standard library and returns the global it set.
+func (st *State) open(fn lua.LGFunction, name string) lua.LValue {
+	L := st.L
+	L.Push(L.NewFunction(fn))
+	L.Push(lua.LString(name))
+	L.Call(1, 0)
+	return L.G.Global.RawGetString(name)
 }
 
 // openLib opens a lazy standard library on first use, sealed.
 func (st *State) openLib(name string, open lua.LGFunction) lua.LValue {
-	L := st.L
-	L.Push(L.NewFunction(open))
-	L.Push(lua.LString(name))
-	L.Call(1, 0)
-	lib := L.G.Global.RawGetString(name)
+	lib := st.open(open, name)
 	if t, ok := lib.(*lua.LTable); ok {
 		st.seal(name, t)
 	}

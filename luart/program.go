@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -51,15 +50,10 @@ type Program struct {
 	stdout     io.Writer
 	searchPath []string
 	modCache   moduleCache
-	// globals and requirable index the lazy functions every state shares
-	// (see lazy.go); built once by Compile, read-only afterwards.
-	globals    lazyIndex
-	requirable map[string]lazyIndex
-	// all are luart's own modules, then modules.
-	all []Module
-	// overrides are the globals gofab defines that Lua's base library
-	// also does (print): gofab's win.
-	overrides []string
+	// all are luart's own modules, then modules; lazy indexes what
+	// their states make on first read (see lazy.go).
+	all  []Module
+	lazy lazyIndexes
 }
 
 // Task is what task() declared: metadata only, never the Lua function,
@@ -151,17 +145,7 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath,
 		sshHosts: opts.SSHHosts, ctx: opts.Context}
 	p.all = append(Builtins(), p.modules...)
-	p.globals, p.requirable = globalIndex(p.all), map[string]lazyIndex{}
-	for _, m := range p.allModules() {
-		if m.Name != "" {
-			p.requirable[m.Name] = moduleIndex(m)
-		}
-		for _, f := range m.Funcs {
-			if m.Name == "" && slices.Contains(baseNames(), f.Name) {
-				p.overrides = append(p.overrides, f.Name)
-			}
-		}
-	}
+	p.lazy = newLazyIndexes(p.all)
 	if p.ctx == nil {
 		p.ctx = context.Background()
 	}
@@ -263,9 +247,6 @@ func (p *Program) DefaultTask() (*Task, bool) {
 	}
 	return nil, false
 }
-
-// allModules are luart's own modules, then the program's.
-func (p *Program) allModules() []Module { return p.all }
 
 // Modules returns the modules the program's states offer.
 func (p *Program) Modules() []Module { return p.modules }

@@ -134,9 +134,8 @@ type State struct {
 	// baseOpen is set once Lua's base and package libraries are open
 	// (see openBase).
 	baseOpen bool
-	// stringOpen is set once the string library is open (see
-	// openString).
-	stringOpen bool
+	// stringLib is the string library once open (see openString).
+	stringLib lua.LValue
 	// optsArg is the stack position of the running function's options
 	// table (0: it declares none); see Opts.
 	optsArg int
@@ -181,10 +180,10 @@ func newState(p *Program, he *HostEnv) *State {
 			}
 		}
 	}
-	for _, m := range p.allModules() {
+	for _, m := range p.all {
 		st.classes(m)
 	}
-	st.lazyTable(globals, p.globals, true)
+	st.lazyTable(globals, p.lazy.globals, true)
 	env := L.CreateTable(0, 16)
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
@@ -207,13 +206,13 @@ func (st *State) classes(m Module) {
 }
 
 // preload makes a module loaded with require give a lazy table of its
-// functions (global functions are in Program.globals).
+// functions (global functions are lazy globals).
 func (st *State) preload(m Module) {
 	L := st.L
 	if m.Name == "" {
 		return
 	}
-	idx := st.prog.requirable[m.Name]
+	idx := st.prog.lazy.modules[m.Name]
 	L.PreloadModule(m.Name, func(L *lua.LState) int {
 		t := L.CreateTable(0, 8)
 		st.lazyTable(t, idx, false)
