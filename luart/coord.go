@@ -86,21 +86,19 @@ func luaExecute(st *State) int {
 		L.ArgError(1, fmt.Sprintf("execute: no task %q", name))
 	}
 	var sel ExecSelection
-	if o := L.Get(2); o != lua.LNil {
-		opts := st.Opts()
-		for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
-			v, ok := opts[key]
-			if key == "hosts" && !ok {
-				v, ok = opts["on"] // a pattern, as hosts' entries are
+	opts := st.Opts()
+	for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
+		v, ok := opts[key]
+		if key == "hosts" && !ok {
+			v, ok = opts["on"] // a pattern, as hosts' entries are
+		}
+		if ok {
+			pv, err := ToPlain(v)
+			if err == nil {
+				*dst, err = stringList(pv)
 			}
-			if ok {
-				pv, err := ToPlain(v)
-				if err == nil {
-					*dst, err = stringList(pv)
-				}
-				if err != nil {
-					L.ArgError(2, fmt.Sprintf("execute: %s: %v", key, err))
-				}
+			if err != nil {
+				L.ArgError(2, fmt.Sprintf("execute: %s: %v", key, err))
 			}
 		}
 	}
