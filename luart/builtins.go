@@ -136,14 +136,7 @@ env = {}`,
 			Fn: func(st *State) int { return st.scoped(1, func() { st.Settings.WarnOnly = true }) }},
 		{Name: "quiet", Doc: "Runs fn with all output hidden and warn_only on.",
 			Params: []Param{scopedFn}, Returns: []Param{{Type: "any"}},
-			Fn: func(st *State) int {
-				return st.scoped(1, func() {
-					st.Settings.WarnOnly = true
-					for _, l := range expandLevel("everything") {
-						st.Settings.Hidden[l] = true
-					}
-				})
-			}},
+			Fn: luaQuiet},
 		{Name: "hide", Doc: "Runs fn with the output levels hidden: status, aborts, warnings, running, stdout, stderr, user, debug, exceptions, or the aliases output, everything, commands.",
 			Params: []Param{{Name: "levels", Type: "OutputLevel|OutputLevel[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Overloads: levelOverloads,
@@ -154,14 +147,7 @@ env = {}`,
 			Fn:        func(st *State) int { return st.levels(false) }},
 		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\"); several values are joined by spaces.",
 			Params: []Param{{Name: "text", Type: "any"}}, Variadic: true,
-			Fn: func(st *State) int {
-				parts := make([]string, max(st.L.GetTop(), 1))
-				for i := range parts {
-					parts[i] = st.L.ToStringMeta(st.L.Get(i + 1)).String()
-				}
-				st.say("user", "", strings.Join(parts, " "))
-				return 0
-			}},
+			Fn: luaPuts},
 		{Name: "print", Doc: "Prints its arguments, tab-separated, as one line of the host's output.",
 			Params: []Param{{Name: "values", Type: "any"}}, Variadic: true,
 			Fn: luaPrint},
@@ -194,26 +180,10 @@ env = {}`,
 			Fn: luaBarrier},
 		{Name: "handler", Doc: "Registers a handler: notify(name) in a task runs it once, when the task has ended well, on the hosts that notified it (e.g. restart nginx after its config changed).",
 			Params: []Param{{Name: "name", Type: "string"}, {Name: "fn", Type: "fun()"}},
-			Fn: func(st *State) int {
-				if st.handlers == nil {
-					st.handlers = map[string]*lua.LFunction{}
-				}
-				st.handlers[st.L.CheckString(1)] = st.L.CheckFunction(2)
-				return 0
-			}},
+			Fn:     luaHandler},
 		{Name: "notify", Doc: "Asks for the handler name to run once at the end of the current task on this host.",
 			Params: []Param{{Name: "name", Type: "string"}},
-			Fn: func(st *State) int {
-				st.RequireTask("notify")
-				name := st.L.CheckString(1)
-				if st.handlers[name] == nil {
-					st.L.ArgError(1, fmt.Sprintf("notify: no handler %q (declare it with handler(name, fn))", name))
-				}
-				if !slices.Contains(st.notified, name) {
-					st.notified = append(st.notified, name)
-				}
-				return 0
-			}},
+			Fn:     luaNotify},
 		{Name: "require_env", Doc: "Fails unless every named env key is set (Fabric's require).",
 			Params: []Param{{Name: "keys", Type: "string|{used_for?: string, provided_by?: string[]}"}}, Variadic: true,
 			Fn: luaRequireEnv},
@@ -681,4 +651,46 @@ func joinDir(cur, dir string) string {
 		return dir
 	}
 	return strings.TrimSuffix(cur, "/") + "/" + dir
+}
+
+// luaQuiet is quiet().
+func luaQuiet(st *State) int {
+	return st.scoped(1, func() {
+		st.Settings.WarnOnly = true
+		for _, l := range expandLevel("everything") {
+			st.Settings.Hidden[l] = true
+		}
+	})
+}
+
+// luaPuts is puts().
+func luaPuts(st *State) int {
+	parts := make([]string, max(st.L.GetTop(), 1))
+	for i := range parts {
+		parts[i] = st.L.ToStringMeta(st.L.Get(i + 1)).String()
+	}
+	st.say("user", "", strings.Join(parts, " "))
+	return 0
+}
+
+// luaHandler is handler().
+func luaHandler(st *State) int {
+	if st.handlers == nil {
+		st.handlers = map[string]*lua.LFunction{}
+	}
+	st.handlers[st.L.CheckString(1)] = st.L.CheckFunction(2)
+	return 0
+}
+
+// luaNotify is notify().
+func luaNotify(st *State) int {
+	st.RequireTask("notify")
+	name := st.L.CheckString(1)
+	if st.handlers[name] == nil {
+		st.L.ArgError(1, fmt.Sprintf("notify: no handler %q (declare it with handler(name, fn))", name))
+	}
+	if !slices.Contains(st.notified, name) {
+		st.notified = append(st.notified, name)
+	}
+	return 0
 }

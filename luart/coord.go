@@ -147,15 +147,7 @@ var sharedModule = Module{
 	Funcs: []Func{
 		{Name: "set", Doc: "Publishes value under key for every host of the run.",
 			Params: []Param{{Name: "key", Type: "string"}, {Name: "value", Type: "any"}},
-			Fn: func(st *State) int {
-				key := st.L.CheckString(1)
-				v, err := ToPlain(st.L.Get(2))
-				if err != nil {
-					st.L.ArgError(2, "shared.set: "+err.Error())
-				}
-				st.coord("shared.set").Publish(key, v)
-				return 0
-			}},
+			Fn:     luaSharedSet},
 		{Name: "get", Doc: "Returns the value published under key, or nil.",
 			Params: []Param{{Name: "key", Type: "string"}}, Returns: []Param{{Type: "any"}},
 			Fn: func(st *State) int { return sharedLookup(st, "shared.get", false) }},
@@ -185,4 +177,15 @@ func sharedLookup(st *State, fname string, wait bool) int {
 	}
 	L.Push(FromPlain(L, v))
 	return 1
+}
+
+// luaSharedSet is shared.set().
+func luaSharedSet(st *State) int {
+	key := st.L.CheckString(1)
+	v, err := ToPlain(st.L.Get(2))
+	if err != nil {
+		st.L.ArgError(2, "shared.set: "+err.Error())
+	}
+	st.coord("shared.set").Publish(key, v)
+	return 0
 }

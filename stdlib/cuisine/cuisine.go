@@ -82,39 +82,15 @@ func textFuncs() []luart.Func {
 			st.L.Push(lua.LString(detectEOL(st.L.CheckString(1))))
 			return 1
 		}),
-		fn("text_ensure_line", "Returns the text with each line appended that it lacks as a whole line.", []luart.Param{textP, {Name: "lines", Type: "string"}}, strR, func(st *luart.State) int {
-			var lines []string
-			for i := 2; i <= st.L.GetTop(); i++ {
-				lines = append(lines, st.L.CheckString(i))
-			}
-			st.L.Push(lua.LString(ensureLines(st.L.CheckString(1), lines)))
-			return 1
-		}),
+		fn("text_ensure_line", "Returns the text with each line appended that it lacks as a whole line.", []luart.Param{textP, {Name: "lines", Type: "string"}}, strR, textEnsureLine),
 		fn("text_replace_line", "Replaces every line equal to old (or containing it, with find = true) by new; returns the text and how many lines changed.",
 			[]luart.Param{textP, {Name: "old", Type: "string"}, {Name: "new", Type: "string"}, luart.OptionsParam(replaceLineOptionsType)}, []luart.Param{{Type: "string"}, {Type: "integer"}},
-			func(st *luart.State) int {
-				o := st.Opts()
-				text, n := replaceLine(st.L.CheckString(1), st.L.CheckString(2), st.L.CheckString(3), o.Bool("find"))
-				st.L.Push(lua.LString(text))
-				st.L.Push(lua.LNumber(n))
-				return 2
-			}),
+			textReplaceLine),
 		fn("text_strip_margin", "Removes leading blanks and the margin character (default \"|\") from every line.", []luart.Param{textP, {Name: "margin", Type: "string", Optional: true}}, strR, func(st *luart.State) int {
 			st.L.Push(lua.LString(stripMargin(st.L.CheckString(1), st.L.OptString(2, "|"))))
 			return 1
 		}),
-		fn("text_template", "Renders a Go text/template string with the context table ({{ .name }}).", []luart.Param{textP, {Name: "context", Type: "table"}}, strR, func(st *luart.State) int {
-			data, err := luart.ToPlain(st.L.CheckTable(2))
-			if err != nil {
-				st.L.ArgError(2, err.Error())
-			}
-			out, err := target.Render("text_template", st.L.CheckString(1), data)
-			if err != nil {
-				st.L.RaiseError("cuisine.text_template: %v", err)
-			}
-			st.L.Push(lua.LString(out))
-			return 1
-		}),
+		fn("text_template", "Renders a Go text/template string with the context table ({{ .name }}).", []luart.Param{textP, {Name: "context", Type: "table"}}, strR, textTemplate),
 	}
 }
 
@@ -231,150 +207,33 @@ func (t *side) differsBelow(p, test string) bool {
 func fileFuncs() []luart.Func {
 	contentP := luart.Param{Name: "content", Type: "string"}
 	return []luart.Func{
-		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, func(st *luart.State) int {
-			t := on(st, st.Opts())
-			if data, ok := readFile(st, t, target.RemotePath(st, st.L.CheckString(1))); ok {
-				st.L.Push(lua.LString(data))
-			} else {
-				st.L.Push(lua.LNil)
-			}
-			return 1
-		}),
-		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			return writeFile(st, t, "file_write", target.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
-		}),
+		fn("file_read", "Returns a file's content, or nil when it does not exist.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, fileRead),
+		fn("file_write", "Makes a file hold content, with mode, owner and group; writes only what differs (by SFTP, atomically).", []luart.Param{pathP, contentP, luart.OptionsParam(attribOptionsType)}, resultR, fileWrite),
 		fn("file_exists", "Reports whether path exists.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-e") }),
 		fn("file_is_file", "Reports whether path is a regular file.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-f") }),
 		fn("file_is_dir", "Reports whether path is a directory.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-d") }),
 		fn("file_is_link", "Reports whether path is a symbolic link.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-L") }),
-		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			return t.done(ensureAttribs(st, t, target.RemotePath(st, st.L.CheckString(1)), o), nil)
-		}),
-		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, func(st *luart.State) int {
-			t := on(st, st.Opts())
-			mode, owner, group, ok := t.attribs(target.RemotePath(st, st.L.CheckString(1)))
-			if !ok {
-				st.L.Push(lua.LNil)
-				return 1
-			}
-			r := st.L.CreateTable(0, 3)
-			r.RawSetString("mode", lua.LString(mode))
-			r.RawSetString("owner", lua.LString(owner))
-			r.RawSetString("group", lua.LString(group))
-			st.L.Push(r)
-			return 1
-		}),
-		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			p := target.RemotePath(st, st.L.CheckString(1))
-			changed := false
-			if _, _, _, ok := t.attribs(p); !ok {
-				t.change("touch -- " + q(p))
-				changed = true
-			}
-			if !(changed && t.check) {
-				changed = ensureAttribs(st, t, p, o) || changed
-			}
-			return t.done(changed, nil)
-		}),
+		fn("file_attribs", "Gives path the mode, owner and group asked for (recursive: everything below too), changing only what differs.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, fileAttribs),
+		fn("file_attribs_get", "Returns {mode = \"644\", owner = , group = } of path, or nil.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "{mode: string, owner: string, group: string}?"}}, fileAttribsGet),
+		fn("file_ensure", "Makes sure a file exists (empty when created) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, fileEnsure),
 	}
 }
 
 // fileContentFuncs change what files hold.
 func fileContentFuncs() []luart.Func {
 	return []luart.Func{
-		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			data, err := target.ReadLocal(st, target.LocalPath(st, st.L.CheckString(2)))
-			if err != nil {
-				t.fail("%v", err)
-			}
-			p := target.RemotePath(st, st.L.CheckString(1))
-			sum := sha256.Sum256(data)
-			// Same content (by a hash computed on the host): only the
-			// attributes may need work, and the file is not read back.
-			if t.sha256(p) == hex.EncodeToString(sum[:]) {
-				return t.done(ensureAttribs(st, t, p, o), nil)
-			}
-			return writeFile(st, t, "file_upload", p, data, writeOpts(st, "cuisine.file_upload", o, t))
-		}),
-		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			p := target.RemotePath(st, st.L.CheckString(1))
-			old, _ := readFile(st, t, p)
-			st.L.Push(st.L.CheckFunction(2))
-			st.L.Push(lua.LString(old))
-			st.L.Call(1, 1)
-			updated := st.L.CheckString(-1)
-			st.L.Pop(1)
-			return writeFile(st, t, "file_update", p, []byte(updated), writeOpts(st, "cuisine.file_update", o, t))
-		}),
-		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			p := target.RemotePath(st, st.L.CheckString(1))
-			text := st.L.CheckString(2)
-			old, _ := readFile(st, t, p)
-			if strings.Contains(string(old), text) {
-				return t.done(false, nil)
-			}
-			if len(old) > 0 && !strings.HasSuffix(string(old), "\n") && !strings.HasPrefix(text, "\n") {
-				old = append(old, '\n')
-			}
-			return writeFile(st, t, "file_append", p, append(old, text...), writeOpts(st, "cuisine.file_append", o, t))
-		}),
+		fn("file_upload", "Uploads a local file to remote when their sha256 differ (atomically, by SFTP).", []luart.Param{{Name: "remote_path", Type: "string"}, {Name: "local_path", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, fileUpload),
+		fn("file_update", "Passes the file's content (\"\" when missing) to fn and writes what fn returns when it differs.", []luart.Param{pathP, {Name: "fn", Type: "fun(text: string): string"}, luart.OptionsParam(attribOptionsType)}, resultR, fileUpdate),
+		fn("file_append", "Appends text to a file unless the file already contains it (idempotent).", []luart.Param{pathP, {Name: "text", Type: "string"}, luart.OptionsParam(attribOptionsType)}, resultR, fileAppend),
 	}
 }
 
 // fileLinkFuncs make links, hash and remove files.
 func fileLinkFuncs() []luart.Func {
 	return []luart.Func{
-		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, luart.OptionsParam(fileLinkOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			src, dst := st.L.CheckString(1), target.RemotePath(st, st.L.CheckString(2))
-			symbolic := true
-			if v, ok := o["symbolic"]; ok {
-				symbolic = lua.LVAsBool(v)
-			}
-			if symbolic {
-				if cur, code := t.probe("readlink -- " + q(dst)); code == 0 && strings.TrimSpace(cur) == src {
-					return t.done(false, nil)
-				}
-				t.change("ln -sfn -- " + q(src) + " " + q(dst))
-				return t.done(true, nil)
-			}
-			if _, code := t.probe("[ " + q(src) + " -ef " + q(dst) + " ]"); code == 0 {
-				return t.done(false, nil)
-			}
-			t.change("ln -f -- " + q(src) + " " + q(dst))
-			return t.done(true, nil)
-		}),
-		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, func(st *luart.State) int {
-			t := on(st, st.Opts())
-			if sum := t.sha256(target.RemotePath(st, st.L.CheckString(1))); sum != "" {
-				st.L.Push(lua.LString(sum))
-			} else {
-				st.L.Push(lua.LNil)
-			}
-			return 1
-		}),
-		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
-			t := on(st, st.Opts())
-			p := q(target.RemotePath(st, st.L.CheckString(1)))
-			if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
-				return t.done(false, nil)
-			}
-			t.change("rm -f -- " + p)
-			return t.done(true, nil)
-		}),
+		fn("file_link", "Makes dest a link to source (symbolic unless symbolic = false).", []luart.Param{{Name: "source", Type: "string"}, {Name: "dest", Type: "string"}, luart.OptionsParam(fileLinkOptionsType)}, resultR, fileLink),
+		fn("file_sha256", "Returns the sha256 of a file (sha256sum, shasum or openssl on the host), or nil when it is missing.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, []luart.Param{{Type: "string?"}}, fileSha256),
+		fn("file_unlink", "Removes a file or link when it exists.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, resultR, fileUnlink),
 	}
 }
 
@@ -382,45 +241,233 @@ func fileLinkFuncs() []luart.Func {
 func dirFuncs() []luart.Func {
 	return []luart.Func{
 		fn("dir_exists", "Reports whether path is a directory.", []luart.Param{pathP, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int { return testPath(st, "-d") }),
-		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			p := target.RemotePath(st, st.L.CheckString(1))
-			changed := false
-			if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
-				flag := ""
-				if o.Bool("recursive") {
-					flag = "-p "
-				}
-				// Another host sharing the file system (NFS homes) may make
-				// it first: that is fine; a real failure shows on the retry.
-				t.change("mkdir " + flag + "-- " + q(p) + " 2>/dev/null || [ -d " + q(p) + " ] || mkdir " + flag + "-- " + q(p))
-				changed = true
-			}
-			attr := luart.Opts{}
-			for k, v := range o {
-				if k != "recursive" {
-					attr[k] = v
-				}
-			}
-			if !(changed && t.check) {
-				changed = ensureAttribs(st, t, p, attr) || changed
-			}
-			return t.done(changed, nil)
-		}),
-		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, luart.OptionsParam(dirRemoveOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			p := q(target.RemotePath(st, st.L.CheckString(1)))
-			if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
-				return t.done(false, nil)
-			}
-			if v, ok := o["recursive"]; ok && !lua.LVAsBool(v) {
-				t.change("rmdir -- " + p)
-			} else {
-				t.change("rm -rf -- " + p)
-			}
-			return t.done(true, nil)
-		}),
+		fn("dir_ensure", "Makes sure a directory exists (recursive: with its parents) with the attributes asked for.", []luart.Param{pathP, luart.OptionsParam(attribOptionsType)}, resultR, dirEnsure),
+		fn("dir_remove", "Removes a directory and what it holds (recursive = false: only when empty).", []luart.Param{pathP, luart.OptionsParam(dirRemoveOptionsType)}, resultR, dirRemove),
 	}
+}
+
+// textEnsureLine is cuisine.text_ensure_line.
+func textEnsureLine(st *luart.State) int {
+	var lines []string
+	for i := 2; i <= st.L.GetTop(); i++ {
+		lines = append(lines, st.L.CheckString(i))
+	}
+	st.L.Push(lua.LString(ensureLines(st.L.CheckString(1), lines)))
+	return 1
+}
+
+// textTemplate is cuisine.text_template.
+func textTemplate(st *luart.State) int {
+	data, err := luart.ToPlain(st.L.CheckTable(2))
+	if err != nil {
+		st.L.ArgError(2, err.Error())
+	}
+	out, err := target.Render("text_template", st.L.CheckString(1), data)
+	if err != nil {
+		st.L.RaiseError("cuisine.text_template: %v", err)
+	}
+	st.L.Push(lua.LString(out))
+	return 1
+}
+
+// fileRead is cuisine.file_read.
+func fileRead(st *luart.State) int {
+	t := on(st, st.Opts())
+	if data, ok := readFile(st, t, target.RemotePath(st, st.L.CheckString(1))); ok {
+		st.L.Push(lua.LString(data))
+	} else {
+		st.L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// fileWrite is cuisine.file_write.
+func fileWrite(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	return writeFile(st, t, "file_write", target.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
+}
+
+// fileAttribs is cuisine.file_attribs.
+func fileAttribs(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	return t.done(ensureAttribs(st, t, target.RemotePath(st, st.L.CheckString(1)), o), nil)
+}
+
+// fileAttribsGet is cuisine.file_attribs_get.
+func fileAttribsGet(st *luart.State) int {
+	t := on(st, st.Opts())
+	mode, owner, group, ok := t.attribs(target.RemotePath(st, st.L.CheckString(1)))
+	if !ok {
+		st.L.Push(lua.LNil)
+		return 1
+	}
+	r := st.L.CreateTable(0, 3)
+	r.RawSetString("mode", lua.LString(mode))
+	r.RawSetString("owner", lua.LString(owner))
+	r.RawSetString("group", lua.LString(group))
+	st.L.Push(r)
+	return 1
+}
+
+// fileEnsure is cuisine.file_ensure.
+func fileEnsure(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	p := target.RemotePath(st, st.L.CheckString(1))
+	changed := false
+	if _, _, _, ok := t.attribs(p); !ok {
+		t.change("touch -- " + q(p))
+		changed = true
+	}
+	if !(changed && t.check) {
+		changed = ensureAttribs(st, t, p, o) || changed
+	}
+	return t.done(changed, nil)
+}
+
+// fileUpload is cuisine.file_upload.
+func fileUpload(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	data, err := target.ReadLocal(st, target.LocalPath(st, st.L.CheckString(2)))
+	if err != nil {
+		t.fail("%v", err)
+	}
+	p := target.RemotePath(st, st.L.CheckString(1))
+	sum := sha256.Sum256(data)
+	// Same content (by a hash computed on the host): only the
+	// attributes may need work, and the file is not read back.
+	if t.sha256(p) == hex.EncodeToString(sum[:]) {
+		return t.done(ensureAttribs(st, t, p, o), nil)
+	}
+	return writeFile(st, t, "file_upload", p, data, writeOpts(st, "cuisine.file_upload", o, t))
+}
+
+// fileUpdate is cuisine.file_update.
+func fileUpdate(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	p := target.RemotePath(st, st.L.CheckString(1))
+	old, _ := readFile(st, t, p)
+	st.L.Push(st.L.CheckFunction(2))
+	st.L.Push(lua.LString(old))
+	st.L.Call(1, 1)
+	updated := st.L.CheckString(-1)
+	st.L.Pop(1)
+	return writeFile(st, t, "file_update", p, []byte(updated), writeOpts(st, "cuisine.file_update", o, t))
+}
+
+// fileAppend is cuisine.file_append.
+func fileAppend(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	p := target.RemotePath(st, st.L.CheckString(1))
+	text := st.L.CheckString(2)
+	old, _ := readFile(st, t, p)
+	if strings.Contains(string(old), text) {
+		return t.done(false, nil)
+	}
+	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") && !strings.HasPrefix(text, "\n") {
+		old = append(old, '\n')
+	}
+	return writeFile(st, t, "file_append", p, append(old, text...), writeOpts(st, "cuisine.file_append", o, t))
+}
+
+// fileLink is cuisine.file_link.
+func fileLink(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	src, dst := st.L.CheckString(1), target.RemotePath(st, st.L.CheckString(2))
+	symbolic := true
+	if v, ok := o["symbolic"]; ok {
+		symbolic = lua.LVAsBool(v)
+	}
+	if symbolic {
+		if cur, code := t.probe("readlink -- " + q(dst)); code == 0 && strings.TrimSpace(cur) == src {
+			return t.done(false, nil)
+		}
+		t.change("ln -sfn -- " + q(src) + " " + q(dst))
+		return t.done(true, nil)
+	}
+	if _, code := t.probe("[ " + q(src) + " -ef " + q(dst) + " ]"); code == 0 {
+		return t.done(false, nil)
+	}
+	t.change("ln -f -- " + q(src) + " " + q(dst))
+	return t.done(true, nil)
+}
+
+// fileSha256 is cuisine.file_sha256.
+func fileSha256(st *luart.State) int {
+	t := on(st, st.Opts())
+	if sum := t.sha256(target.RemotePath(st, st.L.CheckString(1))); sum != "" {
+		st.L.Push(lua.LString(sum))
+	} else {
+		st.L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// fileUnlink is cuisine.file_unlink.
+func fileUnlink(st *luart.State) int {
+	t := on(st, st.Opts())
+	p := q(target.RemotePath(st, st.L.CheckString(1)))
+	if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
+		return t.done(false, nil)
+	}
+	t.change("rm -f -- " + p)
+	return t.done(true, nil)
+}
+
+// dirEnsure is cuisine.dir_ensure.
+func dirEnsure(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	p := target.RemotePath(st, st.L.CheckString(1))
+	changed := false
+	if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
+		flag := ""
+		if o.Bool("recursive") {
+			flag = "-p "
+		}
+		// Another host sharing the file system (NFS homes) may make
+		// it first: that is fine; a real failure shows on the retry.
+		t.change("mkdir " + flag + "-- " + q(p) + " 2>/dev/null || [ -d " + q(p) + " ] || mkdir " + flag + "-- " + q(p))
+		changed = true
+	}
+	attr := luart.Opts{}
+	for k, v := range o {
+		if k != "recursive" {
+			attr[k] = v
+		}
+	}
+	if !(changed && t.check) {
+		changed = ensureAttribs(st, t, p, attr) || changed
+	}
+	return t.done(changed, nil)
+}
+
+// dirRemove is cuisine.dir_remove.
+func dirRemove(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	p := q(target.RemotePath(st, st.L.CheckString(1)))
+	if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
+		return t.done(false, nil)
+	}
+	if v, ok := o["recursive"]; ok && !lua.LVAsBool(v) {
+		t.change("rmdir -- " + p)
+	} else {
+		t.change("rm -rf -- " + p)
+	}
+	return t.done(true, nil)
+}
+
+// textReplaceLine is cuisine.text_replace_line.
+func textReplaceLine(st *luart.State) int {
+	text, n := replaceLine(st.L.CheckString(1), st.L.CheckString(2), st.L.CheckString(3), st.Opts().Bool("find"))
+	st.L.Push(lua.LString(text))
+	st.L.Push(lua.LNumber(n))
+	return 2
 }

@@ -200,23 +200,8 @@ func systemFuncs() []luart.Func {
 func packageFuncs() []luart.Func {
 	pkgP := luart.Param{Name: "packages", Type: "string|string[]"}
 	return []luart.Func{
-		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, luart.OptionsParam(cuisineOptionsType)}, boolR, func(st *luart.State) int {
-			t := on(st, st.Opts())
-			_, code := t.probe("command -v " + q(st.L.CheckString(1)) + " >/dev/null 2>&1")
-			st.L.Push(lua.LBool(code == 0))
-			return 1
-		}),
-		fn("command_ensure", "Installs package (default: the command's name) when the command is missing.", []luart.Param{{Name: "command", Type: "string"}, {Name: "package", Type: "string", Optional: true}}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			cmd := st.L.CheckString(1)
-			if _, code := t.probe("command -v " + q(cmd) + " >/dev/null 2>&1"); code == 0 {
-				return t.done(false, nil)
-			}
-			b := t.backend()
-			t.change(b.Install([]string{st.L.OptString(2, cmd)}))
-			return t.done(true, nil)
-		}),
+		fn("command_check", "Reports whether a command is on the host's PATH.", []luart.Param{{Name: "command", Type: "string"}, luart.OptionsParam(cuisineOptionsType)}, boolR, commandCheck),
+		fn("command_ensure", "Installs package (default: the command's name) when the command is missing.", []luart.Param{{Name: "command", Type: "string"}, {Name: "package", Type: "string", Optional: true}}, resultR, commandEnsure),
 		fn("package_update", "Refreshes the package lists (apt-get update, dnf makecache, …).", []luart.Param{luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
 			return pkgChange(st, func(b pkgBackend) string { return b.Update })
 		}),
@@ -230,163 +215,29 @@ func packageFuncs() []luart.Func {
 			names := namesArg(st, 1)
 			return pkgChange(st, func(b pkgBackend) string { return b.Install(names) })
 		}),
-		fn("package_ensure", "Installs the packages that are not installed yet; returns {changed, installed = {names installed now}}.", []luart.Param{pkgP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			names := namesArg(st, 1)
-			b := t.backend()
-			have := t.installed(b, names)
-			var missing []string
-			for _, n := range names {
-				if !have[n] {
-					missing = append(missing, n)
-				}
-			}
-			if len(missing) > 0 {
-				t.change(b.Install(missing))
-			}
-			return t.done(len(missing) > 0, map[string]lua.LValue{"installed": luart.FromPlain(st.L, missing), "backend": lua.LString(b.Name)})
-		}),
-		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			names := namesArg(st, 1)
-			b := t.backend()
-			have := t.installed(b, names)
-			var present []string
-			for _, n := range names {
-				if have[n] {
-					present = append(present, n)
-				}
-			}
-			if len(present) > 0 {
-				t.change(b.Remove(present))
-			}
-			return t.done(len(present) > 0, map[string]lua.LValue{"removed": luart.FromPlain(st.L, present)})
-		}),
+		fn("package_ensure", "Installs the packages that are not installed yet; returns {changed, installed = {names installed now}}.", []luart.Param{pkgP}, resultR, packageEnsure),
+		fn("package_remove", "Removes the packages that are installed.", []luart.Param{pkgP}, resultR, packageRemove),
 	}
 }
 
 // userFuncs manage user accounts.
 func userFuncs() []luart.Func {
 	return []luart.Func{
-		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, func(st *luart.State) int {
-			u, ok := on(st, nil).user(st.L.CheckString(1))
-			if !ok {
-				st.L.Push(lua.LNil)
-				return 1
-			}
-			r := st.L.CreateTable(0, 5)
-			for k, v := range map[string]string{"name": u.name, "uid": u.uid, "gid": u.gid, "home": u.home, "shell": u.shell} {
-				r.RawSetString(k, lua.LString(v))
-			}
-			st.L.Push(r)
-			return 1
-		}),
-		fn("user_create", "Creates a user (useradd) with the options given.", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			name := st.L.CheckString(1)
-			t.change("useradd" + userArgs(o, true) + " " + q(name))
-			if p := o.String("passwd"); p != "" {
-				t.setPassword(name, p, o.Bool("encrypted"))
-			}
-			return t.done(true, nil)
-		}),
+		fn("user_check", "Returns {name, uid, gid, home, shell} of a user, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, userCheck),
+		fn("user_create", "Creates a user (useradd) with the options given.", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, userCreate),
 		fn("user_ensure", "Makes sure a user exists with the uid, gid, home, shell, password and groups given, changing only what differs.", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, userEnsure),
-		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			name := st.L.CheckString(1)
-			if _, ok := t.user(name); !ok {
-				return t.done(false, nil)
-			}
-			flag := ""
-			if o.Bool("rmhome") {
-				flag = " -r"
-			}
-			t.change("userdel" + flag + " " + q(name))
-			return t.done(true, nil)
-		}),
-		fn("user_passwd", "Sets a user's password when it differs (compared by hash on the host; the password goes on stdin).", []luart.Param{nameP, {Name: "passwd", Type: "string"}, luart.OptionsParam(passwdOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			name, p := st.L.CheckString(1), st.L.CheckString(2)
-			if t.passwordIs(name, p, o.Bool("encrypted")) {
-				return t.done(false, nil)
-			}
-			t.setPassword(name, p, o.Bool("encrypted"))
-			return t.done(true, nil)
-		}),
+		fn("user_remove", "Removes a user when it exists (rmhome: with its home).", []luart.Param{nameP, luart.OptionsParam(userOptionsType)}, resultR, userRemove),
+		fn("user_passwd", "Sets a user's password when it differs (compared by hash on the host; the password goes on stdin).", []luart.Param{nameP, {Name: "passwd", Type: "string"}, luart.OptionsParam(passwdOptionsType)}, resultR, userPasswd),
 	}
 }
 
 // groupFuncs manage groups.
 func groupFuncs() []luart.Func {
 	return []luart.Func{
-		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, func(st *luart.State) int {
-			t := on(st, nil)
-			out, code := t.probe("getent group " + q(st.L.CheckString(1)))
-			f := strings.Split(strings.TrimSpace(out), ":")
-			if code != 0 || len(f) < 4 {
-				st.L.Push(lua.LNil)
-				return 1
-			}
-			r := st.L.CreateTable(0, 3)
-			r.RawSetString("name", lua.LString(f[0]))
-			r.RawSetString("gid", lua.LString(f[2]))
-			var members []string
-			if f[3] != "" {
-				members = strings.Split(f[3], ",")
-			}
-			r.RawSetString("members", luart.FromPlain(st.L, members))
-			st.L.Push(r)
-			return 1
-		}),
-		fn("group_create", "Creates a group (groupadd).", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			gid := ""
-			if g := o.String("gid"); g != "" {
-				gid = " -g " + q(g)
-			}
-			t.change("groupadd" + gid + " " + q(st.L.CheckString(1)))
-			return t.done(true, nil)
-		}),
-		fn("group_ensure", "Makes sure a group exists, with the gid given.", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			name, want := st.L.CheckString(1), o.String("gid")
-			cur, exists := t.groupGID(name)
-			switch {
-			case !exists:
-				gid := ""
-				if want != "" {
-					gid = " -g " + q(want)
-				}
-				t.change("groupadd" + gid + " " + q(name))
-			case want != "" && want != cur:
-				t.change("groupmod -g " + q(want) + " " + q(name))
-			default:
-				return t.done(false, nil)
-			}
-			return t.done(true, nil)
-		}),
-		fn("group_remove", "Removes a group when it exists.", []luart.Param{nameP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			name := st.L.CheckString(1)
-			if _, ok := t.groupGID(name); !ok {
-				return t.done(false, nil)
-			}
-			t.change("groupdel " + q(name))
-			return t.done(true, nil)
-		}),
+		fn("group_check", "Returns {name, gid, members} of a group, or nil.", []luart.Param{nameP}, []luart.Param{{Type: "table?"}}, groupCheck),
+		fn("group_create", "Creates a group (groupadd).", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, groupCreate),
+		fn("group_ensure", "Makes sure a group exists, with the gid given.", []luart.Param{nameP, luart.OptionsParam(groupOptionsType)}, resultR, groupEnsure),
+		fn("group_remove", "Removes a group when it exists.", []luart.Param{nameP}, resultR, groupRemove),
 	}
 }
 
@@ -399,32 +250,9 @@ func groupUserFuncs() []luart.Func {
 			st.L.Push(lua.LBool(on(st, nil).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
 			return 1
 		}),
-		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			t.change("usermod -a -G " + q(st.L.CheckString(1)) + " " + q(st.L.CheckString(2)))
-			return t.done(true, nil)
-		}),
-		fn("group_user_ensure", "Adds user to group unless it is a member already.", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			g, u := st.L.CheckString(1), st.L.CheckString(2)
-			if t.memberOf(g, u) {
-				return t.done(false, nil)
-			}
-			t.change("usermod -a -G " + q(g) + " " + q(u))
-			return t.done(true, nil)
-		}),
-		fn("group_user_del", "Removes user from group when it is a member.", []luart.Param{groupP, userP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			g, u := st.L.CheckString(1), st.L.CheckString(2)
-			if !t.memberOf(g, u) {
-				return t.done(false, nil)
-			}
-			t.change("gpasswd -d " + q(u) + " " + q(g) + " >/dev/null")
-			return t.done(true, nil)
-		}),
+		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, groupUserAdd),
+		fn("group_user_ensure", "Adds user to group unless it is a member already.", []luart.Param{groupP, userP}, resultR, groupUserEnsure),
+		fn("group_user_del", "Removes user from group when it is a member.", []luart.Param{groupP, userP}, resultR, groupUserDel),
 	}
 }
 
@@ -432,34 +260,7 @@ func groupUserFuncs() []luart.Func {
 func sshFuncs() []luart.Func {
 	userP := luart.Param{Name: "user", Type: "string"}
 	return []luart.Func{
-		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, luart.OptionsParam(keygenOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			t.sudo = true
-			name := st.L.CheckString(1)
-			kt := o.String("keytype")
-			if kt == "" {
-				kt = "ed25519"
-			}
-			if kt != "ed25519" && kt != "rsa" && kt != "ecdsa" {
-				st.L.ArgError(2, "cuisine.ssh_keygen: keytype must be ed25519, rsa or ecdsa")
-			}
-			u, ok := t.user(name)
-			if !ok {
-				if t.check {
-					return t.done(true, nil) // the user would be created first
-				}
-				t.fail("no user %q", name)
-			}
-			key := u.home + "/.ssh/id_" + kt
-			if pub, code := t.probeRoot("cat -- " + q(key+".pub")); code == 0 {
-				return t.done(false, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
-			}
-			t.change(fmt.Sprintf("install -d -m 700 -o %s -g %s %s && ssh-keygen -q -t %s -N '' -C %s -f %s && chown %s:%s %s %s",
-				q(u.uid), q(u.gid), q(u.home+"/.ssh"), kt, q(name), q(key), q(u.uid), q(u.gid), q(key), q(key+".pub")))
-			pub, _ := t.probeRoot("cat -- " + q(key+".pub") + " 2>/dev/null")
-			return t.done(true, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
-		}),
+		fn("ssh_keygen", "Makes sure user has an SSH key pair (ed25519 unless keytype says rsa or ecdsa); returns {changed, key = public key}.", []luart.Param{userP, luart.OptionsParam(keygenOptionsType)}, resultR, sshKeygen),
 		fn("ssh_authorize", "Adds a public key to user's authorized_keys unless it is there (file and directory get the user's ownership and safe modes).", []luart.Param{userP, {Name: "key", Type: "string"}}, resultR, func(st *luart.State) int {
 			return authorize(st, true)
 		}),
@@ -494,89 +295,19 @@ func serviceFuncs() []luart.Func {
 		svc("service_stop", "Stops a service when it is running.", "stop", func(active bool) bool { return active }),
 		svc("service_restart", "Restarts a service.", "restart", always),
 		svc("service_reload", "Reloads a service's configuration.", "reload", always),
-		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			st.L.Push(lua.LBool(t.serviceActive(t.serviceManager(), st.L.CheckString(1))))
-			return 1
-		}),
-		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			n := st.L.CheckString(1)
-			m := t.serviceManager()
-			if _, code := t.probe(serviceCommand(m, "is-enabled", n)); code == 0 {
-				return t.done(false, nil)
-			}
-			t.change(serviceCommand(m, "enable", n) + " >/dev/null")
-			return t.done(true, nil)
-		}),
-		fn("systemd_daemon_reload", "Makes systemd reread its unit files.", nil, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			t.change("systemctl daemon-reload")
-			return t.done(true, nil)
-		}),
+		fn("service_is_active", "Reports whether a service is running.", []luart.Param{nameP}, boolR, serviceIsActive),
+		fn("service_enable", "Makes a service start at boot unless it does already.", []luart.Param{nameP}, resultR, serviceEnable),
+		fn("systemd_daemon_reload", "Makes systemd reread its unit files.", nil, resultR, systemdDaemonReload),
 	}
 }
 
 // miscFuncs are locales, the machine id and processes.
 func miscFuncs() []luart.Func {
 	return []luart.Func{
-		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, func(st *luart.State) int {
-			t := on(st, nil)
-			t.sudo = true
-			loc := st.L.CheckString(1)
-			lang, charset, _ := strings.Cut(loc, ".")
-			norm := strings.ToLower(strings.ReplaceAll(loc, "-", ""))
-			out, _ := t.probe("locale -a 2>/dev/null")
-			for _, l := range strings.Fields(out) {
-				if strings.ToLower(strings.ReplaceAll(l, "-", "")) == norm {
-					return t.done(false, nil)
-				}
-			}
-			if charset == "" {
-				charset = "UTF-8"
-			}
-			t.change("localedef -i " + q(lang) + " -f " + q(charset) + " " + q(loc))
-			return t.done(true, nil)
-		}),
-		fn("system_uuid", "Returns the machine's id (/etc/machine-id, or the DMI product uuid).", nil, []luart.Param{{Type: "string"}}, func(st *luart.State) int {
-			out, _ := on(st, nil).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
-			st.L.Push(lua.LString(strings.TrimSpace(out)))
-			return 1
-		}),
-		fn("process_find", "Returns the processes whose command line contains pattern (exact: whose command name is pattern) as {pid, command} tables.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processFindOptionsType)}, []luart.Param{{Type: "{pid: integer, command: string}[]"}}, func(st *luart.State) int {
-			o := st.Opts()
-			procs := on(st, nil).processes(st.L.CheckString(1), o.Bool("exact"))
-			r := st.L.CreateTable(len(procs), 0)
-			for _, p := range procs {
-				e := st.L.CreateTable(0, 2)
-				e.RawSetString("pid", lua.LNumber(p.pid))
-				e.RawSetString("command", lua.LString(p.command))
-				r.Append(e)
-			}
-			st.L.Push(r)
-			return 1
-		}),
-		fn("process_kill", "Sends signal (default TERM) to the processes process_find finds; returns {changed, count}.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processKillOptionsType)}, resultR, func(st *luart.State) int {
-			o := st.Opts()
-			t := on(st, o)
-			procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
-			if len(procs) == 0 {
-				return t.done(false, map[string]lua.LValue{"count": lua.LNumber(0)})
-			}
-			sig := o.String("signal")
-			if sig == "" {
-				sig = "TERM"
-			}
-			pids := make([]string, len(procs))
-			for i, p := range procs {
-				pids[i] = strconv.Itoa(p.pid)
-			}
-			t.change("kill -" + q(sig) + " " + strings.Join(pids, " "))
-			return t.done(true, map[string]lua.LValue{"count": lua.LNumber(len(procs))})
-		}),
+		fn("locale_ensure", "Makes sure a locale such as \"en_US.UTF-8\" is available, generating it when missing.", []luart.Param{{Name: "locale", Type: "string"}}, resultR, localeEnsure),
+		fn("system_uuid", "Returns the machine's id (/etc/machine-id, or the DMI product uuid).", nil, []luart.Param{{Type: "string"}}, systemUuid),
+		fn("process_find", "Returns the processes whose command line contains pattern (exact: whose command name is pattern) as {pid, command} tables.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processFindOptionsType)}, []luart.Param{{Type: "{pid: integer, command: string}[]"}}, processFind),
+		fn("process_kill", "Sends signal (default TERM) to the processes process_find finds; returns {changed, count}.", []luart.Param{{Name: "pattern", Type: "string"}, luart.OptionsParam(processKillOptionsType)}, resultR, processKill),
 	}
 }
 
@@ -705,4 +436,342 @@ func userEnsure(st *luart.State) int {
 		changed = true
 	}
 	return t.done(changed, nil)
+}
+
+// commandCheck is cuisine.command_check.
+func commandCheck(st *luart.State) int {
+	t := on(st, st.Opts())
+	_, code := t.probe("command -v " + q(st.L.CheckString(1)) + " >/dev/null 2>&1")
+	st.L.Push(lua.LBool(code == 0))
+	return 1
+}
+
+// commandEnsure is cuisine.command_ensure.
+func commandEnsure(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	cmd := st.L.CheckString(1)
+	if _, code := t.probe("command -v " + q(cmd) + " >/dev/null 2>&1"); code == 0 {
+		return t.done(false, nil)
+	}
+	b := t.backend()
+	t.change(b.Install([]string{st.L.OptString(2, cmd)}))
+	return t.done(true, nil)
+}
+
+// packageEnsure is cuisine.package_ensure.
+func packageEnsure(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	names := namesArg(st, 1)
+	b := t.backend()
+	have := t.installed(b, names)
+	var missing []string
+	for _, n := range names {
+		if !have[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		t.change(b.Install(missing))
+	}
+	return t.done(len(missing) > 0, map[string]lua.LValue{"installed": luart.FromPlain(st.L, missing), "backend": lua.LString(b.Name)})
+}
+
+// packageRemove is cuisine.package_remove.
+func packageRemove(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	names := namesArg(st, 1)
+	b := t.backend()
+	have := t.installed(b, names)
+	var present []string
+	for _, n := range names {
+		if have[n] {
+			present = append(present, n)
+		}
+	}
+	if len(present) > 0 {
+		t.change(b.Remove(present))
+	}
+	return t.done(len(present) > 0, map[string]lua.LValue{"removed": luart.FromPlain(st.L, present)})
+}
+
+// userCheck is cuisine.user_check.
+func userCheck(st *luart.State) int {
+	u, ok := on(st, nil).user(st.L.CheckString(1))
+	if !ok {
+		st.L.Push(lua.LNil)
+		return 1
+	}
+	r := st.L.CreateTable(0, 5)
+	for k, v := range map[string]string{"name": u.name, "uid": u.uid, "gid": u.gid, "home": u.home, "shell": u.shell} {
+		r.RawSetString(k, lua.LString(v))
+	}
+	st.L.Push(r)
+	return 1
+}
+
+// userCreate is cuisine.user_create.
+func userCreate(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	name := st.L.CheckString(1)
+	t.change("useradd" + userArgs(o, true) + " " + q(name))
+	if p := o.String("passwd"); p != "" {
+		t.setPassword(name, p, o.Bool("encrypted"))
+	}
+	return t.done(true, nil)
+}
+
+// userRemove is cuisine.user_remove.
+func userRemove(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	name := st.L.CheckString(1)
+	if _, ok := t.user(name); !ok {
+		return t.done(false, nil)
+	}
+	flag := ""
+	if o.Bool("rmhome") {
+		flag = " -r"
+	}
+	t.change("userdel" + flag + " " + q(name))
+	return t.done(true, nil)
+}
+
+// userPasswd is cuisine.user_passwd.
+func userPasswd(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	name, p := st.L.CheckString(1), st.L.CheckString(2)
+	if t.passwordIs(name, p, o.Bool("encrypted")) {
+		return t.done(false, nil)
+	}
+	t.setPassword(name, p, o.Bool("encrypted"))
+	return t.done(true, nil)
+}
+
+// groupCheck is cuisine.group_check.
+func groupCheck(st *luart.State) int {
+	t := on(st, nil)
+	out, code := t.probe("getent group " + q(st.L.CheckString(1)))
+	f := strings.Split(strings.TrimSpace(out), ":")
+	if code != 0 || len(f) < 4 {
+		st.L.Push(lua.LNil)
+		return 1
+	}
+	r := st.L.CreateTable(0, 3)
+	r.RawSetString("name", lua.LString(f[0]))
+	r.RawSetString("gid", lua.LString(f[2]))
+	var members []string
+	if f[3] != "" {
+		members = strings.Split(f[3], ",")
+	}
+	r.RawSetString("members", luart.FromPlain(st.L, members))
+	st.L.Push(r)
+	return 1
+}
+
+// groupCreate is cuisine.group_create.
+func groupCreate(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	gid := ""
+	if g := o.String("gid"); g != "" {
+		gid = " -g " + q(g)
+	}
+	t.change("groupadd" + gid + " " + q(st.L.CheckString(1)))
+	return t.done(true, nil)
+}
+
+// groupEnsure is cuisine.group_ensure.
+func groupEnsure(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	name, want := st.L.CheckString(1), o.String("gid")
+	cur, exists := t.groupGID(name)
+	switch {
+	case !exists:
+		gid := ""
+		if want != "" {
+			gid = " -g " + q(want)
+		}
+		t.change("groupadd" + gid + " " + q(name))
+	case want != "" && want != cur:
+		t.change("groupmod -g " + q(want) + " " + q(name))
+	default:
+		return t.done(false, nil)
+	}
+	return t.done(true, nil)
+}
+
+// groupRemove is cuisine.group_remove.
+func groupRemove(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	name := st.L.CheckString(1)
+	if _, ok := t.groupGID(name); !ok {
+		return t.done(false, nil)
+	}
+	t.change("groupdel " + q(name))
+	return t.done(true, nil)
+}
+
+// groupUserAdd is cuisine.group_user_add.
+func groupUserAdd(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	t.change("usermod -a -G " + q(st.L.CheckString(1)) + " " + q(st.L.CheckString(2)))
+	return t.done(true, nil)
+}
+
+// groupUserEnsure is cuisine.group_user_ensure.
+func groupUserEnsure(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	g, u := st.L.CheckString(1), st.L.CheckString(2)
+	if t.memberOf(g, u) {
+		return t.done(false, nil)
+	}
+	t.change("usermod -a -G " + q(g) + " " + q(u))
+	return t.done(true, nil)
+}
+
+// groupUserDel is cuisine.group_user_del.
+func groupUserDel(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	g, u := st.L.CheckString(1), st.L.CheckString(2)
+	if !t.memberOf(g, u) {
+		return t.done(false, nil)
+	}
+	t.change("gpasswd -d " + q(u) + " " + q(g) + " >/dev/null")
+	return t.done(true, nil)
+}
+
+// sshKeygen is cuisine.ssh_keygen.
+func sshKeygen(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	t.sudo = true
+	name := st.L.CheckString(1)
+	kt := o.String("keytype")
+	if kt == "" {
+		kt = "ed25519"
+	}
+	if kt != "ed25519" && kt != "rsa" && kt != "ecdsa" {
+		st.L.ArgError(2, "cuisine.ssh_keygen: keytype must be ed25519, rsa or ecdsa")
+	}
+	u, ok := t.user(name)
+	if !ok {
+		if t.check {
+			return t.done(true, nil) // the user would be created first
+		}
+		t.fail("no user %q", name)
+	}
+	key := u.home + "/.ssh/id_" + kt
+	if pub, code := t.probeRoot("cat -- " + q(key+".pub")); code == 0 {
+		return t.done(false, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
+	}
+	t.change(fmt.Sprintf("install -d -m 700 -o %s -g %s %s && ssh-keygen -q -t %s -N '' -C %s -f %s && chown %s:%s %s %s",
+		q(u.uid), q(u.gid), q(u.home+"/.ssh"), kt, q(name), q(key), q(u.uid), q(u.gid), q(key), q(key+".pub")))
+	pub, _ := t.probeRoot("cat -- " + q(key+".pub") + " 2>/dev/null")
+	return t.done(true, map[string]lua.LValue{"key": lua.LString(strings.TrimSpace(pub))})
+}
+
+// serviceIsActive is cuisine.service_is_active.
+func serviceIsActive(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	st.L.Push(lua.LBool(t.serviceActive(t.serviceManager(), st.L.CheckString(1))))
+	return 1
+}
+
+// serviceEnable is cuisine.service_enable.
+func serviceEnable(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	n := st.L.CheckString(1)
+	m := t.serviceManager()
+	if _, code := t.probe(serviceCommand(m, "is-enabled", n)); code == 0 {
+		return t.done(false, nil)
+	}
+	t.change(serviceCommand(m, "enable", n) + " >/dev/null")
+	return t.done(true, nil)
+}
+
+// systemdDaemonReload is cuisine.systemd_daemon_reload.
+func systemdDaemonReload(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	t.change("systemctl daemon-reload")
+	return t.done(true, nil)
+}
+
+// localeEnsure is cuisine.locale_ensure.
+func localeEnsure(st *luart.State) int {
+	t := on(st, nil)
+	t.sudo = true
+	loc := st.L.CheckString(1)
+	lang, charset, _ := strings.Cut(loc, ".")
+	norm := strings.ToLower(strings.ReplaceAll(loc, "-", ""))
+	out, _ := t.probe("locale -a 2>/dev/null")
+	for _, l := range strings.Fields(out) {
+		if strings.ToLower(strings.ReplaceAll(l, "-", "")) == norm {
+			return t.done(false, nil)
+		}
+	}
+	if charset == "" {
+		charset = "UTF-8"
+	}
+	t.change("localedef -i " + q(lang) + " -f " + q(charset) + " " + q(loc))
+	return t.done(true, nil)
+}
+
+// systemUuid is cuisine.system_uuid.
+func systemUuid(st *luart.State) int {
+	out, _ := on(st, nil).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
+	st.L.Push(lua.LString(strings.TrimSpace(out)))
+	return 1
+}
+
+// processFind is cuisine.process_find.
+func processFind(st *luart.State) int {
+	o := st.Opts()
+	procs := on(st, nil).processes(st.L.CheckString(1), o.Bool("exact"))
+	r := st.L.CreateTable(len(procs), 0)
+	for _, p := range procs {
+		e := st.L.CreateTable(0, 2)
+		e.RawSetString("pid", lua.LNumber(p.pid))
+		e.RawSetString("command", lua.LString(p.command))
+		r.Append(e)
+	}
+	st.L.Push(r)
+	return 1
+}
+
+// processKill is cuisine.process_kill.
+func processKill(st *luart.State) int {
+	o := st.Opts()
+	t := on(st, o)
+	procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
+	if len(procs) == 0 {
+		return t.done(false, map[string]lua.LValue{"count": lua.LNumber(0)})
+	}
+	sig := o.String("signal")
+	if sig == "" {
+		sig = "TERM"
+	}
+	pids := make([]string, len(procs))
+	for i, p := range procs {
+		pids[i] = strconv.Itoa(p.pid)
+	}
+	t.change("kill -" + q(sig) + " " + strings.Join(pids, " "))
+	return t.done(true, map[string]lua.LValue{"count": lua.LNumber(len(procs))})
 }

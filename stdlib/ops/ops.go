@@ -46,14 +46,7 @@ func Module() luart.Module {
 			{Name: "shell_quote", Doc: "Quotes a string (or each element of a list, joined by spaces) for a POSIX shell.",
 				Params:  []luart.Param{{Name: "value", Type: "string|string[]"}},
 				Returns: []luart.Param{{Type: "string"}},
-				Fn: func(st *luart.State) int {
-					if s, ok := st.L.Get(1).(lua.LString); ok {
-						st.L.Push(lua.LString(host.Quote(string(s))))
-					} else {
-						st.L.Push(lua.LString(commandArg(st, 1)))
-					}
-					return 1
-				}},
+				Fn:      luaShellQuote},
 		}, append(transferFuncs(), rebootFunc)...),
 	}
 }
@@ -274,4 +267,14 @@ func newResult(st *luart.State, command string, res shell.Result, ok, timedOut b
 		}))
 	}))
 	return t
+}
+
+// luaShellQuote is shell_quote().
+func luaShellQuote(st *luart.State) int {
+	if s, ok := st.L.Get(1).(lua.LString); ok {
+		st.L.Push(lua.LString(host.Quote(string(s))))
+	} else {
+		st.L.Push(lua.LString(commandArg(st, 1)))
+	}
+	return 1
 }
