@@ -134,6 +134,9 @@ func (st *State) inventorySource(kind, arg string) int {
 	key := kind + "\x00" + arg
 	p := st.prog
 	data, ok := p.sources[key]
+	if kind == "command" && p.sandboxed {
+		st.L.RaiseError("inventory.command: %v: it would run %q on this machine; give a case its hosts with testing.case{hosts = …}", ErrSandboxed, arg)
+	}
 	if !ok {
 		if !st.planning() {
 			st.L.RaiseError("inventory.%s(%q) was not called while gofab planned the run (call it at the fabfile's top level)", kind, arg)

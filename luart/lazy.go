@@ -181,6 +181,9 @@ func (st *State) openLib(name string, open lua.LGFunction) lua.LValue {
 	lib := st.open(open, name)
 	if t, ok := lib.(*lua.LTable); ok {
 		st.seal(name, t)
+		if st.prog.sandboxed {
+			st.sandbox(name, t)
+		}
 	}
 	return lib
 }

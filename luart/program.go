@@ -46,6 +46,8 @@ type Program struct {
 	sources  map[string]map[string]any
 	sshHosts func() ([]string, error)
 	ctx      context.Context
+	// sandboxed: see Options.Sandboxed.
+	sandboxed bool
 
 	stdout     io.Writer
 	searchPath []string
@@ -126,6 +128,10 @@ type Options struct {
 	// Context bounds what planning runs (inventory commands); nil means
 	// context.Background.
 	Context context.Context
+	// Sandboxed is gofab test's: Lua's io and os reach files only through
+	// a run's LocalFS (the disk is read, never written; see sandbox.go)
+	// and inventory commands are refused.
+	Sandboxed bool
 }
 
 // Compile parses and compiles a fabfile once and runs its top level in a
@@ -143,7 +149,7 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 		opts.Stdout = io.Discard
 	}
 	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath,
-		sshHosts: opts.SSHHosts, ctx: opts.Context}
+		sshHosts: opts.SSHHosts, ctx: opts.Context, sandboxed: opts.Sandboxed}
 	p.all = append(Builtins(), p.modules...)
 	p.lazy = newLazyIndexes(p.all)
 	if p.ctx == nil {

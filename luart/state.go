@@ -152,6 +152,8 @@ type State struct {
 	inv *inventory.Inventory
 	// ioBuffers hold io.write's unfinished lines.
 	ioBuffers []*lineBuffer
+	// files are the files io.open opened in a sandbox (see sandbox.go).
+	files []*sandboxFile
 }
 
 func newState(p *Program, he *HostEnv) *State {
@@ -242,6 +244,7 @@ func (st *State) function(f Func, name string, self int) *lua.LFunction {
 }
 
 func (st *State) close() {
+	st.flushFiles()
 	st.L.Close()
 }
 

@@ -141,8 +141,23 @@ func (o *Overlay) CreateExclusive(p string) (host.File, error) {
 	return o.mem.CreateExclusive(p)
 }
 
+// onDiskOnly is the error of changing a path that only the disk holds:
+// the overlay never changes the disk.
+func (o *Overlay) onDiskOnly(op, p string) error {
+	if _, err := o.mem.Lstat(p); !missing(err) {
+		return nil
+	}
+	if _, err := o.disk.Lstat(p); err != nil {
+		return nil
+	}
+	return &fs.PathError{Op: op, Path: p, Err: errors.New("on this machine's disk, which gofab test never changes")}
+}
+
 // Rename renames in memory (what a write staged there).
 func (o *Overlay) Rename(oldpath, newpath string) error {
+	if err := o.onDiskOnly("rename", oldpath); err != nil {
+		return err
+	}
 	if err := o.parents(newpath); err != nil {
 		return err
 	}
@@ -150,7 +165,17 @@ func (o *Overlay) Rename(oldpath, newpath string) error {
 }
 
 // Remove removes from memory; the disk is never touched.
-func (o *Overlay) Remove(p string) error { return o.mem.Remove(p) }
+func (o *Overlay) Remove(p string) error {
+	if err := o.onDiskOnly("remove", p); err != nil {
+		return err
+	}
+	return o.mem.Remove(p)
+}
 
 // Chmod changes a file in memory.
-func (o *Overlay) Chmod(p string, mode fs.FileMode) error { return o.mem.Chmod(p, mode) }
+func (o *Overlay) Chmod(p string, mode fs.FileMode) error {
+	if err := o.onDiskOnly("chmod", p); err != nil {
+		return err
+	}
+	return o.mem.Chmod(p, mode)
+}

@@ -176,7 +176,7 @@ func (s *suite) run(ctx context.Context, file string) bool {
 	name := luart.DisplayPath(file)
 	search := append([]string{filepath.Dir(file)}, luart.SearchPath(fabfile, s.o.Include, s.o.GofabPath, s.o.Home)...)
 	modules := append(stdlib.Modules(), fabtest.Module(s))
-	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Context: ctx})
+	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Context: ctx, Sandboxed: true})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -249,7 +249,7 @@ func (s *suite) compileFabfile(ctx context.Context, set map[string]string) (*lua
 			setAny[k] = v
 		}
 	}
-	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx,
+	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx, Sandboxed: true,
 		SearchPath: luart.SearchPath(s.fabfile, s.o.Include, s.o.GofabPath, s.o.Home)})
 }
 

@@ -3,6 +3,7 @@ package recipetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -375,4 +376,54 @@ func TestREADMEExample(t *testing.T) {
 	if !ok || !strings.Contains(out, "--- PASS: rolling restart") {
 		t.Fatalf("README example:\n%s", out)
 	}
+}
+
+// TestHostileTestFile runs testdata/hostile, a fabfile and test file that
+// try every io and os function and every way to start a local process,
+// and checks this machine's disk, environment and processes are as they
+// were.
+func TestHostileTestFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOSTILE_DIR", dir)
+	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("original"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := listing(t, dir)
+	tmpBefore := listing(t, os.TempDir())
+	ok, out := runTests(t, "testdata/hostile", Options{Verbose: true})
+	if !ok {
+		t.Errorf("the hostile test file failed:\n%s", out)
+	}
+	if after := listing(t, dir); after != before {
+		t.Errorf("the watched directory changed:\nbefore %s\nafter  %s", before, after)
+	}
+	for _, name := range strings.Fields(listing(t, os.TempDir())) {
+		if strings.HasPrefix(name, "lua_") && !strings.Contains(tmpBefore, name) {
+			t.Errorf("a Lua temporary file was made on disk: %s", name)
+		}
+	}
+	if v, set := os.LookupEnv("HOSTILE_SET"); set {
+		t.Errorf("os.setenv changed gofab's environment: HOSTILE_SET=%s", v)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte("4242")) {
+			t.Errorf("a local process was started: %s %q", p, b)
+		}
+	}
+}
+
+// listing is a directory's names, sizes and contents' hash, as one text.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		fmt.Fprintf(&b, "%s:%q ", e.Name(), data)
+	}
+	return b.String()
 }
