@@ -28,6 +28,7 @@ var forbiddenImports = map[string][]string{
 	"stdlib/fabtest":     {"stdlib/ops", "stdlib/files", "stdlib/cuisine"},
 	"stdlib/target":      {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest"},
 	"internal/host":      {""}, // nothing of gofab at all
+	"internal/outfile":   {""},
 	"internal/connect":   {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
 	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/shell", "internal/output"},
 	"internal/shell":     {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/output"},

@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/lint"
+	"github.com/gofab/gofab/internal/outfile"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
@@ -65,12 +66,12 @@ func authoringCommands(env environ) []*cli.Command {
 				if _, err := os.Stat(DefaultFabfile); err == nil {
 					return usageErr("%s already exists; not overwriting it", DefaultFabfile)
 				}
-				if err := os.WriteFile(DefaultFabfile, []byte(starterFabfile), 0o644); err != nil {
+				if err := writeFile(DefaultFabfile, starterFabfile); err != nil {
 					return usageErr("init: %v", err)
 				}
 				fmt.Fprintf(env.stdout, "wrote %s\n", DefaultFabfile)
 				if _, err := os.Stat(starterTestFile); err != nil {
-					if err := os.WriteFile(starterTestFile, []byte(starterTest), 0o644); err != nil {
+					if err := writeFile(starterTestFile, starterTest); err != nil {
 						return usageErr("init: %v", err)
 					}
 					fmt.Fprintf(env.stdout, "wrote %s (run it with gofab test)\n", starterTestFile)
@@ -141,7 +142,7 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(files[name]), 0o644); err != nil {
+		if err := writeFile(filepath.Join(dir, name), files[name]); err != nil {
 			return usageErr("types: %v", err)
 		}
 	}
@@ -165,11 +166,19 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 	cfg["workspace.library"] = lib
 	cfg["workspace.checkThirdParty"] = false
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := os.WriteFile(luarc, append(data, '\n'), 0o644); err != nil {
+	if err := writeFile(luarc, string(data)+"\n"); err != nil {
 		return usageErr("types: %v", err)
 	}
 	fmt.Fprintf(w, "wrote %d definition files to %s and %s\n", len(names), dir, luarc)
 	return nil
+}
+
+// writeFile writes a file gofab makes for the person (see outfile.Write).
+func writeFile(path, content string) error {
+	return outfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, content)
+		return err
+	})
 }
 
 var locRE = regexp.MustCompile(`^(.+?):(\d+): (.*)$`)

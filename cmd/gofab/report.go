@@ -8,12 +8,21 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/executor"
+	"github.com/gofab/gofab/internal/outfile"
 	"github.com/gofab/gofab/internal/report"
 )
 
-// startReport sends the run's events to a temporary file next to path.
+// startReport sends the run's events to a temporary file (in the system's
+// temporary directory: path may be a device such as /dev/stdout).
 func startReport(ex *executor.Executor, path string) (*os.File, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".gofab-events-*.jsonl")
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("report: %s is a directory", path)
+	} else if err != nil {
+		if _, derr := os.Stat(filepath.Dir(path)); derr != nil {
+			return nil, fmt.Errorf("report: %w", derr)
+		}
+	}
+	f, err := os.CreateTemp("", ".gofab-events-*.jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -32,30 +41,15 @@ func finishReport(events *os.File, path string) error {
 	return writeReport(events, path)
 }
 
-// writeReport builds the page from events and writes it to path
-// atomically.
+// writeReport builds the page from events and writes it to path (see
+// outfile.Write: a regular file atomically, a device or fifo through).
 func writeReport(events *os.File, path string) error {
 	rep, err := report.Build(events)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gofab-report-*.html")
-	if err != nil {
+	if err := outfile.Write(path, 0o644, rep.Write); err != nil {
 		return fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	werr := rep.Write(tmp)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		return fmt.Errorf("report %s: %w", path, werr)
 	}
 	return nil
 }

@@ -136,3 +136,20 @@ func (OS) Chmod(p string, mode fs.FileMode) error { return os.Chmod(p, mode) }
 func (OS) CreateExclusive(p string) (File, error) {
 	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
+
+// FileKind names the kind of a file that is not a regular file.
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m.IsDir():
+		return "directory"
+	}
+	return "special file"
+}

@@ -129,7 +129,10 @@ func (t localTarget) dest(match, rp string) string {
 			"path": rel, "basename": path.Base(rp), "dirname": strings.TrimPrefix(path.Dir(rp), "/"),
 		}
 		d := placeholder.ReplaceAllStringFunc(t.tmpl, func(m string) string { return vals[m[1:len(m)-1]] })
-		if strings.HasSuffix(d, "/") || isDir(t.fs, d) {
+		// A template naming the file ({path}, {basename}) is the file's
+		// path, even where an earlier get made a directory of that name.
+		names := strings.Contains(t.tmpl, "{path}") || strings.Contains(t.tmpl, "{basename}")
+		if !names && (strings.HasSuffix(d, "/") || isDir(t.fs, d)) {
 			d = path.Join(d, path.Base(rp))
 		}
 		return path.Clean(d)

@@ -70,6 +70,9 @@ func isTemp(name string) bool {
 // it, sets its mode and renames it over dst. On any failure the temporary
 // file is removed through remove.
 func atomicWrite(ctx context.Context, fsys host.FS, dst string, mode fs.FileMode, fill func(host.File) error, remove func(string)) error {
+	if err := CheckReplaceable(fsys, dst); err != nil {
+		return err
+	}
 	dir, base := path.Split(dst)
 	tmp := path.Join(dir, tempName(base))
 	f, err := fsys.CreateExclusive(tmp)
@@ -101,6 +104,16 @@ func atomicWrite(ctx context.Context, fsys host.FS, dst string, mode fs.FileMode
 		return err
 	}
 	return nil
+}
+
+// CheckReplaceable refuses a destination that a rename must not replace:
+// a device (/dev/null), a fifo or a socket, directly or through a link.
+func CheckReplaceable(fsys host.FS, dst string) error {
+	fi, err := fsys.Stat(dst)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("refusing to replace %s: it is a %s, not a regular file", dst, host.FileKind(fi.Mode()))
 }
 
 // minFree is the free space below which a failed write is put down to a

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gofab/gofab/internal/host"
@@ -60,6 +61,42 @@ func TestLocalTarget(t *testing.T) {
 				t.Errorf("dest %q is outside root %q", got, lt.root)
 			}
 		})
+	}
+}
+
+// TestLocalTargetAgain: a get into {path} run a second time writes the
+// same files, not a copy nested in the directories the first one made.
+func TestLocalTargetAgain(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "x/g4/a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tmpl := range []string{dir + "/{path}", dir + "/{dirname}/{basename}"} {
+		lt := newLocalTarget(host.OS{}, tmpl, GetOptions{}, false)
+		for _, rp := range []string{"/x/g4", "/x/g4/a", "/x/g4/a/f"} {
+			if got, want := lt.dest("/x/g4", rp), dir+rp; got != want {
+				t.Errorf("%s: dest(%s) = %q, want %q", tmpl, rp, got, want)
+			}
+		}
+	}
+}
+
+// TestCheckReplaceable: a transfer never renames a file over a device or
+// a fifo (a get into /dev/null as root would replace the device).
+func TestCheckReplaceable(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{os.DevNull: "character device", fifo: "fifo", dir + "/file": "", dir + "/absent": ""} {
+		err := CheckReplaceable(host.OS{}, p)
+		if (want == "") != (err == nil) || want != "" && !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckReplaceable(%s) = %v, want %q", p, err, want)
+		}
 	}
 }
 
