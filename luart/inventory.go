@@ -3,11 +3,13 @@ package luart
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -18,6 +20,10 @@ import (
 
 // inventoryCommandTimeout bounds an inventory command.
 const inventoryCommandTimeout = 2 * time.Minute
+
+// inventoryGrace is how long an inventory command's output is read after
+// it has exited (a child it left may still hold its stdout).
+const inventoryGrace = time.Second
 
 // inventoryGlobals are hosts() and group(): the fleet a fabfile declares.
 var inventoryGlobals = Module{
@@ -202,7 +208,21 @@ func runInventoryCommand(ctx context.Context, dir, command string) (*inventory.I
 	cmd.Env = host.ChildEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// The command runs in a process group of its own, killed whole when
+	// the run is interrupted and once the command has exited: a child it
+	// left in the background holding stdout neither hangs gofab nor
+	// outlives it. Its output is read for inventoryGrace after it exits.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = inventoryGrace
+	err := cmd.Run()
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // the command itself succeeded; a child kept its stdout
+	}
+	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if len(msg) > 2000 {
 			msg = msg[:2000] + "…"

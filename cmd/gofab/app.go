@@ -740,6 +740,11 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 	if sudo == "" {
 		sudo = login
 	}
+	if strings.ContainsAny(sudo, "\n\r\x00") {
+		// sudo reads its password up to the first newline: the rest would
+		// be the command's input, and a retry could succeed on it.
+		return "", "", usageErr("the sudo password contains a newline, carriage return or NUL character, which sudo cannot take: refusing it before connecting")
+	}
 	return login, sudo, nil
 }
 

@@ -1,0 +1,130 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The third hardening pass (issue 24): one test per item, each failing on
+// the code before its fix.
+
+// background starts gofab in p without waiting; finish waits for it
+// (at most a minute) and returns its exit status and output.
+func background(t *testing.T, p *project, env []string, args ...string) (*exec.Cmd, func() result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, gofabBin, args...)
+	cmd.Dir = p.dir
+	cmd.Env = append(append([]string{}, p.env...), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, func() result {
+		cmd.Wait()
+		if ctx.Err() != nil {
+			t.Fatalf("gofab %v hung\n%s%s", args, stdout.String(), stderr.String())
+		}
+		return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	}
+}
+
+// TestOutputPathsKeepWhatIsThere (item 2): --report and report -o never
+// replace a device, a fifo or a symlink with a regular file.
+func TestOutputPathsKeepWhatIsThere(t *testing.T) {
+	p := newProject(t, `task("t", function() run("echo hi") end)`, "")
+	target := p.write("target.html", "old")
+	link := filepath.Join(p.dir, "link.html")
+	if err := os.Symlink("target.html", link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(p.dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until gofab opens it to write
+		if err != nil {
+			read <- nil
+			return
+		}
+		var buf bytes.Buffer
+		buf.ReadFrom(f)
+		f.Close()
+		read <- buf.Bytes()
+	}()
+	for _, out := range []string{os.DevNull, link, fifo} {
+		r := p.run(nil, "-H", "local", "--report", out, "t")
+		wantCode(t, r, 0)
+	}
+	if fi, err := os.Lstat(os.DevNull); err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		t.Errorf("%s is now %v", os.DevNull, fi.Mode())
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v", fi.Mode())
+	}
+	if b, _ := os.ReadFile(target); !bytes.Contains(b, []byte("<html")) {
+		t.Errorf("the symlink's target did not get the page: %.80q", b)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("the fifo was replaced: %v", fi.Mode())
+	}
+	if b := <-read; !bytes.Contains(b, []byte("<html")) {
+		t.Errorf("the fifo's reader got %.80q", b)
+	}
+	r := p.run(nil, "-H", "local", "--report", p.dir, "t")
+	wantCode(t, r, 2)
+	mustContain(t, r, "is a directory")
+}
+
+// TestSudoPasswordWithNewline (item 3): refused before connecting, in one
+// line that does not show it.
+func TestSudoPasswordWithNewline(t *testing.T) {
+	p := newProject(t, `task("t", function() run("echo ran") end)`, "")
+	for _, pw := range []string{"pw\nINJECTED", "wrong\rright"} {
+		r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + pw}, "-H", "local", "t")
+		wantCode(t, r, 2)
+		mustContain(t, r, "sudo password contains a newline")
+		mustNotContain(t, r, "INJECTED", "right", "ran")
+		if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
+			t.Errorf("%d lines, want one:\n%s", n+1, r.stderr)
+		}
+	}
+}
+
+// TestInventoryCommandBackgroundChild (item 4): a child the command leaves
+// holding its stdout neither hangs gofab nor outlives it, and the first
+// Ctrl-C stops a command that does not end.
+func TestInventoryCommandBackgroundChild(t *testing.T) {
+	marker := uniqueSleep(4240)
+	p := newProject(t, `local inv = require("inventory")
+hosts(inv.command([[(sleep `+marker+` &); echo '{"all": {"hosts": ["local"]}}']]))
+task("t", function() run("echo ran") end)`, "")
+	r := p.run(nil, "hosts")
+	wantCode(t, r, 0)
+	mustContain(t, r, "local")
+	waitNoProcs(t, marker)
+
+	marker = uniqueSleep(4250)
+	p.write("fabfile.lua", `hosts(require("inventory").command("sleep `+marker+`; echo {}"))
+task("t", function() end)`)
+	cmd, finish := background(t, p, nil, "t")
+	waitProcs(t, marker, 1)
+	cmd.Process.Signal(syscall.SIGINT)
+	r = finish()
+	if r.code == 0 {
+		t.Errorf("an interrupted inventory command gave exit 0\n%s", r)
+	}
+	waitNoProcs(t, marker)
+}
