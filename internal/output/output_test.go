@@ -24,6 +24,33 @@ func TestLineWriter(t *testing.T) {
 	}
 }
 
+// TestLineWriterBoundsALine: a stream without newlines is printed in
+// pieces of maxLine bytes, every byte of it, and never held whole.
+func TestLineWriterBoundsALine(t *testing.T) {
+	var buf bytes.Buffer
+	w := New(&buf, false).Host("h").Stream("")
+	chunk := []byte(strings.Repeat("x", 1000))
+	for i := 0; i < 1000; i++ { // 1 MB, no newline
+		w.Write(chunk)
+		if lw := w.(*LineWriter); len(lw.buf) > maxLine {
+			t.Fatalf("holding %d bytes of one line", len(lw.buf))
+		}
+	}
+	w.Close()
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	total := 0
+	for _, ln := range lines {
+		text := strings.TrimPrefix(ln, "[h] ")
+		if len(text) > maxLine+1000 {
+			t.Errorf("a printed line of %d bytes", len(text))
+		}
+		total += len(text)
+	}
+	if total != 1000*1000 {
+		t.Errorf("printed %d bytes of 1000000", total)
+	}
+}
+
 // TestConcurrentHostsNeverShareALine writes from many goroutines in small
 // chunks and checks every output line is one host's whole line.
 func TestConcurrentHostsNeverShareALine(t *testing.T) {

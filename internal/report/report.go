@@ -16,11 +16,17 @@ import (
 	"io"
 	"sort"
 	"time"
+	"unicode/utf8"
 )
 
-// MaxLinesPerHost bounds the output lines a host keeps in the page: the
-// first and the last ones, with a note of how many were left out.
-const MaxLinesPerHost = 400
+// The output a host keeps in the page is bounded by lines and by bytes:
+// the first and the last lines, with a note of what was left out, and of
+// a line longer than MaxLineBytes its start, with the bytes left out.
+const (
+	MaxLinesPerHost = 400
+	MaxBytesPerHost = 512 << 10
+	MaxLineBytes    = 4 << 10
+)
 
 // Report is a run as the page shows it. Times are seconds from the start.
 type Report struct {
@@ -64,11 +70,16 @@ type Host struct {
 	Commands []Command `json:"commands"`
 	Output   []Line    `json:"output"`
 	Omitted  int       `json:"omitted,omitempty"`
+	// OmittedBytes counts the bytes of the lines left out and of the long
+	// lines' ends.
+	OmittedBytes int `json:"omittedBytes,omitempty"`
 	Changes  []string  `json:"changes,omitempty"`
 	// Diffs are the --diff lines the host printed.
 	Diffs []string `json:"diffs,omitempty"`
 
 	tail []Line
+	// headBytes and tailBytes are the text bytes of Output and tail.
+	headBytes, tailBytes int
 }
 
 // Run is a task on a host.
@@ -301,15 +312,28 @@ func (h *Host) lastCommand(stream, text string) *Command {
 	return nil
 }
 
-// addLine keeps the first and the last lines of a long output.
+// addLine keeps the first and the last lines of a long output, within
+// MaxLinesPerHost and MaxBytesPerHost, and the start of a long line.
 func (h *Host) addLine(l Line) {
+	if n := len(l.Text); n > MaxLineBytes {
+		cut := MaxLineBytes
+		for cut > 0 && !utf8.RuneStart(l.Text[cut]) {
+			cut--
+		}
+		l.Text = l.Text[:cut] + fmt.Sprintf(" … (%d bytes left out)", n-cut)
+		h.OmittedBytes += n - cut
+	}
 	head := MaxLinesPerHost / 4
-	if len(h.Output) < head {
+	if len(h.tail) == 0 && h.Omitted == 0 && len(h.Output) < head && h.headBytes+len(l.Text) <= MaxBytesPerHost/4 {
 		h.Output = append(h.Output, l)
+		h.headBytes += len(l.Text)
 		return
 	}
 	h.tail = append(h.tail, l)
-	if len(h.tail) > MaxLinesPerHost-head {
+	h.tailBytes += len(l.Text)
+	for len(h.tail) > MaxLinesPerHost-head || h.tailBytes > MaxBytesPerHost-MaxBytesPerHost/4 {
+		h.tailBytes -= len(h.tail[0].Text)
+		h.OmittedBytes += len(h.tail[0].Text)
 		h.tail = h.tail[1:]
 		h.Omitted++
 	}
@@ -317,7 +341,7 @@ func (h *Host) addLine(l Line) {
 
 func (h *Host) finish() {
 	if h.Omitted > 0 {
-		h.Output = append(h.Output, Line{Stream: "omitted", Text: fmt.Sprintf("… %d lines left out …", h.Omitted)})
+		h.Output = append(h.Output, Line{Stream: "omitted", Text: fmt.Sprintf("… %d lines (%d bytes) left out …", h.Omitted, h.OmittedBytes)})
 		// Echo lines past the head are indexed after the note.
 		for i := range h.Commands {
 			if h.Commands[i].Line >= len(h.Output)-1 {

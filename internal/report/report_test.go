@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestBuild(t *testing.T) {
@@ -55,5 +56,35 @@ func TestBuild(t *testing.T) {
 	}
 	if _, err := Build(strings.NewReader("{}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "event line 2") {
 		t.Errorf("bad line: %v", err)
+	}
+}
+
+// TestBuildBoundsBytes: output of very long lines (no newlines for
+// megabytes) makes a page of bounded size that says what was left out.
+func TestBuildBoundsBytes(t *testing.T) {
+	var b strings.Builder
+	long := strings.Repeat("é", 1<<20) // 2 MiB of text, one line
+	fmt.Fprintf(&b, `{"type":"host_start","time":"2026-12-02T10:00:00Z","host":"a","task":"t"}`+"\n")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&b, `{"type":"output","time":"2026-12-02T10:00:01Z","host":"a","stream":"out","text":%q}`+"\n", long)
+	}
+	fmt.Fprintf(&b, `{"type":"host_end","time":"2026-12-02T10:00:02Z","host":"a","task":"t","status":"ok"}`+"\n")
+	rep, err := Build(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := rep.Write(&page); err != nil {
+		t.Fatal(err)
+	}
+	if page.Len() > 2*MaxBytesPerHost {
+		t.Errorf("page of %d bytes for one host, want at most %d", page.Len(), 2*MaxBytesPerHost)
+	}
+	h := rep.byID["a"]
+	if h.OmittedBytes < 50*(len(long)-MaxLineBytes) || !strings.Contains(h.Output[0].Text, "bytes left out") {
+		t.Errorf("omitted %d bytes; first line ends %q", h.OmittedBytes, h.Output[0].Text[len(h.Output[0].Text)-40:])
+	}
+	if !utf8.ValidString(h.Output[0].Text) {
+		t.Error("a long line was cut inside a character")
 	}
 }
