@@ -128,3 +128,31 @@ task("t", function() end)`)
 	}
 	waitNoProcs(t, marker)
 }
+
+// TestGatewayLoops (item 6): a host that is its own gateway, or two that
+// are each other's, stop the run at load in one line; a ProxyJump loop in
+// ssh_config fails the host instead of waiting for itself; a host's
+// missing identity file is exit 2, as -i's is.
+func TestGatewayLoops(t *testing.T) {
+	p := newProject(t, "", "")
+	cases := []struct{ fabfile, want string }{
+		{`hosts{a = {address = "127.0.0.2", gateway = "a"}}`, "gateway loop: a -> a"},
+		{`hosts{a = {address = "127.0.0.2", gateway = "b"}, b = {address = "127.0.0.3", gateway = "a"}}`, "gateway loop: a -> b -> a"},
+		{`hosts{a = {address = "127.0.0.2", identity = "no-such-key"}}`, "host a: identity file: stat no-such-key"},
+	}
+	for _, c := range cases {
+		p.write("fabfile.lua", c.fabfile+"\ntask(\"t\", function() run(\"true\") end)")
+		r := p.run(nil, "-H", "a", "t")
+		wantCode(t, r, 2)
+		mustContain(t, r, c.want)
+	}
+	cfg := p.write("ssh_config", "Host a b\n  HostName 127.0.0.2\nHost a\n  ProxyJump b\nHost b\n  ProxyJump a\n")
+	p.write("fabfile.lua", `task("t", function() run("true") end)`)
+	args := []string{"-H", "a", "t"}
+	if tb == nil { // run passes the project's ssh_config only with a testbed
+		args = append([]string{"-S", cfg}, args...)
+	}
+	r := p.run(nil, args...)
+	wantCode(t, r, 1)
+	mustContain(t, r, "ProxyJump loop: b -> a -> b")
+}

@@ -314,10 +314,11 @@ func sshHostLister(c *cli.Context) (func() ([]string, error), error) {
 }
 
 // hostOverrides returns the inventory's per-host connection settings that
-// ssh_config cannot know: address, key file and gateway.
-func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
+// ssh_config cannot know: address, key file and gateway. A key file that
+// does not exist (as with -i) and a loop of gateways are errors.
+func hostOverrides(prog *luart.Program) (map[string]sshconfig.Overrides, error) {
 	if prog == nil || prog.Inventory == nil {
-		return nil
+		return nil, nil
 	}
 	out := map[string]sshconfig.Overrides{}
 	for _, n := range prog.Inventory.HostNames() {
@@ -330,9 +331,25 @@ func hostOverrides(prog *luart.Program) map[string]sshconfig.Overrides {
 		if err != nil {
 			continue
 		}
+		if r.Identity != "" {
+			if _, err := os.Stat(expandHome(r.Identity)); err != nil {
+				return nil, fmt.Errorf("host %s: identity file: %w", n, err)
+			}
+		}
 		out[a.Host] = sshconfig.Overrides{HostName: r.Address, IdentityFile: r.Identity, ProxyJump: r.Gateway, ForwardAgent: forward}
 	}
-	return out
+	return out, connect.CheckGateways(out)
+}
+
+// expandHome turns a leading ~/ into the home directory, as ssh does for
+// key files.
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
 }
 
 // checkNumbers refuses numeric flags out of their range, before anything
@@ -760,6 +777,10 @@ func newDialer(c *cli.Context, env environ, prog *luart.Program, password string
 			return nil, usageErr("identity file: %v", err)
 		}
 	}
+	overrides, err := hostOverrides(prog)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
 	return connect.NewDialer(connect.Options{
 		Config:             sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
 		User:               c.String("user"),
@@ -777,7 +798,7 @@ func newDialer(c *cli.Context, env environ, prog *luart.Program, password string
 		ConnectionAttempts: c.Int("connection-attempts"),
 		Keepalive:          seconds(c.Float64("keepalive")),
 		MaxHandshakes:      c.Int("max-handshakes"),
-		Hosts:              hostOverrides(prog),
+		Hosts:              overrides,
 	}), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,7 +115,9 @@ type Dialer struct {
 // jump is a connection to a jump host (or chain) shared by every host
 // reached through it.
 type jump struct {
-	mu     sync.Mutex
+	// lock is held (a token in it) while the connection is checked or
+	// opened; waiting for it honours the context.
+	lock   chan struct{}
 	client *ssh.Client
 	dials  chan struct{} // MaxJumpDials tokens
 }
@@ -234,26 +237,37 @@ func (d *Dialer) Close() {
 	d.jumpsMu.Lock()
 	defer d.jumpsMu.Unlock()
 	for _, j := range d.jumps {
-		j.mu.Lock()
+		j.lock <- struct{}{}
 		if j.client != nil {
 			j.client.Close()
 		}
-		j.mu.Unlock()
+		<-j.lock
 	}
 }
 
 // sharedJump returns the connection to the jump host (or chain) spec,
 // opening it on first use and again when it was lost.
 func (d *Dialer) sharedJump(ctx context.Context, spec string, depth int) (*jump, error) {
+	// A jump host whose own ProxyJump leads back to it (ssh_config's
+	// Host a / ProxyJump a) would wait for itself.
+	chain, _ := ctx.Value(jumpChainKey{}).([]string)
+	if slices.Contains(chain, spec) {
+		return nil, fmt.Errorf("ProxyJump loop: %s -> %s", strings.Join(chain, " -> "), spec)
+	}
+	ctx = context.WithValue(ctx, jumpChainKey{}, append(slices.Clip(chain), spec))
 	d.jumpsMu.Lock()
 	j, ok := d.jumps[spec]
 	if !ok {
-		j = &jump{dials: make(chan struct{}, MaxJumpDials)}
+		j = &jump{lock: make(chan struct{}, 1), dials: make(chan struct{}, MaxJumpDials)}
 		d.jumps[spec] = j
 	}
 	d.jumpsMu.Unlock()
-	j.mu.Lock()
-	defer j.mu.Unlock()
+	select {
+	case j.lock <- struct{}{}:
+		defer func() { <-j.lock }()
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 	if j.client != nil {
 		if _, _, err := j.client.SendRequest("keepalive@openssh.com", true, nil); err == nil {
 			return j, nil
@@ -268,6 +282,10 @@ func (d *Dialer) sharedJump(ctx context.Context, spec string, depth int) (*jump,
 	j.client = client
 	return j, nil
 }
+
+// jumpChainKey keys the jump specs being opened, outermost first, in a
+// dial's context.
+type jumpChainKey struct{}
 
 // dialVia connects to addr: over TCP, or through the client via when it is
 // not nil, else through addr's own ProxyJump chain. Closing the returned
