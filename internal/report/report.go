@@ -72,8 +72,8 @@ type Host struct {
 	Omitted  int       `json:"omitted,omitempty"`
 	// OmittedBytes counts the bytes of the lines left out and of the long
 	// lines' ends.
-	OmittedBytes int `json:"omittedBytes,omitempty"`
-	Changes  []string  `json:"changes,omitempty"`
+	OmittedBytes int      `json:"omittedBytes,omitempty"`
+	Changes      []string `json:"changes,omitempty"`
 	// Diffs are the --diff lines the host printed.
 	Diffs []string `json:"diffs,omitempty"`
 
