@@ -156,3 +156,44 @@ func TestGatewayLoops(t *testing.T) {
 	wantCode(t, r, 1)
 	mustContain(t, r, "ProxyJump loop: b -> a -> b")
 }
+
+// TestHostFileBounded (item 7): -H @/dev/zero is refused once past the
+// size a host list can have; -H @fifo stops at the first signal, with
+// the interrupted status.
+func TestHostFileBounded(t *testing.T) {
+	p := newProject(t, `task("t", function() end)`, "")
+	r := p.run(nil, "-H", "@/dev/zero", "t")
+	wantCode(t, r, 2)
+	mustContain(t, r, "host list /dev/zero: larger than 16 MiB")
+
+	fifo := filepath.Join(p.dir, "hosts.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		cmd, finish := background(t, p, nil, "-H", "@"+fifo, "t")
+		// A writer can open the fifo without waiting once gofab has it
+		// open for reading; the writer then holds it open, writing nothing.
+		var w *os.File
+		deadline := time.Now().Add(30 * time.Second)
+		for w == nil {
+			f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			if err == nil {
+				w = f
+			} else if time.Now().After(deadline) {
+				t.Fatalf("gofab never opened the fifo: %v", err)
+			} else {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		cmd.Process.Signal(sig)
+		r := finish()
+		w.Close()
+		want := 130
+		if sig == syscall.SIGTERM {
+			want = 143
+		}
+		wantCode(t, r, want)
+		mustContain(t, r, "host list "+fifo)
+	}
+}

@@ -116,6 +116,9 @@ func run(ctx context.Context, args []string, env environ) int {
 		if ee.msg != "" {
 			fmt.Fprintf(env.stderr, "gofab: %s\n", ee.msg)
 		}
+		if ctx.Err() != nil && ee.code != exitOK {
+			return interruptStatus(ctx) // whatever failed, it failed for the signal
+		}
 		return ee.code
 	}
 	// Anything else comes from flag parsing.
@@ -440,7 +443,7 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		CLIRoles:   splitList(c.StringSlice("roles")),
 		CLIExclude: splitList(c.StringSlice("exclude-hosts")),
 	}
-	if err := checkHosts(ex, calls, sel, len(adhoc) > 0); err != nil {
+	if err := checkHosts(c.Context, ex, calls, sel, len(adhoc) > 0); err != nil {
 		return err
 	}
 	return runAll(c, env, ex, state, calls, sel, adhoc)
@@ -575,14 +578,14 @@ func withArgs(sel executor.Selection, tc taskCall) executor.Selection {
 
 // checkHosts resolves and checks every host of every task call (and of the
 // ad-hoc command) before anything connects.
-func checkHosts(ex *executor.Executor, calls []taskCall, sel executor.Selection, adhoc bool) error {
+func checkHosts(ctx context.Context, ex *executor.Executor, calls []taskCall, sel executor.Selection, adhoc bool) error {
 	for _, tc := range calls {
-		if err := ex.CheckHosts(tc.name, withArgs(sel, tc)); err != nil {
+		if err := ex.CheckHosts(ctx, tc.name, withArgs(sel, tc)); err != nil {
 			return usageErr("%v", err)
 		}
 	}
 	if adhoc {
-		if err := ex.CheckHosts("", sel); err != nil {
+		if err := ex.CheckHosts(ctx, "", sel); err != nil {
 			return usageErr("%v", err)
 		}
 	}

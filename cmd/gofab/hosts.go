@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -65,7 +64,7 @@ func hostsAction(c *cli.Context, env environ) error {
 	if pattern == "" {
 		pattern = inventory.All
 	}
-	picked, err := inv.Select(pattern, os.ReadFile)
+	picked, err := inv.Select(pattern, func(name string) ([]byte, error) { return inventory.ReadHostFile(c.Context, name) })
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -247,7 +247,7 @@ func counts(results []HostResult) map[string]int {
 // (fresh is false then).
 // Only a top-level run shows the status line (status).
 func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection, status bool) (results []HostResult, fresh bool, err error) {
-	targets, err := hostsFor(e.Program, t, sel)
+	targets, err := hostsFor(ctx, e.Program, t, sel)
 	if err != nil {
 		return nil, false, err
 	}
@@ -372,7 +372,7 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 
 // CheckHosts resolves the hosts task name ("" for an ad-hoc command)
 // would run on and checks every host string, without connecting.
-func (e *Executor) CheckHosts(name string, sel Selection) error {
+func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) error {
 	var t *luart.Task
 	if name != "" {
 		var ok bool
@@ -380,13 +380,13 @@ func (e *Executor) CheckHosts(name string, sel Selection) error {
 			return &UsageError{Msg: UnknownTask(e.Program, name)}
 		}
 	}
-	_, err := hostsFor(e.Program, t, sel)
+	_, err := hostsFor(ctx, e.Program, t, sel)
 	return err
 }
 
 // RunCommand runs an ad-hoc shell command on every selected host.
 func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection) ([]HostResult, error) {
-	targets, err := hostsFor(e.Program, nil, sel)
+	targets, err := hostsFor(ctx, e.Program, nil, sel)
 	if err != nil {
 		return nil, err
 	}

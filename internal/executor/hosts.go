@@ -1,8 +1,8 @@
 package executor
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -72,7 +72,8 @@ func (e *UsageError) Error() string { return e.Msg }
 
 // hostsFor resolves the host list of task t. Every host list is a list
 // of patterns (see inventory.Select); roles are group names.
-func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) {
+func hostsFor(ctx context.Context, p *luart.Program, t *luart.Task, sel Selection) ([]target, error) {
+	readFile := func(name string) ([]byte, error) { return inventory.ReadHostFile(ctx, name) }
 	var hosts, roles []string
 	switch {
 	case len(sel.ArgHosts)+len(sel.ArgRoles) > 0:
@@ -103,7 +104,7 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 		if len(list) == 0 {
 			continue
 		}
-		picked, err := inv.Select(strings.Join(list, ","), os.ReadFile)
+		picked, err := inv.Select(strings.Join(list, ","), readFile)
 		if err != nil {
 			return nil, &UsageError{Msg: err.Error()}
 		}
@@ -129,7 +130,7 @@ func hostsFor(p *luart.Program, t *luart.Task, sel Selection) ([]target, error) 
 	}
 	if len(hosts) > 0 {
 		pattern := strings.Join(hosts, ",")
-		picked, err := inv.Select(pattern, os.ReadFile)
+		picked, err := inv.Select(pattern, readFile)
 		if err != nil {
 			return nil, &UsageError{Msg: err.Error()}
 		}

@@ -1,10 +1,14 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
 	"path"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gofab/gofab/internal/fuzzy"
@@ -373,4 +377,51 @@ func isIPv6ish(s string) bool {
 		}
 	}
 	return true
+}
+
+// MaxHostFile bounds an @file host list (10,000 host names take about
+// 300 KB).
+const MaxHostFile = 16 << 20
+
+// ReadHostFile reads an @file host list, at most MaxHostFile bytes, and
+// gives up when ctx ends: a fifo nobody writes, or /dev/zero, neither
+// hangs nor grows gofab.
+func ReadHostFile(ctx context.Context, name string) ([]byte, error) {
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() { // opening a fifo waits for its writer
+		f, err := os.Open(name)
+		ch <- opened{f, err}
+	}()
+	var f *os.File
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, o.err
+		}
+		f = o.f
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	defer stop()
+	data, err := io.ReadAll(io.LimitReader(f, MaxHostFile+1))
+	switch {
+	case ctx.Err() != nil:
+		return nil, context.Cause(ctx)
+	case err != nil:
+		return nil, err
+	case len(data) > MaxHostFile:
+		return nil, fmt.Errorf("larger than %d MiB: not a host list", MaxHostFile>>20)
+	}
+	return data, nil
 }
