@@ -197,3 +197,23 @@ func TestHostFileBounded(t *testing.T) {
 		mustContain(t, r, "host list "+fifo)
 	}
 }
+
+// TestControlCharactersInHostNames (item 8): refused at load with the
+// file and line, shown escaped, never reaching the terminal raw.
+func TestControlCharactersInHostNames(t *testing.T) {
+	p := newProject(t, `hosts(require("inventory").file("hosts.ini"))
+task("t", function() run("true") end)`, "")
+	p.write("hosts.ini", "[web]\nesc\x1bc\x07bell\n")
+	for _, args := range [][]string{{"hosts"}, {"-R", "web", "t"}} {
+		r := p.run(nil, args...)
+		wantCode(t, r, 2)
+		mustContain(t, r, `hosts.ini:2: bad host name "esc\x1bc\abell"`)
+		if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
+			t.Errorf("a control character reached the terminal: %q", r.stderr)
+		}
+	}
+	p.write("fabfile.lua", `task("t", function() end)`)
+	r := p.run(nil, "-H", "a\x1bb", "--", "true")
+	wantCode(t, r, 2)
+	mustContain(t, r, "contains a control character")
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Local is the host string of the built-in host that runs on this machine
@@ -40,6 +41,9 @@ func Parse(s string) (Addr, error) {
 	}
 	if strings.ContainsAny(s, " \t\r\n,;") {
 		return bad("contains a space or separator")
+	}
+	if HasControl(s) {
+		return bad("contains a control character")
 	}
 	var a Addr
 	rest := s
@@ -255,3 +259,10 @@ func Teardown() { teardownOnce.Do(func() { close(teardown) }) }
 
 // TearingDown is closed once Teardown was called.
 func TearingDown() <-chan struct{} { return teardown }
+
+// HasControl reports whether s holds a control character (an escape, a
+// bell, C1 controls): such a name would reach the terminal raw in every
+// [host] prefix.
+func HasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}

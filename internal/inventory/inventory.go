@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 // All is the group every host belongs to.
@@ -239,6 +241,11 @@ func (inv *Inventory) Group(name string) (Group, bool) {
 func (inv *Inventory) Finish() error {
 	if inv.resolved != nil {
 		return nil
+	}
+	for _, n := range inv.order {
+		if host.HasControl(n) {
+			return fmt.Errorf("bad host name %q: it holds a control character", n)
+		}
 	}
 	inv.parents = map[string][]string{}
 	for _, n := range inv.gorder {

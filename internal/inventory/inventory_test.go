@@ -138,6 +138,10 @@ func TestParseErrors(t *testing.T) {
 		{"h.ini", "a:99999\n", "h.ini:1: port"},
 		{"h.ini", "a \"unterminated\n", "h.ini:1: unterminated quote"},
 		{"h.ini", "..\n", "h.ini:1: bad host name"},
+		{"h.ini", "ok\nesc\x1bc\x07bell\n", `h.ini:2: bad host name "esc\x1bc\abell"`},
+		{"h.ini", "[g]\nweb\u009b1\n", `h.ini:2: bad host name`},
+		{"h.yml", "all:\n  hosts:\n    \"esc\\ec\": {}\n", `bad host name "esc\x1bc"`},
+		{"c.json", `{"_meta": {"hostvars": {"a\u001b": {}}}}`, `bad host name "a\x1b"`},
 		{"h.yml", "all:\n  hosts: [a, b]\n", "h.yml:2: group all: hosts must be a mapping"},
 		{"h.yml", "all:\n  bogus: 1\n", "h.yml:2: group all: unknown key"},
 		{"h.yml", "all: [\n", "h.yml: yaml"},
@@ -150,6 +154,17 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !errors.As(err, &pe) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%s, %q) = %v, want an error with %q", c.name, c.data, err, c.want)
 		}
+	}
+}
+
+// TestControlCharactersInNames: a host name no parser looked at (a
+// group's list given by the API) is refused when the inventory is
+// finished.
+func TestControlCharactersInNames(t *testing.T) {
+	inv := New()
+	inv.AddGroup(Group{Name: "web", Hosts: []string{"ok", "bell\a"}})
+	if err := inv.Finish(); err == nil || !strings.Contains(err.Error(), `bad host name "bell\a"`) {
+		t.Errorf("Finish = %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gofab/gofab/internal/host"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -229,7 +230,7 @@ func addHosts(inv *Inventory, pattern string, h Host) ([]string, error) {
 
 // checkName refuses host names that cannot be a host or a path component.
 func checkName(n string) error {
-	if n == "" || n == "." || n == ".." || strings.ContainsAny(n, " \t\r\n,;/\\'\"`$") {
+	if n == "" || n == "." || n == ".." || strings.ContainsAny(n, " \t\r\n,;/\\'\"`$") || host.HasControl(n) {
 		return fmt.Errorf("bad host name %q", n)
 	}
 	return nil
