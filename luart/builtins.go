@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -473,10 +472,11 @@ func luaWithSettings(st *State) int {
 				st.Settings.Pty = lua.LVAsBool(v)
 			case "command_timeout":
 				n, ok := v.(lua.LNumber)
-				if !ok {
+				d, err := host.Seconds(float64(n))
+				if !ok || err != nil {
 					L.RaiseError("with_settings: command_timeout must be a number of seconds")
 				}
-				st.Settings.Timeout = time.Duration(float64(n) * float64(time.Second))
+				st.Settings.Timeout = d
 			case "shell_env":
 				L.Push(v)
 				st.Settings.ShellEnv = append(st.Settings.ShellEnv, st.envVars(L.GetTop())...)

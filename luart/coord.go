@@ -3,8 +3,8 @@ package luart
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/gofab/gofab/internal/host"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -164,7 +164,11 @@ func sharedLookup(st *State, fname string, wait bool) int {
 	ctx := st.ctx
 	if wait && L.Get(2) != lua.LNil {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(float64(L.CheckNumber(2))*float64(time.Second)))
+		d, err := host.Seconds(float64(L.CheckNumber(2)))
+		if err != nil {
+			L.ArgError(2, err.Error())
+		}
+		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	v, ok, err := st.coord(fname).Lookup(ctx, key, wait)

@@ -217,3 +217,23 @@ task("t", function() run("true") end)`, "")
 	wantCode(t, r, 2)
 	mustContain(t, r, "contains a control character")
 }
+
+// TestNumbers (item 10): non-finite values are refused; a positive value
+// below the clock's resolution is that resolution, not "no timeout".
+func TestNumbers(t *testing.T) {
+	p := newProject(t, `task("t", function() end)`, "")
+	for _, c := range []struct{ flag, value, want string }{
+		{"--timeout", "NaN", "--timeout NaN: must be a finite number"},
+		{"--timeout", "Inf", "--timeout +Inf: must be a finite number"},
+		{"-T", "NaN", "--command-timeout NaN: must be a finite number"},
+		{"--keepalive", "-Inf", "--keepalive -Inf: must be a number of 0 or more"},
+		{"--command-timeout", "+Inf", "--command-timeout +Inf: must be a finite number"},
+	} {
+		r := p.run(nil, c.flag, c.value, "-H", "local", "t")
+		wantCode(t, r, 2)
+		mustContain(t, r, c.want)
+	}
+	r := p.run(nil, "--command-timeout", "1e-300", "-H", "local", "--", "sleep 30")
+	wantCode(t, r, 1)
+	mustContain(t, r, "timed out")
+}

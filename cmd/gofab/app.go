@@ -368,6 +368,9 @@ func checkNumbers(c *cli.Context) error {
 		if f, ok := c.Value(name).(int); ok {
 			v = float64(f)
 		}
+		if _, err := host.Seconds(v); err != nil && !(v < 0) {
+			return usageErr("--%s %v: must be a finite number", name, c.Value(name))
+		}
 		if v < 0 || v == 0 && slices.Contains(positive, name) {
 			want := "a number of 0 or more"
 			if slices.Contains(positive, name) {
@@ -842,7 +845,11 @@ func newPrinter(c *cli.Context, env environ, tio termIO) (*output.Printer, bool,
 	return p, tty && format == "text", nil
 }
 
-func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+// seconds is a flag's number of seconds (checked by checkNumbers).
+func seconds(f float64) time.Duration {
+	d, _ := host.Seconds(f)
+	return d
+}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

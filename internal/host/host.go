@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"slices"
@@ -265,4 +266,23 @@ func TearingDown() <-chan struct{} { return teardown }
 // [host] prefix.
 func HasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// Seconds converts a number of seconds (a flag, a timeout option) to a
+// Duration. A positive value below the clock's resolution is one
+// nanosecond, never zero (which means "no limit"); a value past the
+// largest Duration is the largest Duration; NaN, infinities and negative
+// values are errors.
+func Seconds(f float64) (time.Duration, error) {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, fmt.Errorf("%v is not a number of seconds", f)
+	case f < 0:
+		return 0, fmt.Errorf("%v: a number of seconds cannot be negative", f)
+	case f == 0:
+		return 0, nil
+	case f >= float64(math.MaxInt64)/float64(time.Second):
+		return math.MaxInt64, nil
+	}
+	return max(time.Duration(f*float64(time.Second)), time.Nanosecond), nil
 }

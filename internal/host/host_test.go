@@ -1,6 +1,10 @@
 package host
 
-import "testing"
+import (
+	"math"
+	"testing"
+	"time"
+)
 
 func TestParse(t *testing.T) {
 	cases := []struct {
@@ -43,6 +47,29 @@ func TestParse(t *testing.T) {
 		}
 		if s := got.String(); s != c.str {
 			t.Errorf("Parse(%q).String() = %q, want %q", c.in, s, c.str)
+		}
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	cases := []struct {
+		in      float64
+		want    time.Duration
+		wantErr bool
+	}{
+		{0, 0, false},
+		{1.5, 1500 * time.Millisecond, false},
+		{1e-300, time.Nanosecond, false},
+		{1e300, math.MaxInt64, false},
+		{-1, 0, true},
+		{math.NaN(), 0, true},
+		{math.Inf(1), 0, true},
+		{math.Inf(-1), 0, true},
+	}
+	for _, c := range cases {
+		got, err := Seconds(c.in)
+		if got != c.want || (err != nil) != c.wantErr {
+			t.Errorf("Seconds(%v) = %v, %v; want %v (error %v)", c.in, got, err, c.want, c.wantErr)
 		}
 	}
 }

@@ -106,10 +106,11 @@ func readOpts(st *luart.State) runOpts {
 			o.pty = lua.LVAsBool(v)
 		case "timeout":
 			n, ok := v.(lua.LNumber)
-			if !ok || n < 0 {
+			d, err := host.Seconds(float64(n))
+			if !ok || err != nil {
 				L.ArgError(idx, "timeout must be a number of seconds")
 			}
-			o.timeout = time.Duration(float64(n) * float64(time.Second))
+			o.timeout = d
 		case "ok_codes":
 			codes, ok := v.(*lua.LTable)
 			if !ok {

@@ -32,10 +32,11 @@ func luaReboot(st *luart.State) int {
 	wait := 120 * time.Second
 	if v, ok := opts["wait"]; ok {
 		n, isNum := v.(lua.LNumber)
-		if !isNum || n <= 0 {
+		d, err := host.Seconds(float64(n))
+		if !isNum || err != nil || d == 0 {
 			L.ArgError(1, "reboot: wait must be a number of seconds")
 		}
-		wait = time.Duration(float64(n) * float64(time.Second))
+		wait = d
 	}
 	command := opts.String("command")
 	if command == "" {
