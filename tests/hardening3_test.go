@@ -39,6 +39,23 @@ func background(t *testing.T, p *project, env []string, args ...string) (*exec.C
 	}
 }
 
+// fifoWriter opens fifo for writing once gofab has opened it for reading
+// (until then a non-blocking open fails): the sign that gofab got there.
+func fifoWriter(t *testing.T, fifo string) *os.File {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			return f
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gofab never opened %s: %v", fifo, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestOutputPathsKeepWhatIsThere (item 2): --report and report -o never
 // replace a device, a fifo or a symlink with a regular file.
 func TestOutputPathsKeepWhatIsThere(t *testing.T) {
@@ -172,20 +189,7 @@ func TestHostFileBounded(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		cmd, finish := background(t, p, nil, "-H", "@"+fifo, "t")
-		// A writer can open the fifo without waiting once gofab has it
-		// open for reading; the writer then holds it open, writing nothing.
-		var w *os.File
-		deadline := time.Now().Add(30 * time.Second)
-		for w == nil {
-			f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-			if err == nil {
-				w = f
-			} else if time.Now().After(deadline) {
-				t.Fatalf("gofab never opened the fifo: %v", err)
-			} else {
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
+		w := fifoWriter(t, fifo) // holds it open, writing nothing
 		cmd.Process.Signal(sig)
 		r := finish()
 		w.Close()
@@ -236,4 +240,39 @@ func TestNumbers(t *testing.T) {
 	r := p.run(nil, "--command-timeout", "1e-300", "-H", "local", "--", "sleep 30")
 	wantCode(t, r, 1)
 	mustContain(t, r, "timed out")
+}
+
+// TestConsistency (item 11): ssh-config and hosts see a host as a run
+// does; gofab test interrupted exits 130.
+func TestConsistency(t *testing.T) {
+	p := newProject(t, `hosts{web1 = {address = "127.0.0.9", user = "deploy", port = 2222}}
+task("t", function() end)`, "")
+	r := p.run(nil, "ssh-config", "web1")
+	wantCode(t, r, 0)
+	mustContain(t, r, "hostname 127.0.0.9", "user deploy", "port 2222")
+	r = p.run(nil, "ssh-config", "fabtest@web1:2200")
+	mustContain(t, r, "hostname 127.0.0.9", "user fabtest", "port 2200")
+	r = p.run(nil, "hosts", "fabtest@web1")
+	wantCode(t, r, 0)
+	mustContain(t, r, "fabtest@web1")
+	r = p.run(nil, "hosts", "fabtest@web9")
+	wantCode(t, r, 2)
+
+	// gofab test: the case's task reads a fifo, so the test knows when
+	// the case runs, then sleeps (emulated) until interrupted.
+	fifo := filepath.Join(p.dir, "started.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.write("fabfile.lua", `task("slow", function()
+  io.open(os.getenv("FIFO")):read("*a")
+  run("sleep 30")
+end)`)
+	p.write("slow_test.lua", `local t = require("testing")
+t.case("slow", function(h) h:run_task("slow") end)`)
+	cmd, finish := background(t, p, []string{"FIFO=" + fifo}, "test")
+	fifoWriter(t, fifo).Close() // the task reads to the end and goes on to sleep
+	cmd.Process.Signal(syscall.SIGINT)
+	r = finish()
+	wantCode(t, r, 130)
 }

@@ -963,7 +963,23 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	if f := flagString(c, "ssh-config"); f != "" {
 		files = []string{f}
 	}
-	ov := sshconfig.Overrides{User: c.String("user"), Port: c.Int("port")}
+	// The inventory's address, user, port, key and gateway apply as in a
+	// run (the dialer's Resolve).
+	prog, err := loadProgram(c, env, false)
+	if err != nil {
+		return err
+	}
+	overrides, err := hostOverrides(prog)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	ov := overrides[addr.Host]
+	ov.User, ov.Port = c.String("user"), c.Int("port")
+	if prog != nil && prog.Inventory != nil {
+		if r, ok := lookupHost(prog.Inventory, addr.String()); ok {
+			addr.User, addr.Port = r.User, r.Port
+		}
+	}
 	if addr.User != "" {
 		ov.User = addr.User
 	}

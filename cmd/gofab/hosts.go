@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
 )
 
@@ -69,7 +70,7 @@ func hostsAction(c *cli.Context, env environ) error {
 		return usageErr("%v", err)
 	}
 	for _, h := range picked {
-		if !h.Known {
+		if _, ok := lookupHost(inv, h.Name); !ok {
 			return usageErr("%s", inventory.Unknown(inv, h.Name))
 		}
 	}
@@ -79,19 +80,45 @@ func hostsAction(c *cli.Context, env environ) error {
 	if jsonOut {
 		list := make([]map[string]any, len(picked))
 		for i, h := range picked {
-			r, _ := inv.Lookup(h.Name)
+			r, _ := lookupHost(inv, h.Name)
 			list[i] = hostJSON(r, prog.Set)
 		}
 		return writeJSON(env.stdout, list)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	for _, h := range picked {
-		r, _ := inv.Lookup(h.Name)
+		r, _ := lookupHost(inv, h.Name)
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, strings.Join(r.Groups, ","), connection(r))
 	}
 	tw.Flush()
 	fmt.Fprintf(env.stderr, "%d hosts\n", len(picked))
 	return nil
+}
+
+// lookupHost finds a host of the inventory by name or by a host string
+// naming it (fabtest@web1, web1:2222), as -H does: the string's user and
+// port win over the inventory's.
+func lookupHost(inv *inventory.Inventory, name string) (*inventory.Resolved, bool) {
+	if r, ok := inv.Lookup(name); ok {
+		return r, true
+	}
+	a, err := host.Parse(name)
+	if err != nil {
+		return nil, false
+	}
+	r, ok := inv.Lookup(a.Host)
+	if !ok {
+		return nil, false
+	}
+	c := *r
+	c.Name = name
+	if a.User != "" {
+		c.User = a.User
+	}
+	if a.Port != 0 {
+		c.Port = a.Port
+	}
+	return &c, true
 }
 
 // connection describes where a host is reached, when the inventory says.
