@@ -70,7 +70,9 @@ function M.table_text(counts)
     rows[#rows + 1] = row
   end
   table.sort(rows, function(a, b) if a[2] ~= b[2] then return a[2] > b[2] end return a[1] < b[1] end)
-  local trow, tsum = {"TOTAL"}, 0
+  ---@type (string|number)[] the name, then counts
+  local trow = {"TOTAL"}
+  local tsum = 0
   for i = 1, #M.buckets + 1 do tsum = tsum + (total[i] or 0); trow[i + 2] = total[i] or 0 end
   trow[2] = tsum
   table.insert(rows, 1, trow)

@@ -69,6 +69,12 @@ var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting
 // outputLevelAlias is the LuaLS enum of AllLevels.
 var outputLevelAlias = `---@alias OutputLevel "` + strings.Join(AllLevels(), `"|"`) + `"`
 
+// notAnOptionAlias is the type of every key an options class does not
+// declare (see TableType.writeClass): only this text is assignable to it,
+// so LuaLS warns on a misspelled option whatever its value.
+const notAnOptionAlias = `---A key no gofab function takes as an option: a misspelled name?
+---@alias NotAnOption "(not an option)"`
+
 // levelOverloads are hide's and show's call forms with levels one by one:
 // hide("running", "stdout", fn).
 var levelOverloads = []string{
@@ -79,7 +85,7 @@ var levelOverloads = []string{
 var builtins = Module{
 	Doc:        "Global functions available in every fabfile.",
 	TableTypes: []*TableType{taskOptionsType, executeOptionsType},
-	Types: outputLevelAlias + `
+	Types: outputLevelAlias + "\n\n" + notAnOptionAlias + `
 
 ---@class Env: table
 ---@field [string] any any key the fabfile or --set gives

@@ -31,6 +31,7 @@ var inventoryGlobals = Module{
 	TableTypes: []*TableType{hostSpecType, groupSpecType, hostInfoType},
 	Types: `---The current host, inside a task.
 ---@type HostInfo
+---@diagnostic disable-next-line: missing-fields
 host = {}`,
 	Funcs: []Func{
 		{Name: "hosts", Doc: "Declares hosts: a table of name = HostSpec (or true), a list of names, an inventory source (require(\"inventory\").file/command/ssh_config), or a function returning one of these. Read once, while gofab plans the run.",

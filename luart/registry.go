@@ -124,8 +124,19 @@ func writeMeta(b *strings.Builder, m Module) {
 		b.WriteString(strings.TrimSpace(m.Types))
 		b.WriteString("\n\n")
 	}
+	options := map[*TableType]bool{}
+	for _, f := range m.Funcs {
+		_, opts := f.OptionsArg()
+		options[opts] = true
+	}
+	for _, c := range m.Classes {
+		for _, f := range c.Methods {
+			_, opts := f.OptionsArg()
+			options[opts] = true
+		}
+	}
 	for _, t := range m.TableTypes {
-		t.writeClass(b)
+		t.writeClass(b, options[t])
 	}
 	for _, c := range m.Classes {
 		fmt.Fprintf(b, "---%s\n---@class %s\nlocal %s = {}\n\n", oneLine(c.Doc), c.Name, c.Name)

@@ -77,16 +77,18 @@ func (t *TableType) Unknown(fname, name string) string {
 	return msg + " (known: " + strings.Join(names, ", ") + ")"
 }
 
-// writeClass writes the LuaLS class; an options type is (exact), so a
-// misspelled option is a warning in the editor.
-func (t *TableType) writeClass(b *strings.Builder) {
+// writeClass writes the LuaLS class; an options type (one a function
+// takes as options, or named *Options, as a parent of one) is (exact), and
+// its other keys have the type NotAnOption, so a misspelled option is a
+// warning in the editor.
+func (t *TableType) writeClass(b *strings.Builder, options bool) {
 	if t.Doc != "" {
 		for _, line := range strings.Split(strings.TrimSpace(t.Doc), "\n") {
 			fmt.Fprintf(b, "---%s\n", line)
 		}
 	}
 	exact := ""
-	if strings.HasSuffix(t.Name, "Options") {
+	if options || strings.HasSuffix(t.Name, "Options") {
 		exact = "(exact) "
 	}
 	parent := ""
@@ -100,6 +102,12 @@ func (t *TableType) writeClass(b *strings.Builder) {
 			opt = "?"
 		}
 		fmt.Fprintf(b, "---@field %s%s %s %s\n", f.Name, opt, f.Type, f.Doc)
+	}
+	if exact != "" {
+		// LuaLS 3.19 does not flag an unknown key of a table literal
+		// passed for an (exact) class; it does flag a value it cannot
+		// assign to the key's type: "Cannot assign `boolean` to `nil`".
+		b.WriteString("---@field [string] NotAnOption\n")
 	}
 	b.WriteString("\n")
 }

@@ -76,7 +76,10 @@ func authoringCommands(env environ) []*cli.Command {
 					}
 					fmt.Fprintf(env.stdout, "wrote %s (run it with gofab test)\n", starterTestFile)
 				}
-				return writeTypes(env.stdout, DefaultTypesDir, ".luarc.json")
+				if err := writeTypes(env.stdout, DefaultTypesDir, ".luarc.json"); err != nil {
+					return err
+				}
+				return writeVSCodeTasks(env.stdout)
 			},
 		},
 		{
@@ -170,6 +173,56 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 		return usageErr("types: %v", err)
 	}
 	fmt.Fprintf(w, "wrote %d definition files to %s and %s\n", len(names), dir, luarc)
+	return nil
+}
+
+// vscodeTasks is the VS Code task gofab init writes: "gofab check" with a
+// problem matcher for its file:line:col: message lines, so problems show
+// in the editor (Terminal > Run Task, or bound to save).
+const vscodeTasks = `{
+  "version": "2.0.0",
+  "tasks": [
+    {
+      "label": "gofab check",
+      "type": "shell",
+      "command": "gofab",
+      "args": ["check"],
+      "group": "test",
+      "presentation": {"reveal": "silent", "clear": true},
+      "problemMatcher": {
+        "owner": "gofab",
+        "source": "gofab check",
+        "fileLocation": ["relative", "${workspaceFolder}"],
+        "severity": "warning",
+        "pattern": {
+          "regexp": "^(.+?):(\\d+):(\\d+): (.*)$",
+          "file": 1,
+          "line": 2,
+          "column": 3,
+          "message": 4
+        }
+      }
+    }
+  ]
+}
+`
+
+// vscodeTasksFile is where gofab init writes vscodeTasks.
+const vscodeTasksFile = ".vscode/tasks.json"
+
+// writeVSCodeTasks writes .vscode/tasks.json unless one exists.
+func writeVSCodeTasks(w io.Writer) error {
+	if _, err := os.Stat(vscodeTasksFile); err == nil {
+		fmt.Fprintf(w, "kept %s (it exists; see README for the gofab check task)\n", vscodeTasksFile)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(vscodeTasksFile), 0o755); err != nil {
+		return usageErr("init: %v", err)
+	}
+	if err := writeFile(vscodeTasksFile, vscodeTasks); err != nil {
+		return usageErr("init: %v", err)
+	}
+	fmt.Fprintf(w, "wrote %s (the gofab check task)\n", vscodeTasksFile)
 	return nil
 }
 
