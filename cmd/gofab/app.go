@@ -967,7 +967,11 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	// run (the dialer's Resolve).
 	prog, err := loadProgram(c, env, false)
 	if err != nil {
-		return err
+		if c.Context.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "gofab: warning: %v: showing what ssh_config alone says\n", err)
+		prog = nil
 	}
 	overrides, err := hostOverrides(prog)
 	if err != nil {
