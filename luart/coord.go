@@ -3,6 +3,7 @@ package luart
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gofab/gofab/internal/host"
 	lua "github.com/yuin/gopher-lua"
@@ -37,6 +38,9 @@ type ExecResult struct {
 	Host  string
 	Value any
 	Err   string // empty when the task succeeded
+	// Skipped is a host not run (unreachable under --skip-bad-hosts, or
+	// past max_fail): it does not fail the caller.
+	Skipped bool
 }
 
 // Changed records that a built-in function changed n things on the host,
@@ -114,6 +118,10 @@ func luaExecute(st *State) int {
 	if err != nil {
 		L.RaiseError("execute(%q): %v", name, err)
 	}
+	if failed := execFailures(results); failed != "" && !st.Settings.WarnOnly && opts["warn_only"] != lua.LTrue {
+		// Fabric's execute aborts the caller; warn_only gets the table.
+		L.RaiseError("execute(%q) failed on %s (pass {warn_only = true} to get every host's result instead)", name, failed)
+	}
 	t := L.CreateTable(0, len(results))
 	for _, r := range results {
 		if r.Err != "" {
@@ -130,6 +138,25 @@ func luaExecute(st *State) int {
 	}
 	L.Push(t)
 	return 1
+}
+
+// execFailures names the hosts that failed (skipped ones aside) and the
+// first error, or "" when none did.
+func execFailures(results []ExecResult) string {
+	var hosts []string
+	first := ""
+	for _, r := range results {
+		if r.Err != "" && !r.Skipped {
+			hosts = append(hosts, r.Host)
+			if first == "" {
+				first = r.Err
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d hosts (%s): %s", len(hosts), len(results), strings.Join(hosts, ", "), first)
 }
 
 func luaBarrier(st *State) int {

@@ -49,4 +49,5 @@ var executeOptionsType = &TableType{Name: "ExecuteOptions", Fields: []Field{
 	{Name: "roles", Type: "string[]", Doc: "roles or groups whose hosts it runs on", Optional: true},
 	{Name: "exclude_hosts", Type: "string[]", Doc: "hosts left out", Optional: true},
 	{Name: "on", Type: "string", Doc: "a host pattern, as -H takes", Optional: true},
+	{Name: "warn_only", Type: "boolean", Doc: "return every host's result even when some failed, instead of failing the caller", Optional: true},
 }}

@@ -174,14 +174,24 @@ put = nil
 	r := gofab(t, dir, nil, "", "check")
 	wantCode(t, r, 1)
 	want := []string{
-		"fabfile.lua:2:7: local run shadows gofab's global run()",
+		"fabfile.lua:2:7: warning: local run shadows gofab's global run()",
 		`fabfile.lua:3:27: task: unknown option "retrys"`,
 		"fabfile.lua:4:3: unknown global rnu (did you mean run?)",
 		`fabfile.lua:5:15: sudo: unknown option "usr"`,
 		"fabfile.lua:6:9: module files has no function wirte",
-		"fabfile.lua:9:1: assignment replaces gofab's global put()",
+		"fabfile.lua:9:1: warning: assignment replaces gofab's global put()",
 	}
 	mustContain(t, r, want...)
+	// Shadowing is legal Lua: a warning, exit 0, unless the shadowed name
+	// is then called.
+	writeFile(t, filepath.Join(dir, "shadow.lua"), "local path = \"/srv/app\"\ntask(\"x\", function() run(\"ls \" .. path) end)\n")
+	r = gofab(t, dir, nil, "", "check", "-f", "shadow.lua")
+	wantCode(t, r, 0)
+	mustContain(t, r, "shadow.lua:1:7: warning: local path shadows gofab's global path()")
+	writeFile(t, filepath.Join(dir, "shadow.lua"), "local path = \"/srv/app\"\ntask(\"x\", function() path(\"/opt/bin\", function() end) end)\n")
+	r = gofab(t, dir, nil, "", "check", "-f", "shadow.lua")
+	wantCode(t, r, 1)
+	mustContain(t, r, "shadow.lua:2:22: path(...) calls the local path, not gofab's path()")
 	// With the load error fixed, execute() of an undefined task shows.
 	writeFile(t, filepath.Join(dir, "fabfile.lua"), "task(\"a\", function() execute(\"nope\") execute(\"a\") end)\n")
 	r = gofab(t, dir, nil, "", "check", "--format", "json")

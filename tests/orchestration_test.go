@@ -29,10 +29,15 @@ task("fails", function()
 end)
 
 task("fanout", function()
-  local r = execute("fails", {hosts = {"127.0.0.2", "127.0.0.3"}}, "extra")
+  local r = execute("fails", {hosts = {"127.0.0.2", "127.0.0.3"}, warn_only = true}, "extra")
   assert(r["127.0.0.2"] == "127.0.0.2!", "value from .2")
   assert(r["127.0.0.3"].error:find("no good"), "error from .3")
   puts("fanout ok")
+end)
+
+task("fanout_aborts", function()
+  execute("fails", {hosts = {"127.0.0.2", "127.0.0.3"}})
+  puts("went on")
 end)
 
 task("rolling", {batch = {1, "50%"}}, function()
@@ -106,6 +111,16 @@ func TestExecuteResults(t *testing.T) {
 	r := p.run(nil, "-H", "127.0.0.9", "fanout")
 	wantCode(t, r, 0)
 	mustContain(t, r, "[127.0.0.9] fanout ok", "[127.0.0.3] error:")
+
+	// Fabric's execute aborts the caller when a host failed; the message
+	// names the host and the way to get the table instead.
+	r = p.run(nil, "-H", "127.0.0.9", "fanout_aborts")
+	wantCode(t, r, 1)
+	mustContain(t, r, `execute("fails") failed on 1 of 2 hosts (127.0.0.3): `, "no good", "warn_only = true")
+	mustNotContain(t, r, "went on")
+	r = p.run(nil, "-H", "127.0.0.9", "-w", "fanout_aborts")
+	wantCode(t, r, 0)
+	mustContain(t, r, "went on")
 }
 
 // TestRollingBatches: with batch {1, "50%"} on 5 hosts the batches are

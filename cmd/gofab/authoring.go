@@ -302,7 +302,7 @@ func checkAction(c *cli.Context, env environ) error {
 			fmt.Fprintln(env.stdout, f)
 		}
 	}
-	if len(findings) > 0 {
+	if lint.Failed(findings) {
 		return &exitError{code: exitFailed}
 	}
 	return nil

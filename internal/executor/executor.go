@@ -359,7 +359,7 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	}
 	out := make([]luart.ExecResult, len(results))
 	for i, r := range results {
-		out[i] = luart.ExecResult{Host: r.Host, Value: r.Value}
+		out[i] = luart.ExecResult{Host: r.Host, Value: r.Value, Skipped: r.Status == Skipped}
 		if r.Status != OK {
 			out[i].Err = r.Err
 			if out[i].Err == "" {

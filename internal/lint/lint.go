@@ -28,11 +28,23 @@ type Finding struct {
 	Line    int    `json:"line"`
 	Col     int    `json:"col"`
 	Message string `json:"message"`
+	// Warning is legal code that is likely a mistake (a local named like
+	// one of gofab's globals): shown, but not a failed check.
+	Warning bool `json:"warning,omitempty"`
 }
 
-// String formats the finding as file:line:col: message.
+// String formats the finding as file:line:col: message (a warning's
+// message starts with "warning: ").
 func (f Finding) String() string {
+	if f.Warning {
+		return fmt.Sprintf("%s:%d:%d: warning: %s", f.File, f.Line, f.Col, f.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", f.File, f.Line, f.Col, f.Message)
+}
+
+// Failed reports whether findings hold an error (not only warnings).
+func Failed(findings []Finding) bool {
+	return slices.ContainsFunc(findings, func(f Finding) bool { return !f.Warning })
 }
 
 // Options say what the checked code may use.
@@ -165,9 +177,23 @@ func requires(stmts []ast.Stmt) []string {
 type scope struct {
 	parent *scope
 	names  map[string]string // local name -> gofab module it holds, or ""
+	// shadows are the locals named like a gofab global.
+	shadows map[string]bool
 }
 
-func newScope(parent *scope) *scope { return &scope{parent: parent, names: map[string]string{}} }
+func newScope(parent *scope) *scope {
+	return &scope{parent: parent, names: map[string]string{}, shadows: map[string]bool{}}
+}
+
+// shadowing reports whether name is a local that shadows a gofab global.
+func (s *scope) shadowing(name string) bool {
+	for ; s != nil; s = s.parent {
+		if _, ok := s.names[name]; ok {
+			return s.shadows[name]
+		}
+	}
+	return false
+}
 
 func (s *scope) lookup(name string) (string, bool) {
 	for ; s != nil; s = s.parent {
@@ -192,10 +218,20 @@ type walker struct {
 }
 
 func (w *walker) report(line int, word, format string, args ...any) {
+	w.add(false, line, word, format, args...)
+}
+
+// warn reports legal code that is likely a mistake.
+func (w *walker) warn(line int, word, format string, args ...any) {
+	w.add(true, line, word, format, args...)
+}
+
+func (w *walker) add(warning bool, line int, word, format string, args ...any) {
 	if w.collect != nil {
 		return
 	}
-	w.c.findings = append(w.c.findings, Finding{File: w.f.path, Line: line, Col: w.col(line, word), Message: fmt.Sprintf(format, args...)})
+	w.c.findings = append(w.c.findings, Finding{File: w.f.path, Line: line, Col: w.col(line, word),
+		Message: fmt.Sprintf(format, args...), Warning: warning})
 }
 
 // col finds word's column on a line (1 when it cannot be found): the AST
@@ -221,10 +257,12 @@ func (w *walker) block(stmts []ast.Stmt, sc *scope) {
 }
 
 func (w *walker) declare(sc *scope, line int, name, module string) {
-	if w.c != nil && w.c.globals[name] != nil {
-		w.report(line, name, "local %s shadows gofab's global %s()", name, name)
+	shadows := w.c != nil && w.c.globals[name] != nil
+	if shadows {
+		w.warn(line, name, "local %s shadows gofab's global %s() (fine unless you call %s() where it is in scope)", name, name, name)
 	}
 	sc.names[name] = module
+	sc.shadows[name] = shadows
 }
 
 func (w *walker) assignGlobal(line int, name string, sc *scope) {
@@ -236,7 +274,7 @@ func (w *walker) assignGlobal(line int, name string, sc *scope) {
 		return
 	}
 	if w.c.globals[name] != nil {
-		w.report(line, name, "assignment replaces gofab's global %s()", name)
+		w.warn(line, name, "assignment replaces gofab's global %s()", name)
 	}
 }
 
@@ -377,6 +415,9 @@ func (w *walker) expr(e ast.Expr, sc *scope) {
 			w.expr(f.Value, sc)
 		}
 	case *ast.FuncCallExpr:
+		if id, ok := e.Func.(*ast.IdentExpr); ok && w.collect == nil && sc.shadowing(id.Value) {
+			w.report(e.Line(), id.Value, "%s(...) calls the local %s, not gofab's %s(): rename the local", id.Value, id.Value, id.Value)
+		}
 		if e.Func != nil {
 			w.expr(e.Func, sc)
 		}

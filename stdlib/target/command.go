@@ -118,11 +118,12 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		req.ShowStderr = st.Shown("stderr")
 	}
 	conn := c.Conn
-	if conn == nil {
+	switch {
+	case conn != nil:
+	case c.Kind == "local": // never dials the task's host
+		conn = st.LocalConn()
+	default:
 		conn = st.Conn()
-		if c.Kind == "local" {
-			conn = st.LocalConn()
-		}
 	}
 	return shell.Run(ctx, conn, req)
 }
