@@ -99,6 +99,7 @@ var builtins = Module{
 ---@field port integer port on the current host
 ---@field effective_roles string[] roles that selected the current host
 ---@field real_fabfile string absolute path of the fabfile
+---@field local_user string the user running gofab on this machine
 env = {}`,
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
@@ -150,6 +151,8 @@ env = {}`,
 			Params: []Param{{Name: "levels", Type: "OutputLevel|OutputLevel[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Overloads: levelOverloads,
 			Fn:        func(st *State) int { return st.levels(false) }},
+		{Name: "sleep", Doc: "Waits seconds (fractions too), as Fabric's time.sleep; an interrupt ends it.",
+			Params: []Param{{Name: "seconds", Type: "number"}}, Fn: luaSleep},
 		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\"); several values are joined by spaces.",
 			Params: []Param{{Name: "text", Type: "any"}}, Variadic: true,
 			Fn: luaPuts},
@@ -198,7 +201,7 @@ env = {}`,
 // Builtins returns the modules luart provides itself: its globals and
 // require("shared").
 func Builtins() []Module {
-	return []Module{builtins, inventoryGlobals, sharedModule, inventoryModule, jsonModule}
+	return []Module{builtins, inventoryGlobals, sharedModule, inventoryModule, jsonModule, colorsModule}
 }
 
 func luaTask(st *State) int {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -203,5 +204,43 @@ func TestLazyGlobals(t *testing.T) {
 				t.Errorf("print went to %q, want the host's output twice", lines)
 			}
 		})
+	}
+}
+
+// TestFabricHelpers: colors (codes only when gofab prints in colour),
+// sleep (ended by an interrupt) and env.local_user.
+func TestFabricHelpers(t *testing.T) {
+	fabfile := `local colors = require("colors")
+task("t", function()
+  puts(colors.red("r") .. colors.green("g", true))
+  assert(env.local_user ~= nil and env.local_user ~= "", "env.local_user")
+  sleep(0.001)
+end)
+task("long", function() sleep(60) end)
+`
+	prog, err := Compile("fabfile.lua", []byte(fabfile), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		color bool
+		want  string
+	}{{false, ": rg"}, {true, ": \x1b[31mr\x1b[0m\x1b[1;32mg\x1b[0m"}} {
+		out := &printer{}
+		he := &HostEnv{Addr: host.Addr{Host: "web1"}, HostString: "web1", Hosts: 1, Run: &RunOptions{Color: c.color}, Out: out}
+		if _, err := prog.RunTask(context.Background(), he, "t", Args{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.lines) != 1 || out.lines[0] != c.want {
+			t.Errorf("color %v: printed %q, want %q", c.color, out.lines, c.want)
+		}
+	}
+	// sleep(60) ends with the run's context (were it to ignore it, the
+	// test would wait the whole minute).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	he := &HostEnv{Addr: host.Addr{Host: "web1"}, HostString: "web1", Hosts: 1, Run: &RunOptions{}, Out: &printer{}}
+	if _, err := prog.RunTask(ctx, he, "long", Args{}); err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Errorf("sleep past the deadline: %v", err)
 	}
 }

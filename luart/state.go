@@ -78,6 +78,9 @@ type RunOptions struct {
 	// MaxOutput caps the bytes of stdout (and of stderr) a command's
 	// result keeps (--max-output); 0 is the default, 64 MiB.
 	MaxOutput int
+	// Color is set when gofab prints in colour: require("colors") then
+	// colours text.
+	Color bool
 }
 
 // Settings is the per-host state that scoped helpers (cd, prefix,
@@ -189,6 +192,7 @@ func newState(p *Program, he *HostEnv) *State {
 	env := L.CreateTable(0, 16)
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
+	env.RawSetString("local_user", lua.LString(localUser()))
 	for k, v := range p.Set {
 		setPath(L, env, k, v)
 	}

@@ -15,3 +15,24 @@ func TestRunLocalNeverDials(t *testing.T) {
 	mustContain(t, r, "out: built-here")
 	mustNotContain(t, r, "connect", "refused")
 }
+
+// TestSetOrderAndHelpers (item 12): --set comes first, then the
+// fabfile's top level (Fabric's order), so env.x = env.x or default takes
+// a --set value; sleep, colors (plain without a terminal) and
+// env.local_user are there.
+func TestSetOrderAndHelpers(t *testing.T) {
+	p := newProject(t, `local colors = require("colors")
+env.branch = env.branch or "main"
+env.forced = "top"
+task("t", function()
+  sleep(0.01)
+  puts(colors.red(env.branch) .. " " .. env.forced .. " by " .. env.local_user)
+end)`, "")
+	r := p.run(nil, "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] main top by ")
+	r = p.run(nil, "--set", "branch=hotfix,forced=cli", "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] hotfix top by ")
+	mustNotContain(t, r, "\x1b[")
+}

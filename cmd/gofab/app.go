@@ -694,6 +694,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			Check:          c.Bool("check"),
 			Diff:           c.Bool("diff"),
 			DryRun:         c.Bool("dry-run"),
+			Color:          printer.Color(),
 		},
 	}, nil
 }

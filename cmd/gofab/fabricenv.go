@@ -51,7 +51,6 @@ var fabricEnvRefused = map[string]string{
 	"gss_deleg":                  "gofab has no GSS-API authentication",
 	"gss_kex":                    "gofab has no GSS-API authentication",
 	"key":                        "give a key file: -i FILE, env.key_filename or a host's identity",
-	"local_user":                 "env.local_user is not set by gofab",
 	"passwords":                  "per-host passwords: use GOFAB_PASSWORD, -I or keys",
 	"path":                       "use path(dir, fn)",
 	"prompts":                    "answer a command's questions with {stdin = ...}",

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -310,12 +311,16 @@ func (h *Host) Line(kind, text string) {
 func (h *Host) emit(kind string, lines []string) {
 	var out, log, tap bytes.Buffer
 	for _, ln := range lines {
-		ln = Neutralize(trimCR(ln))
+		raw := trimCR(ln)
+		ln = Neutralize(raw)
 		if h.p.tap != nil && !h.p.json {
 			tap.Write(outputEvent(h.Name, kind, ln))
 		}
 		if h.p.json {
 			out.Write(outputEvent(h.Name, kind, ln))
+		} else if kind == "" && h.p.color {
+			// The fabfile's own lines keep their colours (require("colors")).
+			format(&out, h.prefix, "", keepColors(raw))
 		} else {
 			format(&out, h.prefix, h.paintKind(kind), ln)
 		}
@@ -372,6 +377,27 @@ func format(b *bytes.Buffer, prefix, kind, text string) {
 	}
 	b.WriteString(text)
 	b.WriteByte('\n')
+}
+
+// sgr matches a terminal colour sequence (Select Graphic Rendition).
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// keepColors is Neutralize keeping colour sequences, and resetting the
+// colour at the end so it cannot run past the line.
+func keepColors(s string) string {
+	if !strings.Contains(s, "\x1b[") {
+		return Neutralize(s)
+	}
+	var b strings.Builder
+	last := 0
+	for _, loc := range sgr.FindAllStringIndex(s, -1) {
+		b.WriteString(Neutralize(s[last:loc[0]]))
+		b.WriteString(s[loc[0]:loc[1]])
+		last = loc[1]
+	}
+	b.WriteString(Neutralize(s[last:]))
+	b.WriteString(reset)
+	return b.String()
 }
 
 // Neutralize removes what a host's output could do to the terminal it is

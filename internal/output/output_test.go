@@ -151,3 +151,32 @@ func TestNeutralize(t *testing.T) {
 		}
 	}
 }
+
+// TestFabfileColors: in colour, the fabfile's own lines keep their colour
+// codes (reset at the end) and lose any other escape; command output and
+// colourless printers keep none.
+func TestFabfileColors(t *testing.T) {
+	line := "\x1b[31mred\x1b[0m \x1b]0;title\x07x"
+	cases := []struct {
+		color bool
+		kind  string
+		want  string
+	}{
+		{true, "", "\x1b[31mred\x1b[0m x\x1b[0m"},
+		{true, "out", "red x"},
+		{false, "", "red x"},
+	}
+	for _, c := range cases {
+		var buf bytes.Buffer
+		New(&buf, c.color).Host("h").Line(c.kind, line)
+		got := buf.String()
+		got = got[strings.Index(got, "] ")+2 : len(got)-1]
+		if c.kind != "" {
+			got = strings.TrimPrefix(got, c.kind+": ")
+			got = strings.TrimPrefix(got, "\x1b[0m")
+		}
+		if !strings.HasSuffix(got, c.want) {
+			t.Errorf("color %v kind %q: %q, want %q", c.color, c.kind, got, c.want)
+		}
+	}
+}
