@@ -171,12 +171,12 @@ env = {}`,
 				st.L.RaiseError("aborted: %s", st.L.CheckString(1))
 				return 0
 			}},
-		{Name: "prompt", Doc: "Asks the person at the terminal and returns the answer; fails when stdin is not a terminal.",
-			Params:  []Param{{Name: "text", Type: "string"}, {Name: "options", Type: "{default?: string, validate?: string, key?: string}|string", Doc: "a default answer, or options: validate is a Lua pattern the answer must match, key stores the answer in env", Optional: true}},
+		{Name: "prompt", Doc: "Asks the person (at the terminal, or a line of piped stdin, as Fabric did) and returns the answer. With a key, env[key] set by --set key=… answers without asking, and the answer is stored there.",
+			Params:  []Param{{Name: "text", Type: "string"}, {Name: "options", Type: "{default?: string, validate?: string, key?: string}|string", Doc: "a default answer, or options: validate is a Lua pattern the answer must match, key stores the answer in env (and --set key=… answers)", Optional: true}},
 			Returns: []Param{{Type: "string"}},
 			Fn:      luaPrompt},
-		{Name: "confirm", Doc: "Asks a yes/no question and returns the answer; fails when stdin is not a terminal.",
-			Params:  []Param{{Name: "question", Type: "string"}, {Name: "default", Type: "boolean", Optional: true, Doc: "answer for an empty reply (true)"}},
+		{Name: "confirm", Doc: "Asks a yes/no question (at the terminal, or a line of piped stdin) and returns the answer; --yes answers yes, and with a key, --set key=yes|no answers.",
+			Params:  []Param{{Name: "question", Type: "string"}, {Name: "default", Type: "boolean|{default?: boolean, key?: string}", Optional: true, Doc: "answer for an empty reply (true), or options with the env key that answers"}},
 			Returns: []Param{{Type: "boolean"}},
 			Fn:      luaConfirm},
 		{Name: "execute", Doc: "Runs a task on other hosts (each in its own state, concurrently up to the pool size) and returns {[host] = return value}; a host that failed maps to {error = \"...\"}.\nWithout options the task's own hosts (or the run's) are used. Extra arguments reach the task as args[1], args[2], … (plain data only).",
@@ -532,19 +532,43 @@ func luaPrint(st *State) int {
 	return 0
 }
 
-func (st *State) ask(fname, msg string, secret bool) string {
+// ask asks the person (the terminal, or lines of a piped stdin); without
+// one the error names the --set key that answers instead (how names it:
+// "--set k=…", or how to give the question a key).
+func (st *State) ask(fname, msg string, secret bool, how string) string {
 	p := st.Prompter()
 	if p == nil {
-		st.L.RaiseError("%s(): cannot ask %q: %v (pass the value with --set instead)", fname, msg, host.ErrNoTerminal)
+		st.L.RaiseError("%s(): cannot ask %q: %v (%s)", fname, msg, host.ErrNoTerminal, how)
 	}
 	if h := st.HostString(); h != "" {
 		msg = "[" + h + "] " + msg
 	}
 	ans, err := p.Prompt(msg, secret)
 	if err != nil {
-		st.L.RaiseError("%s(): cannot ask %q: %v (pass the value with --set instead)", fname, msg, err)
+		st.L.RaiseError("%s(): cannot ask %q: %v (%s)", fname, msg, err, how)
 	}
 	return ans
+}
+
+// preset is env[key] when a key is given and --set (or the fabfile) set
+// it: the answer, without asking.
+func (st *State) preset(key string) (string, bool) {
+	if key == "" {
+		return "", false
+	}
+	v := st.env().RawGetString(key)
+	if v == lua.LNil || v == lua.LString("") {
+		return "", false
+	}
+	return lua.LVAsString(v), true
+}
+
+// setHint says how to answer without a terminal.
+func setHint(fname, key string) string {
+	if key == "" {
+		return fmt.Sprintf("give it a key, %s(text, {key = \"name\"}), and pass --set name=…", fname)
+	}
+	return fmt.Sprintf("pass --set %s=…", key)
 }
 
 func luaPrompt(st *State) int {
@@ -563,8 +587,11 @@ func luaPrompt(st *State) int {
 	if def != "" {
 		msg = fmt.Sprintf("%s [%s] ", text, def)
 	}
+	ans, preset := st.preset(key)
 	for {
-		ans := strings.TrimSpace(st.ask("prompt", msg, false))
+		if !preset {
+			ans = strings.TrimSpace(st.ask("prompt", msg, false, setHint("prompt", key)))
+		}
 		if ans == "" {
 			ans = def
 		}
@@ -576,6 +603,9 @@ func luaPrompt(st *State) int {
 			ok := L.Get(-1) != lua.LNil
 			L.Pop(1)
 			if !ok {
+				if preset {
+					L.RaiseError("prompt(): env.%s = %q does not match %s", key, ans, validate)
+				}
 				st.he.Out.Line("warning", fmt.Sprintf("%q does not match %s, try again", ans, validate))
 				continue
 			}
@@ -588,27 +618,45 @@ func luaPrompt(st *State) int {
 	}
 }
 
+// luaConfirm is confirm(question, default | {default, key}): --yes answers
+// yes, env[key] (from --set) answers, else the person does.
 func luaConfirm(st *State) int {
 	L := st.L
 	q := L.CheckString(1)
-	def := true
-	if L.GetTop() >= 2 {
-		def = L.ToBool(2)
+	def, key := true, ""
+	switch o := L.Get(2).(type) {
+	case *lua.LTable:
+		if v := o.RawGetString("default"); v != lua.LNil {
+			def = lua.LVAsBool(v)
+		}
+		key = lua.LVAsString(o.RawGetString("key"))
+	case lua.LBool:
+		def = bool(o)
 	}
 	hint := "[Y/n]"
 	if !def {
 		hint = "[y/N]"
 	}
+	if st.he != nil && st.he.Run != nil && st.he.Run.AssumeYes {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	ans, preset := st.preset(key)
 	for {
-		ans := strings.ToLower(strings.TrimSpace(st.ask("confirm", q+" "+hint+" ", false)))
-		switch ans {
+		if !preset {
+			ans = st.ask("confirm", q+" "+hint+" ", false, setHint("confirm", key)+", or --yes")
+		}
+		switch strings.ToLower(strings.TrimSpace(ans)) {
 		case "":
 			L.Push(lua.LBool(def))
-		case "y", "yes":
+		case "y", "yes", "true":
 			L.Push(lua.LTrue)
-		case "n", "no":
+		case "n", "no", "false":
 			L.Push(lua.LFalse)
 		default:
+			if preset {
+				L.RaiseError("confirm(): env.%s = %q is not yes or no", key, ans)
+			}
 			continue
 		}
 		return 1

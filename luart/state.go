@@ -81,6 +81,8 @@ type RunOptions struct {
 	// Color is set when gofab prints in colour: require("colors") then
 	// colours text.
 	Color bool
+	// AssumeYes answers every confirm() yes (--yes).
+	AssumeYes bool
 }
 
 // Settings is the per-host state that scoped helpers (cd, prefix,

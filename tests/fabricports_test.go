@@ -36,3 +36,30 @@ end)`, "")
 	mustContain(t, r, "[local] hotfix top by ")
 	mustNotContain(t, r, "\x1b[")
 }
+
+// TestPromptsWithoutTerminal (item 6): prompt and confirm read a piped
+// stdin as Fabric did; --set answers a keyed question; --yes answers every
+// confirm; with neither, the error names the --set key that works.
+func TestPromptsWithoutTerminal(t *testing.T) {
+	p := newProject(t, `task("t", function()
+  local c = prompt("Colour?", {key = "colour"})
+  local go_on = confirm("Go on?", {default = false, key = "go_on"})
+  puts("colour=" .. c .. " go_on=" .. tostring(go_on) .. " env=" .. env.colour)
+end)
+task("bare", function() puts(prompt("Name?")) end)`, "")
+	r := gofab(t, p.dir, nil, "blue\ny\n", "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "colour=blue go_on=true env=blue")
+	r = gofab(t, p.dir, nil, "", "--set", "colour=red,go_on=no", "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "colour=red go_on=false")
+	r = gofab(t, p.dir, nil, "green\n", "--yes", "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "colour=green go_on=true")
+	r = gofab(t, p.dir, nil, "", "-H", "local", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "standard input ended before an answer (pass --set colour=…)")
+	r = gofab(t, p.dir, nil, "", "-H", "local", "bare")
+	wantCode(t, r, 1)
+	mustContain(t, r, `give it a key, prompt(text, {key = "name"}), and pass --set name=…`)
+}

@@ -128,11 +128,11 @@ func TestAuthMethods(t *testing.T) {
 		mustContain(t, r, "unable to authenticate")
 		mustNotContain(t, r, "wrong-login-pw")
 	})
-	t.Run("-I without a terminal", func(t *testing.T) {
+	t.Run("-I with nothing on stdin", func(t *testing.T) {
 		p := noKey(t)
 		r := p.run(nil, "-I", "-H", "127.0.0.2", "t")
 		wantCode(t, r, 2)
-		mustContain(t, r, "Login password: cannot ask for a password: standard input is not a terminal")
+		mustContain(t, r, "Login password: standard input ended before an answer")
 	})
 	t.Run("-i key", func(t *testing.T) {
 		p := noKey(t)

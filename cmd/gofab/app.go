@@ -176,6 +176,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "port", Usage: "SSH `PORT` when the host string gives none"},
 		&cli.StringFlag{Name: "ssh-config", Aliases: []string{"S"}, Usage: "ssh config `FILE` instead of ~/.ssh/config"},
 		&cli.BoolFlag{Name: "warn-only", Aliases: []string{"w"}, Usage: "warn instead of failing when a command fails"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"assume-yes"}, Usage: "answer yes to every confirm()"},
 		&cli.Float64Flag{Name: "timeout", Aliases: []string{"t"}, Usage: "connect timeout in `SECONDS` (default: ConnectTimeout or 10)"},
 		&cli.Float64Flag{Name: "command-timeout", Aliases: []string{"T"}, Usage: "remote command timeout in `SECONDS`"},
 		&cli.IntFlag{Name: "pool-size", Aliases: []string{"z"}, Usage: "run at most `N` hosts at once (default: all)"},
@@ -695,13 +696,14 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			Diff:           c.Bool("diff"),
 			DryRun:         c.Bool("dry-run"),
 			Color:          printer.Color(),
+			AssumeYes:      c.Bool("yes"),
 		},
 	}, nil
 }
 
 // termIO is what gofab knows of the person's terminal.
 type termIO struct {
-	prompter host.Prompter // nil without a terminal on stdin
+	prompter host.Prompter // the terminal, or lines of a piped stdin
 	terminal host.Terminal // nil unless stdin and stdout are one
 	// stdout and stderr are the writers for the output; paused says when
 	// a command has the terminal (the status line waits).
@@ -720,6 +722,9 @@ func terminalIO(c *cli.Context, env environ) termIO {
 			// need their carriage return; the status line waits.
 			tio.stdout, tio.stderr, tio.paused = con.Wrap(env.stdout), con.Wrap(env.stderr), con.Lent
 		}
+	}
+	if tio.prompter == nil {
+		tio.prompter = newLinePrompter(c.Context, env.stdin, env.stderr)
 	}
 	if c.Bool("abort-on-prompts") {
 		tio.prompter = abortPrompter{}

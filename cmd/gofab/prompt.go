@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -202,4 +204,58 @@ func (c *console) Acquire(ctx context.Context, waiting func()) (*host.TTY, error
 		})
 	}
 	return &host.TTY{In: pr, Out: c.tty, Term: c.term, Width: w, Height: h, Resize: resize, Release: release}, nil
+}
+
+// linePrompter asks on stderr and takes a line of stdin as the answer,
+// when stdin is a pipe or a file rather than a terminal (Fabric read its
+// prompts from a piped stdin too). One question at a time; a signal (ctx)
+// ends the wait. Stdin is read from the first question on, never before.
+type linePrompter struct {
+	ctx   context.Context
+	in    io.Reader
+	out   io.Writer
+	mu    sync.Mutex
+	start sync.Once
+	lines chan string // closed at the end of stdin
+}
+
+func newLinePrompter(ctx context.Context, in io.Reader, out io.Writer) *linePrompter {
+	return &linePrompter{ctx: ctx, in: in, out: out, lines: make(chan string)}
+}
+
+// readLines sends stdin's lines, one per question.
+func (p *linePrompter) readLines() {
+	defer close(p.lines)
+	r := bufio.NewReader(p.in)
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" || err == nil {
+			select {
+			case p.lines <- strings.TrimRight(line, "\r\n"):
+			case <-p.ctx.Done():
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Prompt prints msg and returns the next line of stdin.
+func (p *linePrompter) Prompt(msg string, _ bool) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.start.Do(func() { go p.readLines() })
+	fmt.Fprint(p.out, msg)
+	defer fmt.Fprintln(p.out)
+	select {
+	case line, ok := <-p.lines:
+		if !ok {
+			return "", errors.New("standard input ended before an answer")
+		}
+		return line, nil
+	case <-p.ctx.Done():
+		return "", context.Cause(p.ctx)
+	}
 }
