@@ -100,7 +100,11 @@ var builtins = Module{
 ---@field effective_roles string[] roles that selected the current host
 ---@field real_fabfile string absolute path of the fabfile
 ---@field local_user string the user running gofab on this machine
-env = {}`,
+env = {}
+
+---The fabfile's tasks as functions: tasks.build(args) calls task build on the current host (as call("build", args)); tasks["db.migrate"] for a module's.
+---@type table<string, fun(args?: table): any>
+tasks = {}`,
 	Funcs: []Func{
 		{Name: "task", Doc: "Declares a task. The function receives the task's arguments: positional at 1..n, k=v by name (all strings).",
 			Params:    []Param{{Name: "name", Type: "string"}, {Name: "doc_or_options", Type: "string|TaskOptions", Optional: true, Options: taskOptionsType}, {Name: "fn", Type: "fun(args: table): any"}},
@@ -151,6 +155,10 @@ env = {}`,
 			Params: []Param{{Name: "levels", Type: "OutputLevel|OutputLevel[]"}, scopedFn}, Returns: []Param{{Type: "any"}},
 			Overloads: levelOverloads,
 			Fn:        func(st *State) int { return st.levels(false) }},
+		{Name: "call", Doc: "Calls a task's function on the current host, as Fabric calls a task function, and returns what it returns (tasks.name(args) does the same).",
+			Params:  []Param{{Name: "name", Type: "string", Doc: "a task's name (\"mod.task\" for a module's) or alias"}, {Name: "args", Type: "table", Optional: true, Doc: "the task's arguments (default {})"}},
+			Returns: []Param{{Type: "any"}},
+			Fn:      luaCall},
 		{Name: "sleep", Doc: "Waits seconds (fractions too), as Fabric's time.sleep; an interrupt ends it.",
 			Params: []Param{{Name: "seconds", Type: "number"}}, Fn: luaSleep},
 		{Name: "puts", Doc: "Prints a line in the host's prefixed output (output level \"user\"); several values are joined by spaces.",
@@ -286,6 +294,8 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 			t.Parallel = lua.LVAsBool(v)
 		case "fail_fast":
 			t.FailFast = lua.LVAsBool(v)
+		case "private":
+			t.Private = lua.LVAsBool(v)
 		case "pool_size":
 			n, ok := v.(lua.LNumber)
 			if !ok || n < 1 || float64(n) != float64(int(n)) {
@@ -728,6 +738,55 @@ func luaPuts(st *State) int {
 	}
 	st.say("user", "", strings.Join(parts, " "))
 	return 0
+}
+
+// luaCall is call(name, args): the task's function, called here.
+func luaCall(st *State) int {
+	L := st.L
+	name := L.CheckString(1)
+	fn := st.taskFunc(name)
+	if fn == nil {
+		L.ArgError(1, "call: "+st.prog.UnknownTask(name))
+	}
+	args, ok := L.Get(2).(*lua.LTable)
+	if !ok {
+		args = L.NewTable()
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	L.Push(args)
+	L.Call(1, lua.MultRet)
+	return L.GetTop() - top
+}
+
+// tasksTable is the global tasks: tasks.build(args) calls task build's
+// function here, as call("build", args) does (tasks["db.migrate"] for a
+// module's).
+func (st *State) tasksTable() *lua.LTable {
+	L := st.L
+	t := L.CreateTable(0, 0)
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(2)
+		if st.taskFunc(name) == nil {
+			L.RaiseError("tasks.%s: %s", name, st.prog.UnknownTask(name))
+		}
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			L.Insert(lua.LString(name), 1)
+			return luaCall(st)
+		}))
+		return 1
+	}))
+	L.SetMetatable(t, mt)
+	return t
+}
+
+// taskFunc is the function of the task (or alias) name in this state.
+func (st *State) taskFunc(name string) *lua.LFunction {
+	if t, ok := st.prog.Task(name); ok {
+		name = t.Name
+	}
+	return st.fns[name]
 }
 
 // luaHandler is handler().

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/gofab/gofab/internal/fuzzy"
 	"github.com/gofab/gofab/internal/inventory"
 )
 
@@ -87,6 +88,10 @@ type Task struct {
 	MaxFail string
 	// FailFast stops at the first failure (MaxFail 0).
 	FailFast bool
+	// Private tasks are callable (call, tasks.name, execute) and runnable
+	// by name but left out of -l and completion: Fabric's helpers that
+	// are not tasks.
+	Private bool
 }
 
 // Role is an entry of env.roledefs: a list of hosts, or a table with hosts
@@ -337,12 +342,43 @@ func stringList(v any) ([]string, error) {
 	return nil, fmt.Errorf("must be a list of strings")
 }
 
-// TaskNames returns the names of all tasks, sorted.
+// TaskNames returns the names of the listed tasks (Listed), sorted.
 func (p *Program) TaskNames() []string {
 	names := make([]string, 0, len(p.Tasks))
-	for _, t := range p.Tasks {
+	for _, t := range p.Listed() {
 		names = append(names, t.Name)
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Listed are the tasks -l lists and completion offers: all but private
+// ones.
+func (p *Program) Listed() []*Task {
+	out := make([]*Task, 0, len(p.Tasks))
+	for _, t := range p.Tasks {
+		if !t.Private {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// UnknownTask says a task does not exist, suggesting the closest name.
+func (p *Program) UnknownTask(name string) string {
+	msg := fmt.Sprintf("unknown task %q", name)
+	best, bestD := "", 1<<30
+	for _, t := range p.Tasks {
+		for _, n := range append([]string{t.Name}, t.Aliases...) {
+			if d := fuzzy.Distance(name, n); d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	if best != "" && bestD <= max(2, len(name)/3) {
+		msg += fmt.Sprintf(", did you mean %q?", best)
+	} else if len(p.Tasks) > 0 {
+		msg += " (gofab -l lists the tasks)"
+	}
+	return msg
 }

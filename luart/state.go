@@ -195,6 +195,7 @@ func newState(p *Program, he *HostEnv) *State {
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
 	env.RawSetString("local_user", lua.LString(localUser()))
+	L.SetGlobal("tasks", st.tasksTable())
 	for k, v := range p.Set {
 		setPath(L, env, k, v)
 	}

@@ -101,7 +101,11 @@ func (t *TableType) writeClass(b *strings.Builder, options bool) {
 		if f.Optional {
 			opt = "?"
 		}
-		fmt.Fprintf(b, "---@field %s%s %s %s\n", f.Name, opt, f.Type, f.Doc)
+		name := f.Name
+		if luadocScopes[name] {
+			name = `["` + name + `"]` // ---@field private x declares a private field x
+		}
+		fmt.Fprintf(b, "---@field %s%s %s %s\n", name, opt, f.Type, f.Doc)
 	}
 	if exact != "" {
 		// LuaLS 3.19 does not flag an unknown key of a table literal
@@ -111,6 +115,9 @@ func (t *TableType) writeClass(b *strings.Builder, options bool) {
 	}
 	b.WriteString("\n")
 }
+
+// luadocScopes are the words LuaLS reads as a field's visibility.
+var luadocScopes = map[string]bool{"private": true, "protected": true, "public": true, "package": true}
 
 // checkOptions validates the options table at idx of a call to fname
 // against the declared type, before the function's body runs. Nil and

@@ -42,6 +42,7 @@ var taskOptionsType = &TableType{Name: "TaskOptions", Fields: []Field{
 	{Name: "batch", Type: "integer|string|(integer|string)[]", Doc: "rolling batches: N, \"25%\", or a list such as {1, \"10%\", \"100%\"}", Optional: true},
 	{Name: "max_fail", Type: "integer|string", Doc: "failures (N or \"P%\") tolerated before gofab stops starting hosts and cancels the rest", Optional: true},
 	{Name: "fail_fast", Type: "boolean", Doc: "stop at the first failure (max_fail 0)", Optional: true},
+	{Name: "private", Type: "boolean", Doc: "a helper: callable (call, tasks.name, execute) but not listed by -l", Optional: true},
 }}
 
 var executeOptionsType = &TableType{Name: "ExecuteOptions", Fields: []Field{

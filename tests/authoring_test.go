@@ -520,7 +520,8 @@ func TestEditorDefinitions(t *testing.T) {
 			}
 			continue
 		}
-		if m := regexp.MustCompile(`^---@field (\w+)`).FindStringSubmatch(line); m != nil && cur != "" {
+		if m := regexp.MustCompile(`^---@field (?:\["(\w+)"\]|(\w+))`).FindStringSubmatch(line); m != nil && cur != "" {
+			m[1] += m[2]
 			fields[cur][m[1]] = true
 		} else if !strings.HasPrefix(line, "---@field") {
 			cur = ""

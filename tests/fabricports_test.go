@@ -63,3 +63,31 @@ task("bare", function() puts(prompt("Name?")) end)`, "")
 	wantCode(t, r, 1)
 	mustContain(t, r, `give it a key, prompt(text, {key = "name"}), and pass --set name=…`)
 }
+
+// TestTasksAsFunctions (item 7): a task calls another as a function on
+// its own host (tasks.name(args), call(name, args)); a private task is
+// callable, execute()-able and runnable but not listed.
+func TestTasksAsFunctions(t *testing.T) {
+	p := newProject(t, `task("build", {private = true}, function(args)
+  puts("building " .. (args.version or "dev"))
+  return "built-" .. (args.version or "dev")
+end)
+task("deploy", "Deploy it", function()
+  puts(tasks.build({version = "1.2"}) .. " " .. call("build"))
+  execute("build")
+end)
+task("typo", function() tasks.biuld() end)`, "")
+	r := p.run(nil, "-l")
+	wantCode(t, r, 0)
+	mustContain(t, r, "deploy  Deploy it")
+	mustNotContain(t, r, "build")
+	r = p.run(nil, "-H", "local", "deploy")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] building 1.2", "[local] built-1.2 built-dev")
+	r = p.run(nil, "-H", "local", "build")
+	wantCode(t, r, 0)
+	mustContain(t, r, "[local] building dev")
+	r = p.run(nil, "-H", "local", "typo")
+	wantCode(t, r, 1)
+	mustContain(t, r, `tasks.biuld: unknown task "biuld", did you mean "build"?`)
+}

@@ -527,7 +527,7 @@ func taskCalls(c *cli.Context, env environ, prog *luart.Program, adhoc bool) ([]
 			return nil, usageErr("%v", err)
 		}
 		if _, ok := prog.Task(tc.name); !ok {
-			return nil, usageErr("%s", executor.UnknownTask(prog, tc.name))
+			return nil, usageErr("%s", prog.UnknownTask(tc.name))
 		}
 		calls = append(calls, tc)
 	}
@@ -869,7 +869,7 @@ func listTasks(w io.Writer, prog *luart.Program) {
 	b.WriteString("Available tasks:\n\n")
 	width := 0
 	groups := map[string][]*luart.Task{}
-	for _, t := range prog.Tasks {
+	for _, t := range prog.Listed() {
 		width = max(width, len(t.Name))
 		ns := ""
 		if i := strings.LastIndex(t.Name, "."); i >= 0 {
@@ -928,7 +928,7 @@ func listNested(w io.Writer, prog *luart.Program) {
 func displayTask(w io.Writer, prog *luart.Program, name string) error {
 	t, ok := prog.Task(name)
 	if !ok {
-		return usageErr("%s", executor.UnknownTask(prog, name))
+		return usageErr("%s", prog.UnknownTask(name))
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Displaying detailed information for task '%s':\n\n", t.Name)

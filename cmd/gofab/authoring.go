@@ -98,7 +98,7 @@ func authoringCommands(env environ) []*cli.Command {
 				if err != nil {
 					return &exitError{code: exitUsage}
 				}
-				for _, t := range prog.Tasks {
+				for _, t := range prog.Listed() {
 					fmt.Fprintln(env.stdout, t.Name)
 					for _, a := range t.Aliases {
 						fmt.Fprintln(env.stdout, a)

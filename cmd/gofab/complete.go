@@ -206,7 +206,7 @@ func (s *sources) tasks(cur string) []string {
 		return out
 	}
 	var out []string
-	for _, t := range p.Tasks {
+	for _, t := range p.Listed() {
 		doc, _, _ := strings.Cut(strings.TrimSpace(t.Doc), "\n")
 		out = append(out, t.Name+"\t"+doc)
 		for _, a := range t.Aliases {

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gofab/gofab/internal/fuzzy"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/internal/output"
@@ -216,7 +215,7 @@ func (e *Executor) Close() {
 func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, sel Selection) ([]HostResult, error) {
 	t, ok := e.Program.Task(name)
 	if !ok {
-		return nil, &UsageError{Msg: UnknownTask(e.Program, name)}
+		return nil, &UsageError{Msg: e.Program.UnknownTask(name)}
 	}
 	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
 	start := time.Now()
@@ -377,7 +376,7 @@ func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) e
 	if name != "" {
 		var ok bool
 		if t, ok = e.Program.Task(name); !ok {
-			return &UsageError{Msg: UnknownTask(e.Program, name)}
+			return &UsageError{Msg: e.Program.UnknownTask(name)}
 		}
 	}
 	_, err := hostsFor(ctx, e.Program, t, sel)
@@ -608,23 +607,4 @@ func PrintSummary(p *output.Printer, results []HostResult) {
 		}
 	}
 	p.Printf("%s", b.String())
-}
-
-// UnknownTask says a task does not exist, suggesting the closest name.
-func UnknownTask(p *luart.Program, name string) string {
-	msg := fmt.Sprintf("unknown task %q", name)
-	best, bestD := "", 1<<30
-	for _, t := range p.Tasks {
-		for _, n := range append([]string{t.Name}, t.Aliases...) {
-			if d := fuzzy.Distance(name, n); d < bestD {
-				best, bestD = n, d
-			}
-		}
-	}
-	if best != "" && bestD <= max(2, len(name)/3) {
-		msg += fmt.Sprintf(", did you mean %q?", best)
-	} else if len(p.Tasks) > 0 {
-		msg += " (gofab -l lists the tasks)"
-	}
-	return msg
 }

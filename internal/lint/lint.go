@@ -63,7 +63,7 @@ type Options struct {
 var luaGlobals = strings.Fields(`_G _VERSION _GOPHER_LUA_VERSION assert collectgarbage dofile error getfenv
 getmetatable ipairs load loadfile loadstring module next pairs pcall print rawequal rawget rawset require
 select setfenv setmetatable tonumber tostring type unpack xpcall newproxy coroutine string table math io os
-package debug env host`)
+package debug env host tasks`)
 
 // file is one parsed source file.
 type file struct {
