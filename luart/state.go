@@ -411,6 +411,27 @@ func (st *State) Shown(level string) bool { return !st.Settings.Hidden[level] }
 // Run returns the run-wide options.
 func (st *State) Run() *RunOptions { return st.he.Run }
 
+// SudoPassword is the password that answers sudo's prompt. A task's own
+// env.sudo_password or env.password (set in the task, or by with_settings:
+// Fabric's with settings(password=…)) wins; else the run's
+// (GOFAB_SUDO_PASSWORD, --sudo-password-prompt, the fabfile's top-level
+// env, the login password). A password sudo cannot take is an error that
+// does not show it.
+func (st *State) SudoPassword() (string, error) {
+	env := st.env()
+	for _, k := range []string{"sudo_password", "password"} {
+		v, ok := env.RawGetString(k).(lua.LString)
+		if !ok || v == "" || v == lua.LString(fmt.Sprint(st.prog.Env[k])) {
+			continue // unset, or the top level's, which the run's already holds
+		}
+		if strings.ContainsAny(string(v), "\n\r\x00") {
+			return "", fmt.Errorf("env.%s contains a newline, carriage return or NUL character, which sudo cannot take", k)
+		}
+		return string(v), nil
+	}
+	return st.he.Run.SudoPassword, nil
+}
+
 // Conn returns the host's connection, connecting on first use; it raises
 // a Lua error when the host cannot be reached.
 func (st *State) Conn() host.Conn {

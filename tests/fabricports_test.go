@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -90,4 +91,34 @@ task("typo", function() tasks.biuld() end)`, "")
 	r = p.run(nil, "-H", "local", "typo")
 	wantCode(t, r, 1)
 	mustContain(t, r, `tasks.biuld: unknown task "biuld", did you mean "build"?`)
+}
+
+// TestPasswordSetInATask (item 2): a sudo password given inside a task
+// (with_settings, env.sudo_password, env.password) answers sudo, and shows
+// nowhere.
+func TestPasswordSetInATask(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, fmt.Sprintf(`task("settings", function()
+  with_settings({sudo_password = %[1]q}, function() sudo("echo sudo-ok-1") end)
+end)
+task("env", function()
+  env.sudo_password = %[1]q
+  sudo("echo sudo-ok-2")
+end)
+task("password", function()
+  with_settings({password = %[1]q}, function() sudo("echo sudo-ok-3") end)
+end)
+task("newline", function()
+  with_settings({sudo_password = "a\nb"}, function() sudo("echo never") end)
+end)`, tb.Password), "")
+	for i, task := range []string{"settings", "env", "password"} {
+		r := p.run(nil, "-H", "127.0.0.2", task)
+		wantCode(t, r, 0)
+		mustContain(t, r, fmt.Sprintf("out: sudo-ok-%d", i+1))
+		mustNotContain(t, r, tb.Password)
+	}
+	r := p.run(nil, "-H", "127.0.0.2", "newline")
+	wantCode(t, r, 1)
+	mustContain(t, r, "env.sudo_password contains a newline")
+	mustNotContain(t, r, "out: never", "a\nb")
 }

@@ -97,7 +97,11 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		}
 	}
 	if c.Sudo {
-		req.SudoPassword = st.Run().SudoPassword
+		pw, err := st.SudoPassword()
+		if err != nil {
+			return shell.Result{}, err
+		}
+		req.SudoPassword = pw
 	}
 	if c.Scoped {
 		s := st.Settings
