@@ -122,3 +122,14 @@ end)`, tb.Password), "")
 	mustContain(t, r, "env.sudo_password contains a newline")
 	mustNotContain(t, r, "out: never", "a\nb")
 }
+
+// TestAuthFailureSaysWhatWasTried (item 10): the error names the user,
+// the keys and agent tried, and that ssh_config's User was overridden.
+func TestAuthFailureSaysWhatWasTried(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run("true") end)`, "")
+	r := p.run(nil, "-u", "nosuchuser", "-H", "127.0.0.2", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "unable to authenticate", "as nosuchuser@127.0.0.2 (tried key "+tb.Key+", agent: none)",
+		"ssh_config says User "+tb.User+", overridden by -u, env.user")
+}

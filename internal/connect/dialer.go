@@ -407,7 +407,8 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		conn.Close()
 		return nil, err
 	}
-	auth, err := d.authMethods(cfg)
+	tried := &authTried{}
+	auth, err := d.authMethods(cfg, tried)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -431,6 +432,9 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("ssh handshake with %s timed out after %s", target, timeout)
 		}
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			return nil, fmt.Errorf("%w as %s@%s (%s)%s", err, cfg.User, cfg.Host, tried, d.userOverride(cfg))
+		}
 		return nil, explainNoCommonKey(err, target, config.HostKeyAlgorithms)
 	}
 	if !stopped {
@@ -444,7 +448,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 // authMethods offers public keys (-i keys, then ssh_config's IdentityFile,
 // then the agent's) and, when a password is known, password and
 // keyboard-interactive authentication.
-func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
+func (d *Dialer) authMethods(cfg *sshconfig.Config, tried *authTried) ([]ssh.AuthMethod, error) {
 	signers := func() ([]ssh.Signer, error) {
 		var out []ssh.Signer
 		var pubs []ssh.PublicKey
@@ -463,6 +467,7 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 			}
 			if s != nil {
 				out = append(out, s)
+				tried.keys = append(tried.keys, f)
 			}
 			if pub != nil {
 				pubs = append(pubs, pub)
@@ -477,6 +482,7 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 				continue
 			}
 			out = append(out, s)
+			tried.agent++
 		}
 		if len(out) == 0 && len(errs) > 0 {
 			return nil, errors.Join(errs...)
@@ -485,6 +491,7 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 	}
 	methods := []ssh.AuthMethod{ssh.PublicKeysCallback(signers)}
 	if pw := d.opts.Password; pw != "" {
+		tried.password = true
 		methods = append(methods, ssh.Password(pw), ssh.KeyboardInteractive(
 			func(_, _ string, questions []string, echos []bool) ([]string, error) {
 				answers := make([]string, len(questions))
@@ -497,6 +504,45 @@ func (d *Dialer) authMethods(cfg *sshconfig.Config) ([]ssh.AuthMethod, error) {
 			}))
 	}
 	return methods, nil
+}
+
+// authTried is what authentication offered the server, for the error
+// when it refused all of it.
+type authTried struct {
+	keys     []string // key files
+	agent    int      // agent keys
+	password bool
+}
+
+func (t *authTried) String() string {
+	var parts []string
+	home, _ := os.UserHomeDir()
+	for _, k := range t.keys {
+		if home != "" && strings.HasPrefix(k, home+"/") {
+			k = "~" + k[len(home):]
+		}
+		parts = append(parts, "key "+k)
+	}
+	switch {
+	case t.agent > 0:
+		parts = append(parts, fmt.Sprintf("agent: %d keys", t.agent))
+	default:
+		parts = append(parts, "agent: none")
+	}
+	if t.password {
+		parts = append(parts, "a password")
+	}
+	return "tried " + strings.Join(parts, ", ")
+}
+
+// userOverride says, when the user gofab logged in as is not the one
+// ssh_config gives the host, where it came from.
+func (d *Dialer) userOverride(cfg *sshconfig.Config) string {
+	file, err := d.opts.Config.Resolve(cfg.Host, sshconfig.Overrides{})
+	if err != nil || !file.UserSet || file.User == cfg.User {
+		return ""
+	}
+	return fmt.Sprintf("; ssh_config says User %s, overridden by -u, env.user, the inventory or the host string", file.User)
 }
 
 func containsKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {

@@ -80,6 +80,7 @@ type Config struct {
 	Host                  string   // the host as given (%n)
 	HostName              string   // the name or address to dial
 	User                  string   // remote user
+	UserSet               bool     // User came from the files or an override, not the local user
 	Port                  int      // remote port
 	IdentityFiles         []string // as written (tokens unexpanded, as ssh -G shows them)
 	IdentityFilesSet      bool     // false when IdentityFiles are OpenSSH's defaults
@@ -331,7 +332,7 @@ func (st *resolveState) finish() (*Config, error) {
 	}
 	c.User = st.l.Local.User
 	if v, ok := st.first("user"); ok {
-		c.User = v
+		c.User, c.UserSet = v, true
 	}
 	c.Port = 22
 	if v, ok := st.first("port"); ok {
