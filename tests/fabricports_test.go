@@ -2,6 +2,9 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -132,4 +135,36 @@ func TestAuthFailureSaysWhatWasTried(t *testing.T) {
 	wantCode(t, r, 1)
 	mustContain(t, r, "unable to authenticate", "as nosuchuser@127.0.0.2 (tried key "+tb.Key+", agent: none)",
 		"ssh_config says User "+tb.User+", overridden by -u, env.user")
+}
+
+// TestCheckRunsProbes (item 4): under --check a command that provably
+// only reads runs (echoed as a probe), so decisions match a real run;
+// anything that may write is skipped.
+func TestCheckRunsProbes(t *testing.T) {
+	p := newProject(t, "", "")
+	releases := filepath.Join(p.dir, "releases")
+	for _, r := range []string{"20260101", "20260202"} {
+		if err := os.MkdirAll(filepath.Join(releases, r), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(releases, "20260202"), filepath.Join(p.dir, "current")); err != nil {
+		t.Fatal(err)
+	}
+	p.write("fabfile.lua", fmt.Sprintf(`task("deploy", function()
+  local n = tonumber((run("ls -1t %[1]s/releases | wc -l").stdout))
+  local cur = run("readlink %[1]s/current").stdout
+  puts("releases=" .. n .. " current=" .. cur)
+  if n > 1 then run("rm -rf %[1]s/releases/20260101") end
+  run("ls > %[1]s/written")
+end)`, p.dir))
+	r := p.run(nil, "--check", "-H", "local", "deploy")
+	wantCode(t, r, 0)
+	mustContain(t, r, "probe: ls -1t", "probe: readlink", "releases=2 current="+releases+"/20260202",
+		"skipped: run: rm -rf", "skipped: run: ls > ")
+	for _, p := range []string{filepath.Join(releases, "20260101"), filepath.Join(p.dir, "written")} {
+		if _, err := os.Lstat(p); (err == nil) != strings.HasSuffix(p, "20260101") {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
 }

@@ -26,6 +26,9 @@ type Request struct {
 	Command string
 	// Kind is the echo label: "run", "sudo" or "local".
 	Kind string
+	// Probe marks a command --check runs because it only reads
+	// (ReadOnly): its echo says "probe".
+	Probe bool
 	// Sudo wraps the command in sudo, as SudoUser/SudoGroup when set.
 	Sudo      bool
 	SudoUser  string
@@ -114,7 +117,11 @@ func runRequest(ctx context.Context, conn host.Conn, req Request) (Result, error
 		}
 	}
 	if req.ShowRunning && req.Out != nil {
-		req.Out.Line(req.Kind, req.Command)
+		label := req.Kind
+		if req.Probe {
+			label = "probe"
+		}
+		req.Out.Line(label, req.Command)
 	}
 	out := newOutputs(req)
 	defer out.close()

@@ -72,10 +72,14 @@ var ErrSkipped = errors.New("not run in check mode")
 // A non-zero exit is not an error; an error means the command could not
 // run to completion.
 func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) {
+	probe := false
 	if check, _, _ := st.Mode(); check && !c.ReadOnly {
-		return shell.Result{}, ErrSkipped
+		if !readOnly(st, c) {
+			return shell.Result{}, ErrSkipped
+		}
+		probe = true
 	}
-	req := shell.Request{
+	req := shell.Request{Probe: probe,
 		Command: c.Line, Kind: c.Kind, Sudo: c.Sudo, SudoUser: c.User, SudoGroup: c.Group,
 		Helper: !c.Show, Env: c.Env, Stdin: c.Stdin, Stdout: c.Stdout,
 		Pty: c.Pty, Timeout: c.Timeout, MaxOutput: c.Keep,
@@ -130,6 +134,23 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		conn = st.Conn()
 	}
 	return shell.Run(ctx, conn, req)
+}
+
+// readOnly reports whether --check may run c as a probe: it, and the
+// prefixes it runs under, provably only read (shell.ReadOnly), and it
+// needs no terminal.
+func readOnly(st *luart.State, c Command) bool {
+	if c.Terminal || c.Stdin != nil || !shell.ReadOnly(c.Line) {
+		return false
+	}
+	if c.Scoped {
+		for _, p := range st.Settings.Prefixes {
+			if !shell.ReadOnly(p) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // acquireTerminal lends the person's terminal to command, waiting (and
