@@ -135,7 +135,7 @@ var readOnlyPrograms = map[string]func(args []string) bool{
 	"which": nil, "type": nil, "command": nil, "find": noneOf("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls"),
 	"dpkg-query": nil, "rpm": onlyFirst("-q", "-qa", "-qi", "-ql", "-qf"), "dpkg": onlyFirst("-l", "-L", "-s", "-S", "--status", "--list"),
 	"systemctl": onlyFirst("is-active", "is-enabled", "is-failed", "status", "show", "cat", "list-units", "list-unit-files"),
-	"git": gitReadOnly, "ps": nil, "pgrep": nil, "lsb_release": nil,
+	"git":       gitReadOnly, "ps": nil, "pgrep": nil, "lsb_release": nil,
 }
 
 // noneOf refuses any of flags.
@@ -153,7 +153,9 @@ func noneOf(flags ...string) func([]string) bool {
 }
 
 // noArgs allows the program alone (hostname NAME sets the name).
-func noArgs(args []string) bool { return len(args) == 0 || len(args) == 1 && strings.HasPrefix(args[0], "-") }
+func noArgs(args []string) bool {
+	return len(args) == 0 || len(args) == 1 && strings.HasPrefix(args[0], "-")
+}
 
 // noPositional allows at most n operands (uniq IN OUT writes OUT).
 func noPositional(n int) func([]string) bool {
