@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,17 +55,13 @@ func (st *State) sandbox(lib string, t *lua.LTable) {
 }
 
 // sandboxFS returns the file system a sandboxed function works on, and
-// the absolute form of path p in it (relative paths start at lcd's
-// directory, as put's local side does).
+// the absolute form of path p in it (see LocalFile).
 func (st *State) sandboxFS(p string) (host.FS, string, error) {
 	var fsys host.FS = readOnlyDisk{host.OS{}}
 	if st.he != nil && st.he.Run != nil && st.he.Run.LocalFS != nil {
 		fsys = st.he.Run.LocalFS
 	}
-	if !filepath.IsAbs(p) && st.Settings.Lcwd != "" && !strings.HasPrefix(p, "~") {
-		p = filepath.Join(st.Settings.Lcwd, p)
-	}
-	abs, err := fsys.Abs(p)
+	abs, err := fsys.Abs(st.LocalFile(p))
 	return fsys, abs, err
 }
 

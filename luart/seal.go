@@ -1,6 +1,8 @@
 package luart
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -34,6 +36,9 @@ func (st *State) seal(lib string, t *lua.LTable) {
 	}
 	if lib != lua.IoLibName {
 		return
+	}
+	for _, name := range []string{"open", "lines"} {
+		st.localPaths(t, name)
 	}
 	out := &lineBuffer{st: st, kind: ""}
 	errOut := &lineBuffer{st: st, kind: "err"}
@@ -95,4 +100,40 @@ func (st *State) emitLine(kind, text string) {
 	if !st.loading {
 		st.he.Out.Line(kind, text)
 	}
+}
+
+// localPaths makes io library function name resolve a relative path as
+// templates do: from lcd()'s directory, else the fabfile's.
+func (st *State) localPaths(t *lua.LTable, name string) {
+	orig := t.RawGetString(name)
+	t.RawSetString(name, st.L.NewFunction(func(L *lua.LState) int {
+		if p, ok := L.Get(1).(lua.LString); ok {
+			L.Replace(1, lua.LString(st.LocalFile(string(p))))
+		}
+		top := L.GetTop()
+		L.Insert(orig, 1)
+		L.Call(top, lua.MultRet)
+		return L.GetTop()
+	}))
+}
+
+// LocalFile resolves a path of this machine as templates and io.open do:
+// ~ is the home directory; a relative path starts at lcd()'s directory,
+// and what is still relative at the fabfile's.
+func (st *State) LocalFile(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	if st.Settings.Lcwd != "" {
+		p = filepath.Join(st.Settings.Lcwd, p)
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(st.FabfileDir(), p)
 }

@@ -168,3 +168,21 @@ end)`, p.dir))
 		}
 	}
 }
+
+// TestIOPathsAsTemplates (item 13): io.open and io.lines take a relative
+// path from the fabfile's directory (lcd()'s when set), as templates do,
+// wherever gofab is started.
+func TestIOPathsAsTemplates(t *testing.T) {
+	p := newProject(t, `task("t", function()
+  puts("top=" .. io.open("data.txt"):read("*a"))
+  for l in io.lines("data.txt") do puts("line=" .. l) end
+  lcd("sub", function() puts("sub=" .. io.open("data.txt"):read("*a")) end)
+end)`, "")
+	p.write("data.txt", "fabfile-dir")
+	os.Mkdir(filepath.Join(p.dir, "sub"), 0o755)
+	p.write("sub/data.txt", "lcd-dir")
+	elsewhere := t.TempDir()
+	r := gofab(t, elsewhere, nil, "", "-f", filepath.Join(p.dir, "fabfile.lua"), "-H", "local", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "top=fabfile-dir", "line=fabfile-dir", "sub=lcd-dir")
+}
