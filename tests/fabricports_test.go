@@ -186,3 +186,30 @@ end)`, "")
 	wantCode(t, r, 0)
 	mustContain(t, r, "top=fabfile-dir", "line=fabfile-dir", "sub=lcd-dir")
 }
+
+// TestRunSudo (item 1): sudo inside run() has its password prompt
+// answered (never shown, never in argv), in a pipeline as another user
+// too; with no password known the error says what to do in one line.
+func TestRunSudo(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function()
+  run("sudo whoami")
+  run("sudo -u gofabtest id -un | tr a-z A-Z")
+  run("sudo true && sudo whoami")
+end)
+task("input", function()
+  run("sudo cat", {stdin = "fed-to-sudo-cat\n"})
+  run("cat", {stdin = "plain\n"})
+end)`, "")
+	r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "t")
+	wantCode(t, r, 0)
+	mustContain(t, r, "out: root", "out: GOFABTEST")
+	mustNotContain(t, r, tb.Password, "[gofab-sudo-")
+	r = p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "input")
+	wantCode(t, r, 0)
+	mustContain(t, r, "out: fed-to-sudo-cat", "out: plain")
+	mustNotContain(t, r, tb.Password)
+	r = p.run(nil, "-H", "127.0.0.2", "t")
+	wantCode(t, r, 1)
+	mustContain(t, r, "the command's sudo asked for a password and none is known", "or use sudo(cmd)")
+}

@@ -209,3 +209,21 @@ func gitReadOnly(args []string) bool {
 	}
 	return false
 }
+
+// CallsSudo reports whether a command line runs sudo itself (run("sudo
+// -u postgres pg_dump db | gzip > f")): its password prompt is then
+// answered as sudo()'s is.
+func CallsSudo(line string) bool {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(line), "")
+	if err != nil {
+		return strings.Contains(line, "sudo ")
+	}
+	found := false
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 && c.Args[0].Lit() == "sudo" {
+			found = true
+		}
+		return !found
+	})
+	return found
+}

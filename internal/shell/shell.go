@@ -30,7 +30,10 @@ type Request struct {
 	// (ReadOnly): its echo says "probe".
 	Probe bool
 	// Sudo wraps the command in sudo, as SudoUser/SudoGroup when set.
-	Sudo      bool
+	Sudo bool
+	// SudoInside is a command that runs sudo itself (CallsSudo): each of
+	// its sudo calls gets SudoPassword when it needs one.
+	SudoInside bool
 	SudoUser  string
 	SudoGroup string
 	// SudoPassword answers sudo's prompt; "" means none is known.
@@ -133,8 +136,15 @@ func runRequest(ctx context.Context, conn host.Conn, req Request) (Result, error
 	shell, pid, prompt, ready := commandLine(req)
 	res := Result{Wrapped: shell}
 	cmd := &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin, TTY: req.TTY}
+	if insideSudo(req) {
+		var rest io.Reader = strings.NewReader("")
+		if req.Stdin != nil {
+			rest = req.Stdin
+		}
+		cmd.Stdin = io.MultiReader(strings.NewReader(req.SudoPassword+"\n"), rest)
+	}
 	var sudo *sudoAnswer
-	if req.Sudo {
+	if prompt != "" {
 		pr, pw := io.Pipe()
 		defer pw.Close()
 		sudo = newSudoAnswer(req, prompt, ready, pw)
@@ -169,7 +179,23 @@ func runRequest(ctx context.Context, conn host.Conn, req Request) (Result, error
 			return res, serr
 		}
 	}
+	if code != 0 && insideSudo(req) && strings.Contains(res.Stderr, "incorrect password attempt") {
+		return res, &SudoError{Msg: "sudo password was refused (wrong password?)"}
+	}
+	if code != 0 && !req.Sudo && !req.SudoInside && needsSudoPassword(res.Stderr) && CallsSudo(req.Command) {
+		return res, &SudoError{Msg: "the command's sudo asked for a password and none is known: set GOFAB_SUDO_PASSWORD or use --sudo-password-prompt (gofab then answers it), or use sudo(cmd)"}
+	}
 	return res, runErr(ctx, runCtx, err)
+}
+
+// insideSudo reports whether req's own sudo gets the password (see
+// commandLine); with a pty the person's terminal answers sudo instead.
+func insideSudo(req Request) bool { return req.SudoInside && !req.Sudo && !req.Pty }
+
+// needsSudoPassword reports whether stderr says sudo wanted a password
+// it could not read (no terminal, or -n).
+func needsSudoPassword(stderr string) bool {
+	return strings.Contains(stderr, "sudo: a terminal is required") || strings.Contains(stderr, "sudo: a password is required")
 }
 
 // deadline bounds a command by its timeout: the context it returns ends
@@ -223,6 +249,14 @@ func commandLine(req Request) (shell string, pid *pidFilter, prompt, ready strin
 	if !req.Sudo && !req.Pty {
 		pid = newPIDFilter()
 		shell = "printf '%s%s\\n' " + host.Quote(pid.token) + " \"$$\" >&2; " + shell
+	}
+	if insideSudo(req) {
+		// The command's own sudo reads the password from the first line of
+		// stdin, which the shell keeps in a variable (never in argv) and
+		// pipes to each sudo that needs it, followed by the rest of the
+		// input; a sudo that needs none (NOPASSWD, cached) gets the input.
+		shell = "IFS= read -r __gofab_pw; sudo() { if command sudo -n true 2>/dev/null; then command sudo \"$@\"; " +
+			"else { printf '%s\\n' \"$__gofab_pw\"; cat; } | command sudo -S -p '' \"$@\"; fi; }; " + shell
 	}
 	if req.Sudo {
 		prompt = newPrompt()
@@ -490,7 +524,7 @@ type sudoAnswer struct {
 // until the command ends: its closing tells the guard to stop the command.
 func newSudoAnswer(req Request, prompt, ready string, stdin *io.PipeWriter) *sudoAnswer {
 	return &sudoAnswer{prompt: prompt, ready: ready, password: req.SudoPassword, stdin: stdin,
-		rest: req.Stdin, keepOpen: req.Stdin == nil && !req.Pty}
+		rest: req.Stdin, keepOpen: req.Sudo && req.Stdin == nil && !req.Pty}
 }
 
 // filter returns w with the prompt and the ready marker cut out.

@@ -100,12 +100,13 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 			}
 		}
 	}
-	if c.Sudo {
+	if c.Sudo || c.Kind != "local" && shell.CallsSudo(c.Line) {
 		pw, err := st.SudoPassword()
 		if err != nil {
 			return shell.Result{}, err
 		}
 		req.SudoPassword = pw
+		req.SudoInside = !c.Sudo && pw != ""
 	}
 	if c.Scoped {
 		s := st.Settings
