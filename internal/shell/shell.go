@@ -34,8 +34,8 @@ type Request struct {
 	// SudoInside is a command that runs sudo itself (CallsSudo): each of
 	// its sudo calls gets SudoPassword when it needs one.
 	SudoInside bool
-	SudoUser  string
-	SudoGroup string
+	SudoUser   string
+	SudoGroup  string
 	// SudoPassword answers sudo's prompt; "" means none is known.
 	SudoPassword string
 	// Helper marks a command a built-in function runs to do its work
