@@ -64,6 +64,8 @@ func TestShell(t *testing.T) {
 			}},
 		{"packages need root", "apt-get install -y nginx", false, "", 1, nil},
 		{"services", "systemctl start nginx && systemctl is-active nginx && systemctl stop nginx; systemctl is-active --quiet nginx", true, "active\n", 3, nil},
+		{"an undeclared service reloads", "systemctl reload nginx && systemctl is-active nginx", true, "active\n", 0, nil},
+		{"a stopped service does not reload", "systemctl stop nginx; systemctl reload nginx", true, "", 1, nil},
 		{"sudo inside a command", "sudo -u www-data whoami", false, "www-data", 0, nil},
 		{"sh -c and sh FILE", "echo 'echo from-file' > /tmp/s.sh && sh /tmp/s.sh && sh -c 'echo from-c'", false, "from-file\nfrom-c\n", 0, nil},
 		{"a parse error is exit 2", "if then", false, "", 2, nil},

@@ -65,7 +65,7 @@ type Host struct {
 	run       int
 	strict    bool
 	packages  map[string]bool
-	services  map[string]bool // running
+	services  map[string]bool // running (true) or declared stopped (false)
 	enabled   map[string]bool
 	users     map[string]bool
 	groups    map[string][]string // members
@@ -124,6 +124,10 @@ func (h *Host) Install(names ...string) { h.set(h.packages, names, true) }
 
 // Start marks services running.
 func (h *Host) Start(names ...string) { h.set(h.services, names, true) }
+
+// Stop declares services stopped: unlike a service the test says nothing
+// about, one that is stopped cannot be reloaded.
+func (h *Host) Stop(names ...string) { h.set(h.services, names, false) }
 
 // Provide makes programs exist for command -v and which.
 func (h *Host) Provide(names ...string) { h.set(h.programs, names, true) }

@@ -918,11 +918,12 @@ func toolSystemctl(t *toolCall) error {
 		case "start", "restart", "reload-or-restart", "try-restart":
 			h.Start(u)
 		case "reload":
-			if !h.running(u) {
-				return t.errorf("%s.service is not active, cannot reload.", u)
+			if h.stopped(u) {
+				return t.errorf("%s.service is not active, cannot reload. (the test declared it stopped with h:services({[%q] = \"stopped\"}), or the recipe stopped it; declare it running to reload it)", u, u)
 			}
+			h.Start(u) // a service the test said nothing about runs
 		case "stop":
-			h.set(h.services, []string{u}, false)
+			h.Stop(u)
 		case "enable":
 			h.set(h.enabled, []string{u}, true)
 		case "disable":
@@ -930,6 +931,14 @@ func toolSystemctl(t *toolCall) error {
 		}
 	}
 	return nil
+}
+
+// stopped reports whether unit was declared stopped (or stopped).
+func (h *Host) stopped(unit string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	on, declared := h.services[strings.TrimSuffix(unit, ".service")]
+	return declared && !on
 }
 
 func (h *Host) running(unit string) bool {

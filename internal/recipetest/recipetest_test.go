@@ -431,3 +431,32 @@ func listing(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// TestFirstRecipeTest (issue 31, item 14): a first test of a plain deploy
+// task, written as a new user would, passes when the recipe is right; a
+// failure comes from what the test declares, and says which declaration.
+func TestFirstRecipeTest(t *testing.T) {
+	dir := project(t, map[string]string{
+		"fabfile.lua": `handler("reload nginx", function() sudo("systemctl reload nginx") end)
+task("deploy", function()
+  put("site.conf", "/etc/nginx/sites-enabled/site", {use_sudo = true})
+  notify("reload nginx")
+end)`,
+		"site.conf": "server {}\n",
+		"deploy_test.lua": `local t = require("testing")
+t.case("deploy reloads nginx", function(h)
+  h:run_task("deploy")
+  h:assert_ran_sudo("systemctl reload nginx")
+end)
+t.case("a stopped nginx cannot reload", function(h)
+  h:services({nginx = "stopped"})
+  local r = h:run_task("deploy", {}, {allow_failure = true})
+  t.equal(r.ok, false)
+  h:assert_output("declared it stopped with h:services")
+end)`,
+	})
+	ok, out := runTests(t, dir, Options{})
+	if !ok {
+		t.Fatalf("a first recipe test failed:\n%s", out)
+	}
+}

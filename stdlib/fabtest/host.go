@@ -29,9 +29,9 @@ func hostMethods(run Runner) []luart.Func {
 		{Name: "packages", Doc: "Marks packages installed (apt-get install on the host does too); returns the installed packages.",
 			Params: []luart.Param{{Name: "names", Type: "string[]", Optional: true}}, Returns: []luart.Param{{Type: "string[]"}},
 			Fn: self(func(st *luart.State, r *hostRef) int { return names(st, r.h.Install, r.h.Packages) })},
-		{Name: "services", Doc: "Marks services running (systemctl start on the host does too); returns the running services.",
-			Params: []luart.Param{{Name: "names", Type: "string[]", Optional: true}}, Returns: []luart.Param{{Type: "string[]"}},
-			Fn: self(func(st *luart.State, r *hostRef) int { return names(st, r.h.Start, r.h.Services) })},
+		{Name: "services", Doc: "Declares services running (a list, or name = \"running\") or stopped (name = \"stopped\"); returns the running ones. A service the test declares nothing about is not running for systemctl is-active (so ensure functions start it) and reloads and restarts fine; one declared stopped (or stopped by the recipe) cannot be reloaded.",
+			Params: []luart.Param{{Name: "names", Type: "string[]|table<string, \"running\"|\"stopped\">", Optional: true}}, Returns: []luart.Param{{Type: "string[]"}},
+			Fn: self(services)},
 		{Name: "programs", Doc: "Makes programs exist for command -v and which.",
 			Params: []luart.Param{{Name: "names", Type: "string[]"}},
 			Fn:     self(func(st *luart.State, r *hostRef) int { return names(st, r.h.Provide, nil) })},
@@ -89,6 +89,34 @@ func names(st *luart.State, add func(...string), list func() []string) int {
 		return 0
 	}
 	L.Push(luart.FromPlain(L, list()))
+	return 1
+}
+
+// services is FakeHost:services: a list marks services running, a
+// table of name = "running" | "stopped" declares each.
+func services(st *luart.State, r *hostRef) int {
+	L := st.L
+	if t, ok := L.Get(2).(*lua.LTable); ok {
+		var bad string
+		t.ForEach(func(k, v lua.LValue) {
+			if _, isName := k.(lua.LString); !isName {
+				r.h.Start(lua.LVAsString(v))
+				return
+			}
+			switch lua.LVAsString(v) {
+			case "running":
+				r.h.Start(k.String())
+			case "stopped":
+				r.h.Stop(k.String())
+			default:
+				bad = k.String()
+			}
+		})
+		if bad != "" {
+			L.ArgError(2, fmt.Sprintf("services: %s = %q: give \"running\" or \"stopped\"", bad, lua.LVAsString(t.RawGetString(bad))))
+		}
+	}
+	L.Push(luart.FromPlain(L, r.h.Services()))
 	return 1
 }
 
