@@ -213,3 +213,24 @@ end)`, "")
 	wantCode(t, r, 1)
 	mustContain(t, r, "the command's sudo asked for a password and none is known", "or use sudo(cmd)")
 }
+
+// TestDryRunPlansABuildThenPut (item 5): --dry-run plans a "build locally,
+// then put" deploy, and a cuisine call about a user an earlier step would
+// create, instead of failing; nothing is built or connected.
+func TestDryRunPlansABuildThenPut(t *testing.T) {
+	p := newProject(t, `local cuisine = require("cuisine")
+task("deploy", function()
+  run_local("mkdir -p dist && echo x > dist/app.tar")
+  put("dist/app.tar", "/tmp/app.tar")
+  cuisine.user_ensure("fabtest")
+  cuisine.ssh_keygen("fabtest")
+  cuisine.ssh_authorize("fabtest", "ssh-ed25519 AAAA test")
+end)`, "")
+	r := p.run(nil, "--dry-run", "-H", "127.0.0.2:1", "deploy")
+	wantCode(t, r, 0)
+	mustContain(t, r, "would put: "+p.dir+"/dist/app.tar is not present now: an earlier step would make it",
+		`would: cuisine.ssh_keygen("fabtest") (user "fabtest" is not known under --dry-run)`)
+	if _, err := os.Stat(filepath.Join(p.dir, "dist")); err == nil {
+		t.Error("--dry-run ran the local build")
+	}
+}

@@ -33,6 +33,9 @@ type side struct {
 	sudo, probeSudo bool
 	local           bool
 	check           bool
+	// dry is --dry-run: reads find nothing, so what a call depends on
+	// (a user an earlier step makes) is unknown, and the call plans.
+	dry bool
 	// changes are the commands that changed the host, for the events.
 	changes []string
 }
@@ -50,7 +53,7 @@ func on(st *luart.State, o luart.Opts) *side {
 		t.sudo = true
 	}
 	t.probeSudo = t.sudo
-	t.check, _, _ = st.Mode()
+	t.check, _, t.dry = st.Mode()
 	return t
 }
 
@@ -173,3 +176,16 @@ func (t *side) done(changed bool, fields map[string]lua.LValue) int {
 
 // q quotes a word for the remote shell.
 func q(s string) string { return host.Quote(s) }
+
+// unknownUser ends a call about user name that no read found: under
+// --check it would be created first, under --dry-run reads find nothing;
+// either way the call plans instead of failing.
+func (t *side) unknownUser(name string, changed bool) int {
+	if !t.check && !t.dry {
+		t.fail("no user %q", name)
+	}
+	if t.dry && t.st.Shown("running") {
+		t.st.Out().Line("would", fmt.Sprintf("%s (user %q is not known under --dry-run)", t.call, name))
+	}
+	return t.done(changed, nil)
+}

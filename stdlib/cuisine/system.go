@@ -348,10 +348,7 @@ func authorize(st *luart.State, add bool) int {
 	name, key := st.L.CheckString(1), strings.TrimSpace(st.L.CheckString(2))
 	u, ok := t.user(name)
 	if !ok {
-		if t.check {
-			return t.done(add, nil) // the user would be created first
-		}
-		t.fail("no user %q", name)
+		return t.unknownUser(name, add)
 	}
 	file := u.home + "/.ssh/authorized_keys"
 	old, _ := readFile(st, t, file)
@@ -670,10 +667,7 @@ func sshKeygen(st *luart.State) int {
 	}
 	u, ok := t.user(name)
 	if !ok {
-		if t.check {
-			return t.done(true, nil) // the user would be created first
-		}
-		t.fail("no user %q", name)
+		return t.unknownUser(name, true)
 	}
 	key := u.home + "/.ssh/id_" + kt
 	if pub, code := t.probeRoot("cat -- " + q(key+".pub")); code == 0 {

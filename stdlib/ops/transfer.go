@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib/target"
@@ -97,11 +99,33 @@ func luaPut(st *luart.State) int {
 	if st.Shown("running") {
 		st.Out().Line(target.Would(st, "put"), L.CheckString(1)+" -> "+dst)
 	}
+	if _, _, dry := st.Mode(); dry && !localExists(st, local) {
+		// A file an earlier step (a run_local build) would have made.
+		if st.Shown("running") {
+			st.Out().Line("would put", local+" is not present now: an earlier step would make it")
+		}
+		return transferred(st, fmt.Sprintf("put(%q)", L.CheckString(1)), nil, nil)
+	}
 	h := target.Files(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
 	st.Changed(len(paths))
 	transferEvent(st, "put", local, dst, len(paths), err)
 	return transferred(st, fmt.Sprintf("put(%q)", L.CheckString(1)), paths, err)
+}
+
+// localExists reports whether a local path (or glob) names something on
+// this machine's side of transfers.
+func localExists(st *luart.State, p string) bool {
+	fsys := st.Run().LocalFS
+	if fsys == nil {
+		fsys = host.OS{}
+	}
+	if strings.ContainsAny(p, "*?[") {
+		m, err := fsys.Glob(p)
+		return err == nil && len(m) > 0
+	}
+	_, err := fsys.Stat(p)
+	return err == nil
 }
 
 func luaGet(st *luart.State) int {
