@@ -234,3 +234,26 @@ end)`, "")
 		t.Error("--dry-run ran the local build")
 	}
 }
+
+// TestSudoPtyTypedAhead (item 11): input given to sudo(…, {pty = true})
+// reaches the command every time, password or NOPASSWD: sudo flushes the
+// terminal's pending input after reading the password, so gofab sends the
+// input only once the command says sudo let it run. 60 tries, five hosts
+// at a time.
+func TestSudoPtyTypedAhead(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("ahead", function()
+  sudo("read x; echo got:$x:$(id -u)", {pty = true, stdin = "typed-ahead\n"})
+end)`, "")
+	for _, user := range []string{tb.User, tb.NPUser} {
+		for round := 0; round < 6; round++ {
+			hostList := strings.ReplaceAll(hosts(2, 5), "127.", user+"@127.")
+			r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", hostList, "ahead")
+			wantCode(t, r, 0)
+			if n := strings.Count(r.stdout, "got:typed-ahead:0"); n != 5 {
+				t.Fatalf("%s, round %d: %d of 5 hosts got the input\n%s", user, round, n, r)
+			}
+			mustNotContain(t, r, tb.Password)
+		}
+	}
+}

@@ -514,9 +514,13 @@ type sudoAnswer struct {
 	keepOpen bool
 	filters  []*tokenFilter
 
+	// pty: sudo reads the password from a terminal (see feed).
+	pty bool
+
 	mu      sync.Mutex
 	prompts int
 	fed     bool
+	sent    bool // the password alone (sendPassword)
 }
 
 // newSudoAnswer answers sudo's prompt on stdin with req's password,
@@ -524,7 +528,7 @@ type sudoAnswer struct {
 // until the command ends: its closing tells the guard to stop the command.
 func newSudoAnswer(req Request, prompt, ready string, stdin *io.PipeWriter) *sudoAnswer {
 	return &sudoAnswer{prompt: prompt, ready: ready, password: req.SudoPassword, stdin: stdin,
-		rest: req.Stdin, keepOpen: req.Sudo && req.Stdin == nil && !req.Pty}
+		rest: req.Stdin, keepOpen: req.Stdin == nil && !req.Pty, pty: req.Pty}
 }
 
 // filter returns w with the prompt and the ready marker cut out.
@@ -549,7 +553,10 @@ func (s *sudoAnswer) flush() {
 }
 
 // feed sends data then the caller's input on stdin and closes it (unless
-// keepOpen), once.
+// keepOpen), once. On a pty with a ready marker the password goes alone
+// (sendPassword) and the input follows the marker: sudo flushes the
+// terminal's pending input (TCSAFLUSH) when it restores echo after
+// reading the password, which would drop a line typed ahead.
 func (s *sudoAnswer) feed(data string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -572,16 +579,31 @@ func (s *sudoAnswer) feed(data string) {
 	}()
 }
 
+// sendPassword writes the password alone, leaving the input for the
+// ready marker.
+func (s *sudoAnswer) sendPassword() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent {
+		return
+	}
+	s.sent = true
+	go io.WriteString(s.stdin, s.password+"\n")
+}
+
 func (s *sudoAnswer) seen() {
 	s.mu.Lock()
 	s.prompts++
 	n := s.prompts
 	s.mu.Unlock()
-	if n == 1 && s.password != "" {
+	switch {
+	case n == 1 && s.password != "" && s.ready != "" && s.pty:
+		s.sendPassword()
+	case n == 1 && s.password != "":
 		s.feed(s.password + "\n")
-		return
+	default:
+		s.stdin.Close()
 	}
-	s.stdin.Close()
 }
 
 // started is the command saying sudo let it run.
