@@ -23,7 +23,7 @@ import (
 // anyway, so a stream without newlines cannot grow memory without bound:
 // a longer line is printed, logged and sent as events in pieces of this
 // size (nothing is left out; each event stays small).
-const maxLine = 64 << 10
+const maxLine = 256 << 10
 
 var palette = []string{"\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m", "\x1b[96m", "\x1b[92m", "\x1b[93m", "\x1b[95m", "\x1b[94m"}
 
