@@ -80,7 +80,7 @@ up() {
   make_user "$NP_USER"
   cat "$DIR/id_encrypted.pub" >> "/home/$SUDO_USER/.ssh/authorized_keys"
   cat > /etc/sudoers.d/gofab-testbed <<SUDO
-Defaults:$SUDO_USER timestamp_timeout=0, !lecture
+Defaults:$SUDO_USER timestamp_timeout=0, !lecture, !mail_badpass
 $SUDO_USER ALL=(ALL:ALL) ALL
 $NP_USER ALL=(ALL:ALL) NOPASSWD: ALL
 SUDO
