@@ -661,7 +661,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	if err != nil {
 		return nil, err
 	}
-	dialer, err := newDialer(c, env, prog, password, tio.prompter)
+	dialer, err := newDialer(c, env, prog, password, tio.console)
 	if err != nil {
 		return nil, err
 	}
@@ -704,6 +704,9 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 // termIO is what gofab knows of the person's terminal.
 type termIO struct {
 	prompter host.Prompter // the terminal, or lines of a piped stdin
+	// console is the terminal's prompter alone (nil without one): key
+	// passphrases are asked there, never read from a pipe.
+	console  host.Prompter
 	terminal host.Terminal // nil unless stdin and stdout are one
 	// stdout and stderr are the writers for the output; paused says when
 	// a command has the terminal (the status line waits).
@@ -715,7 +718,7 @@ func terminalIO(c *cli.Context, env environ) termIO {
 	tio := termIO{stdout: env.stdout, stderr: env.stderr, paused: func() bool { return false }}
 	if term.IsTerminal(int(env.stdin.Fd())) {
 		con := newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
-		tio.prompter = con
+		tio.prompter, tio.console = con, con
 		if isTerminal(env.stdout) && !c.Bool("abort-on-prompts") {
 			tio.terminal = con
 			// Lines printed while a command has the terminal in raw mode
@@ -727,7 +730,7 @@ func terminalIO(c *cli.Context, env environ) termIO {
 		tio.prompter = newLinePrompter(c.Context, env.stdin, env.stderr)
 	}
 	if c.Bool("abort-on-prompts") {
-		tio.prompter = abortPrompter{}
+		tio.prompter, tio.console = abortPrompter{}, abortPrompter{}
 	}
 	return tio
 }
