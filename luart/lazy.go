@@ -59,6 +59,7 @@ func newLazyIndexes(modules []Module) lazyIndexes {
 		x.globals[name] = func(st *State) lua.LValue { return st.openBase(name) }
 	}
 	x.globals[lua.StringLibName] = func(st *State) lua.LValue { return st.openString() }
+	x.globals["tasks"] = func(st *State) lua.LValue { return st.tasksTable() }
 	for _, m := range modules {
 		if m.Name != "" {
 			x.modules[m.Name] = lazyIndex{}
@@ -181,9 +182,6 @@ func (st *State) openLib(name string, open lua.LGFunction) lua.LValue {
 	lib := st.open(open, name)
 	if t, ok := lib.(*lua.LTable); ok {
 		st.seal(name, t)
-		if st.prog.sandboxed {
-			st.sandbox(name, t)
-		}
 	}
 	return lib
 }

@@ -194,8 +194,7 @@ func newState(p *Program, he *HostEnv) *State {
 	env := L.CreateTable(0, 16)
 	L.SetGlobal("env", env)
 	env.RawSetString("real_fabfile", lua.LString(p.RealPath))
-	env.RawSetString("local_user", lua.LString(localUser()))
-	L.SetGlobal("tasks", st.tasksTable())
+	env.RawSetString("local_user", lua.LString(LocalUser()))
 	for k, v := range p.Set {
 		setPath(L, env, k, v)
 	}
