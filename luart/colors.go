@@ -74,8 +74,9 @@ func luaSleep(st *State) int {
 	return 0
 }
 
-// localUser is the name of the user running gofab (env.local_user).
-var localUser = sync.OnceValue(func() string {
+// LocalUser is the name of the user running gofab (env.local_user, the
+// local host's user), looked up once.
+var LocalUser = sync.OnceValue(func() string {
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gofab/gofab/internal/host"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 // Coordinator is what a host's state shares with the rest of the run: it

@@ -24,32 +24,25 @@ var ErrSandboxed = errors.New("gofab test never changes this machine")
 // memory. Where no run gives one (the test file itself, a fabfile's top
 // level) the disk may be read and never written.
 
-// sandboxedIO and sandboxedOS are the functions replaced in a sandbox.
-var (
-	sandboxedIO = map[string]func(*State) int{
+// sandboxed are the functions replaced in a sandbox, by library.
+var sandboxed = map[string]map[string]func(*State) int{
+	lua.IoLibName: {
 		"open": sbOpen, "lines": sbLines, "close": sbClose, "type": sbType,
 		"tmpfile": sbTmpfile, "input": sbRedirect("input"), "output": sbRedirect("output"),
 		"flush": func(*State) int { return 0 },
-	}
-	sandboxedOS = map[string]func(*State) int{
+	},
+	lua.OsLibName: {
 		"remove": sbRemove, "rename": sbRename, "tmpname": sbTmpname,
 		"setenv": func(st *State) int {
 			st.L.RaiseError("os.setenv: %v: it would change gofab's own environment", ErrSandboxed)
 			return 0
 		},
-	}
-)
+	},
+}
 
 // sandbox replaces library lib's functions that reach the disk.
 func (st *State) sandbox(lib string, t *lua.LTable) {
-	fns := sandboxedOS
-	if lib == lua.IoLibName {
-		fns = sandboxedIO
-	}
-	if lib != lua.IoLibName && lib != lua.OsLibName {
-		return
-	}
-	for name, fn := range fns {
+	for name, fn := range sandboxed[lib] {
 		t.RawSetString(name, st.L.NewFunction(func(*lua.LState) int { return fn(st) }))
 	}
 }
@@ -100,6 +93,15 @@ func failResult(L *lua.LState, err error) int {
 	L.Push(lua.LNil)
 	L.Push(lua.LString(err.Error()))
 	return 2
+}
+
+// okResult pushes true, or Lua's (nil, message) failure for err.
+func okResult(L *lua.LState, err error) int {
+	if err != nil {
+		return failResult(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
 }
 
 // openSandboxFile opens path with a Lua mode ("r", "w", "a", "r+", …).
@@ -280,11 +282,7 @@ func sbRemove(st *State) int {
 	if err == nil {
 		err = fsys.Remove(abs)
 	}
-	if err != nil {
-		return failResult(L, err)
-	}
-	L.Push(lua.LTrue)
-	return 1
+	return okResult(L, err)
 }
 
 func sbRename(st *State) int {
@@ -297,11 +295,7 @@ func sbRename(st *State) int {
 	if err == nil {
 		err = fsys.Rename(from, to)
 	}
-	if err != nil {
-		return failResult(L, err)
-	}
-	L.Push(lua.LTrue)
-	return 1
+	return okResult(L, err)
 }
 
 // sbTmpname names a new empty file of the fake local host (under a run)
@@ -322,11 +316,7 @@ func sbTmpname(st *State) int {
 func fileClose(st *State, f *sandboxFile) int {
 	f.checkOpen(st.L)
 	f.closed = true
-	if err := f.flush(); err != nil {
-		return failResult(st.L, err)
-	}
-	st.L.Push(lua.LTrue)
-	return 1
+	return okResult(st.L, f.flush())
 }
 
 func fileFlush(st *State, f *sandboxFile) int {

@@ -1,11 +1,12 @@
 package luart
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 // sealed are the functions of Lua's os and io libraries a fabfile must not
@@ -28,6 +29,11 @@ var sealed = map[string]map[string]string{
 // (while planning, to gofab's stdout as print does).
 func (st *State) seal(lib string, t *lua.LTable) {
 	L := st.L
+	defer func() {
+		if st.prog.sandboxed {
+			st.sandbox(lib, t) // after the wrappers below, which it replaces
+		}
+	}()
 	for name, why := range sealed[lib] {
 		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
 			L.RaiseError("%s", why)
@@ -122,8 +128,8 @@ func (st *State) localPaths(t *lua.LTable, name string) {
 // and what is still relative at the fabfile's.
 func (st *State) LocalFile(p string) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
+		if abs, err := (host.OS{}).Abs(p); err == nil {
+			return abs
 		}
 	}
 	if filepath.IsAbs(p) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -336,24 +337,17 @@ func hostOverrides(prog *luart.Program) (map[string]sshconfig.Overrides, error) 
 			continue
 		}
 		if r.Identity != "" {
-			if _, err := os.Stat(expandHome(r.Identity)); err != nil {
+			path := r.Identity
+			if strings.HasPrefix(path, "~") { // as ssh expands key files
+				path, _ = (host.OS{}).Abs(path)
+			}
+			if _, err := os.Stat(path); err != nil {
 				return nil, fmt.Errorf("host %s: identity file: %w", n, err)
 			}
 		}
 		out[a.Host] = sshconfig.Overrides{HostName: r.Address, IdentityFile: r.Identity, ProxyJump: r.Gateway, ForwardAgent: forward}
 	}
 	return out, connect.CheckGateways(out)
-}
-
-// expandHome turns a leading ~/ into the home directory, as ssh does for
-// key files.
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
 }
 
 // checkNumbers refuses numeric flags out of their range, before anything
@@ -369,7 +363,7 @@ func checkNumbers(c *cli.Context) error {
 		if f, ok := c.Value(name).(int); ok {
 			v = float64(f)
 		}
-		if _, err := host.Seconds(v); err != nil && !(v < 0) {
+		if math.IsNaN(v) || math.IsInf(v, 1) { // -Inf is refused below, as a negative number
 			return usageErr("--%s %v: must be a finite number", name, c.Value(name))
 		}
 		if v < 0 || v == 0 && slices.Contains(positive, name) {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/user"
 	"slices"
 	"strings"
 	"sync"
@@ -457,25 +456,18 @@ func (e *Executor) hostEnv(tg target, addr host.Addr) *luart.HostEnv {
 		he.Connect = func(context.Context) (host.Conn, error) {
 			return nil, errors.New("this task has no hosts: set env.hosts, the task's hosts or roles option, or pass -H/-R (use -H local for this machine)")
 		}
-		he.User = localUser()
+		he.User = luart.LocalUser()
 		return he
 	}
 	he.Out = e.out(tg.host)
 	he.Connect = func(ctx context.Context) (host.Conn, error) { return e.connect(ctx, tg.host, addr) }
 	he.Reconnect = func(ctx context.Context) (host.Conn, error) { return e.reconnect(ctx, tg.host, addr) }
 	if addr.IsLocal() {
-		he.User = localUser()
+		he.User = luart.LocalUser()
 	} else if u, p, err := e.Dialer.Identity(addr); err == nil {
 		he.User, he.Port = u, p
 	}
 	return he
-}
-
-func localUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // runOne runs fn for one host and says how it ended.
