@@ -19,7 +19,21 @@ type moduleCache struct {
 	protos map[string]*lua.FunctionProto
 }
 
-func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
+// ModuleFinder resolves the require() names that belong to recipe modules
+// (a project's gofab.mod; internal/modload implements it).
+type ModuleFinder interface {
+	// Find returns the file of name, the namespace its tasks are declared
+	// in and its module's root directory; ok is false when name is not a
+	// module's, and the search path applies.
+	Find(name string) (file, namespace, root string, ok bool, err error)
+	// Verify checks a file's content before it is compiled (against
+	// gofab.sum's hashes).
+	Verify(file string, src []byte) error
+}
+
+// compile reads and compiles path once; verify, when not nil, checks the
+// content first.
+func (c *moduleCache) compile(path string, verify func(string, []byte) error) (*lua.FunctionProto, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p, ok := c.protos[path]; ok {
@@ -28,6 +42,11 @@ func (c *moduleCache) compile(path string) (*lua.FunctionProto, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if verify != nil {
+		if err := verify(path, src); err != nil {
+			return nil, err
+		}
 	}
 	name := DisplayPath(path)
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
@@ -123,18 +142,23 @@ func (st *State) installLoader() {
 	pkg.RawSetString("path", lua.LString(""))
 	loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int {
 		name := L.CheckString(1)
-		path := FindModule(st.prog.searchPath, name)
-		if path == "" {
-			L.RaiseError("module %q not found in %s (add --include DIR or GOFAB_PATH)", name, strings.Join(st.prog.searchPath, ", "))
+		path, ns, root := st.findModule(name)
+		var verify func(string, []byte) error
+		if st.prog.finder != nil {
+			verify = st.prog.finder.Verify
 		}
-		proto, err := st.prog.modCache.compile(path)
+		proto, err := st.prog.modCache.compile(path, verify)
 		if err != nil {
 			L.RaiseError("%v", err)
 		}
 		fn := L.NewFunctionFromProto(proto)
 		L.Push(L.NewFunction(func(L *lua.LState) int {
-			st.namespaces = append(st.namespaces, name)
-			defer func() { st.namespaces = st.namespaces[:len(st.namespaces)-1] }()
+			st.namespaces = append(st.namespaces, ns)
+			st.moduleRoots = append(st.moduleRoots, root)
+			defer func() {
+				st.namespaces = st.namespaces[:len(st.namespaces)-1]
+				st.moduleRoots = st.moduleRoots[:len(st.moduleRoots)-1]
+			}()
 			top := L.GetTop()
 			L.Push(fn)
 			for i := 1; i <= top; i++ {
@@ -145,6 +169,34 @@ func (st *State) installLoader() {
 		}))
 		return 1
 	}))
+}
+
+// findModule returns the file of module name, the namespace its tasks
+// get and the root of the recipe module it belongs to ("" for the
+// search path's), raising a Lua error when there is none: a recipe
+// module's name first, then (inside a recipe module) its own files, then
+// the search path.
+func (st *State) findModule(name string) (path, ns, root string) {
+	L := st.L
+	if f := st.prog.finder; f != nil {
+		file, ns, root, ok, err := f.Find(name)
+		if err != nil {
+			L.RaiseError("%v", err)
+		}
+		if ok {
+			return file, ns, root
+		}
+	}
+	if n := len(st.moduleRoots); n > 0 && st.moduleRoots[n-1] != "" {
+		if root := st.moduleRoots[n-1]; FindModule([]string{root}, name) != "" {
+			return FindModule([]string{root}, name), name, root
+		}
+	}
+	path = FindModule(st.prog.searchPath, name)
+	if path == "" {
+		L.RaiseError("module %q not found in %s (add --include DIR or GOFAB_PATH)", name, strings.Join(st.prog.searchPath, ", "))
+	}
+	return path, name, ""
 }
 
 // namespace returns the namespace tasks declared now belong to.

@@ -52,6 +52,7 @@ type Program struct {
 
 	stdout     io.Writer
 	searchPath []string
+	finder     ModuleFinder
 	modCache   moduleCache
 	// all are luart's own modules, then modules; lazy indexes what
 	// their states make on first read (see lazy.go).
@@ -127,6 +128,9 @@ type Options struct {
 	// SearchPath lists the directories require() looks in (see
 	// SearchPath); empty means the fabfile's directory and its lib/.
 	SearchPath []string
+	// Finder resolves require() names of recipe modules (gofab.mod)
+	// before the search path; nil means there are none.
+	Finder ModuleFinder
 	// SSHHosts lists the Host entries of the ssh config, for
 	// inventory.ssh_config.
 	SSHHosts func() ([]string, error)
@@ -153,7 +157,7 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
-	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath,
+	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath, finder: opts.Finder,
 		sshHosts: opts.SSHHosts, ctx: opts.Context, sandboxed: opts.Sandboxed}
 	p.all = append(Builtins(), p.modules...)
 	p.lazy = newLazyIndexes(p.all)

@@ -149,6 +149,9 @@ type State struct {
 	connErr error
 	// namespaces are the modules being loaded, innermost last.
 	namespaces []string
+	// moduleRoots are the recipe module roots of the modules being
+	// loaded ("" for the search path's), innermost last.
+	moduleRoots []string
 	// handlers are handler() functions by name; notified the names
 	// notify() asked for, in order, run when the task ends.
 	handlers map[string]*lua.LFunction

@@ -36,7 +36,7 @@ const (
 	exitInterrupted = 130
 )
 
-const version = "0.1.0"
+const version = "0.2.0"
 
 // DefaultFabfile is the name searched for upward from the working directory.
 const DefaultFabfile = "fabfile.lua"
@@ -151,7 +151,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%s (gofab --help lists the flags)", longFlagNames(err.Error(), flags()))
 		},
-		Commands: append(authoringCommands(env), hostsCommand(env), reportCommand(env), testCommand(env), &cli.Command{
+		Commands: append(append(authoringCommands(env), moduleCommands(env)...), hostsCommand(env), reportCommand(env), testCommand(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",
@@ -167,6 +167,7 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`: a file, or a directory with init.lua (default: fabfile.lua or fabfile/, searched upward)"},
 		&cli.StringSliceFlag{Name: "include", Usage: "also look for require()d modules in `DIR` (repeatable; GOFAB_PATH too)"},
+		modFlag,
 		&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list tasks with the first line of their doc"},
 		&cli.StringFlag{Name: "display", Aliases: []string{"d"}, Usage: "show the full doc of `TASK`"},
 		&cli.StringSliceFlag{Name: "hosts", Aliases: []string{"H"}, Usage: "comma-separated `HOSTS` ([user@]host[:port]; local is this machine)"},
@@ -269,8 +270,12 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if err != nil {
 		return nil, err
 	}
+	finder, err := loadModules(c, env, path)
+	if err != nil {
+		return nil, err
+	}
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search,
-		SSHHosts: sshHosts, Context: c.Context})
+		Finder: finder, SSHHosts: sshHosts, Context: c.Context})
 	if c.Context.Err() != nil {
 		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}
 	}

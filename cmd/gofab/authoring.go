@@ -253,7 +253,11 @@ func checkAction(c *cli.Context, env environ) error {
 		return usageErr("fabfile: %v", err)
 	}
 	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
-	o := lint.Options{Modules: stdlib.All(), SearchPath: search}
+	finder, err := loadModules(c, env, path)
+	if err != nil {
+		return err
+	}
+	o := lint.Options{Modules: stdlib.All(), SearchPath: search, Finder: finder}
 	// Loading runs the top level: an error there is a problem too, and the
 	// declared tasks let execute() calls be checked. Syntax errors are
 	// reported by the lint itself.
@@ -265,7 +269,7 @@ func checkAction(c *cli.Context, env environ) error {
 	if strings.HasSuffix(path, "_test.lua") { // a recipe's unit tests (gofab test)
 		modules = append(modules, fabtest.Module(nil))
 	}
-	prog, err := luart.Compile(path, src, luart.Options{Modules: modules, SearchPath: search, Context: c.Context,
+	prog, err := luart.Compile(path, src, luart.Options{Modules: modules, SearchPath: search, Finder: finder, Context: c.Context,
 		SSHHosts: sshHosts})
 	if c.Context.Err() != nil {
 		return &exitError{code: interruptStatus(c.Context), msg: "interrupted while checking the fabfile"}

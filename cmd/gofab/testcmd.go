@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/recipetest"
+	"github.com/gofab/gofab/luart"
 )
 
 // testCommand is gofab test: recipe unit tests on fake hosts.
@@ -28,7 +29,8 @@ func testCommand(env environ) *cli.Command {
 
 func testAction(c *cli.Context, env environ) error {
 	o := recipetest.Options{Paths: c.Args().Slice(), Fabfile: c.String("fabfile"), Include: c.StringSlice("include"),
-		Verbose: c.Bool("verbose"), Out: env.stdout, GofabPath: env.getenv("GOFAB_PATH"), Home: env.getenv("HOME")}
+		Verbose: c.Bool("verbose"), Out: env.stdout, GofabPath: env.getenv("GOFAB_PATH"), Home: env.getenv("HOME"),
+		Modules: func(fabfile string) (luart.ModuleFinder, error) { return loadModules(c, env, fabfile) }}
 	if p := c.String("run"); p != "" {
 		re, err := regexp.Compile(p)
 		if err != nil {

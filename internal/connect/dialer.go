@@ -408,17 +408,10 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		return nil, err
 	}
 	tried := &authTried{}
-	auth, err := d.authMethods(cfg, tried)
+	config, err := d.clientConfig(cfg, hostKeys, tried, target, timeout)
 	if err != nil {
 		conn.Close()
 		return nil, err
-	}
-	config := &ssh.ClientConfig{
-		User:              cfg.User,
-		Auth:              auth,
-		HostKeyCallback:   hostKeys.callback,
-		HostKeyAlgorithms: hostKeys.algorithms(target),
-		Timeout:           timeout,
 	}
 	conn.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -443,6 +436,65 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 	}
 	conn.SetDeadline(time.Time{})
 	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// clientConfig is the SSH client configuration for cfg's host at target.
+func (d *Dialer) clientConfig(cfg *sshconfig.Config, hostKeys *hostKeys, tried *authTried, target string, timeout time.Duration) (*ssh.ClientConfig, error) {
+	auth, err := d.authMethods(cfg, tried)
+	if err != nil {
+		return nil, err
+	}
+	return &ssh.ClientConfig{
+		User:              cfg.User,
+		Auth:              auth,
+		HostKeyCallback:   hostKeys.callback,
+		HostKeyAlgorithms: hostKeys.algorithms(target),
+		Timeout:           timeout,
+	}, nil
+}
+
+// ClientConfig is the SSH client configuration gofab uses for addr (user,
+// keys, agent, password, known_hosts checking), for programs that run the
+// SSH handshake themselves over Stream's connection, such as go-git's SSH
+// transport. Its host key callback checks addr's resolved name, whatever
+// name the caller passes.
+func (d *Dialer) ClientConfig(addr host.Addr) (*ssh.ClientConfig, error) {
+	cfg, err := d.Resolve(addr)
+	if err != nil {
+		return nil, err
+	}
+	hostKeys, err := d.hostKeyChecker(cfg)
+	if err != nil {
+		return nil, err
+	}
+	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
+	config, err := d.clientConfig(cfg, hostKeys, &authTried{}, target, d.connectTimeout(cfg))
+	if err != nil {
+		return nil, err
+	}
+	check := config.HostKeyCallback
+	config.HostKeyCallback = func(_ string, remote net.Addr, key ssh.PublicKey) error { return check(target, remote, key) }
+	return config, nil
+}
+
+// Stream opens the byte stream an SSH handshake with addr runs over, as
+// a connection to it would: TCP to its HostName and Port, its
+// ProxyCommand, or a channel through its ProxyJump hosts.
+func (d *Dialer) Stream(ctx context.Context, addr host.Addr) (net.Conn, error) {
+	cfg, err := d.Resolve(addr)
+	if err != nil {
+		return nil, err
+	}
+	var via *ssh.Client
+	if cfg.ProxyJump != "" {
+		j, err := d.sharedJump(ctx, cfg.ProxyJump, 0)
+		if err != nil {
+			return nil, err
+		}
+		via = j.client
+	}
+	target := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
+	return open(ctx, via, cfg, addr.Host, target, d.connectTimeout(cfg))
 }
 
 // authMethods offers public keys (-i keys, then ssh_config's IdentityFile,

@@ -53,6 +53,8 @@ type Options struct {
 	Modules []luart.Module
 	// SearchPath is where require() finds the fabfile's own modules.
 	SearchPath []string
+	// Finder resolves the names of recipe modules (gofab.mod) first.
+	Finder luart.ModuleFinder
 	// Tasks are the declared task names and aliases, when known; execute()
 	// of another name is reported.
 	Tasks []string
@@ -151,12 +153,33 @@ func (c *checker) load(path string, src []byte) {
 		if _, builtin := c.modules[name]; builtin {
 			continue
 		}
-		if p := luart.FindModule(c.o.SearchPath, name); p != "" {
+		if p := c.findModule(name); p != "" {
 			if data, err := os.ReadFile(p); err == nil {
 				c.load(luart.DisplayPath(p), data)
 			}
 		}
 	}
+}
+
+// findModule is the file of module name: a recipe module's, else the
+// search path's, else "".
+func (c *checker) findModule(name string) string {
+	if c.o.Finder != nil {
+		if file, _, _, ok, _ := c.o.Finder.Find(name); ok {
+			return file
+		}
+	}
+	return luart.FindModule(c.o.SearchPath, name)
+}
+
+// Requires lists the literal module names of the require("...") calls in
+// a Lua file; name is used in a syntax error.
+func Requires(name string, src []byte) ([]string, error) {
+	stmts, err := parse.Parse(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return requires(stmts), nil
 }
 
 // requires lists the literal module names of require("...") calls.

@@ -46,6 +46,9 @@ type Options struct {
 	Out io.Writer
 	// GofabPath and Home are GOFAB_PATH and $HOME, for require().
 	GofabPath, Home string
+	// Modules loads the recipe modules (gofab.mod) of a fabfile's
+	// project; nil, or a nil finder, means none.
+	Modules func(fabfile string) (luart.ModuleFinder, error)
 }
 
 // ErrNoTests is returned when no test file was found.
@@ -134,6 +137,7 @@ func fabfileFor(o Options, test string) (string, error) {
 type suite struct {
 	o       Options
 	fabfile string
+	finder  luart.ModuleFinder
 	// prog is the fabfile compiled once, for every run_task that sets no
 	// env values.
 	prog *luart.Program
@@ -165,6 +169,11 @@ func (s *suite) run(ctx context.Context, file string) bool {
 		return fail("%v", err)
 	}
 	s.fabfile = fabfile
+	if s.o.Modules != nil {
+		if s.finder, err = s.o.Modules(fabfile); err != nil {
+			return fail("%v", err)
+		}
+	}
 	// The fabfile must load on its own before any case runs.
 	if s.prog, err = s.compileFabfile(ctx, nil); err != nil {
 		return fail("%v", err)
@@ -176,7 +185,7 @@ func (s *suite) run(ctx context.Context, file string) bool {
 	name := luart.DisplayPath(file)
 	search := append([]string{filepath.Dir(file)}, luart.SearchPath(fabfile, s.o.Include, s.o.GofabPath, s.o.Home)...)
 	modules := append(stdlib.Modules(), fabtest.Module(s))
-	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Context: ctx, Sandboxed: true})
+	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Finder: s.finder, Context: ctx, Sandboxed: true})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -250,7 +259,7 @@ func (s *suite) compileFabfile(ctx context.Context, set map[string]string) (*lua
 		}
 	}
 	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx, Sandboxed: true,
-		SearchPath: luart.SearchPath(s.fabfile, s.o.Include, s.o.GofabPath, s.o.Home)})
+		SearchPath: luart.SearchPath(s.fabfile, s.o.Include, s.o.GofabPath, s.o.Home), Finder: s.finder})
 }
 
 // RunTask runs a task on a case's hosts with the real executor.

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/semver"
+
+	"github.com/gofab/gofab/internal/connect"
+	"github.com/gofab/gofab/internal/lint"
+	"github.com/gofab/gofab/internal/modcache"
+	"github.com/gofab/gofab/internal/modfetch"
+	"github.com/gofab/gofab/internal/modfile"
+	"github.com/gofab/gofab/internal/modload"
+	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/luart"
+)
+
+// gofabMajorMinor is the "gofab" line gofab mod init writes.
+func gofabMajorMinor() string { return strings.TrimPrefix(semver.MajorMinor("v"+version), "v") }
+
+// modFlag is --mod: where recipe modules come from.
+var modFlag = &cli.StringFlag{Name: "mod", Usage: "recipe modules from `MODE`: vendor (vendor/ only) or mod (the module cache); default vendor/ when vendor/modules.txt exists"}
+
+// moduleCommands are gofab get, gofab mod and gofab clean.
+func moduleCommands(env environ) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "get",
+			Usage:     "add, upgrade or drop a recipe module requirement: PATH or git URL, @version (tag, branch, commit, latest, none)",
+			ArgsUsage: "MODULE[@VERSION]...",
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "u", Usage: "upgrade the named modules (all required ones when none is named) to their newest tag"}},
+			Action:    func(c *cli.Context) error { return getAction(c, env) },
+		},
+		{
+			Name:  "mod",
+			Usage: "manage gofab.mod, gofab.sum, the module cache and vendor/",
+			Subcommands: []*cli.Command{
+				{Name: "init", Usage: "write gofab.mod declaring module PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modInit(c, env) }},
+				{Name: "download", Usage: "fill the module cache with every module gofab.sum pins (for CI)", Action: func(c *cli.Context) error { return modDownload(c, env) }},
+				{Name: "verify", Usage: "rehash every module tree in the cache or vendor/ against gofab.sum", Action: func(c *cli.Context) error { return modVerify(c, env) }},
+				{Name: "vendor", Usage: "copy every module into vendor/, so runs need neither the cache nor the network", Action: func(c *cli.Context) error { return modVendor(c, env) }},
+				{Name: "tidy", Usage: "require what the fabfiles' require() calls need, drop what nothing uses", Action: func(c *cli.Context) error { return modTidy(c, env) }},
+				{Name: "graph", Usage: "print the requirement graph, one \"from to\" edge a line", Action: func(c *cli.Context) error { return modGraph(c, env) }},
+				{Name: "why", Usage: "show the requirement chain that brings in PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modWhy(c, env) }},
+			},
+		},
+		{
+			Name:  "clean",
+			Usage: "remove cached data: -modcache empties the module cache",
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "modcache", Usage: "remove the whole module cache"}},
+			Action: func(c *cli.Context) error {
+				if !c.Bool("modcache") {
+					return usageErr("clean: say what to clean (-modcache)")
+				}
+				cache, err := moduleCache(env)
+				if err != nil {
+					return err
+				}
+				if err := cache.Clean(); err != nil {
+					return &exitError{code: exitFailed, msg: fmt.Sprintf("clean -modcache: %v", err)}
+				}
+				return nil
+			},
+		},
+	}
+}
+
+func moduleCache(env environ) (modcache.Cache, error) {
+	dir, err := modcache.DefaultDir(env.getenv)
+	if err != nil {
+		return modcache.Cache{}, usageErr("%v", err)
+	}
+	return modcache.Cache{Dir: dir}, nil
+}
+
+// projectRoot is the directory of the gofab.mod nearest dir, or "".
+func projectRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	root, err := modfile.Find(abs)
+	if err != nil {
+		return ""
+	}
+	return root
+}
+
+// loadModules loads the recipe modules of the project fabfile belongs
+// to, for a run, check, listing or test; nil when it has no gofab.mod.
+func loadModules(c *cli.Context, env environ, fabfile string) (luart.ModuleFinder, error) {
+	root := projectRoot(filepath.Dir(fabfile))
+	if root == "" {
+		return nil, nil
+	}
+	cache, err := moduleCache(env)
+	if err != nil {
+		return nil, err
+	}
+	mode := modload.Mode(flagString(c, "mod"))
+	if mode != modload.Auto && mode != modload.Vendor && mode != modload.Cache {
+		return nil, usageErr("--mod %q: want vendor or mod", mode)
+	}
+	p, err := modload.Load(root, cache, mode, version)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return p, nil
+}
+
+// openProject reads the project of the working directory for gofab get
+// and gofab mod, with a Fetcher that reaches git over SSH the way gofab
+// reaches hosts (ssh_config, keys, agent, known_hosts).
+func openProject(c *cli.Context, env environ) (*modload.Net, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	root := projectRoot(wd)
+	if root == "" {
+		return nil, usageErr("no gofab.mod here or in any parent directory (gofab mod init PATH writes one)")
+	}
+	cache, err := moduleCache(env)
+	if err != nil {
+		return nil, err
+	}
+	p, err := modload.ReadProject(root, cache, version)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	dialer := connect.NewDialer(connect.Options{
+		Config:      sshconfig.NewLoader(sshconfig.CurrentLocal(), sshconfig.DefaultFiles(sshconfig.CurrentLocal().Home)...),
+		AgentSocket: env.getenv("SSH_AUTH_SOCK"),
+	})
+	return &modload.Net{Project: p, Fetch: &modfetch.Fetcher{SSH: dialer}, Log: env.stderr}, nil
+}
+
+// modErr is a module command's failure: one line, exit 2.
+func modErr(err error) error {
+	return usageErr("%v", err)
+}
+
+func modInit(c *cli.Context, env environ) error {
+	if c.NArg() != 1 {
+		return usageErr("mod init: give the module PATH (example.com/ops/myproject)")
+	}
+	if _, err := os.Stat(modfile.Name); err == nil {
+		return usageErr("%s already exists", modfile.Name)
+	}
+	f, err := modfile.New(c.Args().First(), gofabMajorMinor())
+	if err != nil {
+		return modErr(fmt.Errorf("mod init: %w", err))
+	}
+	wd, _ := os.Getwd()
+	p := &modload.Project{Root: wd, File: f, Sum: modfile.NewSum()}
+	if err := p.Save(); err != nil {
+		return modErr(err)
+	}
+	fmt.Fprintf(env.stderr, "gofab: wrote %s\n", modfile.Name)
+	return nil
+}
+
+func getAction(c *cli.Context, env environ) error {
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	args := c.Args().Slice()
+	if c.Bool("u") && len(args) == 0 {
+		for _, r := range n.File.Require {
+			args = append(args, r.Path)
+		}
+	}
+	if len(args) == 0 {
+		return usageErr("get: name a module (PATH or git URL, @version)")
+	}
+	for _, a := range args {
+		m, err := n.Get(c.Context, a)
+		if err != nil {
+			return modErr(err)
+		}
+		if m.Version != "" {
+			fmt.Fprintf(env.stderr, "gofab: %s %s\n", m.Path, m.Version)
+		}
+	}
+	return saveProject(n.Project)
+}
+
+func saveProject(p *modload.Project) error {
+	if err := p.Save(); err != nil {
+		return modErr(err)
+	}
+	return nil
+}
+
+func modDownload(c *cli.Context, env environ) error {
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	if err := n.Resolve(c.Context, false); err != nil {
+		return modErr(err)
+	}
+	return nil
+}
+
+func modVerify(c *cli.Context, env environ) error {
+	root := projectRoot(".")
+	if root == "" {
+		return usageErr("no gofab.mod here or in any parent directory")
+	}
+	cache, err := moduleCache(env)
+	if err != nil {
+		return err
+	}
+	p, err := modload.Load(root, cache, modload.Mode(flagString(c, "mod")), version)
+	if err != nil {
+		return modErr(err)
+	}
+	errs := p.VerifyAll()
+	for _, e := range errs {
+		fmt.Fprintf(env.stderr, "gofab: %v\n", e)
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitUsage}
+	}
+	fmt.Fprintln(env.stdout, "all modules verified")
+	return nil
+}
+
+func modVendor(c *cli.Context, env environ) error {
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	if err := n.Resolve(c.Context, false); err != nil {
+		return modErr(err)
+	}
+	if err := n.WriteVendor(); err != nil {
+		return modErr(fmt.Errorf("mod vendor: %w", err))
+	}
+	return nil
+}
+
+func modTidy(c *cli.Context, env environ) error {
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	names, err := projectRequires(n.Root)
+	if err != nil {
+		return modErr(err)
+	}
+	if err := n.Tidy(c.Context, names); err != nil {
+		return modErr(err)
+	}
+	return saveProject(n.Project)
+}
+
+func modGraph(c *cli.Context, env environ) error {
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	if err := n.Resolve(c.Context, false); err != nil {
+		return modErr(err)
+	}
+	for _, l := range n.Graph.Lines() {
+		fmt.Fprintln(env.stdout, l)
+	}
+	return nil
+}
+
+func modWhy(c *cli.Context, env environ) error {
+	if c.NArg() != 1 {
+		return usageErr("mod why: give a module PATH")
+	}
+	n, err := openProject(c, env)
+	if err != nil {
+		return err
+	}
+	if err := n.Resolve(c.Context, false); err != nil {
+		return modErr(err)
+	}
+	path := c.Args().First()
+	fmt.Fprintf(env.stdout, "# %s\n", path)
+	chain := n.Graph.Why(path)
+	if chain == nil {
+		fmt.Fprintf(env.stdout, "(%s does not need %s)\n", n.File.Module, path)
+		return nil
+	}
+	fmt.Fprintln(env.stdout, strings.Join(chain, "\n"))
+	return nil
+}
+
+// projectRequires lists the require() names of the project's own Lua
+// files (not vendor/ or hidden folders).
+func projectRequires(root string) ([]string, error) {
+	var names []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (d.Name() == modload.VendorDir || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".lua") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		found, err := lint.Requires(luart.DisplayPath(p), src)
+		if err != nil {
+			return err
+		}
+		names = append(names, found...)
+		return nil
+	})
+	return names, err
+}
