@@ -28,6 +28,7 @@ install_packages() {
   command -v lsb_release >/dev/null || missing+=(lsb-release)
   command -v gcc >/dev/null || missing+=(gcc libc6-dev)   # go test -race needs cgo
   command -v chromium >/dev/null || missing+=(chromium)     # renders --report pages in tests
+  command -v git >/dev/null || missing+=(git)               # recipe-module tests serve real repositories
   command -v zsh >/dev/null || missing+=(zsh)               # completion tests drive each shell
   command -v fish >/dev/null || missing+=(fish)
   if [ ${#missing[@]} -gt 0 ]; then

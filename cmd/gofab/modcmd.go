@@ -28,12 +28,13 @@ var modFlag = &cli.StringFlag{Name: "mod", Usage: "recipe modules from `MODE`: v
 
 // moduleCommands are gofab get, gofab mod and gofab clean.
 func moduleCommands(env environ) []*cli.Command {
+	sshFlag := &cli.StringFlag{Name: "ssh-config", Aliases: []string{"S", "F"}, Usage: "ssh config `FILE` for git over SSH, instead of ~/.ssh/config"}
 	return []*cli.Command{
 		{
 			Name:      "get",
 			Usage:     "add, upgrade or drop a recipe module requirement: PATH or git URL, @version (tag, branch, commit, latest, none)",
 			ArgsUsage: "MODULE[@VERSION]...",
-			Flags:     []cli.Flag{&cli.BoolFlag{Name: "u", Usage: "upgrade the named modules (all required ones when none is named) to their newest tag"}},
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "u", Usage: "upgrade the named modules (all required ones when none is named) to their newest tag"}, sshFlag},
 			Action:    func(c *cli.Context) error { return getAction(c, env) },
 		},
 		{
@@ -41,12 +42,12 @@ func moduleCommands(env environ) []*cli.Command {
 			Usage: "manage gofab.mod, gofab.sum, the module cache and vendor/",
 			Subcommands: []*cli.Command{
 				{Name: "init", Usage: "write gofab.mod declaring module PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modInit(c, env) }},
-				{Name: "download", Usage: "fill the module cache with every module gofab.sum pins (for CI)", Action: func(c *cli.Context) error { return modDownload(c, env) }},
+				{Name: "download", Flags: []cli.Flag{sshFlag}, Usage: "fill the module cache with every module gofab.sum pins (for CI)", Action: func(c *cli.Context) error { return modDownload(c, env) }},
 				{Name: "verify", Usage: "rehash every module tree in the cache or vendor/ against gofab.sum", Action: func(c *cli.Context) error { return modVerify(c, env) }},
-				{Name: "vendor", Usage: "copy every module into vendor/, so runs need neither the cache nor the network", Action: func(c *cli.Context) error { return modVendor(c, env) }},
-				{Name: "tidy", Usage: "require what the fabfiles' require() calls need, drop what nothing uses", Action: func(c *cli.Context) error { return modTidy(c, env) }},
-				{Name: "graph", Usage: "print the requirement graph, one \"from to\" edge a line", Action: func(c *cli.Context) error { return modGraph(c, env) }},
-				{Name: "why", Usage: "show the requirement chain that brings in PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modWhy(c, env) }},
+				{Name: "vendor", Flags: []cli.Flag{sshFlag}, Usage: "copy every module into vendor/, so runs need neither the cache nor the network", Action: func(c *cli.Context) error { return modVendor(c, env) }},
+				{Name: "tidy", Flags: []cli.Flag{sshFlag}, Usage: "require what the fabfiles' require() calls need, drop what nothing uses", Action: func(c *cli.Context) error { return modTidy(c, env) }},
+				{Name: "graph", Flags: []cli.Flag{sshFlag}, Usage: "print the requirement graph, one \"from to\" edge a line", Action: func(c *cli.Context) error { return modGraph(c, env) }},
+				{Name: "why", Flags: []cli.Flag{sshFlag}, Usage: "show the requirement chain that brings in PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modWhy(c, env) }},
 			},
 		},
 		{
@@ -133,8 +134,12 @@ func openProject(c *cli.Context, env environ) (*modload.Net, error) {
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
+	files, err := sshFiles(c)
+	if err != nil {
+		return nil, err
+	}
 	dialer := connect.NewDialer(connect.Options{
-		Config:      sshconfig.NewLoader(sshconfig.CurrentLocal(), sshconfig.DefaultFiles(sshconfig.CurrentLocal().Home)...),
+		Config:      sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
 		AgentSocket: env.getenv("SSH_AUTH_SOCK"),
 	})
 	return &modload.Net{Project: p, Fetch: &modfetch.Fetcher{SSH: dialer}, Log: env.stderr}, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -103,7 +104,7 @@ func (c Cache) Lookup(m module.Version) (*Entry, error) {
 			}
 		}
 	}
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, fmt.Errorf("%s@%s: %w (run gofab mod download)", m.Path, m.Version, ErrNotCached)
 	}
 	return nil, fmt.Errorf("module cache: %w", err)

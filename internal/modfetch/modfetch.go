@@ -128,7 +128,7 @@ func Redact(rawURL string) string {
 }
 
 // Resolve turns query into a version of module modPath in the repository
-// at url: a semver tag as it is; "latest" the newest release tag of the
+// at url (modPath "" skips the major-version check of a tag): a semver tag as it is; "latest" the newest release tag of the
 // path's major version (else the newest tag, else the default branch's
 // head); a branch, a commit or a pseudo-version a pseudo-version of its
 // commit.
@@ -149,7 +149,7 @@ func (f *Fetcher) Resolve(ctx context.Context, url, modPath, query string) (Rev,
 		if semver.Canonical(query) != query {
 			return Rev{}, fmt.Errorf("%s@%s: not a canonical version (want %s)", modPath, query, semver.Canonical(query))
 		}
-		if err := module.CheckPathMajor(query, pathMajor); err != nil {
+		if err := module.CheckPathMajor(query, pathMajor); modPath != "" && err != nil {
 			return Rev{}, fmt.Errorf("%s@%s: %w", modPath, query, err)
 		}
 		h, ok := tags[query]

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -92,9 +93,14 @@ func (f *File) add(l *modfile.Line, verb string, args []string) error {
 	if len(args) != n {
 		return f.errorAt(l, "%s takes %d arguments, not %d", verb, n, len(args))
 	}
+	args = slices.Clone(args) // the syntax tree keeps its quotes for Format
 	for i, a := range args {
-		if u, err := strings.CutPrefix(a, `"`); err && strings.HasSuffix(u, `"`) {
-			args[i] = strings.TrimSuffix(u, `"`)
+		if strings.HasPrefix(a, `"`) {
+			u, err := strconv.Unquote(a)
+			if err != nil {
+				return f.errorAt(l, "%s: %v", a, err)
+			}
+			args[i] = u
 		}
 	}
 	path := args[0]
@@ -123,6 +129,9 @@ func (f *File) add(l *modfile.Line, verb string, args []string) error {
 		}
 		f.Require = append(f.Require, module.Version{Path: path, Version: args[1]})
 	case "source":
+		if strings.HasSuffix(args[1], ":") {
+			return f.errorAt(l, "source %s %s: quote the URL (// starts a comment): source %s \"%s//…\"", path, args[1], path, args[1])
+		}
 		f.Source[path] = args[1]
 	case "alias":
 		if strings.ContainsAny(path, "./") || path == "" {
@@ -176,13 +185,13 @@ func (f *File) lines(verb string, fn func(*modfile.Line, []string) bool) {
 	for _, stmt := range f.syntax.Stmt {
 		switch x := stmt.(type) {
 		case *modfile.Line:
-			if x.Token[0] == verb && fn(x, x.Token[1:]) {
+			if len(x.Token) > 0 && x.Token[0] == verb && fn(x, x.Token[1:]) {
 				x.Token = nil
 			}
 		case *modfile.LineBlock:
 			if x.Token[0] == verb {
 				for _, l := range x.Line {
-					if fn(l, l.Token) {
+					if len(l.Token) > 0 && fn(l, l.Token) {
 						l.Token = nil
 					}
 				}
@@ -218,12 +227,21 @@ func (f *File) keyed(verb, key string, value ...string) {
 		}
 		found = true
 		prefix := l.Token[:len(l.Token)-len(args)]
-		l.Token = append(slices.Clone(prefix), append([]string{key}, value...)...)
+		l.Token = append(slices.Clone(prefix), append([]string{key}, quoted(value)...)...)
 		return false
 	})
 	if !found && len(value) > 0 {
-		f.syntax.Stmt = append(f.syntax.Stmt, &modfile.Line{Token: append([]string{verb, key}, value...)})
+		f.syntax.Stmt = append(f.syntax.Stmt, &modfile.Line{Token: append([]string{verb, key}, quoted(value)...)})
 	}
+}
+
+// quoted quotes the values that need it ("//" in a URL starts a comment).
+func quoted(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = modfile.AutoQuote(v)
+	}
+	return out
 }
 
 // SetRequire requires path at version, or drops the requirement when

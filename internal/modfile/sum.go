@@ -78,16 +78,18 @@ func (s *Sum) Format() []byte {
 	return b.Bytes()
 }
 
-// Keep drops every entry whose module version is not in keep.
-func (s *Sum) Keep(keep []module.Version) {
-	in := map[string]bool{}
-	for _, m := range keep {
-		in[Key(m)] = true
-	}
-	for _, m := range []map[string]string{s.Tree, s.Mod} {
-		for k := range m {
+// Keep drops the tree hashes of module versions not in trees and the
+// gofab.mod hashes of those not in mods (every version the requirement
+// graph reaches: MVS reads their gofab.mod).
+func (s *Sum) Keep(trees, mods []module.Version) {
+	for table, keep := range map[*map[string]string][]module.Version{&s.Tree: trees, &s.Mod: mods} {
+		in := map[string]bool{}
+		for _, m := range keep {
+			in[Key(m)] = true
+		}
+		for k := range *table {
 			if !in[k] {
-				delete(m, k)
+				delete(*table, k)
 			}
 		}
 	}

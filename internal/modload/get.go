@@ -46,10 +46,11 @@ func (n *Net) URL(p string) string {
 	return "https://" + prefix
 }
 
-// Download puts m in the cache unless it is there, and checks its hashes
-// against gofab.sum; add records hashes gofab.sum lacks (gofab get),
-// else a missing entry is an error.
-func (n *Net) Download(ctx context.Context, m module.Version, add bool) (*modcache.Entry, error) {
+// Download puts m in the cache unless it is there, and checks its
+// gofab.mod's hash and, when tree is true, its tree's against gofab.sum;
+// add records hashes gofab.sum lacks (gofab get), else a missing entry is
+// an error.
+func (n *Net) Download(ctx context.Context, m module.Version, add, tree bool) (*modcache.Entry, error) {
 	if _, ok := n.File.Replace[m.Path]; ok {
 		return nil, nil
 	}
@@ -60,8 +61,10 @@ func (n *Net) Download(ctx context.Context, m module.Version, add bool) (*modcac
 	if err != nil {
 		return nil, err
 	}
-	if err := n.Sum.Check(m, false, e.Summary.Hash(), n.URL(m.Path), add); err != nil {
-		return nil, err
+	if tree {
+		if err := n.Sum.Check(m, false, e.Summary.Hash(), n.URL(m.Path), add); err != nil {
+			return nil, err
+		}
 	}
 	if err := n.Sum.Check(m, true, modcache.ModHash(e.Mod), n.URL(m.Path), add); err != nil {
 		return nil, err
@@ -121,7 +124,7 @@ func declaredPath(mod []byte) string {
 // netReqs is cachedReqs, downloading what the cache lacks.
 func (n *Net) netReqs(ctx context.Context, add bool) func(module.Version) ([]module.Version, error) {
 	return func(m module.Version) ([]module.Version, error) {
-		if _, err := n.Download(ctx, m, add); err != nil {
+		if _, err := n.Download(ctx, m, add, false); err != nil {
 			return nil, err
 		}
 		reqs, err := n.cachedReqs(m)
@@ -154,7 +157,7 @@ func (n *Net) Resolve(ctx context.Context, add bool) error {
 	n.Graph = g
 	n.mods = nil
 	for _, m := range g.List() {
-		if _, err := n.Download(ctx, m, add); err != nil {
+		if _, err := n.Download(ctx, m, add, true); err != nil {
 			return err
 		}
 		mod, err := n.cachedModule(m)
@@ -164,7 +167,7 @@ func (n *Net) Resolve(ctx context.Context, add bool) error {
 		n.mods = append(n.mods, mod)
 	}
 	n.sortMods()
-	n.Sum.Keep(g.List())
+	n.Sum.Keep(g.List(), g.Nodes())
 	return nil
 }
 
@@ -213,7 +216,7 @@ func (n *Net) getURL(ctx context.Context, rawURL, query string) (module.Version,
 	if err != nil {
 		return module.Version{}, err
 	}
-	rev, err := n.Fetch.Resolve(ctx, rawURL, path, query)
+	rev, err := n.Fetch.Resolve(ctx, rawURL, "", query)
 	if err != nil {
 		return module.Version{}, err
 	}
@@ -253,9 +256,9 @@ func (n *Net) getAt(ctx context.Context, path, rawURL, query string) (module.Ver
 // fetchChecked downloads m and checks the gofab version it
 // needs.
 func (n *Net) fetchChecked(ctx context.Context, m module.Version) (*modcache.Entry, error) {
-	e, err := n.Download(ctx, m, true)
-	if err != nil {
-		return nil, err
+	e, err := n.Download(ctx, m, true, true)
+	if err != nil || e == nil { // nil: a replace directory
+		return e, err
 	}
 	if f, err := modfile.Parse(m.Path+"@"+m.Version+"/"+modfile.Name, e.Mod); err != nil {
 		return nil, err

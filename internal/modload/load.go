@@ -235,7 +235,7 @@ func (p *Project) findIn(m *Module, name, rel string) (file, namespace, root str
 		}
 		return filepath.Join(m.Dir, filepath.FromSlash(c)), ns, m.Dir, true, nil
 	}
-	return "", "", "", false, fmt.Errorf("require(%q): module %s@%s has no %s", name, m.Path, m.Version, strings.Join(candidates, " or "))
+	return "", "", "", false, fmt.Errorf("require(%q): module %s@%s has no %s", name, m.Path, m.Version.Version, strings.Join(candidates, " or "))
 }
 
 // exists reports whether m has file rel: from its file list when it has

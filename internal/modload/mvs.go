@@ -62,6 +62,18 @@ func (g *Graph) List() []module.Version {
 	return out
 }
 
+// Nodes lists every module version the graph reached (not the main
+// module).
+func (g *Graph) Nodes() []module.Version {
+	var out []module.Version
+	for m := range g.Edges {
+		if m.Path != g.Main {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // cycle returns a cycle among the selected versions' paths, or nil.
 func (g *Graph) cycle() []string {
 	const (

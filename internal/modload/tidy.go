@@ -3,6 +3,7 @@ package modload
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,7 @@ func (n *Net) Tidy(ctx context.Context, names []string) error {
 		}
 		used[path] = n.File.Requires(path)
 	}
-	for _, r := range n.File.Require {
+	for _, r := range slices.Clone(n.File.Require) {
 		if _, ok := used[r.Path]; !ok {
 			n.File.SetRequire(r.Path, "")
 			n.File.SetSource(r.Path, "")
