@@ -36,7 +36,13 @@ var forbiddenImports = map[string][]string{
 	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/connect"},
 	"internal/output":    {"luart", "stdlib", "internal/executor"},
 	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/connect"},
-	"internal/fakehost":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
+	// Recipe modules: files and hashes below, fetching and loading above;
+	// none knows the runtime, the executor or the hosts' transports.
+	"internal/modfile":  {""},
+	"internal/modcache": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/modload", "internal/modfetch"},
+	"internal/modfetch": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/modload"},
+	"internal/modload":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell"},
+	"internal/fakehost": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
 }
 
 // maxFuncLines is the longest a function may be, table-driven data aside.

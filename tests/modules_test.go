@@ -493,3 +493,40 @@ func TestModGetOverSSH(t *testing.T) {
 	wantCode(t, r, 2)
 	mustContain(t, r, "v2")
 }
+
+// TestModTypesForEditors: gofab types links the required modules where
+// lua-language-server's require() resolution finds them, so a call into
+// a cached module is type-checked (a wrong argument type is flagged).
+func TestModTypesForEditors(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "recipes")
+	r := newGitRepo(t, repoDir)
+	r.commit(map[string]string{
+		"gofab.mod":      "module git.example.com/ops/recipes\n",
+		"nginx/init.lua": "local M = {}\n---@param name string\nfunction M.site(name) return name end\nreturn M\n",
+	}, "v1.0.0")
+	p := newModProject(t, `local nginx = require("git.example.com/ops/recipes/nginx")
+local ops = require("ops/nginx")
+nginx.site("fine")
+nginx.site(1)
+ops.site(2)
+`)
+	wantCode(t, p.gofab("get", "file://"+repoDir+"@v1.0.0"), 0)
+	f, _ := os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "alias ops git.example.com/ops/recipes\n")
+	f.Close()
+	r2 := p.gofab("types")
+	wantCode(t, r2, 0)
+	mustContain(t, r2, "linked 2 recipe modules")
+	if luarc := p.read(".luarc.json"); !strings.Contains(luarc, ".gofab/modules") {
+		t.Fatalf(".luarc.json:\n%s", luarc)
+	}
+	var mismatches []int
+	for _, d := range checkWithLuaLS(t, p.dir) {
+		if d.File == "fabfile.lua" && d.Code == "param-type-mismatch" {
+			mismatches = append(mismatches, d.Line)
+		}
+	}
+	if fmt.Sprint(mismatches) != "[4 5]" {
+		t.Errorf("LuaLS param-type-mismatch lines %v, want [4 5] (the module's types did not reach the editor)", mismatches)
+	}
+}

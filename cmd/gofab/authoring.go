@@ -33,6 +33,26 @@ var inventoryDoc string
 // definitions.
 const DefaultTypesDir = ".gofab/types"
 
+// typesCommand is gofab types.
+func typesCommand(env environ) *cli.Command {
+	return &cli.Command{
+		Name:      "types",
+		Usage:     "write LuaLS definitions of every global and module, and a .luarc.json pointing at them",
+		ArgsUsage: "[DIR]",
+		Flags:     []cli.Flag{modFlag},
+		Action: func(c *cli.Context) error {
+			dir := DefaultTypesDir
+			if c.NArg() > 0 {
+				dir = c.Args().First()
+			}
+			if err := writeTypes(env.stdout, dir, ".luarc.json"); err != nil {
+				return err
+			}
+			return linkModules(c, env, ".luarc.json")
+		},
+	}
+}
+
 // authoringCommands are the subcommands for writing recipes.
 func authoringCommands(env environ) []*cli.Command {
 	fabfileFlag := &cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`"}
@@ -47,18 +67,7 @@ func authoringCommands(env environ) []*cli.Command {
 				&cli.StringFlag{Name: "format", Value: "text", Usage: "`FORMAT` of the report: text or json"}},
 			Action: func(c *cli.Context) error { return checkAction(c, env) },
 		},
-		{
-			Name:      "types",
-			Usage:     "write LuaLS definitions of every global and module, and a .luarc.json pointing at them",
-			ArgsUsage: "[DIR]",
-			Action: func(c *cli.Context) error {
-				dir := DefaultTypesDir
-				if c.NArg() > 0 {
-					dir = c.Args().First()
-				}
-				return writeTypes(env.stdout, dir, ".luarc.json")
-			},
-		},
+		typesCommand(env),
 		{
 			Name:  "init",
 			Usage: "write a starter fabfile.lua and the editor files",
@@ -149,6 +158,16 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 			return usageErr("types: %v", err)
 		}
 	}
+	if err := addLibrary(luarc, dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %d definition files to %s and %s\n", len(names), dir, luarc)
+	return nil
+}
+
+// addLibrary makes sure luarc (.luarc.json) lists dir in
+// workspace.library, for Lua 5.1, keeping the rest of the file.
+func addLibrary(luarc, dir string) error {
 	cfg := map[string]any{}
 	if data, err := os.ReadFile(luarc); err == nil {
 		if err := json.Unmarshal(data, &cfg); err != nil {
@@ -159,11 +178,7 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 	}
 	cfg["runtime.version"] = "Lua 5.1"
 	lib, _ := cfg["workspace.library"].([]any)
-	found := false
-	for _, l := range lib {
-		found = found || l == dir
-	}
-	if !found {
+	if !slices.Contains(lib, any(dir)) {
 		lib = append(lib, dir)
 	}
 	cfg["workspace.library"] = lib
@@ -172,7 +187,6 @@ func writeTypes(w io.Writer, dir, luarc string) error {
 	if err := writeFile(luarc, string(data)+"\n"); err != nil {
 		return usageErr("types: %v", err)
 	}
-	fmt.Fprintf(w, "wrote %d definition files to %s and %s\n", len(names), dir, luarc)
 	return nil
 }
 

@@ -330,3 +330,46 @@ func projectRequires(root string) ([]string, error) {
 	})
 	return names, err
 }
+
+// DefaultModulesDir is where gofab types links the recipe modules of
+// gofab.mod for the editor.
+const DefaultModulesDir = ".gofab/modules"
+
+// linkModules makes lua-language-server resolve require() of recipe
+// modules: LuaLS reads a require name's dots as folders, so each module
+// (and alias) gets a symbolic link at .gofab/modules/<path, dots as
+// slashes> to its tree in the cache or vendor/, and the folder joins
+// .luarc.json's workspace.library. Without a gofab.mod it does nothing.
+func linkModules(c *cli.Context, env environ, luarc string) error {
+	finder, err := loadModules(c, env, filepath.Join(".", DefaultFabfile))
+	if err != nil || finder == nil {
+		return err
+	}
+	p := finder.(*modload.Project)
+	if err := os.RemoveAll(DefaultModulesDir); err != nil {
+		return usageErr("types: %v", err)
+	}
+	links := map[string]string{}
+	for _, m := range p.Modules() {
+		links[m.Path] = m.Dir
+	}
+	for alias, path := range p.File.Alias {
+		if dir, ok := links[path]; ok {
+			links[alias] = dir
+		}
+	}
+	for name, dir := range links {
+		link := filepath.Join(DefaultModulesDir, filepath.FromSlash(strings.ReplaceAll(name, ".", "/")))
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			return usageErr("types: %v", err)
+		}
+		if err := os.Symlink(dir, link); err != nil {
+			return usageErr("types: %v", err)
+		}
+	}
+	if err := addLibrary(luarc, DefaultModulesDir); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "linked %d recipe modules under %s\n", len(links), DefaultModulesDir)
+	return nil
+}
