@@ -530,3 +530,24 @@ ops.site(2)
 		t.Errorf("LuaLS param-type-mismatch lines %v, want [4 5] (the module's types did not reach the editor)", mismatches)
 	}
 }
+
+// TestModCompletion: completion offers gofab mod's verbs and, after get
+// and mod why, the modules gofab.mod requires.
+func TestModCompletion(t *testing.T) {
+	p := newModProject(t, "")
+	writeFile(t, filepath.Join(p.dir, "gofab.mod"), "module example.com/x\nrequire git.example.com/ops/recipes v1.4.2\nalias ops git.example.com/ops/recipes\n")
+	for _, tc := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"mod", ""}, "vendor\t"},
+		{[]string{"mod", "t"}, "tidy\t"},
+		{[]string{"get", "git"}, "git.example.com/ops/recipes\tv1.4.2"},
+		{[]string{"mod", "why", ""}, "ops\tgit.example.com/ops/recipes"},
+	} {
+		r := p.gofab(append([]string{"__complete"}, tc.words...)...)
+		if !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("complete %q: want %q in\n%s", tc.words, tc.want, r.stdout)
+		}
+	}
+}

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gofab/gofab/internal/modfile"
 
 	"github.com/urfave/cli/v2"
 
@@ -101,6 +104,8 @@ func completions(app *cli.App, words []string, env environ) []string {
 		return []string{filesDirective}
 	case sub == "hosts" || sub == "ssh-config":
 		return src.values("hosts", cur)
+	case sub == "mod" || sub == "get":
+		return filter(moduleCompletions(app.Command(sub), before), cur)
 	case sub != "":
 		return nil
 	}
@@ -255,6 +260,54 @@ func (s *sources) values(kind, cur string) []string {
 		if strings.HasPrefix(it, last) {
 			out = append(out, head+it)
 		}
+	}
+	return out
+}
+
+// moduleCompletions are gofab mod's verbs after "mod", and the modules
+// gofab.mod requires after "get" and "mod why".
+func moduleCompletions(cmd *cli.Command, before []string) []string {
+	verb := ""
+	for i, w := range before {
+		if w == cmd.Name {
+			for _, rest := range before[i+1:] {
+				if !strings.HasPrefix(rest, "-") {
+					verb = rest
+					break
+				}
+			}
+		}
+	}
+	if cmd.Name == "mod" && verb == "" {
+		var out []string
+		for _, sc := range cmd.Subcommands {
+			out = append(out, sc.Name+"\t"+sc.Usage)
+		}
+		return out
+	}
+	if cmd.Name == "get" || verb == "why" {
+		return requiredModules()
+	}
+	return nil
+}
+
+// requiredModules lists the module paths and aliases of the working
+// directory's gofab.mod.
+func requiredModules() []string {
+	root := projectRoot(".")
+	if root == "" {
+		return nil
+	}
+	f, err := modfile.ReadFile(filepath.Join(root, modfile.Name))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range f.Require {
+		out = append(out, r.Path+"\t"+r.Version)
+	}
+	for alias, path := range f.Alias {
+		out = append(out, alias+"\t"+path)
 	}
 	return out
 }
