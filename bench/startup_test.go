@@ -47,14 +47,27 @@ func BenchmarkStartup(b *testing.B) {
 
 // medianRun runs argv n times and returns the median wall time in ms.
 func medianRun(b *testing.B, argv []string, n int) float64 {
+	return medianRunIn(b, "", nil, argv, n)
+}
+
+// medianRunIn is medianRun in directory dir with environment env (nil:
+// this process's).
+func medianRunIn(b *testing.B, dir string, env, argv []string, n int) float64 {
 	times := make([]time.Duration, n)
 	for i := range times {
 		start := time.Now()
-		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
-			b.Fatalf("%s: %v\n%s", argv, err, out)
-		}
+		runIn(b, dir, env, argv...)
 		times[i] = time.Since(start)
 	}
 	slices.Sort(times)
 	return float64(times[n/2].Microseconds()) / 1000
+}
+
+// runIn runs argv in dir with env, failing b when it fails.
+func runIn(b *testing.B, dir string, env []string, argv ...string) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%s: %v\n%s", argv, err, out)
+	}
 }

@@ -5,7 +5,6 @@
 package modcache
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,9 +24,11 @@ type File struct {
 // Summary is the list dirhash.Hash1 hashes: a line "sha256  path@version/name"
 // for each file, sorted by name. Its hash is the tree's h1: hash, and its
 // lines let a run check each file it loads without rehashing the tree.
+// Lookups search the text itself: a run reads the summaries of every
+// module but looks up only the files it loads.
 type Summary struct {
-	text  []byte
-	files map[string]string // name in the tree → hex sha256
+	text   []byte
+	prefix string // "path@version/"
 }
 
 // Summarize builds the summary of module m's files.
@@ -35,30 +36,19 @@ func Summarize(m module.Version, files []File) *Summary {
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	var b bytes.Buffer
-	s := &Summary{files: map[string]string{}}
 	for _, f := range sorted {
-		sum := fmt.Sprintf("%x", sha256.Sum256(f.Data))
-		fmt.Fprintf(&b, "%s  %s@%s/%s\n", sum, m.Path, m.Version, f.Name)
-		s.files[f.Name] = sum
+		fmt.Fprintf(&b, "%x  %s@%s/%s\n", sha256.Sum256(f.Data), m.Path, m.Version, f.Name)
 	}
-	s.text = b.Bytes()
-	return s
+	return &Summary{text: b.Bytes(), prefix: m.Path + "@" + m.Version + "/"}
 }
 
-// ParseSummary reads a summary written by Bytes for module m.
+// ParseSummary reads a summary written by Bytes for module m. Its lines
+// are checked when a file is looked up; its hash is what proves it.
 func ParseSummary(m module.Version, text []byte) (*Summary, error) {
-	s := &Summary{text: text, files: map[string]string{}}
-	prefix := m.Path + "@" + m.Version + "/"
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	for sc.Scan() {
-		sum, name, ok := strings.Cut(sc.Text(), "  ")
-		rel, under := strings.CutPrefix(name, prefix)
-		if !ok || !under || len(sum) != 64 {
-			return nil, fmt.Errorf("%s@%s: malformed file list line %q", m.Path, m.Version, sc.Text())
-		}
-		s.files[rel] = sum
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		return nil, fmt.Errorf("%s@%s: truncated file list", m.Path, m.Version)
 	}
-	return s, sc.Err()
+	return &Summary{text: text, prefix: m.Path + "@" + m.Version + "/"}, nil
 }
 
 // Bytes is the summary's text.
@@ -69,18 +59,37 @@ func (s *Summary) Hash() string { return h1(s.text) }
 
 // Names lists the tree's files.
 func (s *Summary) Names() []string {
-	names := make([]string, 0, len(s.files))
-	for n := range s.files {
-		names = append(names, n)
+	var names []string
+	for line := range bytes.Lines(s.text) {
+		if _, name, ok := bytes.Cut(line, []byte("  ")); ok {
+			names = append(names, strings.TrimPrefix(strings.TrimSuffix(string(name), "\n"), s.prefix))
+		}
 	}
-	slices.Sort(names)
 	return names
 }
 
+// sum is the recorded hex sha256 of file name, or "".
+func (s *Summary) sum(name string) string {
+	key := []byte("  " + s.prefix + name + "\n")
+	for text := s.text; ; {
+		i := bytes.Index(text, key)
+		if i < 0 {
+			return ""
+		}
+		if i >= 64 && (i == 64 || text[i-65] == '\n') {
+			return string(text[i-64 : i])
+		}
+		text = text[i+len(key):]
+	}
+}
+
+// Has reports whether the tree has file name.
+func (s *Summary) Has(name string) bool { return s.sum(name) != "" }
+
 // CheckFile reports whether data is the tree's file name.
 func (s *Summary) CheckFile(name string, data []byte) error {
-	want, ok := s.files[name]
-	if !ok {
+	want := s.sum(name)
+	if want == "" {
 		return fmt.Errorf("%s is not part of the module's recorded tree", name)
 	}
 	if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
@@ -98,10 +107,4 @@ func ModHash(data []byte) string {
 func h1(summary []byte) string {
 	sum := sha256.Sum256(summary)
 	return "h1:" + base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// Has reports whether the tree has file name.
-func (s *Summary) Has(name string) bool {
-	_, ok := s.files[name]
-	return ok
 }

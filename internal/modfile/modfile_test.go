@@ -34,7 +34,7 @@ func TestEditKeepsComments(t *testing.T) {
 	f.SetRequire("d.com/w", "v0.0.0-20240102030405-abcdefabcdef")
 	f.SetSource("d.com/w", "ssh://git@d.com/w.git")
 	out := string(f.Format())
-	for _, want := range []string{"// our ops recipes", "b.com/y v1.2.0 // nginx", "d.com/w v0.0.0-20240102030405-abcdefabcdef", "source d.com/w ssh://git@d.com/w.git"} {
+	for _, want := range []string{"// our ops recipes", "b.com/y v1.2.0 // nginx", "d.com/w v0.0.0-20240102030405-abcdefabcdef", `source d.com/w "ssh://git@d.com/w.git"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}

@@ -56,6 +56,8 @@ type Project struct {
 
 	mods     []*Module // longest path first, for prefix matching
 	gofabVer string
+	// entries are the cache entries Load read, each once.
+	entries map[module.Version]*modcache.Entry
 }
 
 // ReadProject reads root's gofab.mod and gofab.sum, without loading the
@@ -114,7 +116,7 @@ func (p *Project) cachedModule(m module.Version) (*Module, error) {
 	if dir, ok := p.File.Replace[m.Path]; ok {
 		return &Module{Version: m, Dir: p.abs(dir), Replaced: dir}, nil
 	}
-	e, err := p.Cache.Lookup(m)
+	e, err := p.lookup(m)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +151,32 @@ func (p *Project) modData(m module.Version) ([]byte, string, error) {
 		}
 		return data, "", err
 	}
-	data, err := p.Cache.LookupMod(m)
-	return data, "the module cache", err
+	e, err := p.lookup(m)
+	if errors.Is(err, modcache.ErrNotCached) {
+		// MVS reads versions it does not select: only their gofab.mod.
+		data, err := p.Cache.LookupMod(m)
+		return data, "the module cache", err
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return e.Mod, "the module cache", nil
+}
+
+// lookup is p.Cache.Lookup, once per module version.
+func (p *Project) lookup(m module.Version) (*modcache.Entry, error) {
+	if e, ok := p.entries[m]; ok {
+		return e, nil
+	}
+	e, err := p.Cache.Lookup(m)
+	if err != nil {
+		return nil, err
+	}
+	if p.entries == nil {
+		p.entries = map[module.Version]*modcache.Entry{}
+	}
+	p.entries[m] = e
+	return e, nil
 }
 
 // parseReqs parses m's gofab.mod and checks it declares m's path and

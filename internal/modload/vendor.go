@@ -1,7 +1,6 @@
 package modload
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -48,7 +47,7 @@ func (p *Project) loadVendor() error {
 	p.Vendored = true
 	for _, vm := range mods {
 		m := &Module{Version: vm.Version, Dir: filepath.Join(p.Root, VendorDir, filepath.FromSlash(vm.Path)), Replaced: vm.replaced}
-		sum, err := modcache.ParseSummary(vm.Version, vm.lines.Bytes())
+		sum, err := modcache.ParseSummary(vm.Version, expand(vm.Version, vm.lines))
 		if err != nil {
 			return err
 		}
@@ -67,7 +66,7 @@ func (p *Project) loadVendor() error {
 type vendored struct {
 	module.Version
 	replaced string
-	lines    bytes.Buffer
+	lines    []byte
 }
 
 // parseManifest reads vendor/modules.txt:
@@ -75,34 +74,81 @@ type vendored struct {
 //	# path version
 //	## explicit           (gofab.mod requires it)
 //	## replace ../dir     (from a replace directory)
-//	<sha256>  path@version/file
+//	<sha256>  file
+//
+// A module's file lines are kept as one slice of data, not copied; the
+// file names are relative (expand makes the summary dirhash hashes).
 func parseManifest(data []byte) ([]*vendored, map[string]string, error) {
 	var mods []*vendored
 	explicit := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		var cur *vendored
-		if len(mods) > 0 {
-			cur = mods[len(mods)-1]
+	var cur *vendored
+	start := -1 // where cur's file lines begin
+	end := func(at int) {
+		if cur != nil && start >= 0 {
+			cur.lines = data[start:at]
 		}
-		switch f := strings.Fields(line); {
+		start = -1
+	}
+	for off, n := 0, 1; off < len(data); n++ {
+		next := bytes.IndexByte(data[off:], '\n') + off + 1
+		if next == off {
+			next = len(data)
+		}
+		line := string(bytes.TrimSuffix(data[off:next], []byte("\n")))
+		switch {
+		case line == "" || line[0] != '#':
+			if cur == nil {
+				return nil, nil, fmt.Errorf("line %d: a file line before any module", n)
+			}
+			if start < 0 {
+				start = off
+			}
 		case n == 1 && line+"\n" == vendorHeader:
 		case strings.HasPrefix(line, "## ") && cur != nil:
+			end(off)
+			f := strings.Fields(line)
 			if f[1] == "explicit" {
 				explicit[cur.Path] = cur.Version.Version
 			} else if f[1] == "replace" && len(f) == 3 {
 				cur.replaced = f[2]
 			}
-		case strings.HasPrefix(line, "# ") && len(f) == 3:
-			mods = append(mods, &vendored{Version: module.Version{Path: f[1], Version: f[2]}})
-		case cur != nil && len(f) == 2:
-			cur.lines.WriteString(line + "\n")
+		case strings.HasPrefix(line, "# ") && len(strings.Fields(line)) == 3:
+			end(off)
+			f := strings.Fields(line)
+			cur = &vendored{Version: module.Version{Path: f[1], Version: f[2]}}
+			mods = append(mods, cur)
 		default:
 			return nil, nil, fmt.Errorf("line %d: unexpected %q", n, line)
 		}
+		off = next
 	}
-	return mods, explicit, sc.Err()
+	end(len(data))
+	return mods, explicit, nil
+}
+
+// expand turns vendor/modules.txt's "sha256  file" lines back into the
+// summary lines "sha256  path@version/file" whose hash gofab.sum records.
+func expand(m module.Version, lines []byte) []byte {
+	prefix := m.Path + "@" + m.Version + "/"
+	out := make([]byte, 0, len(lines)+bytes.Count(lines, []byte("\n"))*len(prefix))
+	for line := range bytes.Lines(lines) {
+		if len(line) < 66 {
+			out = append(out, line...) // malformed: the hash check refuses it
+			continue
+		}
+		out = append(append(append(out, line[:66]...), prefix...), line[66:]...)
+	}
+	return out
+}
+
+// shorten is expand's inverse, for writing vendor/modules.txt.
+func shorten(m module.Version, summary []byte) []byte {
+	prefix := []byte(m.Path + "@" + m.Version + "/")
+	var out []byte
+	for line := range bytes.Lines(summary) {
+		out = append(append(out, line[:66]...), bytes.TrimPrefix(line[66:], prefix)...)
+	}
+	return out
 }
 
 // WriteVendor copies the build list's trees into vendor/, exactly as
@@ -134,7 +180,7 @@ func (p *Project) WriteVendor() error {
 		if m.Replaced != "" {
 			fmt.Fprintf(&manifest, "## replace %s\n", m.Replaced)
 		}
-		manifest.Write(sum.Bytes())
+		manifest.Write(shorten(m.Version, sum.Bytes()))
 		if err := writeFiles(filepath.Join(tmp, filepath.FromSlash(m.Path)), files); err != nil {
 			return err
 		}
