@@ -485,6 +485,14 @@ func TestModGetOverSSH(t *testing.T) {
 	}
 
 	sshConfig(tb.KnownHosts)
+	// Through a jump host, as ProxyJump in ssh_config says.
+	f, _ := os.OpenFile(filepath.Join(p.dir, ".ssh", "config"), os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "Host gitjump\n  HostName 127.0.0.4\n  ProxyJump gitbox\n  Port %s\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n",
+		tb.Port, tb.User, tb.Key, tb.KnownHosts)
+	f.Close()
+	r = p.gofab("get", "-S", filepath.Join(p.dir, ".ssh", "config"), "ssh://gitjump"+repo.dir+"@v1.0.0")
+	wantCode(t, r, 0)
+	wantCode(t, p.gofab("get", "git.example.com/ops/recipes@none"), 0)
 	r = p.gofab("get", "-S", filepath.Join(p.dir, ".ssh", "config"), "ssh://gitbox"+repo.dir+"@v1.0.0")
 	wantCode(t, r, 0)
 	mustContain(t, p.gofab("-H", "local", "nginx.reload"), "over ssh from lib")
