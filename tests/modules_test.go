@@ -559,3 +559,22 @@ func TestModCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestModNoManifestRepo: a repository without gofab.mod (most recipe
+// repos today) is a module with no requirements whose path comes from its
+// URL: file.local/ and a local folder's name.
+func TestModNoManifestRepo(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "recipes.git")
+	r := newGitRepo(t, repoDir)
+	r.commit(map[string]string{"nginx/init.lua": nginxModule("no manifest"), "lib/util.lua": "return {word = 'from lib'}\n"}, "v0.3.0")
+	p := newModProject(t, `local nginx = require("file.local/recipes/nginx")
+`)
+	wantCode(t, p.gofab("get", repoDir+"@v0.3.0"), 0)
+	if mod := p.read("gofab.mod"); !strings.Contains(mod, "require file.local/recipes v0.3.0") || !strings.Contains(mod, "source file.local/recipes "+repoDir) {
+		t.Fatalf("gofab.mod:\n%s", mod)
+	}
+	if !strings.Contains(p.read("gofab.sum"), "file.local/recipes v0.3.0/gofab.mod h1:") {
+		t.Errorf("the synthesised gofab.mod is not hashed:\n%s", p.read("gofab.sum"))
+	}
+	mustContain(t, p.gofab("-H", "local", "nginx.reload"), "no manifest from lib")
+}

@@ -144,7 +144,7 @@ func (c Cache) Put(ctx context.Context, m module.Version, files []File, mod []by
 	}
 	defer makeWritable(tmp)
 	defer os.RemoveAll(tmp)
-	if err := writeTree(tmp, files); err != nil {
+	if err := WriteTree(tmp, files); err != nil {
 		return nil, err
 	}
 	infoJSON, _ := json.MarshalIndent(info, "", "\t")
@@ -166,8 +166,8 @@ func (c Cache) Put(ctx context.Context, m module.Version, files []File, mod []by
 	return &Entry{Dir: dir, Summary: sum, Mod: mod}, nil
 }
 
-// writeTree writes files under dir.
-func writeTree(dir string, files []File) error {
+// WriteTree writes files under dir, refusing names that would leave it.
+func WriteTree(dir string, files []File) error {
 	for _, f := range files {
 		if !fs.ValidPath(f.Name) || strings.Contains(f.Name, "\\") {
 			return fmt.Errorf("module file %q: not a valid path", f.Name)
@@ -259,24 +259,4 @@ func (c Cache) Clean() error {
 	}
 	makeWritable(c.Dir)
 	return os.RemoveAll(c.Dir)
-}
-
-// Versions lists the cached versions of every module, by path.
-func (c Cache) Versions() (map[string][]string, error) {
-	out := map[string][]string{}
-	root := filepath.Join(c.Dir, "cache", "download")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".files") {
-			return nil
-		}
-		dir, file := filepath.Split(p)
-		ep := filepath.ToSlash(strings.TrimSuffix(strings.TrimPrefix(dir, root+string(filepath.Separator)), string(filepath.Separator)+"@v"+string(filepath.Separator)))
-		mp, err1 := module.UnescapePath(ep)
-		v, err2 := module.UnescapeVersion(strings.TrimSuffix(file, ".files"))
-		if err1 == nil && err2 == nil {
-			out[mp] = append(out[mp], v)
-		}
-		return nil
-	})
-	return out, err
 }

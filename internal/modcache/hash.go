@@ -57,17 +57,6 @@ func (s *Summary) Bytes() []byte { return s.text }
 // Hash is the tree's h1: hash, as dirhash.Hash1 computes it.
 func (s *Summary) Hash() string { return h1(s.text) }
 
-// Names lists the tree's files.
-func (s *Summary) Names() []string {
-	var names []string
-	for line := range bytes.Lines(s.text) {
-		if _, name, ok := bytes.Cut(line, []byte("  ")); ok {
-			names = append(names, strings.TrimPrefix(strings.TrimSuffix(string(name), "\n"), s.prefix))
-		}
-	}
-	return names
-}
-
 // sum is the recorded hex sha256 of file name, or "".
 func (s *Summary) sum(name string) string {
 	key := []byte("  " + s.prefix + name + "\n")

@@ -17,7 +17,7 @@ func TestSummaryIsDirhash(t *testing.T) {
 	m := module.Version{Path: "git.example.com/ops/recipes", Version: "v1.4.2"}
 	files := []File{{"nginx/init.lua", []byte("task('x')\n")}, {"gofab.mod", []byte("module git.example.com/ops/recipes\n")}, {"a b.lua", nil}}
 	dir := t.TempDir()
-	if err := writeTree(dir, files); err != nil {
+	if err := WriteTree(dir, files); err != nil {
 		t.Fatal(err)
 	}
 	want, err := dirhash.HashDir(dir, m.Path+"@"+m.Version, dirhash.Hash1)

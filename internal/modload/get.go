@@ -291,8 +291,9 @@ func isURL(s string) bool {
 // from its URL: host and path for network URLs, without user, port and
 // ".git" (ssh://git@git.example.com:2222/ops/recipes.git and
 // git@git.example.com:ops/recipes.git are git.example.com/ops/recipes),
-// and the last folder's name for file:// URLs and local paths
-// (/srv/git/recipes.git is recipes).
+// and file.local/ and the last folder's name for file:// URLs and local
+// paths (/srv/git/recipes.git is file.local/recipes: a required path needs
+// a dot in its first element, as in Go).
 func DerivePath(rawURL string) (string, error) {
 	var p string
 	switch {
@@ -302,7 +303,7 @@ func DerivePath(rawURL string) (string, error) {
 			return "", fmt.Errorf("%s: %w", modfetch.Redact(rawURL), err)
 		}
 		if u.Scheme == "file" {
-			p = path.Base(strings.TrimSuffix(u.Path, "/"))
+			p = "file.local/" + path.Base(strings.TrimSuffix(u.Path, "/"))
 		} else {
 			p = u.Hostname() + u.Path
 		}
@@ -311,7 +312,7 @@ func DerivePath(rawURL string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		p = filepath.Base(abs)
+		p = "file.local/" + filepath.Base(abs)
 	default: // user@host:path
 		_, hostPath, _ := strings.Cut(rawURL, "@")
 		if !strings.Contains(rawURL, "@") {

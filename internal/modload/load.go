@@ -291,13 +291,3 @@ func (p *Project) Verify(file string, src []byte) error {
 	}
 	return nil
 }
-
-// Roots lists the directories of the build list's modules, for editors
-// (LuaLS workspace libraries) and listings.
-func (p *Project) Roots() []string {
-	var out []string
-	for _, m := range p.Modules() {
-		out = append(out, m.Dir)
-	}
-	return out
-}

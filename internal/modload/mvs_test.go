@@ -59,8 +59,8 @@ func TestDerivePath(t *testing.T) {
 		"https://git.example.com/ops/recipes.git":        "git.example.com/ops/recipes",
 		"ssh://git@git.example.com:2222/ops/recipes.git": "git.example.com/ops/recipes",
 		"git@git.example.com:ops/recipes.git":            "git.example.com/ops/recipes",
-		"file:///srv/git/recipes.git":                    "recipes",
-		"/srv/git/recipes.git":                           "recipes",
+		"file:///srv/git/recipes.git":                    "file.local/recipes",
+		"/srv/git/recipes.git":                           "file.local/recipes",
 	} {
 		if got, err := DerivePath(url); err != nil || got != want {
 			t.Errorf("DerivePath(%q) = %q, %v; want %q", url, got, err, want)

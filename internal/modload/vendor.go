@@ -181,7 +181,7 @@ func (p *Project) WriteVendor() error {
 			fmt.Fprintf(&manifest, "## replace %s\n", m.Replaced)
 		}
 		manifest.Write(shorten(m.Version, sum.Bytes()))
-		if err := writeFiles(filepath.Join(tmp, filepath.FromSlash(m.Path)), files); err != nil {
+		if err := modcache.WriteTree(filepath.Join(tmp, filepath.FromSlash(m.Path)), files); err != nil {
 			return err
 		}
 	}
@@ -220,19 +220,6 @@ func (p *Project) isModuleDir(path string) bool {
 		}
 	}
 	return false
-}
-
-func writeFiles(dir string, files []modcache.File) error {
-	for _, f := range files {
-		path := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // VerifyAll rehashes every module tree of the build list (the cache's
