@@ -24,13 +24,25 @@ type termSession struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	done chan struct{}
+	// drained is closed when the terminal's reader has read everything
+	// (the pty reports EIO once gofab and its children are gone);
+	// changed is closed and replaced on every read.
+	drained chan struct{}
+	changed chan struct{}
 }
 
 // seen returns what the terminal showed so far.
 func (s *termSession) seen() string {
+	text, _ := s.seenAndNext()
+	return text
+}
+
+// seenAndNext returns what the terminal showed so far and a channel
+// closed when it shows more.
+func (s *termSession) seenAndNext() (string, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.buf.String()
+	return s.buf.String(), s.changed
 }
 
 func startOnTerminal(t *testing.T, p *project, args ...string) *termSession {
@@ -42,13 +54,16 @@ func startOnTerminal(t *testing.T, p *project, args ...string) *termSession {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &termSession{t: t, cmd: cmd, tty: tty, done: make(chan struct{})}
+	s := &termSession{t: t, cmd: cmd, tty: tty, done: make(chan struct{}), drained: make(chan struct{}), changed: make(chan struct{})}
 	go func() {
+		defer close(s.drained)
 		b := make([]byte, 4096)
 		for {
 			n, err := tty.Read(b)
 			s.mu.Lock()
 			s.buf.Write(b[:n])
+			close(s.changed)
+			s.changed = make(chan struct{})
 			s.mu.Unlock()
 			if err != nil {
 				return
@@ -70,12 +85,21 @@ func startOnTerminal(t *testing.T, p *project, args ...string) *termSession {
 // waitFor waits until the terminal has shown want n times.
 func (s *termSession) waitFor(want string, n int) {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(s.seen(), want) < n {
-		if time.Now().After(deadline) {
+	deadline := time.After(time.Minute)
+	for {
+		text, next := s.seenAndNext()
+		if strings.Count(text, want) >= n {
+			return
+		}
+		select {
+		case <-next:
+		case <-s.drained:
+			if strings.Count(s.seen(), want) < n {
+				s.t.Fatalf("gofab ended; the terminal never showed %q %d times:\n%s", want, n, s.seen())
+			}
+		case <-deadline:
 			s.t.Fatalf("terminal never showed %q %d times:\n%s", want, n, s.seen())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -87,7 +111,11 @@ func (s *termSession) finish() int {
 	case <-time.After(time.Minute):
 		s.t.Fatalf("gofab did not exit:\n%s", s.seen())
 	}
-	time.Sleep(50 * time.Millisecond) // the reader drains what is left
+	select { // the reader drains what is left
+	case <-s.drained:
+	case <-time.After(time.Minute):
+		s.t.Fatalf("the terminal still open a minute after gofab exited:\n%s", s.seen())
+	}
 	return s.cmd.ProcessState.ExitCode()
 }
 

@@ -49,19 +49,22 @@ func TestBackoffAndRetriable(t *testing.T) {
 	}
 }
 
-// sessionServer serves exec requests on loopback, answering each by
-// sleeping a little and exiting 0, refusing the first refuse sessions, and
-// counting the sessions open at once.
+// sessionServer serves exec requests on loopback, refusing the first
+// refuse sessions and counting the sessions open at once. Each command is
+// held open until release is closed, and full is closed when MaxSessions
+// are open at once: the test sees the cap reached, not a timing guess.
 type sessionServer struct {
 	addr             string
 	refuse           atomic.Int32
 	open, most, runs atomic.Int32
+	release, full    chan struct{}
+	fullOnce         sync.Once
 }
 
 func newSessionServer(t *testing.T, refuse int32) *sessionServer {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	s := &sessionServer{}
+	s := &sessionServer{release: make(chan struct{}), full: make(chan struct{})}
 	s.refuse.Store(refuse)
 	s.addr = listenSSH(t, passwordConfig(t, key), s.serve)
 	return s
@@ -81,7 +84,7 @@ func (s *sessionServer) serve(chans <-chan ssh.NewChannel) {
 	}
 }
 
-// exec answers a session's exec request: a short wait, then exit 0.
+// exec answers a session's exec request: held until release, then exit 0.
 func (s *sessionServer) exec(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	for req := range reqs {
@@ -93,7 +96,10 @@ func (s *sessionServer) exec(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		n := s.open.Add(1)
 		for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
 		}
-		time.Sleep(50 * time.Millisecond)
+		if n >= MaxSessions {
+			s.fullOnce.Do(func() { close(s.full) })
+		}
+		<-s.release
 		s.open.Add(-1)
 		s.runs.Add(1)
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
@@ -125,6 +131,13 @@ func TestSessions(t *testing.T) {
 	conn := dialTest(t, s.addr)
 	var wg sync.WaitGroup
 	errs := make(chan error, 25)
+	defer func() {
+		select {
+		case <-s.release:
+		default:
+			close(s.release)
+		}
+	}()
 	for range 25 {
 		wg.Add(1)
 		go func() {
@@ -138,6 +151,14 @@ func TestSessions(t *testing.T) {
 			}
 		}()
 	}
+	// The first MaxSessions commands stay open; the others must wait for
+	// a slot, not open an eleventh session.
+	select {
+	case <-s.full:
+	case <-time.After(time.Minute):
+		t.Fatalf("never %d sessions at once (%d open)", MaxSessions, s.open.Load())
+	}
+	close(s.release)
 	wg.Wait()
 	close(errs)
 	for err := range errs {

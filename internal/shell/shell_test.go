@@ -90,18 +90,16 @@ func TestSudoGuard(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
 			pidFile := filepath.Join(dir, "pid")
+			if err := syscall.Mkfifo(pidFile, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			// A grandchild that ignores TERM and says its pid.
 			c := guard("sh -c 'trap \"\" TERM; echo $$ > "+pidFile+"; exec sleep 300' & wait", "1", "watch")
 			stdin, _ := c.StdinPipe()
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
 			}
-			var pid int
-			for pid == 0 {
-				data, _ := os.ReadFile(pidFile)
-				fmt.Sscan(string(data), &pid)
-				time.Sleep(10 * time.Millisecond)
-			}
+			pid := readPid(t, pidFile)
 			if how == "stdin closes" {
 				stdin.Close()
 			} else {
@@ -199,6 +197,29 @@ func TestPIDFilter(t *testing.T) {
 }
 
 // running reports whether pid is a live process (not gone, not a zombie).
+// readPid reads the pid a command writes into the fifo at path: reading
+// blocks until the command has written it, a signal rather than a poll.
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	got := make(chan int, 1)
+	go func() {
+		var pid int
+		data, _ := os.ReadFile(path)
+		fmt.Sscan(string(data), &pid)
+		got <- pid
+	}()
+	select {
+	case pid := <-got:
+		if pid == 0 {
+			t.Fatal("the command wrote no pid")
+		}
+		return pid
+	case <-time.After(time.Minute):
+		t.Fatal("the command never wrote its pid")
+		return 0
+	}
+}
+
 func running(pid int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
