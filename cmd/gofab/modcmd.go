@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/mod/semver"
+	"golang.org/x/term"
 
 	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/lint"
@@ -138,10 +139,11 @@ func openProject(c *cli.Context, env environ) (*modload.Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialer := connect.NewDialer(connect.Options{
-		Config:      sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
-		AgentSocket: env.getenv("SSH_AUTH_SOCK"),
-	})
+	opts := connect.Options{Config: sshconfig.NewLoader(sshconfig.CurrentLocal(), files...), AgentSocket: env.getenv("SSH_AUTH_SOCK")}
+	if env.stdin != nil && term.IsTerminal(int(env.stdin.Fd())) { // a key's passphrase is asked as for a run
+		opts.Prompter = newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
+	}
+	dialer := connect.NewDialer(opts)
 	return &modload.Net{Project: p, Fetch: &modfetch.Fetcher{SSH: dialer}, Log: env.stderr}, nil
 }
 
