@@ -392,13 +392,26 @@ func (e entry) connection() (*Resolved, error) {
 	return r, err
 }
 
-// port returns the host's port: its own, else ansible_port from the vars.
+// port returns the host's port, by Ansible's precedence: ansible_port in
+// the host's own vars (written on its line: "host1:2201 ansible_port=2300"
+// connects to 2300, as in Ansible, where the host's port is just the
+// first value of that var), then the port of its host string, then
+// ansible_port from its groups.
 func (e entry) port() (int, error) {
+	own := func(k string) (any, bool) { v, ok := e.host.Vars[k]; return v, ok }
+	if p, err := varPort(own); p != 0 || err != nil {
+		return p, err
+	}
 	if e.host.Port != 0 {
 		return e.host.Port, nil
 	}
+	return varPort(e.get)
+}
+
+// varPort is ansible_port (or ansible_ssh_port) as get finds it, or 0.
+func varPort(get func(string) (any, bool)) (int, error) {
 	for _, k := range []string{"ansible_port", "ansible_ssh_port"} {
-		v, ok := e.get(k)
+		v, ok := get(k)
 		if !ok || v == nil {
 			continue
 		}

@@ -357,3 +357,26 @@ func BenchmarkResolveCommand10000(b *testing.B) {
 	sb.WriteString("}}}")
 	benchResolve(b, ParseJSON, "cloud-hosts", []byte(sb.String()))
 }
+
+// TestPortPrecedence: as in Ansible, a port var on the host's own line
+// beats the host:port it follows, which beats a group's port var.
+func TestPortPrecedence(t *testing.T) {
+	inv, err := ParseINI("hosts", []byte(`host1:2201 ansible_port=2300
+host2:2202
+host3
+
+[all:vars]
+ansible_port=2400
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"host1": 2300, "host2": 2202, "host3": 2400} {
+		if r, _ := inv.Lookup(name); r.Port != want {
+			t.Errorf("%s port %d, want %d", name, r.Port, want)
+		}
+	}
+}
