@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	modversion "golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 )
 
 // gitRepo is a real git repository the recipe-module tests fetch from.
@@ -577,4 +581,52 @@ func TestModNoManifestRepo(t *testing.T) {
 		t.Errorf("the synthesised gofab.mod is not hashed:\n%s", p.read("gofab.sum"))
 	}
 	mustContain(t, p.gofab("-H", "local", "nginx.reload"), "no manifest from lib")
+}
+
+// TestModProxy: GOFAB_PROXY speaks Go's module proxy protocol; a file://
+// proxy made with x/mod's zip package serves the module offline, with the
+// same h1: hash a git fetch records; ",direct" falls back to git.
+func TestModProxy(t *testing.T) {
+	base := t.TempDir()
+	repoDir := filepath.Join(base, "recipes")
+	recipesRepo(t, repoDir, "git.example.com/ops/recipes", "proxied", "v1.0.0")
+	other := newGitRepo(t, filepath.Join(base, "other"))
+	other.commit(map[string]string{"gofab.mod": "module example.org/other\n", "init.lua": "return {}\n"}, "v0.1.0")
+
+	m := modversion.Version{Path: "git.example.com/ops/recipes", Version: "v1.0.0"}
+	tree := filepath.Join(base, "tree")
+	for name, content := range map[string]string{"gofab.mod": "module " + m.Path + "\ngofab 0.2\n", "nginx/init.lua": nginxModule("proxied"), "lib/util.lua": "return {word = 'from lib'}\n"} {
+		writeFile(t, filepath.Join(tree, name), content)
+	}
+	at := filepath.Join(base, "proxy", "git.example.com", "ops", "recipes", "@v")
+	os.MkdirAll(at, 0o755)
+	var zipped bytes.Buffer
+	if err := modzip.CreateFromDir(&zipped, m, tree); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(at, "v1.0.0.zip"), zipped.String())
+	writeFile(t, filepath.Join(at, "v1.0.0.mod"), "module "+m.Path+"\ngofab 0.2\n")
+	writeFile(t, filepath.Join(at, "v1.0.0.info"), `{"Version":"v1.0.0","Time":"2026-01-02T03:04:05Z"}`)
+	writeFile(t, filepath.Join(at, "list"), "v1.0.0\n")
+
+	viaGit := newModProject(t, nginxFabfile)
+	wantCode(t, viaGit.gofab("get", "file://"+repoDir+"@v1.0.0"), 0)
+
+	viaProxy := newModProject(t, nginxFabfile)
+	viaProxy.env = append(viaProxy.env, "GOFAB_PROXY=file://"+filepath.Join(base, "proxy"))
+	wantCode(t, viaProxy.gofab("get", "git.example.com/ops/recipes@latest"), 0)
+	if viaProxy.read("gofab.sum") != viaGit.read("gofab.sum") {
+		t.Errorf("proxy and git hashes differ:\n%s\n%s", viaProxy.read("gofab.sum"), viaGit.read("gofab.sum"))
+	}
+	mustContain(t, viaProxy.gofab("-H", "local", "nginx.reload"), "proxied from lib")
+
+	// A module the proxy lacks: an error, unless ",direct" lets git fetch it.
+	f, _ := os.OpenFile(filepath.Join(viaProxy.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "source example.org/other \"file://%s/other\"\n", base)
+	f.Close()
+	r := viaProxy.gofab("get", "example.org/other@v0.1.0")
+	wantCode(t, r, 2)
+	mustContain(t, r, "not found on the module proxy")
+	viaProxy.env[len(viaProxy.env)-1] += ",direct"
+	wantCode(t, viaProxy.gofab("get", "example.org/other@v0.1.0"), 0)
 }

@@ -144,7 +144,23 @@ func openProject(c *cli.Context, env environ) (*modload.Net, error) {
 		opts.Prompter = newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
 	}
 	dialer := connect.NewDialer(opts)
-	return &modload.Net{Project: p, Fetch: &modfetch.Fetcher{SSH: dialer}, Log: env.stderr}, nil
+	n := &modload.Net{Project: p, Fetch: &modfetch.Fetcher{SSH: dialer}, Log: env.stderr}
+	n.Proxy, n.Direct, err = moduleProxy(env.getenv("GOFAB_PROXY"))
+	return n, err
+}
+
+// moduleProxy reads GOFAB_PROXY: "" or "direct" fetch from git; "URL"
+// fetches every module from that proxy; "URL,direct" falls back to git
+// for what the proxy does not have.
+func moduleProxy(v string) (*modfetch.Proxy, bool, error) {
+	list := strings.Split(v, ",")
+	if v == "" || list[0] == "direct" {
+		return nil, false, nil
+	}
+	if len(list) > 2 || len(list) == 2 && list[1] != "direct" || !strings.HasPrefix(list[0], "https://") && !strings.HasPrefix(list[0], "http://") && !strings.HasPrefix(list[0], "file://") {
+		return nil, false, usageErr("GOFAB_PROXY=%q: want URL, URL,direct or direct (URL: https://, http:// or file://)", modfetch.Redact(v))
+	}
+	return &modfetch.Proxy{URL: list[0]}, len(list) == 2, nil
 }
 
 // modErr is a module command's failure: one line, exit 2.

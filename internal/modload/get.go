@@ -28,6 +28,10 @@ type Net struct {
 	Fetch *modfetch.Fetcher
 	// Log reports progress ("go: downloading …"); nil is quiet.
 	Log io.Writer
+	// Proxy, when set (GOFAB_PROXY), serves every module fetched by path;
+	// Direct falls back to git when it does not have one (",direct").
+	Proxy  *modfetch.Proxy
+	Direct bool
 	// sources maps module paths to URLs named by required modules'
 	// gofab.mod files.
 	sources map[string]string
@@ -77,11 +81,7 @@ func (n *Net) fetch(ctx context.Context, m module.Version, rawURL string) (*modc
 	if n.Log != nil {
 		fmt.Fprintf(n.Log, "gofab: downloading %s %s\n", m.Path, m.Version)
 	}
-	rev, err := n.Fetch.Resolve(ctx, rawURL, m.Path, m.Version)
-	if err != nil {
-		return nil, err
-	}
-	files, mod, err := n.tree(ctx, rawURL, rev.Commit)
+	files, mod, rev, err := n.fetchTree(ctx, m, rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +91,41 @@ func (n *Net) fetch(ctx context.Context, m module.Version, rawURL string) (*modc
 	if mod == nil {
 		mod = SynthMod(m.Path)
 	}
-	info := modcache.Info{Version: m.Version, Time: time.Unix(rev.Time, 0).UTC(), URL: modfetch.Redact(rawURL), Commit: rev.Commit}
+	from := rawURL
+	if rev.Commit == "" && n.Proxy != nil {
+		from = n.Proxy.URL
+	}
+	info := modcache.Info{Version: m.Version, Time: time.Unix(rev.Time, 0).UTC(), URL: modfetch.Redact(from), Commit: rev.Commit}
 	return n.Cache.Put(ctx, m, files, mod, info)
+}
+
+// fetchTree gets m's files and gofab.mod from the proxy, else (or when
+// it lacks m and Direct is set) from git at rawURL.
+func (n *Net) fetchTree(ctx context.Context, m module.Version, rawURL string) ([]modcache.File, []byte, modfetch.Rev, error) {
+	if n.Proxy != nil {
+		files, mod, err := n.Proxy.Files(ctx, m)
+		if err == nil || !n.Direct || !errors.Is(err, modfetch.ErrNotFound) {
+			return files, mod, modfetch.Rev{Version: m.Version}, err
+		}
+	}
+	rev, err := n.Fetch.Resolve(ctx, rawURL, m.Path, m.Version)
+	if err != nil {
+		return nil, nil, rev, err
+	}
+	files, mod, err := n.tree(ctx, rawURL, rev.Commit)
+	return files, mod, rev, err
+}
+
+// resolve turns query into a version of path: from the proxy when set
+// (falling back to git with Direct), else from git at rawURL.
+func (n *Net) resolve(ctx context.Context, path, rawURL, query string) (modfetch.Rev, error) {
+	if n.Proxy != nil {
+		rev, err := n.Proxy.Resolve(ctx, path, query)
+		if err == nil || !n.Direct || !errors.Is(err, modfetch.ErrNotFound) {
+			return rev, err
+		}
+	}
+	return n.Fetch.Resolve(ctx, rawURL, path, query)
 }
 
 // tree is the files at commit and the module's gofab.mod (nil if none).
@@ -206,7 +239,11 @@ func (n *Net) Get(ctx context.Context, arg string) (module.Version, error) {
 		n.File.SetSource(target, "")
 		return module.Version{Path: target}, n.Resolve(ctx, true)
 	}
-	return n.getAt(ctx, target, n.URL(target), query)
+	rev, err := n.resolve(ctx, target, n.URL(target), query)
+	if err != nil {
+		return module.Version{}, err
+	}
+	return n.require(ctx, target, n.URL(target), rev.Version)
 }
 
 // getURL gets the module at a URL: its path is its gofab.mod's module
@@ -230,20 +267,19 @@ func (n *Net) getURL(ctx context.Context, rawURL, query string) (module.Version,
 	if query == "none" {
 		return n.Get(ctx, path+"@none")
 	}
-	return n.getAt(ctx, path, rawURL, query)
-}
-
-// getAt requires path at query's version, fetched from rawURL.
-func (n *Net) getAt(ctx context.Context, path, rawURL, query string) (module.Version, error) {
-	rev, err := n.Fetch.Resolve(ctx, rawURL, path, query)
-	if err != nil {
+	if rev, err = n.Fetch.Resolve(ctx, rawURL, path, query); err != nil {
 		return module.Version{}, err
 	}
-	m := module.Version{Path: path, Version: rev.Version}
+	return n.require(ctx, path, rawURL, rev.Version)
+}
+
+// require requires path at version, fetched from rawURL (or the proxy).
+func (n *Net) require(ctx context.Context, path, rawURL, version string) (module.Version, error) {
+	m := module.Version{Path: path, Version: version}
 	if path == n.File.Module {
 		return m, fmt.Errorf("%s is this project's own module", path)
 	}
-	n.File.SetRequire(path, rev.Version)
+	n.File.SetRequire(path, version)
 	if rawURL != n.URL(path) || n.File.Source[path] != "" {
 		n.File.SetSource(path, rawURL)
 	}
