@@ -630,3 +630,30 @@ func TestModProxy(t *testing.T) {
 	viaProxy.env[len(viaProxy.env)-1] += ",direct"
 	wantCode(t, viaProxy.gofab("get", "example.org/other@v0.1.0"), 0)
 }
+
+// TestModEdit: gofab mod edit changes gofab.mod from flags, without the
+// network, and refuses what would not parse.
+func TestModEdit(t *testing.T) {
+	p := newModProject(t, "")
+	r := p.gofab("mod", "edit", "-require", "git.example.com/ops/recipes@v1.4.2", "-alias", "ops=git.example.com/ops/recipes",
+		"-replace", "git.example.com/ops/recipes=../recipes", "-source", "git.example.com/ops/recipes=ssh://git@git.example.com/ops/recipes.git")
+	wantCode(t, r, 0)
+	mod := p.read("gofab.mod")
+	for _, want := range []string{"require git.example.com/ops/recipes v1.4.2", "alias ops git.example.com/ops/recipes",
+		"replace git.example.com/ops/recipes => ../recipes", `source git.example.com/ops/recipes "ssh://git@git.example.com/ops/recipes.git"`} {
+		if !strings.Contains(mod, want) {
+			t.Errorf("gofab.mod lacks %q:\n%s", want, mod)
+		}
+	}
+	for _, bad := range [][]string{{"-require", "git.example.com/ops/recipes@1.0"}, {"-replace", "a.com/b=c.com/d"}, {"-alias", "o.k=a.com/b"}} {
+		r := p.gofab(append([]string{"mod", "edit"}, bad...)...)
+		wantCode(t, r, 2)
+		if p.read("gofab.mod") != mod {
+			t.Fatalf("a refused edit %v changed gofab.mod", bad)
+		}
+	}
+	wantCode(t, p.gofab("mod", "edit", "-droprequire", "git.example.com/ops/recipes", "-dropalias", "ops", "-dropreplace", "git.example.com/ops/recipes", "-dropsource", "git.example.com/ops/recipes"), 0)
+	if mod := p.read("gofab.mod"); strings.Contains(mod, "recipes") {
+		t.Errorf("drops left:\n%s", mod)
+	}
+}

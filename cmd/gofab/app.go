@@ -97,13 +97,7 @@ func run(ctx context.Context, args []string, env environ) int {
 		printCompletions(app, args[2:], env)
 		return exitOK
 	}
-	subcommands := map[string][]cli.Flag{"help": nil, "h": nil}
-	for _, cmd := range app.Commands {
-		for _, n := range cmd.Names() {
-			subcommands[n] = cmd.Flags
-		}
-	}
-	norm, err := normalizeArgs(args[1:], app.Flags, subcommands)
+	norm, err := normalizeArgs(args[1:], app.Flags, commandsByName(app.Commands))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gofab: %v\n", err)
 		return exitUsage

@@ -70,7 +70,7 @@ func flagTable(fl []cli.Flag) map[string]flagInfo {
 // first, then the task names. From a subcommand on, arguments are left to
 // it. An unknown flag is an error of one line, saying what to use instead
 // when fab had it.
-func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string][]cli.Flag) ([]string, error) {
+func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string]*cli.Command) ([]string, error) {
 	table := flagTable(fl)
 	var flags, positional []string
 	for i := 0; i < len(args); i++ {
@@ -79,7 +79,12 @@ func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string][]cli.Fl
 		case a == "-" || !strings.HasPrefix(a, "-"):
 			if sub, ok := subcommands[a]; ok && len(positional) == 0 {
 				// The subcommand's own flags may follow its arguments too.
-				rest, err := normalizeArgs(args[i+1:], sub, nil)
+				var subFlags []cli.Flag
+				var nested map[string]*cli.Command
+				if sub != nil {
+					subFlags, nested = sub.Flags, commandsByName(sub.Subcommands)
+				}
+				rest, err := normalizeArgs(args[i+1:], subFlags, nested)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", a, err)
 				}
@@ -110,6 +115,18 @@ func normalizeArgs(args []string, fl []cli.Flag, subcommands map[string][]cli.Fl
 		}
 	}
 	return append(flags, positional...), nil
+}
+
+// commandsByName indexes commands by each of their names ("help" and "h"
+// too, with no flags).
+func commandsByName(cmds []*cli.Command) map[string]*cli.Command {
+	out := map[string]*cli.Command{"help": nil, "h": nil}
+	for _, c := range cmds {
+		for _, n := range c.Names() {
+			out[n] = c
+		}
+	}
+	return out
 }
 
 // shortFlags expands one single-dash argument: -H web1, -Hweb1, -wq, or a

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 	"golang.org/x/term"
 
@@ -48,6 +49,7 @@ func moduleCommands(env environ) []*cli.Command {
 				{Name: "vendor", Flags: []cli.Flag{sshFlag}, Usage: "copy every module into vendor/, so runs need neither the cache nor the network", Action: func(c *cli.Context) error { return modVendor(c, env) }},
 				{Name: "tidy", Flags: []cli.Flag{sshFlag}, Usage: "require what the fabfiles' require() calls need, drop what nothing uses", Action: func(c *cli.Context) error { return modTidy(c, env) }},
 				{Name: "graph", Flags: []cli.Flag{sshFlag}, Usage: "print the requirement graph, one \"from to\" edge a line", Action: func(c *cli.Context) error { return modGraph(c, env) }},
+				modEditCommand(env),
 				{Name: "why", Flags: []cli.Flag{sshFlag}, Usage: "show the requirement chain that brings in PATH", ArgsUsage: "PATH", Action: func(c *cli.Context) error { return modWhy(c, env) }},
 			},
 		},
@@ -390,4 +392,87 @@ func linkModules(c *cli.Context, env environ, luarc string) error {
 	}
 	fmt.Fprintf(env.stdout, "linked %d recipe modules under %s\n", len(links), DefaultModulesDir)
 	return nil
+}
+
+// modEditCommand is gofab mod edit: gofab.mod changed from flags, as go
+// mod edit does, without fetching anything (gofab mod download or tidy
+// then fill the cache and gofab.sum).
+func modEditCommand(env environ) *cli.Command {
+	list := func(name, usage string) cli.Flag { return &cli.StringSliceFlag{Name: name, Usage: usage} }
+	return &cli.Command{
+		Name:  "edit",
+		Usage: "edit gofab.mod from flags (no network): -require, -droprequire, -replace, -dropreplace, -alias, -dropalias, -source, -dropsource, -gofab",
+		Flags: []cli.Flag{
+			list("require", "require `PATH@VERSION`"), list("droprequire", "drop the requirement of `PATH`"),
+			list("replace", "replace `PATH=DIR` by a local directory"), list("dropreplace", "drop the replacement of `PATH`"),
+			list("alias", "short name `NAME=PATH`"), list("dropalias", "drop the short name `NAME`"),
+			list("source", "fetch `PATH=URL` from that git URL"), list("dropsource", "drop the source of `PATH`"),
+			&cli.StringFlag{Name: "gofab", Usage: "the gofab `VERSION` the module needs"},
+		},
+		Action: func(c *cli.Context) error { return modEdit(c, env) },
+	}
+}
+
+func modEdit(c *cli.Context, env environ) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	root := projectRoot(wd)
+	if root == "" {
+		return usageErr("no gofab.mod here or in any parent directory")
+	}
+	p, err := modload.ReadProject(root, modcache.Cache{}, version)
+	if err != nil {
+		return modErr(err)
+	}
+	f := p.File
+	pairs := func(flag, sep string, set func(k, v string) error) error {
+		for _, kv := range c.StringSlice(flag) {
+			k, v, ok := strings.Cut(kv, sep)
+			if !ok || k == "" || v == "" {
+				return fmt.Errorf("-%s %q: want A%sB", flag, kv, sep)
+			}
+			if err := set(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	drops := func(flag string, drop func(k string) error) error {
+		for _, k := range c.StringSlice(flag) {
+			if err := drop(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	steps := []error{
+		pairs("require", "@", func(path, v string) error {
+			if err := module.Check(path, v); err != nil {
+				return err
+			}
+			f.SetRequire(path, v)
+			return nil
+		}),
+		drops("droprequire", func(path string) error { f.SetRequire(path, ""); return nil }),
+		pairs("replace", "=", f.SetReplace),
+		drops("dropreplace", func(path string) error { return f.SetReplace(path, "") }),
+		pairs("alias", "=", f.SetAlias),
+		drops("dropalias", func(name string) error { return f.SetAlias(name, "") }),
+		pairs("source", "=", func(path, url string) error { f.SetSource(path, url); return nil }),
+		drops("dropsource", func(path string) error { f.SetSource(path, ""); return nil }),
+	}
+	if v := c.String("gofab"); v != "" {
+		f.SetGofab(v)
+	}
+	for _, err := range steps {
+		if err != nil {
+			return modErr(fmt.Errorf("mod edit: %w", err))
+		}
+	}
+	if _, err := modfile.Parse(modfile.Name, f.Format()); err != nil {
+		return modErr(fmt.Errorf("mod edit would write a gofab.mod that does not parse: %w", err))
+	}
+	return saveProject(p)
 }

@@ -267,6 +267,36 @@ func (f *File) SetSource(path, url string) {
 	f.keyed("source", path, url)
 }
 
+// SetReplace replaces path by the local directory dir ("" drops it).
+func (f *File) SetReplace(path, dir string) error {
+	if dir == "" {
+		delete(f.Replace, path)
+		f.keyed("replace", path)
+		return nil
+	}
+	if !modfile.IsDirectoryPath(dir) {
+		return fmt.Errorf("replace %s => %s: want a local directory (./dir, ../dir or /dir)", path, dir)
+	}
+	f.Replace[path] = dir
+	f.keyed("replace", path, "=>", dir)
+	return nil
+}
+
+// SetAlias makes name a short name for path ("" drops it).
+func (f *File) SetAlias(name, path string) error {
+	if path == "" {
+		delete(f.Alias, name)
+		f.keyed("alias", name)
+		return nil
+	}
+	if name == "" || strings.ContainsAny(name, "./") {
+		return fmt.Errorf("alias %q: a short name has no dot or slash", name)
+	}
+	f.Alias[name] = path
+	f.keyed("alias", name, path)
+	return nil
+}
+
 // SetGofab records the gofab version the module needs.
 func (f *File) SetGofab(v string) {
 	f.Gofab = v
