@@ -29,7 +29,8 @@ type Net struct {
 	// Log reports progress ("go: downloading …"); nil is quiet.
 	Log io.Writer
 	// Proxy, when set (GOFAB_PROXY), serves every module fetched by path;
-	// Direct falls back to git when it does not have one (",direct").
+	// what it does not have comes from git when Direct is set (",direct")
+	// or gofab.mod names the module's source.
 	Proxy  *modfetch.Proxy
 	Direct bool
 	// sources maps module paths to URLs named by required modules'
@@ -104,7 +105,7 @@ func (n *Net) fetch(ctx context.Context, m module.Version, rawURL string) (*modc
 func (n *Net) fetchTree(ctx context.Context, m module.Version, rawURL string) ([]modcache.File, []byte, modfetch.Rev, error) {
 	if n.Proxy != nil {
 		files, mod, err := n.Proxy.Files(ctx, m)
-		if err == nil || !n.Direct || !errors.Is(err, modfetch.ErrNotFound) {
+		if err == nil || !n.direct(m.Path) || !errors.Is(err, modfetch.ErrNotFound) {
 			return files, mod, modfetch.Rev{Version: m.Version}, err
 		}
 	}
@@ -116,12 +117,16 @@ func (n *Net) fetchTree(ctx context.Context, m module.Version, rawURL string) ([
 	return files, mod, rev, err
 }
 
+// direct reports whether path may be fetched from git when the proxy
+// does not have it: with ",direct", or when gofab.mod names its source.
+func (n *Net) direct(path string) bool { return n.Direct || n.File.Source[path] != "" }
+
 // resolve turns query into a version of path: from the proxy when set
 // (falling back to git with Direct), else from git at rawURL.
 func (n *Net) resolve(ctx context.Context, path, rawURL, query string) (modfetch.Rev, error) {
 	if n.Proxy != nil {
 		rev, err := n.Proxy.Resolve(ctx, path, query)
-		if err == nil || !n.Direct || !errors.Is(err, modfetch.ErrNotFound) {
+		if err == nil || !n.direct(path) || !errors.Is(err, modfetch.ErrNotFound) {
 			return rev, err
 		}
 	}
