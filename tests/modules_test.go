@@ -119,6 +119,16 @@ func (p *modProject) gofab(args ...string) result {
 	return gofab(p.t, p.dir, p.env, "", args...)
 }
 
+// appendMod adds a line to gofab.mod, as a person editing it would.
+func (p *modProject) appendMod(format string, args ...any) {
+	f, err := os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, format, args...)
+	f.Close()
+}
+
 func (p *modProject) read(name string) string {
 	data, _ := os.ReadFile(filepath.Join(p.dir, name))
 	return string(data)
@@ -302,9 +312,7 @@ func TestModReplaceAliasTidy(t *testing.T) {
 	p := newModProject(t, `local nginx = require("ops/nginx")
 `)
 	wantCode(t, p.gofab("get", "file://"+repoDir+"@v1.0.0", "file://"+base+"/other@v0.1.0"), 0)
-	f, _ := os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "alias ops git.example.com/ops/recipes\n")
-	f.Close()
+	p.appendMod("alias ops git.example.com/ops/recipes\n")
 	mustContain(t, p.gofab("-H", "local", "nginx.reload"), "tagged from lib")
 
 	wantCode(t, p.gofab("mod", "tidy"), 0)
@@ -312,9 +320,7 @@ func TestModReplaceAliasTidy(t *testing.T) {
 		t.Fatalf("tidy:\n%s", mod)
 	}
 
-	f, _ = os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "replace git.example.com/ops/recipes => ../recipes-dev\n")
-	f.Close()
+	p.appendMod("replace git.example.com/ops/recipes => ../recipes-dev\n")
 	dev := filepath.Join(filepath.Dir(p.dir), "recipes-dev")
 	copyTree(t, repoDir, dev)
 	writeFile(t, filepath.Join(dev, "nginx", "init.lua"), nginxModule("edited in place"))
@@ -322,9 +328,7 @@ func TestModReplaceAliasTidy(t *testing.T) {
 
 	// tidy adds what a require() needs (found through a source line).
 	writeFile(t, filepath.Join(p.dir, "extra.lua"), `return require("example.org/other")`)
-	f, _ = os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "source example.org/other \"file://%s/other\"\n", base)
-	f.Close()
+	p.appendMod("source example.org/other \"file://%s/other\"\n", base)
 	wantCode(t, p.gofab("mod", "tidy"), 0)
 	if mod := p.read("gofab.mod"); !strings.Contains(mod, "example.org/other v0.1.0") {
 		t.Fatalf("tidy did not add example.org/other:\n%s", mod)
@@ -394,9 +398,7 @@ func TestModBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newModProject(t, nginxFabfile)
 			if tc.name == "path mismatch" {
-				f, _ := os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-				fmt.Fprintf(f, "source git.example.com/ops/other \"file://%s\"\n", repoDir)
-				f.Close()
+				p.appendMod("source git.example.com/ops/other \"file://%s\"\n", repoDir)
 			}
 			mod, sum := p.read("gofab.mod"), p.read("gofab.sum")
 			r := gofab(t, p.dir, append(p.env, tc.env...), "", tc.args...)
@@ -523,9 +525,7 @@ nginx.site(1)
 ops.site(2)
 `)
 	wantCode(t, p.gofab("get", "file://"+repoDir+"@v1.0.0"), 0)
-	f, _ := os.OpenFile(filepath.Join(p.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "alias ops git.example.com/ops/recipes\n")
-	f.Close()
+	p.appendMod("alias ops git.example.com/ops/recipes\n")
 	r2 := p.gofab("types")
 	wantCode(t, r2, 0)
 	mustContain(t, r2, "linked 2 recipe modules")
@@ -626,9 +626,7 @@ func TestModProxy(t *testing.T) {
 	r := viaProxy.gofab("get", "example.org/missing@v1.0.0")
 	wantCode(t, r, 2)
 	mustContain(t, r, "not found on the module proxy")
-	f, _ := os.OpenFile(filepath.Join(viaProxy.dir, "gofab.mod"), os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "source example.org/other \"file://%s/other\"\n", base)
-	f.Close()
+	viaProxy.appendMod("source example.org/other \"file://%s/other\"\n", base)
 	wantCode(t, viaProxy.gofab("get", "example.org/other@v0.1.0"), 0)
 }
 
