@@ -380,3 +380,21 @@ ansible_port=2400
 		}
 	}
 }
+
+// TestINIInYAMLFile: an INI inventory named hosts.yml is read as INI, as
+// Ansible does; a YAML mistake in a real YAML file is still reported.
+func TestINIInYAMLFile(t *testing.T) {
+	inv, err := Parse("hosts.yml", []byte("# kolla-style\n[web]\nweb1 ansible_port=2201\nweb2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.Members("web"); len(got) != 2 {
+		t.Errorf("web = %v", got)
+	}
+	if _, err := Parse("hosts.yml", []byte("all:\n  hosts:\n    web1:\n   bad: [\n")); err == nil {
+		t.Error("malformed YAML accepted")
+	}
+}

@@ -113,9 +113,30 @@ func Parse(name string, data []byte) (*Inventory, error) {
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		return ParseJSON(name, data)
 	case strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml") || bytes.HasPrefix(trimmed, []byte("---")):
-		return ParseYAML(name, data)
+		inv, err := ParseYAML(name, data)
+		if err != nil && looksINI(trimmed) {
+			// As Ansible does, which tries its ini plugin after yaml: an
+			// INI inventory named hosts.yml is read as INI.
+			if ini, iniErr := ParseINI(name, data); iniErr == nil {
+				return ini, nil
+			}
+		}
+		return inv, err
 	}
 	return ParseINI(name, data)
+}
+
+// looksINI reports whether an inventory starts like INI: its first line
+// that is not a comment is a [section] header.
+func looksINI(data []byte) bool {
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		return line[0] == '[' && line[len(line)-1] == ']' && !bytes.ContainsAny(line, ",'\"")
+	}
+	return false
 }
 
 // ParseINI reads Ansible's INI inventory: host lines (name or range, an
