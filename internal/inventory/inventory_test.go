@@ -398,3 +398,24 @@ func TestINIInYAMLFile(t *testing.T) {
 		t.Error("malformed YAML accepted")
 	}
 }
+
+// TestAnsibleHostForms: forms real inventories use that Ansible reads: a
+// range with no start, an IPv6 address with a port.
+func TestAnsibleHostForms(t *testing.T) {
+	inv, err := ParseINI("hosts", []byte("[mail]\nmail[:2].example.com\n[db]\n[2001:db8::1]:2222\n2001:db8::2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(inv.Members("mail"), " "); got != "mail0.example.com mail1.example.com mail2.example.com" {
+		t.Errorf("mail = %s", got)
+	}
+	if got := strings.Join(inv.Members("db"), " "); got != "2001:db8::1 2001:db8::2" {
+		t.Errorf("db = %s", got)
+	}
+	if r, _ := inv.Lookup("2001:db8::1"); r.Port != 2222 {
+		t.Errorf("2001:db8::1 port %d, want 2222", r.Port)
+	}
+}

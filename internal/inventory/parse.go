@@ -47,6 +47,9 @@ func ExpandRange(name string) ([]string, error) {
 	}
 	var items []string
 	lo, hi := parts[0], parts[1]
+	if lo == "" {
+		lo = "0" // as Ansible: mail[:5] is mail0 … mail5
+	}
 	if a, errA := strconv.Atoi(lo); errA == nil {
 		b, errB := strconv.Atoi(hi)
 		if errB != nil || b < a || a < 0 {
@@ -156,7 +159,9 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		if line[0] == '[' {
+		// A [section] ends with ]; "[2001:db8::1]:2222" is a host line, as
+		// in Ansible.
+		if line[0] == '[' && !ipv6WithPort(strings.Fields(line)[0]) {
 			if !strings.HasSuffix(line, "]") {
 				return nil, fail("section header %q lacks a closing ]", line)
 			}
@@ -216,7 +221,14 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 // :port to group.
 func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) error {
 	port := 0
-	if i := strings.LastIndexByte(pattern, ':'); i > 0 && !strings.Contains(pattern[i:], "]") && strings.Count(pattern, ":") == 1 {
+	if ipv6WithPort(pattern) {
+		end := strings.LastIndex(pattern, "]:")
+		p, err := strconv.Atoi(pattern[end+2:])
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", pattern[end+2:])
+		}
+		pattern, port = pattern[1:end], p
+	} else if i := strings.LastIndexByte(pattern, ':'); i > 0 && !strings.Contains(pattern[i:], "]") && strings.Count(pattern, ":") == 1 {
 		p, err := strconv.Atoi(pattern[i+1:])
 		if err != nil || p < 1 || p > 65535 {
 			return fmt.Errorf("port %q is not a number from 1 to 65535", pattern[i+1:])
@@ -228,6 +240,13 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 		inv.addMember(inv.group(group), n)
 	}
 	return err
+}
+
+// ipv6WithPort reports whether pattern is an IPv6 address with a port,
+// written as "[2001:db8::1]:2222".
+func ipv6WithPort(pattern string) bool {
+	end := strings.LastIndex(pattern, "]:")
+	return strings.HasPrefix(pattern, "[") && end > 0 && strings.Count(pattern[1:end], ":") >= 2 && !strings.ContainsAny(pattern[1:end], "[]")
 }
 
 // addHosts adds a host h for each name pattern expands to (a range) and
