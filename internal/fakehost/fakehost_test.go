@@ -48,7 +48,7 @@ func TestShell(t *testing.T) {
 		{"root may write /etc", "echo x > /etc/motd && stat -c '%a %U %G' /etc/motd", true, "644 root root", 0, nil},
 		{"mkdir -p, chmod, chown, stat", "mkdir -p /srv/a/b && chmod 750 /srv/a/b && chown www-data:www-data /srv/a/b && stat -c '%a %U %G' -- /srv/a/b", true,
 			"750 www-data www-data", 0, nil},
-		{"chown to an unknown user fails", "touch /srv/f && chown ghost /srv/f", true, "", 1, nil},
+		{"chown to an undeclared user assumes it exists", "touch /srv/f && chown ghost:ghost /srv/f && stat -c %U /srv/f", true, "ghost", 0, nil},
 		{"symlinks", "echo c > /srv/t && ln -sfn /srv/t /srv/l && readlink /srv/l && cat /srv/l && [ -L /srv/l ]", true, "/srv/t\nc\n", 0, nil},
 		{"cp and mv -T", "echo c > /tmp/a && cp -- /tmp/a /tmp/b && mv -Tf -- /tmp/b /tmp/c && cat /tmp/c && [ ! -e /tmp/b ]", false, "c\n", 0, nil},
 		{"rm -rf", "mkdir -p /tmp/d/e && touch /tmp/d/e/f && rm -rf -- /tmp/d && [ ! -e /tmp/d ]", false, "", 0, nil},
@@ -123,6 +123,9 @@ func TestResponsesAndLog(t *testing.T) {
 	h.SetStrict(true)
 	if _, errOut, code := sh(t, h, "deploy-tool --now", false); code != 127 || !strings.Contains(errOut, "unscripted command on web1: deploy-tool --now") {
 		t.Errorf("strict: %d %q", code, errOut)
+	}
+	if _, errOut, code := sh(t, h, "touch /srv/f && chown ghost /srv/f", true); code != 1 || !strings.Contains(errOut, `invalid user: "ghost" (t.strict() is on`) {
+		t.Errorf("strict chown to an undeclared user: %d %q", code, errOut)
 	}
 }
 

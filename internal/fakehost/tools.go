@@ -749,7 +749,7 @@ func toolDpkgQuery(t *toolCall) error {
 	code := 0
 	for _, n := range names {
 		if !t.s.h.installed(n) {
-			fmt.Fprintf(t.hc.Stderr, "dpkg-query: no packages found matching %s\n", n)
+			fmt.Fprintf(t.hc.Stderr, "dpkg-query: no packages found matching %s (h:packages({%q}) declares it installed)\n", n, n)
 			code = 1
 			continue
 		}
@@ -821,7 +821,7 @@ func toolPackages(t *toolCall) error {
 	case "query":
 		for _, n := range words {
 			if !h.installed(n) {
-				fmt.Fprintf(t.hc.Stderr, "package %s is not installed\n", n)
+				fmt.Fprintf(t.hc.Stderr, "package %s is not installed (h:packages({%q}) declares it installed)\n", n, n)
 				return exitError(1)
 			}
 			fmt.Fprintf(t.hc.Stdout, "%s-1.0\n", n)
@@ -832,7 +832,7 @@ func toolPackages(t *toolCall) error {
 		return nil // update, upgrade, clean, makecache, refresh…
 	}
 	if t.s.user != "root" {
-		return t.errorf("%s: permission denied (are you root?)", t.name)
+		return t.errorf("%s: permission denied (are you root?) (the recipe ran it as %s: use sudo() or {use_sudo = true})", t.name, t.s.user)
 	}
 	install := verb == "install" || verb == "add"
 	h.set(h.packages, words, install)
@@ -910,7 +910,7 @@ func toolSystemctl(t *toolCall) error {
 		return t.errorf("systemctl: unknown command %q", verb)
 	}
 	if t.s.user != "root" {
-		return t.errorf("Failed to %s %s: Access denied", verb, strings.Join(units, " "))
+		return t.errorf("Failed to %s %s: Access denied (the recipe ran it as %s: use sudo())", verb, strings.Join(units, " "), t.s.user)
 	}
 	for _, u := range units {
 		u = strings.TrimSuffix(u, ".service")
@@ -985,22 +985,28 @@ func toolGetent(t *toolCall) error {
 	return nil
 }
 
-// known fails unless the user and group (either may be empty) exist.
+// known fails on a strict host unless the user and group (either may be
+// empty) exist. A host that is not strict assumes a user or group the test
+// did not declare exists, as it assumes an unscripted program succeeds.
 func (h *Host) known(user, group string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.strict {
+		return nil
+	}
+	const hint = " (t.strict() is on: the user and group must exist; create them in the recipe or in the test's recipe setup)"
 	if _, ok := h.users[user]; user != "" && !ok {
-		return fmt.Errorf("invalid user: %q", user)
+		return fmt.Errorf("invalid user: %q%s", user, hint)
 	}
 	if _, ok := h.groups[group]; group != "" && !ok {
-		return fmt.Errorf("invalid group: %q", group)
+		return fmt.Errorf("invalid group: %q%s", group, hint)
 	}
 	return nil
 }
 
 func (t *toolCall) needRoot() error {
 	if t.s.user != "root" {
-		return t.errorf("%s: Permission denied.", t.name)
+		return t.errorf("%s: Permission denied. (the recipe ran it as %s: use sudo())", t.name, t.s.user)
 	}
 	return nil
 }

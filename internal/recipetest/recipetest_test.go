@@ -439,9 +439,15 @@ func TestFirstRecipeTest(t *testing.T) {
 	dir := project(t, map[string]string{
 		"fabfile.lua": `handler("reload nginx", function() sudo("systemctl reload nginx") end)
 task("deploy", function()
+  sudo("apt-get install -y nginx git python3-venv")
+  sudo("mkdir -p /srv/app && chown -R app:app /srv/app")
+  sudo("git clone https://git.example.com/app.git /srv/app/src", {user = "app"})
+  sudo("psql -c 'create database app' || true", {user = "postgres"})
   put("site.conf", "/etc/nginx/sites-enabled/site", {use_sudo = true})
   notify("reload nginx")
-end)`,
+end)
+task("probe", function() run("dpkg-query -W nginx") end)
+task("restart", function() run("systemctl restart nginx") end)`,
 		"site.conf": "server {}\n",
 		"deploy_test.lua": `local t = require("testing")
 t.case("deploy reloads nginx", function(h)
@@ -453,6 +459,16 @@ t.case("a stopped nginx cannot reload", function(h)
   local r = h:run_task("deploy", {}, {allow_failure = true})
   t.equal(r.ok, false)
   h:assert_output("declared it stopped with h:services")
+end)
+t.case("a package probe names the declaration", function(h)
+  t.equal(h:run_task("probe", {}, {allow_failure = true}).ok, false)
+  h:assert_output('h:packages%({"nginx"}%) declares it installed')
+  h:packages({"nginx"})
+  h:run_task("probe")
+end)
+t.case("a command that needs root says to use sudo", function(h)
+  t.equal(h:run_task("restart", {}, {allow_failure = true}).ok, false)
+  h:assert_output("use sudo%(%)")
 end)`,
 	})
 	ok, out := runTests(t, dir, Options{})
