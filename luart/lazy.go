@@ -161,6 +161,9 @@ func (st *State) openString() lua.LValue {
 		g := st.L.G.Global
 		kept := g.RawGetString(lua.StringLibName) // the fabfile's own global named string
 		st.stringLib = st.open(lua.OpenString, lua.StringLibName)
+		if t, ok := st.stringLib.(*lua.LTable); ok {
+			t.RawSetString("gmatch", st.L.NewFunction(gmatch))
+		}
 		if kept != lua.LNil {
 			g.RawSetString(lua.StringLibName, kept)
 		}

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // moduleCache compiles each Lua module file once per run; every state
@@ -49,11 +48,7 @@ func (c *moduleCache) compile(path string, verify func(string, []byte) error) (*
 		}
 	}
 	name := DisplayPath(path)
-	chunk, err := parse.Parse(bytes.NewReader(src), name)
-	if err != nil {
-		return nil, errors.New(syntaxMessage(name, src, err))
-	}
-	proto, err := lua.Compile(chunk, name)
+	proto, err := compile(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, errors.New(syntaxMessage(name, src, err))
 	}

@@ -146,11 +146,7 @@ type Options struct {
 // Compile parses and compiles a fabfile once and runs its top level in a
 // planning state to collect tasks, env and roles.
 func Compile(path string, src []byte, opts Options) (*Program, error) {
-	chunk, err := parse.Parse(bytes.NewReader(src), path)
-	if err != nil {
-		return nil, &SyntaxError{Msg: syntaxMessage(path, src, err)}
-	}
-	proto, err := lua.Compile(chunk, path)
+	proto, err := compile(bytes.NewReader(src), path)
 	if err != nil {
 		return nil, &SyntaxError{Msg: syntaxMessage(path, src, err)}
 	}

@@ -41,9 +41,9 @@ func (s *Session) Close() { s.st.close() }
 // ErrIncomplete; errors are one line, "file:line: message".
 func (s *Session) Eval(src string) ([]string, error) {
 	L := s.st.L
-	fn, err := L.Load(strings.NewReader("return "+src), "repl")
+	proto, err := compile(strings.NewReader("return "+src), "repl")
 	if err != nil {
-		if fn, err = L.Load(strings.NewReader(src), "repl"); err != nil {
+		if proto, err = compile(strings.NewReader(src), "repl"); err != nil {
 			if incomplete(src) {
 				return nil, ErrIncomplete
 			}
@@ -51,7 +51,7 @@ func (s *Session) Eval(src string) ([]string, error) {
 		}
 	}
 	top := L.GetTop()
-	L.Push(fn)
+	L.Push(L.NewFunctionFromProto(proto))
 	if err := L.PCall(0, lua.MultRet, nil); err != nil {
 		L.SetTop(top)
 		return nil, errors.New(ErrorMessage(err))

@@ -1,0 +1,2 @@
+# The tutorial app (stands in for it here).
+print("awesome")

@@ -1,0 +1,1 @@
+# Excluded from the package by build.

@@ -1,0 +1,1 @@
+# The web framework the tutorial writes (stands in for it here).
