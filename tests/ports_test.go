@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,117 @@ func TestPortAwesome(t *testing.T) {
 	mustNotContain(t, r, tb.Password)
 	if left, _ := filepath.Glob("/tmp/backup-awesome-*"); len(left) != 0 {
 		t.Errorf("backup left %v on the server", left)
+	}
+}
+
+// saveFile keeps a copy of a system file the test changes and puts it back
+// after.
+func saveFile(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(path, data, 0o644) })
+}
+
+// TestPortOGLAM: OpenGLAM's server and project tasks, most of them
+// run("sudo …") as in the original: the web user, its PostgreSQL role and
+// database (sudo -iu postgres), the clone, the directories, the settings
+// rendered with a fresh secret key, the nginx site that then serves the
+// project's static files, a backup made by `sudo -u postgres pg_dump |
+// gzip` and fetched into HOST/PATH, and Postfix's TLS lines appended with
+// sudo once, however often the task runs.
+func TestPortOGLAM(t *testing.T) {
+	needTestbed(t)
+	home := "/home/" + tb.User
+	code := home + "/OpenGLAM/"
+	startPostgres(t)
+	rootQuiet("service", "nginx", "start")
+	for _, f := range []string{"/etc/nginx/nginx.conf", "/etc/postfix/main.cf"} {
+		saveFile(t, f)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(code)
+		os.RemoveAll(home + "/backups")
+		os.Remove("/etc/nginx/sites-enabled/weboglam.conf")
+		os.Remove("/etc/nginx/sites-available/weboglam.conf")
+		os.Symlink("/etc/nginx/sites-available/default", "/etc/nginx/sites-enabled/default")
+		rootQuiet("service", "nginx", "stop")
+		rootQuiet("service", "postfix", "stop")
+		rootQuiet("runuser", "-u", "postgres", "--", "dropdb", "--if-exists", "weboglam")
+		rootQuiet("runuser", "-u", "postgres", "--", "dropuser", "--if-exists", "weboglam")
+		rootQuiet("userdel", "-r", "weboglam")
+	})
+	rootQuiet("userdel", "-r", "weboglam")
+	// The main.cf the original edited: TLS on, no security levels.
+	mainCf, _ := os.ReadFile("/etc/postfix/main.cf")
+	old := regexp.MustCompile(`(?m)^smtpd?_tls_security_level=.*\n`).ReplaceAllString(string(mainCf), "")
+	if err := os.WriteFile("/etc/postfix/main.cf", []byte(old+"smtpd_use_tls=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The project's repository, owned by the login user (git refuses to
+	// clone another user's repository from a path).
+	repo, err := os.MkdirTemp("", "oglam-repo-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(repo) })
+	for _, c := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "site"}} {
+		if c[0] == "add" {
+			writeFile(t, filepath.Join(repo, "collected-static", "version.txt"), "oglam static 1\n")
+			writeFile(t, filepath.Join(repo, "oglam", "__init__.py"), "")
+			writeFile(t, filepath.Join(repo, "conf", "README"), "nginx.conf and server.sh are written here by the fabfile\n")
+		}
+		root(t, "git", append([]string{"-C", repo}, c...)...)
+	}
+	root(t, "chown", "-R", tb.User+":", repo)
+	root(t, "chmod", "755", repo)
+
+	p := portProject(t, "oglam")
+	set := []string{"--set", "clone_url=" + repo, "--set", "listen=18092", "--set", "vhost=oglam.test"}
+	r := p.port(3*time.Minute, append(set, "-H", "127.0.0.2", "create_webuser_and_db", "clone_project", "project_mkdirs",
+		"create_local_settings", "nginx_setup")...)
+	wantCode(t, r, 0)
+	mustContain(t, r, "[127.0.0.2] run: sudo -iu postgres createdb weboglam -O weboglam")
+	mustNotContain(t, r, tb.Password)
+	root(t, "id", "weboglam")
+	if owner := psql(t, "postgres", "select pg_get_userbyid(datdba) from pg_database where datname = 'weboglam'"); owner != "weboglam\n" {
+		t.Errorf("database weboglam owned by %q", owner)
+	}
+	if out := root(t, "stat", "-c", "%U", code+"uploads"); out != "weboglam\n" {
+		t.Errorf("uploads owned by %q", out)
+	}
+	settings, _ := os.ReadFile(code + "oglam/local_settings.py")
+	if !regexp.MustCompile(`SECRET_KEY = '[^']{50}'\n`).Match(settings) || !strings.Contains(string(settings), `"NAME": "weboglam"`) {
+		t.Errorf("local_settings.py:\n%s", settings)
+	}
+	if got := get(t, "http://127.0.0.1:18092/static/version.txt"); got != "oglam static 1\n" {
+		t.Errorf("nginx serves %q", got)
+	}
+	if conf, _ := os.ReadFile("/etc/nginx/nginx.conf"); !regexp.MustCompile(`(?m)^\s*server_names_hash_bucket_size 64;`).Match(conf) {
+		t.Error("server_names_hash_bucket_size is still commented out")
+	}
+
+	psql(t, "weboglam", "create table items (title text); insert into items values ('a glam item');")
+	r = p.port(time.Minute, "-H", "127.0.0.2", "backup_db")
+	wantCode(t, r, 0)
+	dumps, _ := filepath.Glob(filepath.Join(p.dir, "127.0.0.2", "home", tb.User, "backups", "oglam-prod-*.sql.gz"))
+	if len(dumps) != 1 {
+		t.Fatalf("downloaded %v\n%s", dumps, r)
+	}
+	out, err := exec.Command("gzip", "-dc", dumps[0]).Output()
+	if err != nil || !strings.Contains(string(out), "a glam item") {
+		t.Errorf("the dump: %v\n%.300s", err, out)
+	}
+
+	for i := 0; i < 2; i++ {
+		r = p.port(time.Minute, "-H", "127.0.0.2", "setup_postfix")
+		wantCode(t, r, 0)
+	}
+	cf, _ := os.ReadFile("/etc/postfix/main.cf")
+	if strings.Count(string(cf), "\nsmtpd_tls_security_level=may\n") != 1 || !strings.Contains(string(cf), "\n#smtpd_use_tls=yes\n") {
+		t.Errorf("main.cf after two runs:\n%s", cf)
 	}
 }

@@ -62,6 +62,7 @@ func TestShell(t *testing.T) {
 					t.Errorf("nginx's directories: %v", err)
 				}
 			}},
+		{"kill is a program, not a missing builtin", "kill -HUP 4242 && sudo kill -TERM 1", false, "", 0, nil},
 		{"packages need root", "apt-get install -y nginx", false, "", 1, nil},
 		{"services", "systemctl start nginx && systemctl is-active nginx && systemctl stop nginx; systemctl is-active --quiet nginx", true, "active\n", 3, nil},
 		{"an undeclared service reloads", "systemctl reload nginx && systemctl is-active nginx", true, "active\n", 0, nil},
@@ -119,6 +120,10 @@ func TestResponsesAndLog(t *testing.T) {
 	h.Begin()
 	if len(h.Commands(true)) != 0 {
 		t.Error("Begin did not start a new run")
+	}
+	h.Install("nginx")
+	if fi, err := h.FS.As("root").Stat("/etc/nginx/sites-available"); err != nil || !fi.IsDir() || !h.installed("nginx") {
+		t.Errorf("a package the test declares has its directories: %v", err)
 	}
 	h.SetStrict(true)
 	if _, errOut, code := sh(t, h, "deploy-tool --now", false); code != 127 || !strings.Contains(errOut, "unscripted command on web1: deploy-tool --now") {

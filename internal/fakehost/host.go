@@ -118,9 +118,22 @@ func (h *Host) SetStrict(on bool) {
 	h.strict = on
 }
 
-// Install marks packages installed; Start marks services running;
-// Provide makes programs exist for command -v.
-func (h *Host) Install(names ...string) { h.set(h.packages, names, true) }
+// Install marks packages installed, with the directories and system users
+// they would lay down (as apt-get install on the host does).
+func (h *Host) Install(names ...string) {
+	h.set(h.packages, names, true)
+	root := h.FS.As("root")
+	for _, pkg := range names {
+		for _, d := range packageDirs[pkg] {
+			root.MkdirAll(d, 0o755)
+		}
+		if u := packageUsers[pkg]; u != "" {
+			h.mu.Lock()
+			h.users[u], h.groups[u] = true, nil
+			h.mu.Unlock()
+		}
+	}
+}
 
 // Start marks services running.
 func (h *Host) Start(names ...string) { h.set(h.services, names, true) }

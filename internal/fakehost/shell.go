@@ -89,10 +89,13 @@ func (s *shell) runFile(ctx context.Context, file *syntax.File, stdin io.Reader,
 }
 
 // call rewrites what the interpreter would do against this machine:
-// command -v looks at the host's programs, and traps on signals (which
-// never arrive here) are dropped.
+// command -v looks at the host's programs, traps on signals (which never
+// arrive here) are dropped, and kill (a builtin the interpreter does not
+// have) is a program like any other: scripted, or unscripted and fine.
 func (s *shell) call(_ context.Context, args []string) ([]string, error) {
 	switch {
+	case args[0] == "kill":
+		return append([]string{"/bin/kill"}, args[1:]...), nil
 	case args[0] == "command" && len(args) > 2 && args[1] == "-v":
 		return append([]string{"which"}, args[2:]...), nil
 	case args[0] == "trap" && len(args) > 2:

@@ -834,20 +834,10 @@ func toolPackages(t *toolCall) error {
 	if t.s.user != "root" {
 		return t.errorf("%s: permission denied (are you root?) (the recipe ran it as %s: use sudo() or {use_sudo = true})", t.name, t.s.user)
 	}
-	install := verb == "install" || verb == "add"
-	h.set(h.packages, words, install)
-	if !install {
-		return nil
-	}
-	for _, pkg := range words {
-		for _, d := range packageDirs[pkg] {
-			t.view.MkdirAll(d, 0o755)
-		}
-		if u := packageUsers[pkg]; u != "" {
-			h.mu.Lock()
-			h.users[u], h.groups[u] = true, nil
-			h.mu.Unlock()
-		}
+	if verb == "install" || verb == "add" {
+		h.Install(words...)
+	} else {
+		h.set(h.packages, words, false)
 	}
 	return nil
 }
