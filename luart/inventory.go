@@ -88,6 +88,11 @@ func luaHosts(st *State) int {
 	if err != nil {
 		st.L.ArgError(1, "hosts: "+err.Error())
 	}
+	if t, ok := v.(*lua.LTable); ok && st.sourceTables[t] != nil {
+		// Lua has no nil values and no empty list: put back the
+		// source's null vars and [] (changes made in Lua are kept).
+		pv = restorePlain(st.sourceTables[t], pv)
+	}
 	frag, err := inventory.FromPlain(pv)
 	if err != nil {
 		st.L.ArgError(1, "hosts: "+err.Error())
@@ -157,8 +162,47 @@ func (st *State) inventorySource(kind, arg string) int {
 		}
 		p.sources[key] = data
 	}
-	st.L.Push(FromPlain(st.L, data))
+	t := FromPlain(st.L, data)
+	if lt, ok := t.(*lua.LTable); ok {
+		if st.sourceTables == nil {
+			st.sourceTables = map[*lua.LTable]map[string]any{}
+		}
+		st.sourceTables[lt] = data
+	}
+	st.L.Push(t)
 	return 1
+}
+
+// restorePlain puts back into got, a source's table as Lua gave it back,
+// what a Lua table cannot hold of orig, the source's plain data: keys
+// whose value is null, and empty lists (Lua's empty table reads back as
+// an empty map).
+func restorePlain(orig, got any) any {
+	switch o := orig.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return got
+		}
+		for k, ov := range o {
+			if gv, present := g[k]; present {
+				g[k] = restorePlain(ov, gv)
+			} else if ov == nil {
+				g[k] = nil
+			}
+		}
+		return g
+	case []any:
+		if g, ok := got.(map[string]any); ok && len(g) == 0 {
+			return []any{}
+		}
+		if g, ok := got.([]any); ok && len(g) == len(o) {
+			for i := range g {
+				g[i] = restorePlain(o[i], g[i])
+			}
+		}
+	}
+	return got
 }
 
 func (st *State) readSource(kind, arg string) (map[string]any, error) {

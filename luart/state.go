@@ -139,6 +139,9 @@ type State struct {
 	// baseOpen is set once Lua's base and package libraries are open
 	// (see openBase).
 	baseOpen bool
+	// sourceTables are the tables inventory.file/command returned, with
+	// the plain data each was made from (see restorePlain).
+	sourceTables map[*lua.LTable]map[string]any
 	// stringLib is the string library once open (see openString).
 	stringLib lua.LValue
 	// optsArg is the stack position of the running function's options

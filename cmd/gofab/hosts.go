@@ -20,7 +20,7 @@ import (
 func hostsCommand(env environ) *cli.Command {
 	return &cli.Command{
 		Name:      "hosts",
-		Usage:     "list the hosts a PATTERN selects (default: -H/-R, else all) with their groups; --graph shows the group tree, --host NAME one host's merged vars",
+		Usage:     "list the hosts a PATTERN selects (default: -H/-R, else all) with their groups; --graph shows the group tree, --host NAME one host's merged vars, --list the inventory as ansible-inventory --list prints it",
 		ArgsUsage: "[PATTERN]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "fabfile `PATH`"},
@@ -31,6 +31,7 @@ func hostsCommand(env environ) *cli.Command {
 			&cli.StringSliceFlag{Name: "include", Usage: "also look for modules in `DIR`"},
 			&cli.StringFlag{Name: "output", Usage: "`FORMAT`: text or json"},
 			&cli.BoolFlag{Name: "graph", Usage: "show the group tree"},
+			&cli.BoolFlag{Name: "list", Usage: "print the inventory as ansible-inventory --list does (JSON)"},
 			&cli.StringFlag{Name: "host", Usage: "print host `NAME`'s groups and merged vars"},
 		},
 		Action: func(c *cli.Context) error { return hostsAction(c, env) },
@@ -47,6 +48,9 @@ func hostsAction(c *cli.Context, env environ) error {
 	if c.Bool("graph") {
 		inv.WriteGraph(env.stdout)
 		return nil
+	}
+	if c.Bool("list") {
+		return writeJSON(env.stdout, inv.AnsibleList())
 	}
 	if name := c.String("host"); name != "" {
 		if _, ok := inv.Lookup(name); !ok {

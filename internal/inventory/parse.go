@@ -204,7 +204,7 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 				if !ok || k == "" {
 					return nil, fail("expected key=value after the host name, got %q", f)
 				}
-				vars[k] = iniValue(v)
+				vars[k] = iniValue(shlexWord(v))
 			}
 			if err := addHostPattern(inv, fields[0], group, vars); err != nil {
 				return nil, fail("%v", err)
@@ -315,25 +315,58 @@ func splitFields(s string) ([]string, error) {
 	return out, nil
 }
 
-// iniValue reads an INI value: quoted text, a whole number, a decimal,
-// true/false, or else the text itself.
+// iniValue types an INI value as Ansible's INI plugin does: a Python
+// literal (22, 0x1F, 1.5, 'text', [..], {..}, True, None) is that value,
+// anything else the text itself, so true, yes and 0755 stay strings. A
+// value on a host line has been unquoted first (shlexWord), as Ansible
+// splits host lines with shlex: disks="['/dev/sda']" is a list, port="22"
+// the number 22; a [group:vars] value keeps its quotes, so "22" there is
+// the string.
 func iniValue(v string) any {
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		return v[1 : len(v)-1]
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return n
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && strings.ContainsAny(v, ".") {
-		return f
-	}
-	switch strings.ToLower(v) {
-	case "true", "yes":
-		return true
-	case "false", "no":
-		return false
+	if x, ok := pyLiteral(v); ok {
+		return x
 	}
 	return v
+}
+
+// shlexWord removes the quoting of one field as Python's shlex (POSIX
+// mode) does: '…' is literal, "…" honours \\, \" and \$, and outside quotes
+// a backslash keeps the next character.
+func shlexWord(f string) string {
+	if !strings.ContainsAny(f, `'"\`) {
+		return f
+	}
+	var b strings.Builder
+	quote := byte(0)
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			} else {
+				b.WriteByte(c)
+			}
+		case quote == '"':
+			switch {
+			case c == '"':
+				quote = 0
+			case c == '\\' && i+1 < len(f) && strings.IndexByte("\\\"$`", f[i+1]) >= 0:
+				i++
+				b.WriteByte(f[i])
+			default:
+				b.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '\\' && i+1 < len(f):
+			i++
+			b.WriteByte(f[i])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // ParseYAML reads Ansible's YAML inventory: top-level groups (usually
