@@ -240,6 +240,9 @@ func (st *State) readSource(kind, arg string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range inv.Warnings {
+		fmt.Fprintf(st.prog.stderr, "warning: %s\n", w)
+	}
 	return inv.Plain(kind + " " + arg), nil
 }
 

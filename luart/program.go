@@ -51,6 +51,7 @@ type Program struct {
 	sandboxed bool
 
 	stdout     io.Writer
+	stderr     io.Writer // warnings while planning
 	searchPath []string
 	finder     ModuleFinder
 	modCache   moduleCache
@@ -125,6 +126,8 @@ type Options struct {
 	Set map[string]any
 	// Stdout receives what the top level prints while planning.
 	Stdout io.Writer
+	// Stderr receives the planning's warnings (default: Stdout).
+	Stderr io.Writer
 	// SearchPath lists the directories require() looks in (see
 	// SearchPath); empty means the fabfile's directory and its lib/.
 	SearchPath []string
@@ -153,7 +156,10 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
-	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, searchPath: opts.SearchPath, finder: opts.Finder,
+	if opts.Stderr == nil {
+		opts.Stderr = opts.Stdout
+	}
+	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, stderr: opts.Stderr, searchPath: opts.SearchPath, finder: opts.Finder,
 		sshHosts: opts.SSHHosts, ctx: opts.Context, sandboxed: opts.Sandboxed}
 	p.all = append(Builtins(), p.modules...)
 	p.lazy = newLazyIndexes(p.all)

@@ -268,7 +268,7 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if err != nil {
 		return nil, err
 	}
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, SearchPath: search,
+	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
 		Finder: finder, SSHHosts: sshHosts, Context: c.Context})
 	if c.Context.Err() != nil {
 		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}

@@ -77,6 +77,10 @@ type Inventory struct {
 	parents  map[string][]string
 	// members lists each group's hosts, children's included.
 	members map[string][]string
+	// Warnings are what a source said of values it read differently
+	// from earlier gofab versions (file:line: message).
+	Warnings []string
+
 	// groupSets caches, by a host's direct groups, all its groups and
 	// their merged vars: hosts of one kind share them.
 	groupSets map[string]*groupSet

@@ -191,7 +191,9 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 			if !ok || strings.TrimSpace(k) == "" {
 				return nil, fail("expected key=value in [%s:vars]", group)
 			}
-			inv.AddGroup(Group{Name: group, Vars: map[string]any{strings.TrimSpace(k): iniValue(strings.TrimSpace(v))}})
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			warnBoolean(inv, name, n, k, v)
+			inv.AddGroup(Group{Name: group, Vars: map[string]any{k: iniValue(v)}})
 		case "children":
 			if len(fields) != 1 {
 				return nil, fail("expected one group name in [%s:children]", group)
@@ -204,7 +206,9 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 				if !ok || k == "" {
 					return nil, fail("expected key=value after the host name, got %q", f)
 				}
-				vars[k] = iniValue(shlexWord(v))
+				v = shlexWord(v)
+				warnBoolean(inv, name, n, k, v)
+				vars[k] = iniValue(v)
 			}
 			if err := addHostPattern(inv, fields[0], group, vars); err != nil {
 				return nil, fail("%v", err)
@@ -313,6 +317,26 @@ func splitFields(s string) ([]string, error) {
 		out = append(out, cur.String())
 	}
 	return out, nil
+}
+
+// warnBoolean warns, once per file, of a value gofab 0.2 read as a
+// boolean and now keeps as text, as Ansible does.
+func warnBoolean(inv *Inventory, file string, line int, k, v string) {
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no":
+	default:
+		return
+	}
+	if v == "True" || v == "False" {
+		return // still a boolean: a Python literal
+	}
+	for _, w := range inv.Warnings {
+		if strings.HasPrefix(w, file+":") {
+			return
+		}
+	}
+	inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s:%d: %s=%s is the string %q, as in Ansible (gofab 0.2 read a boolean); write True or False for a boolean",
+		file, line, k, v, v))
 }
 
 // iniValue types an INI value as Ansible's INI plugin does: a Python

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -99,13 +101,23 @@ func inAll(sets []map[string]bool, name string) bool {
 // term resolves one term. adHoc allows a name the inventory does not know
 // (a host string) in a union term.
 func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
-	if inv.HasGroup(t) {
+	if inv.HasGroup(t) || t == Ungrouped {
 		return known(inv.Members(t)), nil
 	}
 	if _, ok := inv.resolved[t]; ok {
 		return []Selected{{Name: t, Known: true}}, nil
 	}
-	if isRange(t) {
+	if strings.HasPrefix(t, "~") {
+		return inv.regexTerm(t)
+	}
+	if base, sub, ok := splitSubscript(t); ok && inv.matchesSomething(base) {
+		hosts, err := inv.term(base, false)
+		if err != nil {
+			return nil, err
+		}
+		return sub.apply(hosts), nil
+	}
+	if isRange(t) && !inv.globMatches(t) {
 		names, err := ExpandRange(t)
 		if err != nil {
 			return nil, err
@@ -123,20 +135,7 @@ func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
 		if _, err := path.Match(t, ""); err != nil {
 			return nil, fmt.Errorf("bad glob %q: %v", t, err)
 		}
-		var names []string
-		set := map[string]bool{}
-		for _, g := range inv.GroupNames() {
-			if ok, _ := path.Match(t, g); ok {
-				for _, h := range inv.Members(g) {
-					set[h] = true
-				}
-			}
-		}
-		for _, h := range inv.order {
-			if ok, _ := path.Match(t, h); ok || set[h] {
-				names = append(names, h)
-			}
-		}
+		names := inv.enumerate(func(name string) bool { ok, _ := path.Match(t, name); return ok })
 		if len(names) == 0 {
 			return nil, &NoMatchError{Msg: fmt.Sprintf("pattern %q matches no host or group%s", t, inv.didYouMean(t))}
 		}
@@ -146,6 +145,121 @@ func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
 		return []Selected{{Name: t}}, nil
 	}
 	return nil, &NoMatchError{Msg: Unknown(inv, t)}
+}
+
+// enumerate is Ansible's order for a glob or regex: the hosts of each
+// matching group (groups in declaration order), then each matching host,
+// each host once.
+func (inv *Inventory) enumerate(match func(string) bool) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(h string) {
+		if !seen[h] {
+			seen[h] = true
+			names = append(names, h)
+		}
+	}
+	for _, g := range append([]string{All}, inv.gorder...) {
+		if g == All && inv.groups[All] != nil {
+			continue // declared: it comes in declaration order
+		}
+		if match(g) {
+			for _, h := range inv.Members(g) {
+				add(h)
+			}
+		}
+	}
+	for _, h := range inv.order {
+		if match(h) {
+			add(h)
+		}
+	}
+	return names
+}
+
+// globMatches reports whether t, read as a glob, matches a host or group:
+// then brackets in it are a character class, as in Ansible
+// (worker-[1:3] is worker-1, worker-: and worker-3), not a range.
+func (inv *Inventory) globMatches(t string) bool {
+	if _, err := path.Match(t, ""); err != nil {
+		return false
+	}
+	return len(inv.enumerate(func(name string) bool { ok, _ := path.Match(t, name); return ok })) > 0
+}
+
+// matchesSomething reports whether t names a group or host, or matches
+// one as a glob.
+func (inv *Inventory) matchesSomething(t string) bool {
+	if inv.HasGroup(t) || t == Ungrouped {
+		return true
+	}
+	if _, ok := inv.resolved[t]; ok {
+		return true
+	}
+	return isGlob(t) && inv.globMatches(t)
+}
+
+// regexTerm is ~REGEX: the groups and hosts whose names the regular
+// expression matches from their start (Python's re.match).
+func (inv *Inventory) regexTerm(t string) ([]Selected, error) {
+	re, err := regexp.Compile(`^(?:` + t[1:] + `)`)
+	if err != nil {
+		return nil, fmt.Errorf("bad regular expression %q: %v", t, err)
+	}
+	names := inv.enumerate(re.MatchString)
+	if len(names) == 0 {
+		return nil, &NoMatchError{Msg: fmt.Sprintf("pattern %q matches no host or group", t)}
+	}
+	return known(names), nil
+}
+
+// subscript is a trailing [i], [-i], [i:j] or [i:] on a pattern: the
+// hosts at those positions (j included), as in Ansible.
+type subscript struct {
+	start, end int
+	single     bool
+}
+
+var subscriptRE = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]+)?)\]$`)
+
+// splitSubscript splits web[0] into web and its subscript.
+func splitSubscript(t string) (string, subscript, bool) {
+	m := subscriptRE.FindStringSubmatch(t)
+	if m == nil {
+		return "", subscript{}, false
+	}
+	if m[2] != "" {
+		i, _ := strconv.Atoi(m[2])
+		return m[1], subscript{start: i, single: true}, true
+	}
+	start, _ := strconv.Atoi(m[3])
+	end := -1
+	if m[4] != "" {
+		end, _ = strconv.Atoi(m[4])
+	}
+	return m[1], subscript{start: start, end: end}, true
+}
+
+func (s subscript) apply(hosts []Selected) []Selected {
+	n := len(hosts)
+	if s.single {
+		i := s.start
+		if i < 0 {
+			i += n
+		}
+		if i < 0 || i >= n {
+			return nil
+		}
+		return hosts[i : i+1]
+	}
+	end := s.end + 1
+	if s.end < 0 || end > n {
+		end = n
+	}
+	if s.start >= end {
+		return nil
+	}
+	return hosts[s.start:end]
 }
 
 func known(names []string) []Selected {

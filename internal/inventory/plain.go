@@ -16,7 +16,11 @@ const SourceKey = "_inventory"
 // module hands a fabfile and hosts() takes back:
 //
 //	{_inventory = source, hosts = {name = {groups, vars, user, port, …}},
-//	 groups = {name = {hosts, children, vars}}}
+//	 groups = {name = {hosts, children, vars}},
+//	 host_order = {names…}, group_order = {names…}}
+//
+// The orders keep the source's declaration order (which a Lua table's keys
+// lose): Ansible lists hosts and groups in the file's order.
 func (inv *Inventory) Plain(source string) map[string]any {
 	hosts := make(map[string]any, len(inv.order))
 	for _, n := range inv.order {
@@ -37,7 +41,8 @@ func (inv *Inventory) Plain(source string) map[string]any {
 		g := inv.groups[n]
 		groups[n] = map[string]any{"hosts": strs(g.Hosts), "children": strs(g.Children), "vars": g.Vars}
 	}
-	return map[string]any{SourceKey: source, "hosts": hosts, "groups": groups}
+	return map[string]any{SourceKey: source, "hosts": hosts, "groups": groups,
+		"host_order": strs(inv.order), "group_order": strs(inv.gorder)}
 }
 
 func strs(l []string) []any {
@@ -91,7 +96,7 @@ func FromPlain(v any) (*Inventory, error) {
 func fromSource(inv *Inventory, x map[string]any) (*Inventory, error) {
 	hosts, _ := x["hosts"].(map[string]any)
 	groups, _ := x["groups"].(map[string]any)
-	for _, n := range slices.Sorted(maps.Keys(groups)) {
+	for _, n := range sourceOrder(x["group_order"], groups) {
 		spec, _ := groups[n].(map[string]any)
 		g, err := GroupFromPlain(n, spec)
 		if err != nil {
@@ -99,13 +104,33 @@ func fromSource(inv *Inventory, x map[string]any) (*Inventory, error) {
 		}
 		inv.AddGroup(g)
 	}
-	for _, n := range slices.Sorted(maps.Keys(hosts)) {
+	for _, n := range sourceOrder(x["host_order"], hosts) {
 		spec, _ := hosts[n].(map[string]any)
 		if err := addSpec(inv, n, spec); err != nil {
 			return nil, err
 		}
 	}
 	return inv, nil
+}
+
+// sourceOrder returns the keys of m in the order a source gave (names
+// missing from it, added in Lua, follow sorted), or sorted.
+func sourceOrder(order any, m map[string]any) []string {
+	list, _ := order.([]any)
+	out := make([]string, 0, len(m))
+	seen := map[string]bool{}
+	for _, e := range list {
+		if n, ok := e.(string); ok && m[n] != nil && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(m)) {
+		if !seen[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 var hostKeys = []string{"groups", "vars", "user", "port", "identity", "gateway", "address", "forward_agent"}

@@ -1,0 +1,260 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Ansible's own tools are the oracle for inventories (issue 27): each file
+// of tests/testdata/ansible is read by ansible-inventory --list and by
+// gofab hosts --list, and a table of patterns is evaluated by Ansible's
+// InventoryManager and by gofab hosts PATTERN.
+
+// ansiblePatterns evaluates patterns with Ansible's InventoryManager (one
+// Python process per file): each pattern's hosts, or "error: …".
+const ansiblePatterns = `import json, sys, warnings
+warnings.simplefilter("ignore")
+from ansible.parsing.dataloader import DataLoader
+from ansible.inventory.manager import InventoryManager
+im = InventoryManager(loader=DataLoader(), sources=[sys.argv[1]])
+out = {}
+for p in json.load(sys.stdin):
+    try:
+        out[p] = [h.name for h in im.get_hosts(p)]
+    except Exception as e:
+        out[p] = "error: %s" % e
+print(json.dumps(out))
+`
+
+// ansibleTool returns the path of an Ansible program, or skips the test.
+func ansibleTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("GOFAB_REQUIRE_TESTBED") != "" {
+			t.Fatalf("%s is not installed (tests/testbed.sh installs ansible-core)", name)
+		}
+		t.Skipf("%s is not installed (tests/testbed.sh installs ansible-core)", name)
+	}
+	return p
+}
+
+// TestAnsibleCorpus compares gofab's reading of every inventory in the
+// corpus with Ansible's, file by file (groups with their hosts and
+// children in order, every host's merged vars) and pattern by pattern,
+// prints the score, and fails when it falls below what gofab reached.
+func TestAnsibleCorpus(t *testing.T) {
+	inventoryBin := ansibleTool(t, "ansible-inventory")
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "tests", "testdata", "ansible", "*.*"))
+	home := t.TempDir()
+	script := filepath.Join(home, "patterns.py")
+	writeFile(t, script, ansiblePatterns)
+	var sameFiles, files0, samePatterns, patterns0 int
+	for _, f := range files {
+		if strings.HasSuffix(f, ".md") {
+			continue
+		}
+		files0++
+		name := filepath.Base(f)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, name), readFile(t, f))
+		writeFile(t, filepath.Join(dir, "fabfile.lua"), fmt.Sprintf("hosts(require(\"inventory\").file(%q))\n", name))
+		want := ansibleJSON(t, home, inventoryBin, "-i", filepath.Join(dir, name), "--list")
+		r := gofab(t, dir, nil, "", "hosts", "--list")
+		if r.code != 0 {
+			t.Errorf("%s: gofab hosts --list: %s", name, r)
+			continue
+		}
+		var got any
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := jsonDiff("", want, got); diff != "" {
+			t.Logf("%s differs from ansible-inventory --list: %s", name, diff)
+		} else {
+			sameFiles++
+		}
+
+		pats := corpusPatterns(want)
+		patterns0 += len(pats)
+		ansible := ansiblePatternHosts(t, home, script, filepath.Join(dir, name), pats)
+		for _, p := range pats {
+			r := gofab(t, dir, nil, "", "hosts", "--output", "json", p)
+			got := "error"
+			if r.code == 0 {
+				var hosts []struct{ Name string }
+				json.Unmarshal([]byte(r.stdout), &hosts)
+				names := []string{}
+				for _, h := range hosts {
+					names = append(names, h.Name)
+				}
+				got = strings.Join(names, " ")
+			}
+			wantHosts := "error"
+			if list, ok := ansible[p].([]any); ok {
+				names := []string{}
+				for _, h := range list {
+					names = append(names, h.(string))
+				}
+				wantHosts = strings.Join(names, " ")
+			}
+			if got == wantHosts {
+				samePatterns++
+			} else {
+				t.Logf("%s: pattern %q: ansible %q, gofab %q %s", name, p, wantHosts, got, strings.TrimSpace(r.stderr))
+			}
+		}
+	}
+	t.Logf("score: files identical %d/%d, patterns identical %d/%d", sameFiles, files0, samePatterns, patterns0)
+	if files0 < 20 {
+		t.Errorf("the corpus has %d files, want at least 20", files0)
+	}
+	// What gofab reaches today: a change that reads a file or a pattern
+	// differently from Ansible where it agreed before fails here.
+	if sameFiles < corpusFilesFloor || samePatterns < corpusPatternsFloor {
+		t.Errorf("score fell below files %d, patterns %d", corpusFilesFloor, corpusPatternsFloor)
+	}
+}
+
+const corpusFilesFloor, corpusPatternsFloor = 14, 538
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// ansibleJSON runs an Ansible program and decodes its JSON output.
+func ansibleJSON(t *testing.T, home, bin string, args ...string) any {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False"}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", bin, args, err, out)
+	}
+	var v any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%s %v: %v\n%s", bin, args, err, out)
+	}
+	return v
+}
+
+func ansiblePatternHosts(t *testing.T, home, script, inventory string, patterns []string) map[string]any {
+	t.Helper()
+	in, _ := json.Marshal(patterns)
+	cmd := exec.Command(ansiblePython(), script, inventory)
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	cmd.Stdin = strings.NewReader(string(in))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("Ansible's InventoryManager on %s: %v\n%s", inventory, err, out)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// corpusPatterns is the table of patterns for one inventory: all, each
+// group, unions, intersections, exclusions, subscripts, globs, regexes.
+func corpusPatterns(list any) []string {
+	var groups []string
+	for g := range list.(map[string]any) {
+		if g != "_meta" && g != "all" {
+			groups = append(groups, g)
+		}
+	}
+	sort.Strings(groups)
+	pats := []string{"all", "*", "ungrouped", "~.*1.*", "*1*", "all[0]", "all[-1]", "all[1:2]"}
+	for i, g := range groups {
+		pats = append(pats, g, g+"[0]", g+"[-1]", g+"[0:1]")
+		if i+1 < len(groups) {
+			h := groups[i+1]
+			pats = append(pats, g+":"+h, g+":&"+h, g+":!"+h)
+		}
+	}
+	return pats
+}
+
+// jsonDiff says where a and b differ ("" when equal), numbers compared by
+// value (gofab writes 1000.0 as 1000).
+func jsonDiff(path string, a, b any) string {
+	if fa, ok := a.(float64); ok {
+		if fb, ok := b.(float64); ok && fa == fb {
+			return ""
+		}
+	}
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: ansible %v, gofab %v", path, short(a), short(b))
+		}
+		keys := map[string]bool{}
+		for k := range av {
+			keys[k] = true
+		}
+		for k := range bv {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			if d := jsonDiff(path+"."+k, av[k], bv[k]); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		bv, ok := b.([]any)
+		if !ok || len(av) != len(bv) {
+			return fmt.Sprintf("%s: ansible %v, gofab %v", path, short(a), short(b))
+		}
+		for i := range av {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", path, i), av[i], bv[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Sprintf("%s: ansible %v, gofab %v", path, short(a), short(b))
+	}
+	return ""
+}
+
+func short(v any) string {
+	b, _ := json.Marshal(v)
+	if len(b) > 200 {
+		b = append(b[:200], "…"...)
+	}
+	return string(b)
+}
+
+// ansiblePython is the Python that runs ansible-inventory (its #! line),
+// which has the ansible package; python3 on PATH may be another.
+func ansiblePython() string {
+	bin, _ := exec.LookPath("ansible-inventory")
+	data, _ := os.ReadFile(bin)
+	if line, _, _ := strings.Cut(string(data), "\n"); strings.HasPrefix(line, "#!") {
+		if f := strings.Fields(line[2:]); len(f) > 0 && !strings.HasSuffix(f[0], "/env") {
+			return f[0]
+		}
+	}
+	return "python3"
+}
