@@ -123,7 +123,7 @@ func TestAnsibleCorpus(t *testing.T) {
 	}
 }
 
-const corpusFilesFloor, corpusPatternsFloor = 14, 538
+const corpusFilesFloor, corpusPatternsFloor = 20, 621
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
@@ -257,4 +257,34 @@ func ansiblePython() string {
 		}
 	}
 	return "python3"
+}
+
+// TestEmptySelection: a pattern whose names all exist but select no host
+// (an empty intersection, an empty group) runs the task nowhere with one
+// line, as Ansible does, instead of running it on this machine; with
+// --strict-hosts it is an error.
+func TestEmptySelection(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "hosts.ini"), "[web]\nweb1\n\n[db]\ndb1\n\n[spare]\n")
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `hosts(require("inventory").file("hosts.ini"))
+task("x", function() print("ran on " .. env.host) end)
+`)
+	for _, pattern := range []string{"web:&db", "spare", "web:!web1"} {
+		r := gofab(t, dir, nil, "", "-H", pattern, "x")
+		if r.code != 0 || strings.Contains(r.stdout+r.stderr, "ran on") ||
+			!strings.Contains(r.stderr, fmt.Sprintf("warning: x: pattern %q selects no host", pattern)) {
+			t.Errorf("-H %s: %s", pattern, r)
+		}
+		r = gofab(t, dir, nil, "", "--strict-hosts", "-H", pattern, "x")
+		if r.code != 2 || strings.Contains(r.stdout, "ran on") || !strings.Contains(r.stderr, "(--strict-hosts)") {
+			t.Errorf("--strict-hosts -H %s: %s", pattern, r)
+		}
+		r = gofab(t, dir, nil, "", "hosts", "--output", "json", pattern)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+			t.Errorf("hosts %s: %s", pattern, r)
+		}
+	}
+	if r := gofab(t, dir, nil, "", "-H", "web:&nosuchgroup", "x"); r.code != 2 || !strings.Contains(r.stderr, "nosuchgroup") {
+		t.Errorf("a pattern naming nothing that exists is still an error: %s", r)
+	}
 }

@@ -31,6 +31,7 @@ install_packages() {
   command -v git >/dev/null || missing+=(git)               # recipe-module tests serve real repositories
   command -v zsh >/dev/null || missing+=(zsh)               # completion tests drive each shell
   command -v fish >/dev/null || missing+=(fish)
+  command -v ansible-inventory >/dev/null || missing+=(ansible-core)  # the oracle for inventories (TestAnsibleCorpus)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "testbed: installing ${missing[*]}" >&2
     apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null

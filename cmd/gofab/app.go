@@ -178,6 +178,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "pool-size", Aliases: []string{"z"}, Usage: "run at most `N` hosts at once (default: all)"},
 		&cli.BoolFlag{Name: "serial", Usage: "run hosts one at a time"},
 		&cli.BoolFlag{Name: "skip-bad-hosts", Usage: "report unreachable hosts as skipped and carry on; they do not fail the run"},
+		&cli.BoolFlag{Name: "strict-hosts", Usage: "a host pattern that selects no host (an empty group or intersection) is an error, not a warning"},
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "`FORMAT` of what gofab prints: text, or json (one event per line)"},
 		&cli.StringFlag{Name: "log-dir", Usage: "also write each host's output to `DIR`/<run time>/<host>.log"},
 		&cli.BoolFlag{Name: "rerun-failed", Usage: "run each task only on the hosts that did not succeed at it in the previous run"},
@@ -676,6 +677,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 		PoolSize:     c.Int("pool-size"),
 		Serial:       c.Bool("serial"),
 		SkipBadHosts: c.Bool("skip-bad-hosts"),
+		StrictHosts:  c.Bool("strict-hosts"),
 		Admit:        admitFactor * max(c.Int("max-handshakes"), 1),
 		Run: &luart.RunOptions{
 			WarnOnly:       c.Bool("warn-only"),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
 )
@@ -79,7 +80,9 @@ func hostsAction(c *cli.Context, env environ) error {
 		}
 	}
 	if len(picked) == 0 {
-		return usageErr("pattern %q matches no host", pattern)
+		// Every term resolved (an unknown name is an error above): an
+		// empty group or intersection selects no host, as in Ansible.
+		fmt.Fprintf(env.stderr, "warning: %s\n", (&executor.EmptySelection{Pattern: pattern}).Error())
 	}
 	if jsonOut {
 		list := make([]map[string]any, len(picked))

@@ -71,6 +71,9 @@ type Executor struct {
 	Serial bool
 	// SkipBadHosts reports unreachable hosts as skipped, not failed.
 	SkipBadHosts bool
+	// StrictHosts makes a host list that selects no host an error (exit
+	// 2) instead of a warning and a task run nowhere.
+	StrictHosts bool
 	// Status keeps a live "N/M hosts done" line under the output (only
 	// on a terminal).
 	Status bool
@@ -246,6 +249,9 @@ func counts(results []HostResult) map[string]int {
 // Only a top-level run shows the status line (status).
 func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection, status bool) (results []HostResult, fresh bool, err error) {
 	targets, err := hostsFor(ctx, e.Program, t, sel)
+	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
+		return nil, false, e.emptySelection(empty, t.Name)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -368,6 +374,20 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	return out, nil
 }
 
+// emptySelection is what a host list that selects no host does: an error
+// under StrictHosts, else one line, and the task runs nowhere.
+func (e *Executor) emptySelection(empty *EmptySelection, task string) error {
+	if e.StrictHosts {
+		return strictHosts(empty)
+	}
+	e.Printer.Printf("warning: %s: %s", task, empty.Error())
+	return nil
+}
+
+func strictHosts(empty *EmptySelection) error {
+	return &UsageError{Msg: empty.Error() + " (--strict-hosts)"}
+}
+
 // CheckHosts resolves the hosts task name ("" for an ad-hoc command)
 // would run on and checks every host string, without connecting.
 func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) error {
@@ -379,12 +399,21 @@ func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) e
 		}
 	}
 	_, err := hostsFor(ctx, e.Program, t, sel)
+	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
+		if e.StrictHosts {
+			return strictHosts(empty)
+		}
+		return nil // the run says so, once, when it comes to the task
+	}
 	return err
 }
 
 // RunCommand runs an ad-hoc shell command on every selected host.
 func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection) ([]HostResult, error) {
 	targets, err := hostsFor(ctx, e.Program, nil, sel)
+	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
+		return nil, e.emptySelection(empty, "command")
+	}
 	if err != nil {
 		return nil, err
 	}

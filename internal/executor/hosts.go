@@ -70,6 +70,16 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// EmptySelection is a host list whose patterns all resolve, to no host: an
+// empty group, an intersection without common hosts, everything
+// excluded. As in Ansible it runs on no host (a warning), unless the run
+// is strict about hosts; it never falls back to the local machine.
+type EmptySelection struct{ Pattern string }
+
+func (e *EmptySelection) Error() string {
+	return fmt.Sprintf("pattern %q selects no host (its groups are empty or do not overlap): nothing to run there", e.Pattern)
+}
+
 // hostsFor resolves the host list of task t. Every host list is a list
 // of patterns (see inventory.Select); roles are group names.
 func hostsFor(ctx context.Context, p *luart.Program, t *luart.Task, sel Selection) ([]target, error) {
@@ -148,6 +158,9 @@ func hostsFor(ctx context.Context, p *luart.Program, t *luart.Task, sel Selectio
 		for _, h := range inv.Members(r) {
 			add(h, r)
 		}
+	}
+	if len(out) == 0 && len(hosts)+len(roles) > 0 {
+		return nil, &EmptySelection{Pattern: strings.Join(append(append([]string{}, hosts...), roles...), ",")}
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ func (inv *Inventory) AnsibleList() map[string]any {
 		if n == All || n == Ungrouped {
 			continue
 		}
-		if len(inv.parents[n]) == 0 {
+		if ps := inv.parents[n]; len(ps) == 0 || contains(ps, All) {
 			top = append(top, n)
 		}
 		g := inv.groups[n]

@@ -149,6 +149,16 @@ func looksINI(data []byte) bool {
 func ParseINI(name string, data []byte) (*Inventory, error) {
 	inv := New()
 	group, kind := Ungrouped, "hosts"
+	// A child named in [parent:children] before its own section joins the
+	// parent when that section comes, as in Ansible (so the parent's
+	// children are in the order their sections appear).
+	declared := map[string]bool{All: true, Ungrouped: true}
+	type pendingChild struct {
+		parent string
+		line   int
+	}
+	pending := map[string][]pendingChild{}
+	var pendingOrder []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -179,6 +189,13 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 				return nil, fail("unknown section kind %q (hosts, vars or children)", kind)
 			}
 			inv.AddGroup(Group{Name: group})
+			if kind != "vars" && !declared[group] {
+				declared[group] = true
+				for _, p := range pending[group] {
+					inv.AddGroup(Group{Name: p.parent, Children: []string{group}})
+				}
+				delete(pending, group)
+			}
 			continue
 		}
 		fields, err := splitFields(line)
@@ -197,6 +214,13 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 		case "children":
 			if len(fields) != 1 {
 				return nil, fail("expected one group name in [%s:children]", group)
+			}
+			if child := fields[0]; !declared[child] {
+				if _, seen := pending[child]; !seen {
+					pendingOrder = append(pendingOrder, child)
+				}
+				pending[child] = append(pending[child], pendingChild{group, n})
+				continue
 			}
 			inv.AddGroup(Group{Name: group, Children: []string{fields[0]}})
 		default:
@@ -218,6 +242,13 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 	if err := sc.Err(); err != nil {
 		return nil, &ParseError{File: name, Msg: err.Error()}
 	}
+	for _, child := range pendingOrder {
+		for _, p := range pending[child] {
+			inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s:%d: [%s:children] names %s, a group the file never defines (Ansible refuses this file); gofab takes it as an empty group",
+				name, p.line, p.parent, child))
+			inv.AddGroup(Group{Name: p.parent, Children: []string{child}})
+		}
+	}
 	return inv, nil
 }
 
@@ -238,6 +269,14 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 			return fmt.Errorf("port %q is not a number from 1 to 65535", pattern[i+1:])
 		}
 		pattern, port = pattern[:i], p
+	}
+	if _, set := vars["ansible_port"]; port != 0 && !set {
+		// Ansible keeps a host string's port as the host's ansible_port
+		// var, so it beats the groups' ansible_port in the merged vars.
+		if vars == nil {
+			vars = map[string]any{}
+		}
+		vars["ansible_port"] = int64(port)
 	}
 	names, err := addHosts(inv, pattern, Host{Vars: vars, Port: port})
 	for _, n := range names {
@@ -393,6 +432,32 @@ func shlexWord(f string) string {
 	return b.String()
 }
 
+// yaml11Bools are the words YAML 1.1 (which Ansible's PyYAML reads)
+// makes booleans and YAML 1.2 leaves strings.
+var yaml11Bools = map[string]string{
+	"yes": "true", "Yes": "true", "YES": "true", "on": "true", "On": "true", "ON": "true",
+	"no": "false", "No": "false", "NO": "false", "off": "false", "Off": "false", "OFF": "false",
+}
+
+// yaml11 retypes n's plain scalars as YAML 1.1 reads them: yes/no/on/off
+// are booleans, and a date stays the text Ansible prints for it
+// (2024-01-02), not a time.
+func yaml11(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Style == 0 {
+		switch n.Tag {
+		case "!!str":
+			if b, ok := yaml11Bools[n.Value]; ok {
+				n.Tag, n.Value = "!!bool", b
+			}
+		case "!!timestamp":
+			n.Tag = "!!str"
+		}
+	}
+	for _, c := range n.Content {
+		yaml11(c)
+	}
+}
+
 // ParseYAML reads Ansible's YAML inventory: top-level groups (usually
 // all), each with hosts (name: vars or null), vars and children (more
 // groups).
@@ -405,6 +470,7 @@ func ParseYAML(name string, data []byte) (*Inventory, error) {
 	if len(root.Content) == 0 {
 		return inv, nil
 	}
+	yaml11(&root)
 	doc := root.Content[0]
 	if doc.Kind != yaml.MappingNode {
 		return nil, &ParseError{File: name, Line: doc.Line, Msg: "an inventory is a mapping of group names"}
