@@ -107,7 +107,9 @@ func TestPortAwesome(t *testing.T) {
 	mustContain(t, r, "already the oldest version")
 
 	startPostgres(t)
-	rootQuiet("runuser", "-u", "postgres", "--", "dropdb", "--if-exists", "awesome")
+	dropAwesome := func() { rootQuiet("runuser", "-u", "postgres", "--", "dropdb", "--if-exists", "awesome") }
+	t.Cleanup(dropAwesome) // before PostgreSQL stops: other tests list the databases
+	dropAwesome()
 	root(t, "runuser", "-u", "postgres", "--", "createdb", "awesome")
 	psql(t, "awesome", "create table blogs (name text); insert into blogs values ('first post');")
 	r = p.port(time.Minute, "-H", "127.0.0.2", "backup")
