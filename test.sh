@@ -12,7 +12,7 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-go test -race -count=1 -timeout 20m ./... "$@"
+go test -race -count=1 -timeout 30m ./... "$@"
 # The fuzz targets, each for a number of runs on top of its checked-in
 # corpus. A count, not a duration: with -fuzztime 5s, Go 1.26's fuzz
 # coordinator can report its own deadline as a failure when a loaded
