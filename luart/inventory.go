@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -173,11 +174,41 @@ func (st *State) inventorySource(kind, arg string) int {
 	return 1
 }
 
+// luaShape is v as it comes back from a Lua table: no nil values or list
+// elements, and an empty list an empty map.
+func luaShape(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if e != nil {
+				out[k] = luaShape(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if e != nil {
+				out = append(out, luaShape(e))
+			}
+		}
+		if len(out) == 0 {
+			return map[string]any{}
+		}
+		return out
+	}
+	return v
+}
+
 // restorePlain puts back into got, a source's table as Lua gave it back,
 // what a Lua table cannot hold of orig, the source's plain data: keys
 // whose value is null, and empty lists (Lua's empty table reads back as
 // an empty map).
 func restorePlain(orig, got any) any {
+	if reflect.DeepEqual(luaShape(orig), luaShape(got)) {
+		return orig // unchanged in Lua: the source's values exactly
+	}
 	switch o := orig.(type) {
 	case map[string]any:
 		g, ok := got.(map[string]any)
@@ -219,7 +250,9 @@ func (st *State) readSource(kind, arg string) (map[string]any, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		inv, err = inventory.Parse(arg, data)
+		if inv, err = inventory.Parse(arg, data); err == nil {
+			err = inventory.LoadVarsDirs(inv, filepath.Dir(path))
+		}
 	case "command":
 		inv, err = runInventoryCommand(st.prog.ctx, dir, arg)
 	case "ssh_config":

@@ -29,6 +29,9 @@ type Host struct {
 	// Groups are the groups the host was put in directly.
 	Groups []string
 	Vars   map[string]any
+	// DirVars are the host's host_vars/ file(s) next to an Ansible
+	// inventory: they beat Vars (see Resolved.Vars).
+	DirVars map[string]any
 	// Connection settings; empty when the source gave none.
 	Address, User, Identity, Gateway string
 	Port                             int
@@ -40,6 +43,9 @@ type Group struct {
 	Hosts    []string
 	Children []string
 	Vars     map[string]any
+	// DirVars are the group's group_vars/ file(s) next to an Ansible
+	// inventory (see Resolved.Vars).
+	DirVars map[string]any
 	// Role marks a group made from env.roledefs: as in Fabric, its vars go
 	// to a host only when the role selected it, so they are left out of
 	// the inventory's merge.
@@ -52,8 +58,11 @@ type Resolved struct {
 	// Groups are all the host's groups, ancestors included, without all
 	// and ungrouped, in merge order.
 	Groups []string
-	// Vars are merged: all, then groups from parents to children (by
-	// depth, then name), then the host's own.
+	// Vars are merged in Ansible's order of precedence: the groups' vars
+	// from the inventory sources (all, then groups from parents to
+	// children, by depth then name), then group_vars/all, then the other
+	// groups' group_vars/ in the same order, then the host's own vars,
+	// then its host_vars/.
 	Vars map[string]any
 	// Connection settings after the merge (ansible_host, ansible_user,
 	// ansible_port, ansible_ssh_private_key_file, gofab_gateway or the
@@ -99,6 +108,9 @@ type entry struct {
 
 // get returns the merged var k.
 func (e entry) get(k string) (any, bool) {
+	if v, ok := e.host.DirVars[k]; ok {
+		return v, true
+	}
 	if v, ok := e.host.Vars[k]; ok {
 		return v, true
 	}
@@ -130,11 +142,12 @@ func (inv *Inventory) AddHost(h Host) {
 		if !contains(cur.Groups, g) {
 			cur.Groups = append(cur.Groups, g)
 		}
-		inv.group(g)
+		inv.addMember(inv.group(g), h.Name)
 	}
 	for k, v := range h.Vars {
 		cur.Vars[k] = v
 	}
+	cur.DirVars = mergeVars(cur.DirVars, h.DirVars)
 	setIf(&cur.Address, h.Address)
 	setIf(&cur.User, h.User)
 	setIf(&cur.Identity, h.Identity)
@@ -165,6 +178,7 @@ func (inv *Inventory) AddGroup(g Group) {
 	for k, v := range g.Vars {
 		cur.Vars[k] = v
 	}
+	cur.DirVars = mergeVars(cur.DirVars, g.DirVars)
 	inv.resolved = nil
 }
 
@@ -228,7 +242,7 @@ func (inv *Inventory) GroupNames() []string {
 // HasGroup reports whether name is a group.
 func (inv *Inventory) HasGroup(name string) bool {
 	_, ok := inv.groups[name]
-	return ok || name == All
+	return ok || name == All || name == Ungrouped
 }
 
 // Group returns a group as declared.
@@ -283,7 +297,74 @@ func (inv *Inventory) Finish() error {
 			inv.members[Ungrouped] = append(inv.members[Ungrouped], n)
 		}
 	}
+	ungrouped := inv.members[Ungrouped]
+	for g := range inv.members {
+		if g != Ungrouped {
+			inv.members[g] = inv.walk(g, ungrouped)
+		}
+	}
+	inv.members[All] = inv.walk(All, ungrouped)
 	return nil
+}
+
+// walk lists group g's hosts in Ansible's order: the group's own hosts,
+// then its children's level by level (children in the order they were
+// added; Ansible takes the levels below them from a set, in no set order),
+// each host once. all's children are ungrouped (its hosts given), then
+// every group whose only parent is all.
+func (inv *Inventory) walk(g string, ungrouped []string) []string {
+	var hosts []string
+	seenHost := map[string]bool{}
+	add := func(list []string) {
+		for _, h := range list {
+			if !seenHost[h] {
+				seenHost[h] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	children := func(name string) []string {
+		if name != All {
+			if grp := inv.groups[name]; grp != nil {
+				return grp.Children
+			}
+			return nil
+		}
+		var top []string
+		for _, n := range inv.gorder {
+			ps := inv.parents[n]
+			if n != All && n != Ungrouped && (len(ps) == 0 || len(ps) == 1 && ps[0] == All) {
+				top = append(top, n)
+			}
+		}
+		return top
+	}
+	if grp := inv.groups[g]; grp != nil {
+		add(grp.Hosts)
+	}
+	if g == All {
+		add(ungrouped)
+	}
+	seen := map[string]bool{g: true}
+	level := children(g)
+	for len(level) > 0 {
+		var next []string
+		for _, c := range level {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			if grp := inv.groups[c]; grp != nil {
+				add(grp.Hosts)
+			}
+			next = append(next, children(c)...)
+		}
+		level = next
+	}
+	if g == All {
+		add(inv.order) // hosts of no group that were never put in ungrouped
+	}
+	return hosts
 }
 
 // groupDepth is 1 for a group without parents (a child of all), else one
@@ -368,6 +449,18 @@ func (inv *Inventory) groupSet(direct []string) *groupSet {
 			}
 		}
 	}
+	// group_vars/ files beat every inventory file's group vars, as in
+	// Ansible: all's first, then the others by depth.
+	if g, ok := inv.groups[All]; ok {
+		for k, v := range g.DirVars {
+			vars[k] = v
+		}
+	}
+	for _, g := range groups {
+		for k, v := range inv.groups[g].DirVars {
+			vars[k] = v
+		}
+	}
 	return &groupSet{groups: groups, vars: vars}
 }
 
@@ -402,7 +495,13 @@ func (e entry) connection() (*Resolved, error) {
 // first value of that var), then the port of its host string, then
 // ansible_port from its groups.
 func (e entry) port() (int, error) {
-	own := func(k string) (any, bool) { v, ok := e.host.Vars[k]; return v, ok }
+	own := func(k string) (any, bool) {
+		if v, ok := e.host.DirVars[k]; ok {
+			return v, true
+		}
+		v, ok := e.host.Vars[k]
+		return v, ok
+	}
 	if p, err := varPort(own); p != 0 || err != nil {
 		return p, err
 	}
@@ -444,19 +543,33 @@ func (inv *Inventory) Lookup(name string) (*Resolved, bool) {
 	for k, v := range e.host.Vars {
 		r.Vars[k] = v
 	}
+	for k, v := range e.host.DirVars {
+		r.Vars[k] = v
+	}
 	return r, true
 }
 
 // Members returns every host of group name, children's included, in
-// declaration order. Finish must have been called.
+// Ansible's order (see walk). Finish must have been called.
 func (inv *Inventory) Members(name string) []string {
-	if name == All {
-		return inv.HostNames()
-	}
 	return inv.members[name]
 }
 
 func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
+
+// mergeVars returns dst with src's vars set over it (dst may be nil).
+func mergeVars(dst, src map[string]any) map[string]any {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]any, len(src))
+	}
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
+}
 
 func indexOf(list []string, s string) int {
 	for i, e := range list {

@@ -159,9 +159,9 @@ func (inv *Inventory) enumerate(match func(string) bool) []string {
 			names = append(names, h)
 		}
 	}
-	for _, g := range append([]string{All}, inv.gorder...) {
-		if g == All && inv.groups[All] != nil {
-			continue // declared: it comes in declaration order
+	for i, g := range append([]string{All}, inv.gorder...) {
+		if g == All && i > 0 {
+			continue // all comes first, as in Ansible, wherever it was declared
 		}
 		if match(g) {
 			for _, h := range inv.Members(g) {

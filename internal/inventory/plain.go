@@ -26,6 +26,9 @@ func (inv *Inventory) Plain(source string) map[string]any {
 	for _, n := range inv.order {
 		h := inv.hosts[n]
 		spec := map[string]any{"groups": strs(h.Groups), "vars": h.Vars}
+		if len(h.DirVars) > 0 {
+			spec["dir_vars"] = h.DirVars
+		}
 		for k, v := range map[string]string{"address": h.Address, "user": h.User, "identity": h.Identity, "gateway": h.Gateway} {
 			if v != "" {
 				spec[k] = v
@@ -39,7 +42,11 @@ func (inv *Inventory) Plain(source string) map[string]any {
 	groups := make(map[string]any, len(inv.gorder))
 	for _, n := range inv.gorder {
 		g := inv.groups[n]
-		groups[n] = map[string]any{"hosts": strs(g.Hosts), "children": strs(g.Children), "vars": g.Vars}
+		spec := map[string]any{"hosts": strs(g.Hosts), "children": strs(g.Children), "vars": g.Vars}
+		if len(g.DirVars) > 0 {
+			spec["dir_vars"] = g.DirVars
+		}
+		groups[n] = spec
 	}
 	return map[string]any{SourceKey: source, "hosts": hosts, "groups": groups,
 		"host_order": strs(inv.order), "group_order": strs(inv.gorder)}
@@ -133,7 +140,7 @@ func sourceOrder(order any, m map[string]any) []string {
 	return out
 }
 
-var hostKeys = []string{"groups", "vars", "user", "port", "identity", "gateway", "address", "forward_agent"}
+var hostKeys = []string{"groups", "vars", "user", "port", "identity", "gateway", "address", "forward_agent", "dir_vars"}
 
 func addSpec(inv *Inventory, name string, spec map[string]any) error {
 	for k := range spec {
@@ -146,14 +153,11 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 	if h.Groups, err = stringList(spec["groups"]); err != nil {
 		return fmt.Errorf("host %s: groups: %v", name, err)
 	}
-	if spec["vars"] != nil {
-		vars, ok := spec["vars"].(map[string]any)
-		if !ok {
-			if l, isList := spec["vars"].([]any); !isList || len(l) > 0 {
-				return fmt.Errorf("host %s: vars must be a table of name = value", name)
-			}
-		}
-		h.Vars = vars
+	if h.Vars, err = varsTable(spec["vars"]); err != nil {
+		return fmt.Errorf("host %s: vars %v", name, err)
+	}
+	if h.DirVars, err = varsTable(spec["dir_vars"]); err != nil {
+		return fmt.Errorf("host %s: dir_vars %v", name, err)
 	}
 	for k, dst := range map[string]*string{"user": &h.User, "identity": &h.Identity, "gateway": &h.Gateway, "address": &h.Address} {
 		if v, ok := spec[k]; ok {
@@ -185,7 +189,7 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 func GroupFromPlain(name string, spec map[string]any) (Group, error) {
 	g := Group{Name: name}
 	for k := range spec {
-		if k != "hosts" && k != "children" && k != "vars" {
+		if k != "hosts" && k != "children" && k != "vars" && k != "dir_vars" {
 			return g, fmt.Errorf("group %s: unknown key %q (hosts, children, vars)", name, k)
 		}
 	}
@@ -204,16 +208,28 @@ func GroupFromPlain(name string, spec map[string]any) (Group, error) {
 	if g.Children, err = stringList(spec["children"]); err != nil {
 		return g, fmt.Errorf("group %s: children: %v", name, err)
 	}
-	if spec["vars"] != nil {
-		vars, ok := spec["vars"].(map[string]any)
-		if !ok {
-			if l, isList := spec["vars"].([]any); !isList || len(l) > 0 {
-				return g, fmt.Errorf("group %s: vars must be a table of name = value", name)
-			}
-		}
-		g.Vars = vars
+	if g.Vars, err = varsTable(spec["vars"]); err != nil {
+		return g, fmt.Errorf("group %s: vars %v", name, err)
+	}
+	if g.DirVars, err = varsTable(spec["dir_vars"]); err != nil {
+		return g, fmt.Errorf("group %s: dir_vars %v", name, err)
 	}
 	return g, nil
+}
+
+// varsTable reads a table of name = value (an empty table may come as an
+// empty list).
+func varsTable(v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vars, ok := v.(map[string]any)
+	if !ok {
+		if l, isList := v.([]any); !isList || len(l) > 0 {
+			return nil, fmt.Errorf("must be a table of name = value")
+		}
+	}
+	return vars, nil
 }
 
 // stringList accepts nil, a string or a list of strings (an empty table
