@@ -153,6 +153,10 @@ func TestParseErrors(t *testing.T) {
 		{"h.yml", "all: [\n", "h.yml: yaml"},
 		{"c.json", `{"web": {"hosts": "a"}}`, "c.json: group web"},
 		{"c.json", `{"web": `, "c.json: not Ansible inventory JSON"},
+		// What Ansible refuses, gofab refuses with file:line.
+		{"h.ini", "[a:children]\nweb[1:3]\n", "h.ini:2: expected a group name in [a:children], got web[1:3]"},
+		{"h.yml", "all:\n  hosts:\n    123:\n", "h.yml:3: host name 123 is a number"},
+		{"h.yml", "all:\n  hosts:\n    1.5:\n", "h.yml:3: host name 1.5 is a number"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.name, []byte(c.data))
@@ -423,5 +427,27 @@ func TestAnsibleHostForms(t *testing.T) {
 	}
 	if r, _ := inv.Lookup("2001:db8::1"); r.Port != 2222 {
 		t.Errorf("2001:db8::1 port %d, want 2222", r.Port)
+	}
+}
+
+// TestParseWarnings: what Ansible reads differently from gofab 0.2, or
+// refuses where gofab goes on, is said once with file:line.
+func TestParseWarnings(t *testing.T) {
+	cases := []struct{ data, want string }{
+		{"[web]\nw1 flag=true\nw2 other=no\n", `h.ini:2: flag=true is the string "true", as in Ansible`},
+		{"[a:children]\nb\n", "h.ini:2: [a:children] names b, a group the file never defines"},
+	}
+	for _, c := range cases {
+		inv, err := Parse("h.ini", []byte(c.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.Warnings) != 1 || !strings.HasPrefix(inv.Warnings[0], c.want) {
+			t.Errorf("%q: warnings %q, want one starting %q", c.data, inv.Warnings, c.want)
+		}
+	}
+	inv, _ := Parse("h.ini", []byte("[web]\nw1 flag=True\n"))
+	if len(inv.Warnings) != 0 {
+		t.Errorf("True is a boolean in Ansible too: %q", inv.Warnings)
 	}
 }

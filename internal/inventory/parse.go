@@ -215,6 +215,9 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 			if len(fields) != 1 {
 				return nil, fail("expected one group name in [%s:children]", group)
 			}
+			if strings.ContainsAny(fields[0], "[]") {
+				return nil, fail("expected a group name in [%s:children], got %s (a range names hosts, not groups; Ansible refuses it too)", group, fields[0])
+			}
 			if child := fields[0]; !declared[child] {
 				if _, seen := pending[child]; !seen {
 					pendingOrder = append(pendingOrder, child)
@@ -508,6 +511,9 @@ func yamlGroup(inv *Inventory, file, group string, n *yaml.Node, path []string) 
 				return fail(val, "group %s: hosts must be a mapping of host names", group)
 			}
 			for j := 0; j+1 < len(val.Content); j += 2 {
+				if k := val.Content[j]; k.Tag == "!!int" || k.Tag == "!!float" {
+					return fail(k, "host name %s is a number: quote it (\"%s\"), as Ansible requires", k.Value, k.Value)
+				}
 				var vars map[string]any
 				if hv := val.Content[j+1]; !(hv.Kind == yaml.ScalarNode && hv.Tag == "!!null") {
 					if err := hv.Decode(&vars); err != nil {
