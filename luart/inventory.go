@@ -273,7 +273,11 @@ func (st *State) readSource(kind, arg string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range inv.Warnings {
+	notes := inv.Warnings
+	if kind == "file" {
+		notes = append(notes, inv.ConnectionNotes(arg)...)
+	}
+	for _, w := range notes {
 		fmt.Fprintf(st.prog.stderr, "warning: %s\n", w)
 	}
 	return inv.Plain(kind + " " + arg), nil

@@ -484,6 +484,9 @@ func (e entry) connection() (*Resolved, error) {
 	r.User = str(h.User, "ansible_user", "ansible_ssh_user")
 	r.Identity = str(h.Identity, "ansible_ssh_private_key_file", "ansible_private_key_file")
 	r.Gateway = str(h.Gateway, "gofab_gateway")
+	if r.Gateway == "" {
+		r.Gateway = JumpHost(str("", "ansible_ssh_common_args") + " " + str("", "ansible_ssh_extra_args"))
+	}
 	var err error
 	r.Port, err = e.port()
 	return r, err

@@ -1,0 +1,101 @@
+package inventory
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// jumpRE finds a jump host in ssh arguments: -J HOST, -o ProxyJump=HOST,
+// or a ProxyCommand of the form "ssh … -W %h:%p … HOST".
+var jumpRE = []*regexp.Regexp{
+	regexp.MustCompile(`(?:^|\s)-J\s*([^\s'"]+)`),
+	regexp.MustCompile(`(?i)-o\s*['"]?ProxyJump[= ]([^\s'"]+)`),
+	regexp.MustCompile(`(?i)-o\s*['"]?ProxyCommand[= ]['"]?ssh\s+(?:-\S+\s+)*-W\s*%h:%p(?:\s+-\S+)*\s+([^\s'"]+)`),
+}
+
+// JumpHost returns the gateway ansible_ssh_common_args (or _extra_args)
+// names, as gofab's -g takes it, or "".
+func JumpHost(args string) string {
+	for _, re := range jumpRE {
+		if m := re.FindStringSubmatch(args); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// connectionNotes say what gofab does with Ansible's connection and
+// privilege variables it does not apply as Ansible would.
+var connectionNotes = map[string]string{
+	"ansible_become":             "ansible_become is not applied to every command: gofab runs run() as the login user; use sudo(cmd) or {use_sudo = true} where a command needs root",
+	"ansible_become_user":        "ansible_become_user is not applied: use sudo(cmd, {user = NAME})",
+	"ansible_become_method":      "ansible_become_method is not applied: gofab's sudo() uses sudo",
+	"ansible_become_password":    "ansible_become_password is ignored in an inventory file (a password there is in clear): give it with GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
+	"ansible_become_pass":        "ansible_become_pass is ignored in an inventory file (a password there is in clear): give it with GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
+	"ansible_password":           "ansible_password is ignored (a password in an inventory file is in clear): gofab logs in with keys or the agent",
+	"ansible_ssh_pass":           "ansible_ssh_pass is ignored (a password in an inventory file is in clear): gofab logs in with keys or the agent",
+	"ansible_python_interpreter": "ansible_python_interpreter is ignored: gofab runs no Python on the hosts",
+	"ansible_connection":         "ansible_connection is ignored: gofab connects over SSH (name a host local to run on this machine)",
+}
+
+// ConnectionNotes returns one line per Ansible connection or privilege
+// variable the inventory sets that gofab does not apply (ansible_become,
+// ansible_python_interpreter…), saying what it does instead, and one per
+// ansible_ssh_common_args that names no jump host. Values are never shown.
+func (inv *Inventory) ConnectionNotes(source string) []string {
+	used := map[string]bool{}
+	var sshArgs []string
+	note := func(vars map[string]any) {
+		for k, v := range vars {
+			if _, ok := connectionNotes[k]; ok {
+				used[k] = true
+			}
+			if k == "ansible_ssh_common_args" || k == "ansible_ssh_extra_args" {
+				if s := fmt.Sprint(v); JumpHost(s) == "" || strings.Count(s, "-o") > 1 {
+					sshArgs = append(sshArgs, k)
+				}
+			}
+		}
+	}
+	for _, g := range inv.groups {
+		note(g.Vars)
+		note(g.DirVars)
+	}
+	for _, h := range inv.hosts {
+		note(h.Vars)
+		note(h.DirVars)
+	}
+	var out []string
+	for k := range used {
+		if k == "ansible_connection" && onlyLocalConnections(inv) {
+			continue
+		}
+		out = append(out, source+": "+connectionNotes[k])
+	}
+	if len(sshArgs) > 0 {
+		out = append(out, source+": ansible_ssh_common_args: gofab takes a jump host from it (-J, ProxyJump, ProxyCommand ssh -W %h:%p HOST); put other ssh options in ssh_config")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// onlyLocalConnections reports whether every ansible_connection set is
+// "local" on a host named localhost (Ansible's own convention, which
+// needs no note).
+func onlyLocalConnections(inv *Inventory) bool {
+	for n, h := range inv.hosts {
+		for _, vars := range []map[string]any{h.Vars, h.DirVars} {
+			if v, ok := vars["ansible_connection"]; ok && (v != "local" || n != "localhost") {
+				return false
+			}
+		}
+	}
+	for _, g := range inv.groups {
+		if _, ok := g.Vars["ansible_connection"]; ok {
+			return false
+		}
+	}
+	return true
+}
