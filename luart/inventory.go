@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -174,31 +173,47 @@ func (st *State) inventorySource(kind, arg string) int {
 	return 1
 }
 
-// luaShape is v as it comes back from a Lua table: no nil values or list
-// elements, and an empty list an empty map.
-func luaShape(v any) any {
-	switch x := v.(type) {
+// sameInLua reports whether got is orig as it comes back from a Lua
+// table, which holds no nil values or list elements and reads an empty
+// list as an empty map.
+func sameInLua(orig, got any) bool {
+	switch o := orig.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if e != nil {
-				out[k] = luaShape(e)
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		n := 0
+		for k, ov := range o {
+			if ov == nil {
+				continue
+			}
+			n++
+			if gv, ok := g[k]; !ok || !sameInLua(ov, gv) {
+				return false
 			}
 		}
-		return out
+		return n == len(g)
 	case []any:
-		out := make([]any, 0, len(x))
-		for _, e := range x {
-			if e != nil {
-				out = append(out, luaShape(e))
+		var items []any
+		if g, ok := got.([]any); ok {
+			items = g
+		} else if g, ok := got.(map[string]any); !ok || len(g) > 0 {
+			return false
+		}
+		i := 0
+		for _, ov := range o {
+			if ov == nil {
+				continue
 			}
+			if i >= len(items) || !sameInLua(ov, items[i]) {
+				return false
+			}
+			i++
 		}
-		if len(out) == 0 {
-			return map[string]any{}
-		}
-		return out
+		return i == len(items)
 	}
-	return v
+	return orig == got
 }
 
 // restorePlain puts back into got, a source's table as Lua gave it back,
@@ -206,7 +221,7 @@ func luaShape(v any) any {
 // whose value is null, and empty lists (Lua's empty table reads back as
 // an empty map).
 func restorePlain(orig, got any) any {
-	if reflect.DeepEqual(luaShape(orig), luaShape(got)) {
+	if sameInLua(orig, got) {
 		return orig // unchanged in Lua: the source's values exactly
 	}
 	switch o := orig.(type) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,12 +93,14 @@ func hostsAction(c *cli.Context, env environ) error {
 		}
 		return writeJSON(env.stdout, list)
 	}
-	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	out := bufio.NewWriter(env.stdout) // one write, not one per host
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range picked {
 		r, _ := lookupHost(inv, h.Name)
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, strings.Join(r.Groups, ","), connection(r))
 	}
 	tw.Flush()
+	out.Flush()
 	fmt.Fprintf(env.stderr, "%d hosts\n", len(picked))
 	return nil
 }
