@@ -80,21 +80,27 @@ func (e *EmptySelection) Error() string {
 	return fmt.Sprintf("pattern %q selects no host (its groups are empty or do not overlap): nothing to run there", e.Pattern)
 }
 
+// hostLists picks the host patterns and roles that apply: execute()'s
+// arguments, else -H/-R, else the task's own, else env.hosts/env.roles.
+func hostLists(p *luart.Program, t *luart.Task, sel Selection) (hosts, roles []string) {
+	switch {
+	case len(sel.ArgHosts)+len(sel.ArgRoles) > 0:
+		return sel.ArgHosts, sel.ArgRoles
+	case len(sel.CLIHosts)+len(sel.CLIRoles) > 0:
+		return sel.CLIHosts, sel.CLIRoles
+	case t != nil && len(t.Hosts)+len(t.Roles) > 0:
+		return t.Hosts, t.Roles
+	case p != nil:
+		return p.Hosts, p.Roles
+	}
+	return nil, nil
+}
+
 // hostsFor resolves the host list of task t. Every host list is a list
 // of patterns (see inventory.Select); roles are group names.
 func hostsFor(ctx context.Context, p *luart.Program, t *luart.Task, sel Selection) ([]target, error) {
 	readFile := func(name string) ([]byte, error) { return inventory.ReadHostFile(ctx, name) }
-	var hosts, roles []string
-	switch {
-	case len(sel.ArgHosts)+len(sel.ArgRoles) > 0:
-		hosts, roles = sel.ArgHosts, sel.ArgRoles
-	case len(sel.CLIHosts)+len(sel.CLIRoles) > 0:
-		hosts, roles = sel.CLIHosts, sel.CLIRoles
-	case t != nil && len(t.Hosts)+len(t.Roles) > 0:
-		hosts, roles = t.Hosts, t.Roles
-	case p != nil:
-		hosts, roles = p.Hosts, p.Roles
-	}
+	hosts, roles := hostLists(p, t, sel)
 	inv := inventory.New()
 	if p != nil && p.Inventory != nil {
 		inv = p.Inventory

@@ -147,112 +147,151 @@ func looksINI(data []byte) bool {
 // [group]; [group:vars] with key=value lines; [group:children] with group
 // names. Comments start with # or ;.
 func ParseINI(name string, data []byte) (*Inventory, error) {
-	inv := New()
-	group, kind := Ungrouped, "hosts"
-	// A child named in [parent:children] before its own section joins the
-	// parent when that section comes, as in Ansible (so the parent's
-	// children are in the order their sections appear).
-	declared := map[string]bool{All: true, Ungrouped: true}
-	type pendingChild struct {
-		parent string
-		line   int
-	}
-	pending := map[string][]pendingChild{}
-	var pendingOrder []string
+	p := &iniParser{inv: New(), file: name, group: Ungrouped, kind: "hosts",
+		declared: map[string]bool{All: true, Ungrouped: true}, pending: map[string][]pendingChild{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		fail := func(format string, args ...any) error {
-			return &ParseError{File: name, Line: n, Msg: fmt.Sprintf(format, args...)}
-		}
+	for p.line = 1; sc.Scan(); p.line++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
+		var err error
 		// A [section] ends with ]; "[2001:db8::1]:2222" is a host line, as
 		// in Ansible.
 		if line[0] == '[' && !ipv6WithPort(strings.Fields(line)[0]) {
-			if !strings.HasSuffix(line, "]") {
-				return nil, fail("section header %q lacks a closing ]", line)
-			}
-			head := strings.TrimSpace(line[1 : len(line)-1])
-			group, kind = head, "hosts"
-			if g, k, ok := strings.Cut(head, ":"); ok {
-				group, kind = g, k
-			}
-			if group == "" || strings.ContainsAny(group, " \t") {
-				return nil, fail("bad group name %q", group)
-			}
-			switch kind {
-			case "hosts", "vars", "children":
-			default:
-				return nil, fail("unknown section kind %q (hosts, vars or children)", kind)
-			}
-			inv.AddGroup(Group{Name: group})
-			if kind != "vars" && !declared[group] {
-				declared[group] = true
-				for _, p := range pending[group] {
-					inv.AddGroup(Group{Name: p.parent, Children: []string{group}})
-				}
-				delete(pending, group)
-			}
-			continue
+			err = p.section(line)
+		} else {
+			err = p.entry(line)
 		}
-		fields, err := splitFields(line)
 		if err != nil {
-			return nil, fail("%v", err)
-		}
-		switch kind {
-		case "vars":
-			k, v, ok := strings.Cut(line, "=")
-			if !ok || strings.TrimSpace(k) == "" {
-				return nil, fail("expected key=value in [%s:vars]", group)
-			}
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			warnBoolean(inv, name, n, k, v)
-			inv.AddGroup(Group{Name: group, Vars: map[string]any{k: iniValue(v)}})
-		case "children":
-			if len(fields) != 1 {
-				return nil, fail("expected one group name in [%s:children]", group)
-			}
-			if strings.ContainsAny(fields[0], "[]") {
-				return nil, fail("expected a group name in [%s:children], got %s (a range names hosts, not groups; Ansible refuses it too)", group, fields[0])
-			}
-			if child := fields[0]; !declared[child] {
-				if _, seen := pending[child]; !seen {
-					pendingOrder = append(pendingOrder, child)
-				}
-				pending[child] = append(pending[child], pendingChild{group, n})
-				continue
-			}
-			inv.AddGroup(Group{Name: group, Children: []string{fields[0]}})
-		default:
-			vars := map[string]any{}
-			for _, f := range fields[1:] {
-				k, v, ok := strings.Cut(f, "=")
-				if !ok || k == "" {
-					return nil, fail("expected key=value after the host name, got %q", f)
-				}
-				v = shlexWord(v)
-				warnBoolean(inv, name, n, k, v)
-				vars[k] = iniValue(v)
-			}
-			if err := addHostPattern(inv, fields[0], group, vars); err != nil {
-				return nil, fail("%v", err)
-			}
+			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &ParseError{File: name, Msg: err.Error()}
 	}
-	for _, child := range pendingOrder {
-		for _, p := range pending[child] {
-			inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s:%d: [%s:children] names %s, a group the file never defines (Ansible refuses this file); gofab takes it as an empty group",
-				name, p.line, p.parent, child))
-			inv.AddGroup(Group{Name: p.parent, Children: []string{child}})
+	p.undefinedChildren()
+	return p.inv, nil
+}
+
+// iniParser is ParseINI's state: the section it is in, and the children
+// named in [parent:children] before their own section. Such a child joins
+// the parent when its section comes, as in Ansible (so the parent's
+// children are in the order their sections appear).
+type iniParser struct {
+	inv         *Inventory
+	file        string
+	line        int
+	group, kind string
+	declared    map[string]bool
+	pending     map[string][]pendingChild
+	order       []string // pending children, first named first
+}
+
+type pendingChild struct {
+	parent string
+	line   int
+}
+
+func (p *iniParser) fail(format string, args ...any) error {
+	return &ParseError{File: p.file, Line: p.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// section starts [group], [group:vars] or [group:children].
+func (p *iniParser) section(line string) error {
+	if !strings.HasSuffix(line, "]") {
+		return p.fail("section header %q lacks a closing ]", line)
+	}
+	head := strings.TrimSpace(line[1 : len(line)-1])
+	p.group, p.kind = head, "hosts"
+	if g, k, ok := strings.Cut(head, ":"); ok {
+		p.group, p.kind = g, k
+	}
+	if p.group == "" || strings.ContainsAny(p.group, " \t") {
+		return p.fail("bad group name %q", p.group)
+	}
+	switch p.kind {
+	case "hosts", "vars", "children":
+	default:
+		return p.fail("unknown section kind %q (hosts, vars or children)", p.kind)
+	}
+	p.inv.AddGroup(Group{Name: p.group})
+	if p.kind != "vars" && !p.declared[p.group] {
+		p.declared[p.group] = true
+		for _, c := range p.pending[p.group] {
+			p.inv.AddGroup(Group{Name: c.parent, Children: []string{p.group}})
+		}
+		delete(p.pending, p.group)
+	}
+	return nil
+}
+
+// entry reads a line of the current section.
+func (p *iniParser) entry(line string) error {
+	fields, err := splitFields(line)
+	if err != nil {
+		return p.fail("%v", err)
+	}
+	switch p.kind {
+	case "vars":
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return p.fail("expected key=value in [%s:vars]", p.group)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		warnBoolean(p.inv, p.file, p.line, k, v)
+		p.inv.AddGroup(Group{Name: p.group, Vars: map[string]any{k: iniValue(v)}})
+	case "children":
+		return p.child(fields)
+	default:
+		vars := map[string]any{}
+		for _, f := range fields[1:] {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok || k == "" {
+				return p.fail("expected key=value after the host name, got %q", f)
+			}
+			v = shlexWord(v)
+			warnBoolean(p.inv, p.file, p.line, k, v)
+			vars[k] = iniValue(v)
+		}
+		if err := addHostPattern(p.inv, fields[0], p.group, vars); err != nil {
+			return p.fail("%v", err)
 		}
 	}
-	return inv, nil
+	return nil
+}
+
+// child reads a line of [group:children].
+func (p *iniParser) child(fields []string) error {
+	if len(fields) != 1 {
+		return p.fail("expected one group name in [%s:children]", p.group)
+	}
+	child := fields[0]
+	if strings.ContainsAny(child, "[]") {
+		return p.fail("expected a group name in [%s:children], got %s (a range names hosts, not groups; Ansible refuses it too)", p.group, child)
+	}
+	if p.declared[child] {
+		p.inv.AddGroup(Group{Name: p.group, Children: []string{child}})
+		return nil
+	}
+	if _, seen := p.pending[child]; !seen {
+		p.order = append(p.order, child)
+	}
+	p.pending[child] = append(p.pending[child], pendingChild{p.group, p.line})
+	return nil
+}
+
+// undefinedChildren warns of children the file named and never defined,
+// and adds them as empty groups (Ansible refuses the file).
+func (p *iniParser) undefinedChildren() {
+	for _, child := range p.order {
+		for _, c := range p.pending[child] {
+			p.inv.Warnings = append(p.inv.Warnings, fmt.Sprintf("%s:%d: [%s:children] names %s, a group the file never defines (Ansible refuses this file); gofab takes it as an empty group",
+				p.file, c.line, c.parent, child))
+			p.inv.AddGroup(Group{Name: c.parent, Children: []string{child}})
+		}
+	}
 }
 
 // addHostPattern adds the hosts of a name that may hold a range and a
