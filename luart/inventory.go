@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -84,14 +85,24 @@ func luaHosts(st *State) int {
 		v = st.L.Get(-1)
 		st.L.Pop(1)
 	}
+	var src *source
+	if t, ok := v.(*lua.LTable); ok {
+		src = st.sourceTables[t]
+		if src != nil && t.RawGetString("hosts") == lua.LNil {
+			// A source's table the fabfile never opened: its hosts go
+			// straight from the inventory as read.
+			st.inventory().Merge(src.inv)
+			return 0
+		}
+	}
 	pv, err := ToPlain(v)
 	if err != nil {
 		st.L.ArgError(1, "hosts: "+err.Error())
 	}
-	if t, ok := v.(*lua.LTable); ok && st.sourceTables[t] != nil {
+	if src != nil {
 		// Lua has no nil values and no empty list: put back the
 		// source's null vars and [] (changes made in Lua are kept).
-		pv = restorePlain(st.sourceTables[t], pv)
+		pv = restorePlain(src.plainData(), pv)
 	}
 	frag, err := inventory.FromPlain(pv)
 	if err != nil {
@@ -139,13 +150,29 @@ func (st *State) inventory() *inventory.Inventory {
 	return st.inv
 }
 
+// source is an inventory source read while planning: the inventory as
+// read, and its plain form (see inventory.Plain), made on first use.
+type source struct {
+	name  string
+	inv   *inventory.Inventory
+	once  sync.Once
+	plain map[string]any
+}
+
+func (s *source) plainData() map[string]any {
+	s.once.Do(func() { s.plain = s.inv.Plain(s.name) })
+	return s.plain
+}
+
 // inventorySource returns a source's hosts and groups as a table. The
-// planning state reads the source and keeps the plain result; host
-// states get that result, so a source is read once per run.
+// planning state reads the source once per run; host states get what it
+// read. The table's fields (hosts, groups, host_order, group_order) are
+// built on first use: hosts() given the table untouched takes the
+// inventory as read, so 10,000 hosts cost no 10,000 Lua tables.
 func (st *State) inventorySource(kind, arg string) int {
 	key := kind + "\x00" + arg
 	p := st.prog
-	data, ok := p.sources[key]
+	src, ok := p.sources[key]
 	if kind == "command" && p.sandboxed {
 		st.L.RaiseError("inventory.command: %v: it would run %q on this machine; give a case its hosts with testing.case{hosts = …}", ErrSandboxed, arg)
 	}
@@ -153,23 +180,35 @@ func (st *State) inventorySource(kind, arg string) int {
 		if !st.planning() {
 			st.L.RaiseError("inventory.%s(%q) was not called while gofab planned the run (call it at the fabfile's top level)", kind, arg)
 		}
-		var err error
-		if data, err = st.readSource(kind, arg); err != nil {
+		inv, err := st.readSource(kind, arg)
+		if err != nil {
 			st.L.RaiseError("inventory.%s: %v", kind, err)
 		}
 		if p.sources == nil {
-			p.sources = map[string]map[string]any{}
+			p.sources = map[string]*source{}
 		}
-		p.sources[key] = data
+		src = &source{name: kind + " " + arg, inv: inv}
+		p.sources[key] = src
 	}
-	t := FromPlain(st.L, data)
-	if lt, ok := t.(*lua.LTable); ok {
-		if st.sourceTables == nil {
-			st.sourceTables = map[*lua.LTable]map[string]any{}
+	L := st.L
+	t := L.CreateTable(0, 5)
+	t.RawSetString(inventory.SourceKey, lua.LString(src.name))
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		full, ok := FromPlain(L, src.plainData()).(*lua.LTable)
+		if ok {
+			full.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
 		}
-		st.sourceTables[lt] = data
+		L.SetMetatable(t, lua.LNil)
+		L.Push(t.RawGet(L.Get(2)))
+		return 1
+	}))
+	L.SetMetatable(t, mt)
+	if st.sourceTables == nil {
+		st.sourceTables = map[*lua.LTable]*source{}
 	}
-	st.L.Push(t)
+	st.sourceTables[t] = src
+	L.Push(t)
 	return 1
 }
 
@@ -251,7 +290,7 @@ func restorePlain(orig, got any) any {
 	return got
 }
 
-func (st *State) readSource(kind, arg string) (map[string]any, error) {
+func (st *State) readSource(kind, arg string) (*inventory.Inventory, error) {
 	dir := st.FabfileDir()
 	var inv *inventory.Inventory
 	var err error
@@ -295,7 +334,7 @@ func (st *State) readSource(kind, arg string) (map[string]any, error) {
 	for _, w := range notes {
 		fmt.Fprintf(st.prog.stderr, "warning: %s\n", w)
 	}
-	return inv.Plain(kind + " " + arg), nil
+	return inv, nil
 }
 
 // runInventoryCommand runs an inventory command and parses its JSON; a

@@ -42,9 +42,9 @@ type Program struct {
 	// group(), env.hosts and env.roledefs (as groups). Read-only.
 	Inventory *inventory.Inventory
 
-	// sources are the inventory sources read while planning, as plain
-	// data, by kind and argument; host states get them from here.
-	sources  map[string]map[string]any
+	// sources are the inventory sources read while planning, by kind
+	// and argument; host states get them from here.
+	sources  map[string]*source
 	sshHosts func() ([]string, error)
 	ctx      context.Context
 	// sandboxed: see Options.Sandboxed.

@@ -141,7 +141,7 @@ type State struct {
 	baseOpen bool
 	// sourceTables are the tables inventory.file/command returned, with
 	// the plain data each was made from (see restorePlain).
-	sourceTables map[*lua.LTable]map[string]any
+	sourceTables map[*lua.LTable]*source
 	// stringLib is the string library once open (see openString).
 	stringLib lua.LValue
 	// optsArg is the stack position of the running function's options

@@ -316,3 +316,33 @@ task("x", function() print("ran on " .. env.host) end)
 		t.Errorf("a pattern naming nothing that exists is still an error: %s", r)
 	}
 }
+
+// TestInventorySourceTable: the table inventory.file() returns is built
+// when the fabfile first reads it; read and changed in Lua it still gives
+// hosts() the change, and the source's null vars survive either way.
+func TestInventorySourceTable(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "hosts.ini"), "[web]\nweb1 port=22 none=None\nweb2\n")
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `local inv = require("inventory")
+local t = inv.file("hosts.ini")
+print("web1 port " .. tostring(t.hosts.web1.vars.port) .. ", " .. #t.host_order .. " hosts")
+t.hosts.web1.vars.extra = "added in Lua"
+hosts(t)
+hosts(inv.file("hosts.ini")) -- a second, untouched table: the file as read
+`)
+	r := gofab(t, dir, nil, "", "hosts", "--host", "web1", "--output", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "web1 port 22, 2 hosts") {
+		t.Fatalf("%s", r)
+	}
+	body := r.stdout[strings.Index(r.stdout, "{"):]
+	var got struct{ Vars map[string]any }
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	if got.Vars["extra"] != "added in Lua" || got.Vars["port"] != float64(22) {
+		t.Errorf("web1 vars %v", got.Vars)
+	}
+	if v, ok := got.Vars["none"]; !ok || v != nil {
+		t.Errorf("the null var: %v %v", v, ok)
+	}
+}

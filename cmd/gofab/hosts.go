@@ -75,10 +75,13 @@ func hostsAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	for _, h := range picked {
-		if _, ok := lookupHost(inv, h.Name); !ok {
+	resolved := make([]*inventory.Resolved, len(picked))
+	for i, h := range picked {
+		r, ok := lookupHost(inv, h.Name)
+		if !ok {
 			return usageErr("%s", inventory.Unknown(inv, h.Name))
 		}
+		resolved[i] = r
 	}
 	if len(picked) == 0 {
 		// Every term resolved (an unknown name is an error above): an
@@ -86,17 +89,15 @@ func hostsAction(c *cli.Context, env environ) error {
 		fmt.Fprintf(env.stderr, "warning: %s\n", (&executor.EmptySelection{Pattern: pattern}).Error())
 	}
 	if jsonOut {
-		list := make([]map[string]any, len(picked))
-		for i, h := range picked {
-			r, _ := lookupHost(inv, h.Name)
+		list := make([]map[string]any, len(resolved))
+		for i, r := range resolved {
 			list[i] = hostJSON(r, prog.Set)
 		}
 		return writeJSON(env.stdout, list)
 	}
 	out := bufio.NewWriter(env.stdout) // one write, not one per host
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, h := range picked {
-		r, _ := lookupHost(inv, h.Name)
+	for _, r := range resolved {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, strings.Join(r.Groups, ","), connection(r))
 	}
 	tw.Flush()

@@ -10,6 +10,7 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,7 +203,9 @@ func (inv *Inventory) Merge(other *Inventory) {
 		inv.AddGroup(*other.groups[n])
 	}
 	for _, n := range other.order {
-		inv.AddHost(*other.hosts[n])
+		h := *other.hosts[n]
+		h.Vars = maps.Clone(h.Vars) // AddHost keeps a new host's map
+		inv.AddHost(h)
 	}
 }
 
@@ -283,8 +286,16 @@ func (inv *Inventory) Finish() error {
 	inv.resolved = make(map[string]entry, len(inv.order))
 	inv.members = map[string][]string{}
 	inv.groupSets = map[string]*groupSet{}
+	// Each host's direct groups, in group order, from one pass over the
+	// groups (not one over every group per host).
+	inGroups := make(map[string][]string, len(inv.order))
+	for _, g := range inv.gorder {
+		for _, h := range inv.groups[g].Hosts {
+			inGroups[h] = append(inGroups[h], g)
+		}
+	}
 	for _, n := range inv.order {
-		e := inv.entry(inv.hosts[n])
+		e := inv.entry(inv.hosts[n], inGroups[n])
 		if _, err := e.port(); err != nil {
 			inv.resolved = nil
 			return fmt.Errorf("host %s: %w", n, err)
@@ -399,11 +410,12 @@ func (inv *Inventory) ancestors(name string, seen map[string]bool) {
 	}
 }
 
-func (inv *Inventory) entry(h *Host) entry {
-	var direct []string
-	direct = append(direct, h.Groups...)
-	for _, g := range inv.gorder {
-		if inv.member[g][h.Name] && !contains(direct, g) {
+// entry makes h's entry from its own groups and those that list it
+// (inGroups, in group order).
+func (inv *Inventory) entry(h *Host, inGroups []string) entry {
+	direct := append([]string(nil), h.Groups...)
+	for _, g := range inGroups {
+		if !contains(direct, g) {
 			direct = append(direct, g)
 		}
 	}
