@@ -347,7 +347,10 @@ func addHosts(inv *Inventory, pattern string, h Host) ([]string, error) {
 			return names[:i], err
 		}
 		host := h
-		host.Name, host.Vars = n, maps.Clone(h.Vars)
+		host.Name = n
+		if len(names) > 1 {
+			host.Vars = maps.Clone(h.Vars) // each host of a range its own
+		}
 		inv.AddHost(host)
 	}
 	return names, nil

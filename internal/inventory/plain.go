@@ -181,6 +181,7 @@ func addSpec(inv *Inventory, name string, spec map[string]any) error {
 		}
 		h.Vars["forward_agent"] = fa
 	}
+	h.Vars = maps.Clone(h.Vars) // the spec may be a source's, shared
 	_, err = addHosts(inv, name, h)
 	return err
 }
