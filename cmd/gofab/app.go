@@ -428,7 +428,11 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	}
 	defer ex.Close()
 	defer warnOn(env, ex.Printer.Close)
-	ex.Printer.Event("run_start", map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version})
+	start := map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version}
+	if len(adhoc) > 0 {
+		start["command"] = strings.Join(adhoc, " ")
+	}
+	ex.Printer.Event("run_start", start)
 	var state *runstate.File
 	if prog != nil {
 		if state, err = openState(c, env); err != nil {

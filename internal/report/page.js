@@ -19,8 +19,8 @@
 
   // Header.
   const head = $("head");
-  head.append(el("h1", { text: "gofab run" + (DATA.fabfile ? ": " + DATA.fabfile : "") }));
-  head.append(el("div", { class: "meta", text: "tasks " + (DATA.tasks || []).join(", ") + " · started " + DATA.start + " · " + secs(DATA.duration) + " · " + hosts.length + " hosts" + (DATA.notRun && DATA.notRun.length ? " · not run: " + DATA.notRun.join(", ") : "") }));
+  head.append(el("h1", { text: DATA.command ? "gofab -- " + DATA.command : "gofab run" + (DATA.fabfile ? ": " + DATA.fabfile : "") }));
+  head.append(el("div", { class: "meta", text: (DATA.command ? "ad-hoc command" : "tasks " + (DATA.tasks || []).join(", ")) + " · started " + DATA.start + " · " + secs(DATA.duration) + " · " + hosts.length + " hosts" + (DATA.notRun && DATA.notRun.length ? " · not run: " + DATA.notRun.join(", ") : "") }));
   const chips = el("div", { id: "counts" });
   for (const s of ["ok", "failed", "unreachable", "skipped", "interrupted", "running"]) {
     const n = (DATA.counts || {})[s];

@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -30,8 +31,10 @@ const (
 
 // Report is a run as the page shows it. Times are seconds from the start.
 type Report struct {
-	Fabfile  string         `json:"fabfile"`
-	Tasks    []string       `json:"tasks"`
+	Fabfile string   `json:"fabfile"`
+	Tasks   []string `json:"tasks"`
+	// Command is an ad-hoc run's command (gofab -- CMD).
+	Command  string         `json:"command,omitempty"`
 	Start    string         `json:"start"`
 	Duration float64        `json:"duration"`
 	Counts   map[string]int `json:"counts"`
@@ -199,7 +202,7 @@ func (b *builder) add(ev event) {
 	rep.Duration = max(rep.Duration, at)
 	switch ev.Type {
 	case "run_start":
-		rep.Fabfile, rep.Tasks = ev.Fabfile, ev.Tasks
+		rep.Fabfile, rep.Tasks, rep.Command = ev.Fabfile, ev.Tasks, ev.Command
 	case "task_start":
 		b.spans[ev.Task] = len(rep.Spans)
 		rep.Spans = append(rep.Spans, Span{Task: ev.Task, From: at, To: at})
@@ -362,6 +365,51 @@ func (h *Host) finish() {
 	}
 }
 
+// title names the run: an ad-hoc run by its command, else the fabfile
+// and its tasks.
+func (rep *Report) title() string {
+	if rep.Command != "" {
+		return "gofab -- " + rep.Command
+	}
+	if len(rep.Tasks) > 0 {
+		return rep.Fabfile + " " + strings.Join(rep.Tasks, " ")
+	}
+	return rep.Fabfile
+}
+
+// naturalLess orders names as people read them: runs of digits by their
+// value, so 127.0.0.2 comes before 127.0.0.10 and web2 before web10.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+// digitRun is the length of the run of digits s starts with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
 //go:embed page.html
 var pageHTML string
 
@@ -375,13 +423,13 @@ var page = template.Must(template.New("report").Parse(pageHTML))
 
 // Write writes the report as one self-contained HTML page.
 func (rep *Report) Write(w io.Writer) error {
-	sort.SliceStable(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Name < rep.Hosts[j].Name })
+	sort.SliceStable(rep.Hosts, func(i, j int) bool { return naturalLess(rep.Hosts[i].Name, rep.Hosts[j].Name) })
 	data, err := json.Marshal(rep)
 	if err != nil {
 		return err
 	}
 	return page.Execute(w, map[string]any{
-		"Title":  rep.Fabfile,
+		"Title":  rep.title(),
 		"Data":   template.JS(data),
 		"Script": template.JS(pageJS),
 		"Style":  template.CSS(pageCSS),

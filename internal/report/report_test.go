@@ -88,3 +88,33 @@ func TestBuildBoundsBytes(t *testing.T) {
 		t.Error("a long line was cut inside a character")
 	}
 }
+
+// TestPageOrderAndTitle: hosts sort as people read them (issue 30's page
+// bullet) and an ad-hoc run is titled by its command.
+func TestPageOrderAndTitle(t *testing.T) {
+	names := []string{"web10", "127.0.0.10", "web2", "127.0.0.2", "db", "127.0.0.1", "web02a", "web2a"}
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"type":"run_start","time":"2026-12-02T10:00:00Z","fabfile":"gofab","tasks":[],"command":"uptime -p"}`+"\n")
+	for _, h := range names {
+		fmt.Fprintf(&b, `{"type":"host_end","time":"2026-12-02T10:00:01Z","host":%q,"task":"","status":"ok"}`+"\n", h)
+	}
+	rep, err := Build(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := rep.Write(&page); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range rep.Hosts {
+		got = append(got, h.Name)
+	}
+	want := "127.0.0.1 127.0.0.2 127.0.0.10 db web2 web02a web2a web10"
+	if strings.Join(got, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+	if !strings.Contains(page.String(), "<title>gofab run: gofab -- uptime -p</title>") {
+		t.Errorf("title: %.300s", page.String())
+	}
+}
