@@ -248,12 +248,13 @@ func counts(results []HostResult) map[string]int {
 // (fresh is false then).
 // Only a top-level run shows the status line (status).
 func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection, status bool) (results []HostResult, fresh bool, err error) {
-	targets, err := hostsFor(ctx, e.Program, t, sel)
-	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
-		return nil, false, e.emptySelection(empty, t.Name)
-	}
+	targets, empty, err := e.selectTargets(ctx, t, sel)
 	if err != nil {
 		return nil, false, err
+	}
+	if empty != nil {
+		e.Printer.Printf("warning: %s: %s", t.Name, empty.Error())
+		return nil, false, nil
 	}
 	if len(targets) == 0 {
 		targets = []target{{host: ""}}
@@ -374,18 +375,19 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 	return out, nil
 }
 
-// emptySelection is what a host list that selects no host does: an error
-// under StrictHosts, else one line, and the task runs nowhere.
-func (e *Executor) emptySelection(empty *EmptySelection, task string) error {
-	if e.StrictHosts {
-		return strictHosts(empty)
+// selectTargets is hostsFor with a selection of no host decided: an
+// error under StrictHosts, else no targets and the empty selection, which
+// the caller says in one line before running nowhere.
+func (e *Executor) selectTargets(ctx context.Context, t *luart.Task, sel Selection) ([]target, *EmptySelection, error) {
+	targets, err := hostsFor(ctx, e.Program, t, sel)
+	var empty *EmptySelection
+	if !errors.As(err, &empty) {
+		return targets, nil, err
 	}
-	e.Printer.Printf("warning: %s: %s", task, empty.Error())
-	return nil
-}
-
-func strictHosts(empty *EmptySelection) error {
-	return &UsageError{Msg: empty.Error() + " (--strict-hosts)"}
+	if e.StrictHosts {
+		return nil, nil, &UsageError{Msg: empty.Error() + " (--strict-hosts)"}
+	}
+	return nil, empty, nil
 }
 
 // CheckHosts resolves the hosts task name ("" for an ad-hoc command)
@@ -398,24 +400,19 @@ func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) e
 			return &UsageError{Msg: e.Program.UnknownTask(name)}
 		}
 	}
-	_, err := hostsFor(ctx, e.Program, t, sel)
-	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
-		if e.StrictHosts {
-			return strictHosts(empty)
-		}
-		return nil // the run says so, once, when it comes to the task
-	}
+	_, _, err := e.selectTargets(ctx, t, sel) // an empty selection is said when the task runs
 	return err
 }
 
 // RunCommand runs an ad-hoc shell command on every selected host.
 func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection) ([]HostResult, error) {
-	targets, err := hostsFor(ctx, e.Program, nil, sel)
-	if empty := (*EmptySelection)(nil); errors.As(err, &empty) {
-		return nil, e.emptySelection(empty, "command")
-	}
+	targets, empty, err := e.selectTargets(ctx, nil, sel)
 	if err != nil {
 		return nil, err
+	}
+	if empty != nil {
+		e.Printer.Printf("warning: command: %s", empty.Error())
+		return nil, nil
 	}
 	if len(targets) == 0 {
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
