@@ -42,60 +42,39 @@ var connectionNotes = map[string]string{
 
 // ConnectionNotes returns one line per Ansible connection or privilege
 // variable the inventory sets that gofab does not apply (ansible_become,
-// ansible_python_interpreter…), saying what it does instead, and one per
-// ansible_ssh_common_args that names no jump host. Values are never shown.
+// ansible_python_interpreter…), saying what it does instead, and one when
+// ansible_ssh_common_args holds more than a jump host. Values are never
+// shown. Ansible's own `localhost ansible_connection=local` needs no note.
 func (inv *Inventory) ConnectionNotes(source string) []string {
 	used := map[string]bool{}
-	var sshArgs []string
-	note := func(vars map[string]any) {
+	sshOptions := false
+	note := func(vars map[string]any, host string) {
 		for k, v := range vars {
-			if _, ok := connectionNotes[k]; ok {
+			switch {
+			case k == "ansible_connection" && host == "localhost" && v == "local":
+			case connectionNotes[k] != "":
 				used[k] = true
-			}
-			if k == "ansible_ssh_common_args" || k == "ansible_ssh_extra_args" {
-				if s := fmt.Sprint(v); JumpHost(s) == "" || strings.Count(s, "-o") > 1 {
-					sshArgs = append(sshArgs, k)
-				}
+			case k == "ansible_ssh_common_args" || k == "ansible_ssh_extra_args":
+				s := fmt.Sprint(v)
+				sshOptions = sshOptions || JumpHost(s) == "" || strings.Count(s, "-o") > 1
 			}
 		}
 	}
 	for _, g := range inv.groups {
-		note(g.Vars)
-		note(g.DirVars)
+		note(g.Vars, "")
+		note(g.DirVars, "")
 	}
-	for _, h := range inv.hosts {
-		note(h.Vars)
-		note(h.DirVars)
+	for n, h := range inv.hosts {
+		note(h.Vars, n)
+		note(h.DirVars, n)
 	}
 	var out []string
 	for k := range used {
-		if k == "ansible_connection" && onlyLocalConnections(inv) {
-			continue
-		}
 		out = append(out, source+": "+connectionNotes[k])
 	}
-	if len(sshArgs) > 0 {
+	if sshOptions {
 		out = append(out, source+": ansible_ssh_common_args: gofab takes a jump host from it (-J, ProxyJump, ProxyCommand ssh -W %h:%p HOST); put other ssh options in ssh_config")
 	}
 	sort.Strings(out)
 	return out
-}
-
-// onlyLocalConnections reports whether every ansible_connection set is
-// "local" on a host named localhost (Ansible's own convention, which
-// needs no note).
-func onlyLocalConnections(inv *Inventory) bool {
-	for n, h := range inv.hosts {
-		for _, vars := range []map[string]any{h.Vars, h.DirVars} {
-			if v, ok := vars["ansible_connection"]; ok && (v != "local" || n != "localhost") {
-				return false
-			}
-		}
-	}
-	for _, g := range inv.groups {
-		if _, ok := g.Vars["ansible_connection"]; ok {
-			return false
-		}
-	}
-	return true
 }

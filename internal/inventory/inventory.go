@@ -242,7 +242,7 @@ func (inv *Inventory) GroupNames() []string {
 	return names
 }
 
-// HasGroup reports whether name is a group.
+// HasGroup reports whether name is a group (all and ungrouped always are).
 func (inv *Inventory) HasGroup(name string) bool {
 	_, ok := inv.groups[name]
 	return ok || name == All || name == Ungrouped
@@ -301,29 +301,37 @@ func (inv *Inventory) Finish() error {
 			return fmt.Errorf("host %s: %w", n, err)
 		}
 		inv.resolved[n] = e
-		for _, g := range e.set.groups {
-			inv.members[g] = append(inv.members[g], n)
-		}
 		if len(e.set.groups) == 0 {
 			inv.members[Ungrouped] = append(inv.members[Ungrouped], n)
 		}
 	}
-	ungrouped := inv.members[Ungrouped]
-	for g := range inv.members {
-		if g != Ungrouped {
-			inv.members[g] = inv.walk(g, ungrouped)
+	top := inv.topGroups()
+	for _, g := range inv.gorder {
+		if g != All && g != Ungrouped {
+			inv.members[g] = inv.walk(g, inv.groups[g].Children)
 		}
 	}
-	inv.members[All] = inv.walk(All, ungrouped)
+	inv.members[All] = inv.walk(All, top)
 	return nil
 }
 
-// walk lists group g's hosts in Ansible's order: the group's own hosts,
-// then its children's level by level (children in the order they were
-// added; Ansible takes the levels below them from a set, in no set order),
-// each host once. all's children are ungrouped (its hosts given), then
-// every group whose only parent is all.
-func (inv *Inventory) walk(g string, ungrouped []string) []string {
+// topGroups are all's children besides ungrouped, in declaration order:
+// the groups without a parent, and those declared under all.
+func (inv *Inventory) topGroups() []string {
+	var top []string
+	for _, n := range inv.gorder {
+		if ps := inv.parents[n]; n != All && n != Ungrouped && (len(ps) == 0 || contains(ps, All)) {
+			top = append(top, n)
+		}
+	}
+	return top
+}
+
+// walk lists group g's hosts in Ansible's order: the group's own hosts
+// (all's: ungrouped's), then its children's level by level (children in
+// the order they were added; below them Ansible iterates a set, in no
+// order a file states), each host once. Finish has filled ungrouped.
+func (inv *Inventory) walk(g string, children []string) []string {
 	var hosts []string
 	seenHost := map[string]bool{}
 	add := func(list []string) {
@@ -334,31 +342,14 @@ func (inv *Inventory) walk(g string, ungrouped []string) []string {
 			}
 		}
 	}
-	children := func(name string) []string {
-		if name != All {
-			if grp := inv.groups[name]; grp != nil {
-				return grp.Children
-			}
-			return nil
-		}
-		var top []string
-		for _, n := range inv.gorder {
-			ps := inv.parents[n]
-			if n != All && n != Ungrouped && (len(ps) == 0 || len(ps) == 1 && ps[0] == All) {
-				top = append(top, n)
-			}
-		}
-		return top
+	if g == All {
+		add(inv.members[Ungrouped])
 	}
 	if grp := inv.groups[g]; grp != nil {
 		add(grp.Hosts)
 	}
-	if g == All {
-		add(ungrouped)
-	}
 	seen := map[string]bool{g: true}
-	level := children(g)
-	for len(level) > 0 {
+	for level := children; len(level) > 0; {
 		var next []string
 		for _, c := range level {
 			if seen[c] {
@@ -367,13 +358,13 @@ func (inv *Inventory) walk(g string, ungrouped []string) []string {
 			seen[c] = true
 			if grp := inv.groups[c]; grp != nil {
 				add(grp.Hosts)
+				next = append(next, grp.Children...)
 			}
-			next = append(next, children(c)...)
 		}
 		level = next
 	}
 	if g == All {
-		add(inv.order) // hosts of no group that were never put in ungrouped
+		add(inv.order) // every host is in all, whatever its groups
 	}
 	return hosts
 }

@@ -8,36 +8,26 @@ package inventory
 // vars left out). Finish must have been called.
 func (inv *Inventory) AnsibleList() map[string]any {
 	out := map[string]any{}
-	top := []any{Ungrouped}
 	for _, n := range inv.gorder {
 		if n == All || n == Ungrouped {
 			continue
 		}
-		if ps := inv.parents[n]; len(ps) == 0 || contains(ps, All) {
-			top = append(top, n)
-		}
 		g := inv.groups[n]
 		entry := map[string]any{}
 		if len(g.Hosts) > 0 {
-			entry["hosts"] = anyList(g.Hosts)
+			entry["hosts"] = strs(g.Hosts)
 		}
 		if len(g.Children) > 0 {
-			entry["children"] = anyList(g.Children)
+			entry["children"] = strs(g.Children)
 		}
 		if len(entry) > 0 {
 			out[n] = entry
 		}
 	}
-	var ungrouped []string
-	for _, n := range inv.order {
-		if len(inv.resolved[n].set.groups) == 0 {
-			ungrouped = append(ungrouped, n)
-		}
+	if ungrouped := inv.Members(Ungrouped); len(ungrouped) > 0 {
+		out[Ungrouped] = map[string]any{"hosts": strs(ungrouped)}
 	}
-	if len(ungrouped) > 0 {
-		out[Ungrouped] = map[string]any{"hosts": anyList(ungrouped)}
-	}
-	out[All] = map[string]any{"children": top}
+	out[All] = map[string]any{"children": strs(append([]string{Ungrouped}, inv.topGroups()...))}
 	hostvars := map[string]any{}
 	for _, n := range inv.order {
 		if r, ok := inv.Lookup(n); ok && len(r.Vars) > 0 {
@@ -45,13 +35,5 @@ func (inv *Inventory) AnsibleList() map[string]any {
 		}
 	}
 	out["_meta"] = map[string]any{"hostvars": hostvars}
-	return out
-}
-
-func anyList(list []string) []any {
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
-	}
 	return out
 }

@@ -187,6 +187,8 @@ type iniParser struct {
 	declared    map[string]bool
 	pending     map[string][]pendingChild
 	order       []string // pending children, first named first
+	// warnedBoolean: the file's one warning of a true/yes/no value given.
+	warnedBoolean bool
 }
 
 type pendingChild struct {
@@ -239,9 +241,8 @@ func (p *iniParser) entry(line string) error {
 		if !ok || strings.TrimSpace(k) == "" {
 			return p.fail("expected key=value in [%s:vars]", p.group)
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		warnBoolean(p.inv, p.file, p.line, k, v)
-		p.inv.AddGroup(Group{Name: p.group, Vars: map[string]any{k: iniValue(v)}})
+		k = strings.TrimSpace(k)
+		p.inv.AddGroup(Group{Name: p.group, Vars: map[string]any{k: p.value(k, strings.TrimSpace(v))}})
 	case "children":
 		return p.child(fields)
 	default:
@@ -251,9 +252,7 @@ func (p *iniParser) entry(line string) error {
 			if !ok || k == "" {
 				return p.fail("expected key=value after the host name, got %q", f)
 			}
-			v = shlexWord(v)
-			warnBoolean(p.inv, p.file, p.line, k, v)
-			vars[k] = iniValue(v)
+			vars[k] = p.value(k, shlexWord(v))
 		}
 		if err := addHostPattern(p.inv, fields[0], p.group, vars); err != nil {
 			return p.fail("%v", err)
@@ -403,24 +402,19 @@ func splitFields(s string) ([]string, error) {
 	return out, nil
 }
 
-// warnBoolean warns, once per file, of a value gofab 0.2 read as a
-// boolean and now keeps as text, as Ansible does.
-func warnBoolean(inv *Inventory, file string, line int, k, v string) {
+// value types one INI value (see iniValue), warning once per file of a
+// value gofab 0.2 read as a boolean and now keeps as text, as Ansible
+// does.
+func (p *iniParser) value(k, v string) any {
 	switch strings.ToLower(v) {
 	case "true", "false", "yes", "no":
-	default:
-		return
-	}
-	if v == "True" || v == "False" {
-		return // still a boolean: a Python literal
-	}
-	for _, w := range inv.Warnings {
-		if strings.HasPrefix(w, file+":") {
-			return
+		if v != "True" && v != "False" && !p.warnedBoolean { // True and False are Python's booleans
+			p.warnedBoolean = true
+			p.inv.Warnings = append(p.inv.Warnings, fmt.Sprintf("%s:%d: %s=%s is the string %q, as in Ansible (gofab 0.2 read a boolean); write True or False for a boolean",
+				p.file, p.line, k, v, v))
 		}
 	}
-	inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s:%d: %s=%s is the string %q, as in Ansible (gofab 0.2 read a boolean); write True or False for a boolean",
-		file, line, k, v, v))
+	return iniValue(v)
 }
 
 // iniValue types an INI value as Ansible's INI plugin does: a Python

@@ -101,7 +101,7 @@ func inAll(sets []map[string]bool, name string) bool {
 // term resolves one term. adHoc allows a name the inventory does not know
 // (a host string) in a union term.
 func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
-	if inv.HasGroup(t) || t == Ungrouped {
+	if inv.HasGroup(t) {
 		return known(inv.Members(t)), nil
 	}
 	if _, ok := inv.resolved[t]; ok {
@@ -117,7 +117,11 @@ func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
 		}
 		return sub.apply(hosts), nil
 	}
-	if isRange(t) && !inv.globMatches(t) {
+	var globbed []string
+	if isGlob(t) {
+		globbed = inv.globNames(t)
+	}
+	if isRange(t) && len(globbed) == 0 {
 		names, err := ExpandRange(t)
 		if err != nil {
 			return nil, err
@@ -135,11 +139,10 @@ func (inv *Inventory) term(t string, adHoc bool) ([]Selected, error) {
 		if _, err := path.Match(t, ""); err != nil {
 			return nil, fmt.Errorf("bad glob %q: %v", t, err)
 		}
-		names := inv.enumerate(func(name string) bool { ok, _ := path.Match(t, name); return ok })
-		if len(names) == 0 {
+		if len(globbed) == 0 {
 			return nil, &NoMatchError{Msg: fmt.Sprintf("pattern %q matches no host or group%s", t, inv.didYouMean(t))}
 		}
-		return known(names), nil
+		return known(globbed), nil
 	}
 	if adHoc {
 		return []Selected{{Name: t}}, nil
@@ -177,26 +180,26 @@ func (inv *Inventory) enumerate(match func(string) bool) []string {
 	return names
 }
 
-// globMatches reports whether t, read as a glob, matches a host or group:
-// then brackets in it are a character class, as in Ansible
-// (worker-[1:3] is worker-1, worker-: and worker-3), not a range.
-func (inv *Inventory) globMatches(t string) bool {
+// globNames is what t, read as a glob, matches (nil for a bad glob).
+// When it matches something, brackets in t are a character class, as in
+// Ansible (worker-[1:3] is worker-1, worker-: and worker-3), not a range.
+func (inv *Inventory) globNames(t string) []string {
 	if _, err := path.Match(t, ""); err != nil {
-		return false
+		return nil
 	}
-	return len(inv.enumerate(func(name string) bool { ok, _ := path.Match(t, name); return ok })) > 0
+	return inv.enumerate(func(name string) bool { ok, _ := path.Match(t, name); return ok })
 }
 
 // matchesSomething reports whether t names a group or host, or matches
 // one as a glob.
 func (inv *Inventory) matchesSomething(t string) bool {
-	if inv.HasGroup(t) || t == Ungrouped {
+	if inv.HasGroup(t) {
 		return true
 	}
 	if _, ok := inv.resolved[t]; ok {
 		return true
 	}
-	return isGlob(t) && inv.globMatches(t)
+	return isGlob(t) && len(inv.globNames(t)) > 0
 }
 
 // regexTerm is ~REGEX: the groups and hosts whose names the regular

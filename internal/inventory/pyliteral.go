@@ -17,7 +17,7 @@ import (
 // keeps the text then.
 func pyLiteral(s string) (v any, ok bool) {
 	p := &pyParser{s: s}
-	v, err := p.tuple(true)
+	v, err := p.tuple()
 	if err != nil {
 		return nil, false
 	}
@@ -51,9 +51,9 @@ func (p *pyParser) peek() byte {
 	return 0
 }
 
-// tuple reads a value, or values separated by commas (a tuple) where
-// top (the whole text) or inside parentheses allows it.
-func (p *pyParser) tuple(top bool) (any, error) {
+// tuple reads a value, or values separated by commas (a tuple), as the
+// whole text or inside parentheses allows.
+func (p *pyParser) tuple() (any, error) {
 	first, err := p.value()
 	if err != nil {
 		return nil, err
@@ -73,26 +73,25 @@ func (p *pyParser) tuple(top bool) (any, error) {
 		}
 		items = append(items, v)
 	}
-	_ = top
 	return items, nil
 }
 
 func (p *pyParser) value() (any, error) {
+	p.depth++ // nesting is bounded here, for lists, dicts and parentheses alike
+	defer func() { p.depth-- }()
 	if p.depth > 100 {
 		return nil, errPy
 	}
 	switch c := p.peek(); {
 	case c == '[':
-		return p.seq('[', ']')
+		return p.seq(']')
 	case c == '(':
-		p.depth++
-		defer func() { p.depth-- }()
 		p.i++
 		if p.peek() == ')' {
 			p.i++
 			return []any{}, nil
 		}
-		v, err := p.tuple(false)
+		v, err := p.tuple()
 		if err != nil || p.peek() != ')' {
 			return nil, errPy
 		}
@@ -122,7 +121,7 @@ func (p *pyParser) value() (any, error) {
 	case c >= '0' && c <= '9' || c == '.':
 		return p.number()
 	case c == '"' || c == '\'':
-		return p.strings()
+		return p.stringLit()
 	case isLetter(c) || c == '_':
 		start := p.i
 		for p.i < len(p.s) && (isLetter(p.s[p.i]) || p.s[p.i] == '_' || p.s[p.i] >= '0' && p.s[p.i] <= '9') {
@@ -131,7 +130,7 @@ func (p *pyParser) value() (any, error) {
 		word := p.s[start:p.i]
 		if p.i < len(p.s) && (p.s[p.i] == '"' || p.s[p.i] == '\'') && isStringPrefix(word) {
 			p.i = start
-			return p.strings()
+			return p.stringLit()
 		}
 		switch word {
 		case "True":
@@ -145,10 +144,8 @@ func (p *pyParser) value() (any, error) {
 	return nil, errPy
 }
 
-// seq reads a list [a, b] (or a set's items, closing with close).
-func (p *pyParser) seq(open, close byte) (any, error) {
-	p.depth++
-	defer func() { p.depth-- }()
+// seq reads a list [a, b] (or a set {a, b}), up to close.
+func (p *pyParser) seq(close byte) (any, error) {
 	p.i++
 	items := []any{}
 	for {
@@ -173,8 +170,6 @@ func (p *pyParser) seq(open, close byte) (any, error) {
 
 // dict reads {k: v, …}, or a set {a, b} (as a list).
 func (p *pyParser) dict() (any, error) {
-	p.depth++
-	defer func() { p.depth-- }()
 	start := p.i
 	p.i++
 	if p.peek() == '}' {
@@ -186,9 +181,7 @@ func (p *pyParser) dict() (any, error) {
 	}
 	if p.peek() != ':' {
 		p.i = start
-		p.depth--
-		defer func() { p.depth++ }()
-		return p.seq('{', '}')
+		return p.seq('}')
 	}
 	p.i = start + 1
 	m := map[string]any{}
@@ -279,11 +272,11 @@ func isStringPrefix(w string) bool {
 }
 
 // strings reads one or more adjacent string literals, joined.
-func (p *pyParser) strings() (any, error) {
+func (p *pyParser) stringLit() (any, error) {
 	var b strings.Builder
 	n := 0
 	for {
-		c := p.peek()
+		p.space()
 		raw := false
 		start := p.i
 		for p.i < len(p.s) && isLetter(p.s[p.i]) {
@@ -299,7 +292,6 @@ func (p *pyParser) strings() (any, error) {
 			}
 			return b.String(), nil
 		}
-		_ = c
 		if err := p.quoted(&b, raw); err != nil {
 			return nil, err
 		}

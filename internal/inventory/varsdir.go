@@ -106,7 +106,7 @@ func readVarsFile(path string) (map[string]any, error) {
 		return nil, err
 	}
 	if bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT")) {
-		return nil, &ParseError{File: path, Line: 1, Msg: "an Ansible Vault file: gofab cannot decrypt it; keep secrets in a SOPS file (see README, Secrets)"}
+		return nil, &ParseError{File: path, Line: 1, Msg: "an Ansible Vault file: gofab cannot decrypt Ansible Vault; keep the values elsewhere (an environment variable, --set, a file gofab does not read as vars)"}
 	}
 	var vars map[string]any
 	if filepath.Ext(path) == ".json" {
