@@ -7,10 +7,9 @@ import (
 
 // gmatch is string.gmatch as Lua 5.1 defines it: it returns one iterator
 // function. gopher-lua's returns the iterator and a state value the
-// iterator needs as its argument, so `s:gmatch(p)()` failed, and so did
-// `for line in run(cmd).stdout:gmatch(p)` (the generic for got the
-// iterator without its state there: "attempt to index a non-table
-// object(nil) with key 'gmatch'"), a line every ported fabfile has.
+// iterator needs as its argument, so `s:gmatch(p)()` failed. (The other
+// failure of `for line in run(cmd).stdout:gmatch(p)` was the compiler's:
+// see fixGenericFor.)
 func gmatch(L *lua.LState) int {
 	str := L.CheckString(1)
 	matches, err := pm.Find(L.CheckString(2), []byte(str), 0, -1)

@@ -100,6 +100,10 @@ func luaHosts(st *State) int {
 		st.L.ArgError(1, "hosts: "+err.Error())
 	}
 	if src != nil {
+		if sameInLua(src.plainData(), pv) {
+			st.inventory().Merge(src.inv) // read in Lua, not changed
+			return 0
+		}
 		// Lua has no nil values and no empty list: put back the
 		// source's null vars and [] (changes made in Lua are kept).
 		pv = restorePlain(src.plainData(), pv)
