@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gofab/gofab/internal/modcache"
 )
 
 // BenchmarkInventory10k: gofab hosts and gofab hosts --list on an Ansible
@@ -18,33 +19,33 @@ func BenchmarkInventory10k(b *testing.B) {
 	dir := b.TempDir()
 	gofab := build(b, dir, "./cmd/gofab")
 	var ini strings.Builder
+	files := []modcache.File{
+		{Name: "group_vars/all/common.yml", Data: []byte("domain: example.com\nusers: [{name: ops, shell: /bin/bash}]\n")},
+		{Name: "fabfile.lua", Data: []byte(`hosts(require("inventory").file("hosts.ini"))` + "\n")},
+	}
 	for g := 0; g < 100; g++ {
 		fmt.Fprintf(&ini, "[g%02d]\n", g)
 		for h := 0; h < 100; h++ {
 			fmt.Fprintf(&ini, "h%02d-%02d.example.com ansible_host=10.0.%d.%d rack=%d\n", g, h, g, h+1, h%4)
 		}
 		fmt.Fprintf(&ini, "[g%02d:vars]\nzone=z%d\n", g, g%5)
-		write(b, filepath.Join(dir, "group_vars", fmt.Sprintf("g%02d.yml", g)), fmt.Sprintf("group_index: %d\nntp: [ntp1, ntp2]\n", g))
-		write(b, filepath.Join(dir, "host_vars", fmt.Sprintf("h%02d-00.example.com.yml", g)), "leader: yes\n")
+		files = append(files,
+			modcache.File{Name: fmt.Sprintf("group_vars/g%02d.yml", g), Data: []byte(fmt.Sprintf("group_index: %d\nntp: [ntp1, ntp2]\n", g))},
+			modcache.File{Name: fmt.Sprintf("host_vars/h%02d-00.example.com.yml", g), Data: []byte("leader: yes\n")})
 	}
-	write(b, filepath.Join(dir, "group_vars", "all", "common.yml"), "domain: example.com\nusers: [{name: ops, shell: /bin/bash}]\n")
-	write(b, filepath.Join(dir, "hosts.ini"), ini.String())
-	write(b, filepath.Join(dir, "fabfile.lua"), `hosts(require("inventory").file("hosts.ini"))`+"\n")
+	writeTree(b, dir, append(files, modcache.File{Name: "hosts.ini", Data: []byte(ini.String())}))
 	env := []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
-	runs := []struct {
+	type run struct {
 		name string
 		n    int
 		argv []string
-	}{
+	}
+	runs := []run{
 		{"gofab-hosts", 11, []string{gofab, "hosts"}},
 		{"gofab-hosts-list", 11, []string{gofab, "hosts", "--list"}},
 	}
 	if bin, err := exec.LookPath("ansible-inventory"); err == nil {
-		runs = append(runs, struct {
-			name string
-			n    int
-			argv []string
-		}{"ansible-inventory-list", 3, []string{bin, "-i", "hosts.ini", "--list"}})
+		runs = append(runs, run{"ansible-inventory-list", 3, []string{bin, "-i", "hosts.ini", "--list"}})
 	}
 	for _, r := range runs {
 		b.Run(r.name, func(b *testing.B) {
@@ -52,15 +53,5 @@ func BenchmarkInventory10k(b *testing.B) {
 				b.ReportMetric(medianRunIn(b, dir, env, r.argv, r.n), "median-ms")
 			}
 		})
-	}
-}
-
-func write(b *testing.B, path, content string) {
-	b.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		b.Fatal(err)
 	}
 }
