@@ -69,14 +69,7 @@ func TestBuildBoundsBytes(t *testing.T) {
 		fmt.Fprintf(&b, `{"type":"output","time":"2026-12-02T10:00:01Z","host":"a","stream":"out","text":%q}`+"\n", long)
 	}
 	fmt.Fprintf(&b, `{"type":"host_end","time":"2026-12-02T10:00:02Z","host":"a","task":"t","status":"ok"}`+"\n")
-	rep, err := Build(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var page bytes.Buffer
-	if err := rep.Write(&page); err != nil {
-		t.Fatal(err)
-	}
+	rep, page := buildPage(t, b.String())
 	if page.Len() > 2*MaxBytesPerHost {
 		t.Errorf("page of %d bytes for one host, want at most %d", page.Len(), 2*MaxBytesPerHost)
 	}
@@ -98,14 +91,7 @@ func TestPageOrderAndTitle(t *testing.T) {
 	for _, h := range names {
 		fmt.Fprintf(&b, `{"type":"host_end","time":"2026-12-02T10:00:01Z","host":%q,"task":"","status":"ok"}`+"\n", h)
 	}
-	rep, err := Build(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var page bytes.Buffer
-	if err := rep.Write(&page); err != nil {
-		t.Fatal(err)
-	}
+	rep, page := buildPage(t, b.String())
 	var got []string
 	for _, h := range rep.Hosts {
 		got = append(got, h.Name)
@@ -117,4 +103,18 @@ func TestPageOrderAndTitle(t *testing.T) {
 	if !strings.Contains(page.String(), "<title>gofab run: gofab -- uptime -p</title>") {
 		t.Errorf("title: %.300s", page.String())
 	}
+}
+
+// buildPage builds the report of events and writes its page.
+func buildPage(t *testing.T, events string) (*Report, *bytes.Buffer) {
+	t.Helper()
+	rep, err := Build(strings.NewReader(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := rep.Write(&page); err != nil {
+		t.Fatal(err)
+	}
+	return rep, &page
 }
