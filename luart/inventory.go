@@ -91,7 +91,7 @@ func luaHosts(st *State) int {
 		if src != nil && t.RawGetString("hosts") == lua.LNil {
 			// A source's table the fabfile never opened: its hosts go
 			// straight from the inventory as read.
-			st.inventory().Merge(src.inv)
+			st.adoptSource(src)
 			return 0
 		}
 	}
@@ -101,7 +101,7 @@ func luaHosts(st *State) int {
 	}
 	if src != nil {
 		if sameInLua(src.plainData(), pv) {
-			st.inventory().Merge(src.inv) // read in Lua, not changed
+			st.adoptSource(src) // read in Lua, not changed
 			return 0
 		}
 		// Lua has no nil values and no empty list: put back the
@@ -151,7 +151,34 @@ func (st *State) inventory() *inventory.Inventory {
 	if st.inv == nil {
 		st.inv = inventory.New()
 	}
+	if st.invBorrowed {
+		own := inventory.New()
+		own.Merge(st.inv)
+		st.inv, st.invBorrowed = own, false
+	}
 	return st.inv
+}
+
+// declared returns the inventory declared while planning, copying a
+// borrowed one only if the run adds hosts or groups to it (Finish only
+// fills its caches).
+func (st *State) declared(adds bool) *inventory.Inventory {
+	if st.inv != nil && st.invBorrowed && !adds {
+		return st.inv
+	}
+	return st.inventory()
+}
+
+// adoptSource adds a source's hosts and groups as read. The first source
+// given to hosts() is taken as it is, not copied (10,000 hosts cost no
+// 10,000 copies); it is copied before anything is added to it (see
+// inventory and declared), so the source stays as read.
+func (st *State) adoptSource(src *source) {
+	if st.inv == nil {
+		st.inv, st.invBorrowed = src.inv, true
+		return
+	}
+	st.inventory().Merge(src.inv)
 }
 
 // source is an inventory source read while planning: the inventory as
@@ -308,8 +335,9 @@ func (st *State) readSource(kind, arg string) (*inventory.Inventory, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
+		vars := inventory.ReadVarsDirs(filepath.Dir(path)) // while the file is parsed
 		if inv, err = inventory.Parse(arg, data); err == nil {
-			err = inventory.LoadVarsDirs(inv, filepath.Dir(path))
+			err = vars.Apply(inv)
 		}
 	case "command":
 		inv, err = runInventoryCommand(st.prog.ctx, dir, arg)

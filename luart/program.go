@@ -223,7 +223,7 @@ func (p *Program) plan() error {
 	if p.Roledefs, err = roledefs(env["roledefs"]); err != nil {
 		return &LoadError{Msg: fmt.Sprintf("%s: env.roledefs: %v", p.Path, err)}
 	}
-	p.Inventory = st.inventory()
+	p.Inventory = st.declared(len(p.Hosts) > 0 || len(p.Roledefs) > 0)
 	for _, h := range p.Hosts {
 		if !p.Inventory.HasGroup(h) && !strings.ContainsAny(h, "*?[&!@") {
 			p.Inventory.AddHost(inventory.Host{Name: h})

@@ -159,8 +159,11 @@ type State struct {
 	// notify() asked for, in order, run when the task ends.
 	handlers map[string]*lua.LFunction
 	notified []string
-	// inv collects hosts() and group() while planning.
-	inv *inventory.Inventory
+	// inv collects hosts() and group() while planning. invBorrowed says
+	// it is a source's inventory taken as read (see adoptSource), to be
+	// copied before it is changed.
+	inv         *inventory.Inventory
+	invBorrowed bool
 	// ioBuffers hold io.write's unfinished lines.
 	ioBuffers []*lineBuffer
 	// files are the files io.open opened in a sandbox (see sandbox.go).

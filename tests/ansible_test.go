@@ -346,3 +346,28 @@ hosts(inv.file("hosts.ini")) -- a second, untouched table: the file as read
 		t.Errorf("the null var: %v %v", v, ok)
 	}
 }
+
+// TestInventoryAdoptedSource: the first source given to hosts() untouched
+// is taken as read, not copied; hosts and groups declared after it, and
+// env.roledefs, join the run's inventory but never the source, which a
+// later read still sees as the file says.
+func TestInventoryAdoptedSource(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "hosts.ini"), "[web]\nweb1\nweb2\n")
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `local inv = require("inventory")
+hosts(inv.file("hosts.ini"))
+group("extra", {hosts = {"x1"}})
+env.roledefs = {r = {"x2"}}
+local again = inv.file("hosts.ini")
+print("source: " .. #again.host_order .. " hosts, x1 " .. tostring(again.hosts.x1) .. ", extra " .. tostring(again.groups.extra))
+`)
+	r := gofab(t, dir, nil, "", "hosts")
+	if r.code != 0 || !strings.Contains(r.stdout, "source: 2 hosts, x1 nil, extra nil") {
+		t.Fatalf("the source changed: %s", r)
+	}
+	for _, want := range []string{"web1", "web2", "x1", "x2"} {
+		if !strings.Contains(r.stdout, want+" ") && !strings.Contains(r.stdout, want+"\n") {
+			t.Errorf("%s missing from the run's inventory: %s", want, r)
+		}
+	}
+}

@@ -988,7 +988,7 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	ov := overrides[addr.Host]
 	ov.User, ov.Port = c.String("user"), c.Int("port")
 	if prog != nil && prog.Inventory != nil {
-		if r, ok := lookupHost(prog.Inventory, addr.String()); ok {
+		if r, ok := lookupHost(prog.Inventory, addr.String(), true); ok {
 			addr.User, addr.Port = r.User, r.Port
 		}
 	}

@@ -50,6 +50,9 @@ func (inv *Inventory) ConnectionNotes(source string) []string {
 	sshOptions := false
 	note := func(vars map[string]any, host string) {
 		for k, v := range vars {
+			if !strings.HasPrefix(k, "ansible_") {
+				continue // all the keys below are ansible_ ones
+			}
 			switch {
 			case k == "ansible_connection" && host == "localhost" && v == "local":
 			case connectionNotes[k] != "":

@@ -36,6 +36,9 @@ type Host struct {
 	// Connection settings; empty when the source gave none.
 	Address, User, Identity, Gateway string
 	Port                             int
+
+	// inGroups are the groups that list the host (see directGroups).
+	inGroups []string
 }
 
 // Group is one group as a source declared it.
@@ -197,6 +200,14 @@ func (inv *Inventory) addMember(g *Group, h string) {
 	inv.resolved = nil
 }
 
+// grow makes room for n more hosts.
+func (inv *Inventory) grow(n int) {
+	if len(inv.hosts) == 0 && n > 64 {
+		inv.hosts = make(map[string]*Host, n)
+		inv.order = make([]string, 0, n)
+	}
+}
+
 // Merge adds every host and group of other.
 func (inv *Inventory) Merge(other *Inventory) {
 	for _, n := range other.gorder {
@@ -286,16 +297,9 @@ func (inv *Inventory) Finish() error {
 	inv.resolved = make(map[string]entry, len(inv.order))
 	inv.members = map[string][]string{}
 	inv.groupSets = map[string]*groupSet{}
-	// Each host's direct groups, in group order, from one pass over the
-	// groups (not one over every group per host).
-	inGroups := make(map[string][]string, len(inv.order))
-	for _, g := range inv.gorder {
-		for _, h := range inv.groups[g].Hosts {
-			inGroups[h] = append(inGroups[h], g)
-		}
-	}
+	inv.directGroups()
 	for _, n := range inv.order {
-		e := inv.entry(inv.hosts[n], inGroups[n])
+		e := inv.entry(inv.hosts[n], inv.hosts[n].inGroups)
 		if _, err := e.port(); err != nil {
 			inv.resolved = nil
 			return fmt.Errorf("host %s: %w", n, err)
@@ -315,6 +319,32 @@ func (inv *Inventory) Finish() error {
 	return nil
 }
 
+// directGroups sets each host's inGroups: the groups that list it, in
+// group order, from passes over the groups (not one over every group per
+// host), in one array for all hosts.
+func (inv *Inventory) directGroups() {
+	count := make(map[*Host]int, len(inv.order))
+	total := 0
+	for _, g := range inv.gorder {
+		for _, h := range inv.groups[g].Hosts {
+			count[inv.hosts[h]]++
+			total++
+		}
+	}
+	flat := make([]string, 0, total)
+	for _, n := range inv.order {
+		h := inv.hosts[n]
+		h.inGroups = flat[len(flat) : len(flat) : len(flat)+count[h]]
+		flat = flat[:len(flat)+count[h]]
+	}
+	for _, g := range inv.gorder {
+		for _, n := range inv.groups[g].Hosts {
+			h := inv.hosts[n]
+			h.inGroups = append(h.inGroups, g)
+		}
+	}
+}
+
 // topGroups are all's children besides ungrouped, in declaration order:
 // the groups without a parent, and those declared under all.
 func (inv *Inventory) topGroups() []string {
@@ -332,8 +362,21 @@ func (inv *Inventory) topGroups() []string {
 // the order they were added; below them Ansible iterates a set, in no
 // order a file states), each host once. Finish has filled ungrouped.
 func (inv *Inventory) walk(g string, children []string) []string {
+	grp := inv.groups[g]
+	if g != All && len(children) == 0 {
+		if grp == nil {
+			return nil
+		}
+		return grp.Hosts[:len(grp.Hosts):len(grp.Hosts)] // a leaf: its own hosts, each once already
+	}
 	var hosts []string
-	seenHost := map[string]bool{}
+	var seenHost map[string]bool
+	if g == All {
+		seenHost = make(map[string]bool, len(inv.order))
+		hosts = make([]string, 0, len(inv.order))
+	} else {
+		seenHost = map[string]bool{}
+	}
 	add := func(list []string) {
 		for _, h := range list {
 			if !seenHost[h] {
@@ -345,7 +388,7 @@ func (inv *Inventory) walk(g string, children []string) []string {
 	if g == All {
 		add(inv.members[Ungrouped])
 	}
-	if grp := inv.groups[g]; grp != nil {
+	if grp != nil {
 		add(grp.Hosts)
 	}
 	seen := map[string]bool{g: true}
@@ -404,13 +447,16 @@ func (inv *Inventory) ancestors(name string, seen map[string]bool) {
 // entry makes h's entry from its own groups and those that list it
 // (inGroups, in group order).
 func (inv *Inventory) entry(h *Host, inGroups []string) entry {
-	direct := append([]string(nil), h.Groups...)
-	for _, g := range inGroups {
-		if !contains(direct, g) {
-			direct = append(direct, g)
+	direct := inGroups
+	if len(h.Groups) > 0 {
+		direct = append([]string(nil), h.Groups...)
+		for _, g := range inGroups {
+			if !contains(direct, g) {
+				direct = append(direct, g)
+			}
 		}
 	}
-	key := strings.Join(direct, "\x00")
+	key := strings.Join(direct, "\x00") // no copy for one group
 	set, ok := inv.groupSets[key]
 	if !ok {
 		set = inv.groupSet(direct)
@@ -477,6 +523,9 @@ func (e entry) connection() (*Resolved, error) {
 		}
 		for _, k := range keys {
 			if v, ok := e.get(k); ok && v != nil {
+				if s, isString := v.(string); isString {
+					return s
+				}
 				return fmt.Sprint(v)
 			}
 		}
@@ -534,14 +583,25 @@ func varPort(get func(string) (any, bool)) (int, error) {
 	return 0, nil
 }
 
-// Lookup returns the resolved host name with its vars merged (a fresh
-// copy the caller owns). Finish must have been called.
-func (inv *Inventory) Lookup(name string) (*Resolved, bool) {
+// Connection is Lookup without the merged vars: the host's groups and
+// connection settings, for listings that show no more.
+func (inv *Inventory) Connection(name string) (*Resolved, bool) {
 	e, ok := inv.resolved[name]
 	if !ok {
 		return nil, false
 	}
 	r, _ := e.connection() // checked by Finish
+	return r, true
+}
+
+// Lookup returns the resolved host name with its vars merged (a fresh
+// copy the caller owns). Finish must have been called.
+func (inv *Inventory) Lookup(name string) (*Resolved, bool) {
+	r, ok := inv.Connection(name)
+	if !ok {
+		return nil, false
+	}
+	e := inv.resolved[name]
 	r.Vars = make(map[string]any, len(e.set.vars)+len(e.host.Vars))
 	for k, v := range e.set.vars {
 		r.Vars[k] = v

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -149,10 +148,11 @@ func looksINI(data []byte) bool {
 func ParseINI(name string, data []byte) (*Inventory, error) {
 	p := &iniParser{inv: New(), file: name, group: Ungrouped, kind: "hosts",
 		declared: map[string]bool{All: true, Ungrouped: true}, pending: map[string][]pendingChild{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for p.line = 1; sc.Scan(); p.line++ {
-		line := strings.TrimSpace(sc.Text())
+	p.inv.grow(bytes.Count(data, []byte{'\n'}) + 1)
+	p.line = 0
+	for line := range strings.Lines(string(data)) { // one copy, sliced
+		p.line++
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
@@ -162,17 +162,50 @@ func ParseINI(name string, data []byte) (*Inventory, error) {
 		if line[0] == '[' && !ipv6WithPort(strings.Fields(line)[0]) {
 			err = p.section(line)
 		} else {
-			err = p.entry(line)
+			l := iniLine{text: line}
+			if p.kind == "hosts" {
+				l.hostLine()
+			}
+			err = p.entry(&l)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &ParseError{File: name, Msg: err.Error()}
-	}
 	p.undefinedChildren()
 	return p.inv, nil
+}
+
+// iniLine is a line of an INI inventory; a host line of a hosts section
+// comes with its fields and typed vars (see hostLine).
+type iniLine struct {
+	text   string
+	fields []string
+	vars   map[string]any
+	// boolKey is the first key whose value is true/yes/no text (see
+	// booleanText), boolValue that value.
+	boolKey, boolValue string
+	err                error
+}
+
+// hostLine splits a host line and types its vars (see iniValue).
+func (l *iniLine) hostLine() {
+	if l.fields, l.err = splitFields(l.text); l.err != nil {
+		return
+	}
+	l.vars = make(map[string]any, len(l.fields)-1)
+	for _, f := range l.fields[1:] {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			l.err = fmt.Errorf("expected key=value after the host name, got %q", f)
+			return
+		}
+		v = shlexWord(v)
+		if l.boolKey == "" && booleanText(v) {
+			l.boolKey, l.boolValue = k, v
+		}
+		l.vars[k] = iniValue(v)
+	}
 }
 
 // iniParser is ParseINI's state: the section it is in, and the children
@@ -230,34 +263,35 @@ func (p *iniParser) section(line string) error {
 }
 
 // entry reads a line of the current section.
-func (p *iniParser) entry(line string) error {
-	fields, err := splitFields(line)
+func (p *iniParser) entry(l *iniLine) error {
+	if p.kind == "hosts" {
+		if l.err != nil {
+			return p.fail("%v", l.err)
+		}
+		if l.boolKey != "" {
+			p.warnBoolean(l.boolKey, l.boolValue)
+		}
+		if err := addHostPattern(p.inv, l.fields[0], p.group, l.vars); err != nil {
+			return p.fail("%v", err)
+		}
+		return nil
+	}
+	fields, err := splitFields(l.text)
 	if err != nil {
 		return p.fail("%v", err)
 	}
-	switch p.kind {
-	case "vars":
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return p.fail("expected key=value in [%s:vars]", p.group)
-		}
-		k = strings.TrimSpace(k)
-		p.inv.AddGroup(Group{Name: p.group, Vars: map[string]any{k: p.value(k, strings.TrimSpace(v))}})
-	case "children":
+	if p.kind == "children" {
 		return p.child(fields)
-	default:
-		vars := map[string]any{}
-		for _, f := range fields[1:] {
-			k, v, ok := strings.Cut(f, "=")
-			if !ok || k == "" {
-				return p.fail("expected key=value after the host name, got %q", f)
-			}
-			vars[k] = p.value(k, shlexWord(v))
-		}
-		if err := addHostPattern(p.inv, fields[0], p.group, vars); err != nil {
-			return p.fail("%v", err)
-		}
 	}
+	k, v, ok := strings.Cut(l.text, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return p.fail("expected key=value in [%s:vars]", p.group)
+	}
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	if booleanText(v) {
+		p.warnBoolean(k, v)
+	}
+	p.inv.AddGroup(Group{Name: p.group, Vars: map[string]any{k: iniValue(v)}})
 	return nil
 }
 
@@ -319,6 +353,14 @@ func addHostPattern(inv *Inventory, pattern, group string, vars map[string]any) 
 		}
 		vars["ansible_port"] = int64(port)
 	}
+	if !strings.Contains(pattern, "[") { // one host, not a range
+		if err := checkName(pattern); err != nil {
+			return err
+		}
+		inv.AddHost(Host{Name: pattern, Vars: vars, Port: port})
+		inv.addMember(inv.group(group), pattern)
+		return nil
+	}
 	names, err := addHosts(inv, pattern, Host{Vars: vars, Port: port})
 	for _, n := range names {
 		inv.addMember(inv.group(group), n)
@@ -365,10 +407,9 @@ func checkName(n string) error {
 
 // splitFields splits a line on blanks, keeping quoted parts together.
 func splitFields(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
+	out := make([]string, 0, 4)
 	quote := byte(0)
-	inField := false
+	start := -1 // where the current field began; -1 between fields
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -376,45 +417,51 @@ func splitFields(s string) ([]string, error) {
 			if c == quote {
 				quote = 0
 			}
-			cur.WriteByte(c)
 		case c == '"' || c == '\'':
-			quote, inField = c, true
-			cur.WriteByte(c)
-		case c == ' ' || c == '\t':
-			if inField {
-				out = append(out, cur.String())
-				cur.Reset()
-				inField = false
+			quote = c
+			if start < 0 {
+				start = i
 			}
-		case c == '#' && !inField:
+		case c == ' ' || c == '\t':
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		case c == '#' && start < 0:
 			i = len(s) // a comment after the fields
 		default:
-			inField = true
-			cur.WriteByte(c)
+			if start < 0 {
+				start = i
+			}
 		}
 	}
 	if quote != 0 {
 		return nil, errors.New("unterminated quote")
 	}
-	if inField {
-		out = append(out, cur.String())
+	if start >= 0 {
+		out = append(out, s[start:])
 	}
 	return out, nil
 }
 
-// value types one INI value (see iniValue), warning once per file of a
-// value gofab 0.2 read as a boolean and now keeps as text, as Ansible
-// does.
-func (p *iniParser) value(k, v string) any {
+// booleanText reports whether v is a value gofab 0.2 read as a boolean
+// and now keeps as text, as Ansible does (True and False are Python's
+// booleans, typed as such).
+func booleanText(v string) bool {
 	switch strings.ToLower(v) {
 	case "true", "false", "yes", "no":
-		if v != "True" && v != "False" && !p.warnedBoolean { // True and False are Python's booleans
-			p.warnedBoolean = true
-			p.inv.Warnings = append(p.inv.Warnings, fmt.Sprintf("%s:%d: %s=%s is the string %q, as in Ansible (gofab 0.2 read a boolean); write True or False for a boolean",
-				p.file, p.line, k, v, v))
-		}
+		return v != "True" && v != "False"
 	}
-	return iniValue(v)
+	return false
+}
+
+// warnBoolean warns once per file of a boolean-looking text value.
+func (p *iniParser) warnBoolean(k, v string) {
+	if !p.warnedBoolean {
+		p.warnedBoolean = true
+		p.inv.Warnings = append(p.inv.Warnings, fmt.Sprintf("%s:%d: %s=%s is the string %q, as in Ansible (gofab 0.2 read a boolean); write True or False for a boolean",
+			p.file, p.line, k, v, v))
+	}
 }
 
 // iniValue types an INI value as Ansible's INI plugin does: a Python

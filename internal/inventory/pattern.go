@@ -43,6 +43,9 @@ func (inv *Inventory) Select(pattern string, readFile func(string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
+	if len(terms) == 1 && terms[0][0] != '&' && terms[0][0] != '!' {
+		return inv.term(terms[0], true) // one name, group or glob: no set to build
+	}
 	var union []Selected
 	seen := map[string]bool{}
 	var inter []map[string]bool
@@ -71,6 +74,10 @@ func (inv *Inventory) Select(pattern string, readFile func(string) ([]byte, erro
 				exclude[h.Name] = true
 			}
 		default:
+			if union == nil { // room for the usual single term
+				union = make([]Selected, 0, len(hosts))
+				seen = make(map[string]bool, len(hosts))
+			}
 			for _, h := range hosts {
 				if !seen[h.Name] {
 					seen[h.Name] = true

@@ -16,6 +16,9 @@ import (
 // comma-separated tuple. ok is false when s is not such a literal: Ansible
 // keeps the text then.
 func pyLiteral(s string) (v any, ok bool) {
+	if !mayBeLiteral(s) {
+		return nil, false
+	}
 	p := &pyParser{s: s}
 	v, err := p.tuple()
 	if err != nil {
@@ -26,6 +29,26 @@ func pyLiteral(s string) (v any, ok bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// mayBeLiteral is false for most plain text (a name, an address, a path)
+// without parsing it: a literal starts with a digit, a sign, a dot, a
+// quote, a bracket, True, False or None, or a string prefix and a quote.
+func mayBeLiteral(s string) bool {
+	s = strings.TrimLeft(s, " \t\r\n\f\v")
+	if s == "" || !isLetter(s[0]) {
+		return s != "" && strings.IndexByte("0123456789+-.'\"([{", s[0]) >= 0
+	}
+	n := 1
+	for n < len(s) && isLetter(s[n]) {
+		n++
+	}
+	switch word := s[:n]; word {
+	case "True", "False", "None":
+		return true
+	default:
+		return n < len(s) && (s[n] == '\'' || s[n] == '"') && isStringPrefix(word)
+	}
 }
 
 type pyParser struct {
@@ -246,6 +269,9 @@ func (p *pyParser) number() (any, error) {
 		return n, nil
 	}
 	if strings.ContainsAny(text, ".eE") {
+		if strings.Count(text, ".") > 1 {
+			return nil, errPy // an address, not a number (and no error to allocate)
+		}
 		f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
 		if err != nil || math.IsInf(f, 0) {
 			return nil, errPy

@@ -21,6 +21,7 @@ func TestPyLiteral(t *testing.T) {
 		{"(1,)", []any{int64(1)}}, {"()", []any{}}, {"80, 443", []any{int64(80), int64(443)}},
 		{"{ 'root': 'HDD' }", map[string]any{"root": "HDD"}}, {"{}", map[string]any{}}, {"{1: 'a', True: None}", map[string]any{"1": "a", "true": nil}},
 		{"{'a', 'b'}", []any{"a", "b"}}, {" 5 ", int64(5)},
+		{"b'raw'", "raw"}, {"Rb'x'", "x"}, {"True, None", []any{true, nil}}, {"+1", int64(1)}, {"\t[1]", []any{int64(1)}},
 	}
 	for _, c := range ok {
 		got, isLit := pyLiteral(c.in)
@@ -29,7 +30,8 @@ func TestPyLiteral(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"true", "yes", "no", "0755", "web1", "a,b", "1.2.3.4", "10.0.0.1", "2024-01-02", "", "'open", "[1, 2", "1_", "1__0",
-		"x=1", "$HOME", "1+2", "0x", "{'a': }", "None None", "inf", "2j"} {
+		"x=1", "$HOME", "1+2", "0x", "{'a': }", "None None", "inf", "2j",
+		"/srv/app", "_x", "~1", "Trueish", "x'a'", "rr'a'", "@here", "Nonesuch"} {
 		if got, isLit := pyLiteral(in); isLit {
 			t.Errorf("pyLiteral(%q) = %#v: Python refuses it", in, got)
 		}

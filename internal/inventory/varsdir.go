@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -24,32 +26,120 @@ var varsExtensions = []string{"", ".yml", ".yaml", ".json"}
 // later files winning). They become the groups' and hosts' DirVars, which
 // beat the inventory file's vars (see Resolved.Vars).
 func LoadVarsDirs(inv *Inventory, dir string) error {
-	for _, kind := range []string{"group_vars", "host_vars"} {
-		base := filepath.Join(dir, kind)
-		entries, err := os.ReadDir(base)
-		if err != nil {
-			continue // no such directory: nothing to read
+	return ReadVarsDirs(dir).Apply(inv)
+}
+
+// VarsDirs are the group_vars/ and host_vars/ directories next to an
+// inventory file, read and parsed in the background (ReadVarsDirs) while
+// the file itself is parsed, then applied to it (Apply).
+type VarsDirs struct {
+	done  chan struct{}
+	kinds [2]*varsDir // group_vars, host_vars
+}
+
+// varsDir is one directory: its entries, the vars files of each, and
+// every file parsed.
+type varsDir struct {
+	base   string
+	files  map[string][]string // entry name → its vars files, sorted
+	walk   map[string]error    // entry name → error walking it
+	parsed map[string]parsedVars
+}
+
+type parsedVars struct {
+	vars map[string]any
+	err  error
+}
+
+// ReadVarsDirs starts reading the vars directories next to an inventory
+// file in dir. Every vars file in them is parsed, whether an inventory
+// names it or not; an error counts only for a file Apply uses.
+func ReadVarsDirs(dir string) *VarsDirs {
+	v := &VarsDirs{done: make(chan struct{})}
+	go func() {
+		defer close(v.done)
+		for i, kind := range []string{"group_vars", "host_vars"} {
+			v.kinds[i] = readVarsDir(filepath.Join(dir, kind))
 		}
-		// Names found once, so 10,000 hosts cost no 40,000 stats.
-		present := make(map[string]bool, len(entries))
-		for _, e := range entries {
-			present[e.Name()] = true
+	}()
+	return v
+}
+
+// readVarsDir lists base (missing: nothing to read) and parses its files
+// on a few goroutines (10,000 hosts may have thousands of files).
+func readVarsDir(base string) *varsDir {
+	d := &varsDir{base: base, files: map[string][]string{}, walk: map[string]error{}, parsed: map[string]parsedVars{}}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return d
+	}
+	var all []string
+	for _, e := range entries {
+		p := filepath.Join(base, e.Name())
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+		case fi.IsDir():
+			err := filepath.WalkDir(p, func(f string, de fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !de.IsDir() && !strings.HasPrefix(de.Name(), ".") && contains(varsExtensions, filepath.Ext(f)) {
+					d.files[e.Name()] = append(d.files[e.Name()], f)
+				}
+				return nil
+			})
+			if err != nil {
+				d.walk[e.Name()] = err
+			}
+		case fi.Mode().IsRegular():
+			d.files[e.Name()] = []string{p}
 		}
-		names := inv.order
-		if kind == "group_vars" {
-			names = append([]string{All}, inv.gorder...)
+		all = append(all, d.files[e.Name()]...)
+	}
+	results := make([]parsedVars, len(all))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0)*2, len(all)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i].vars, results[i].err = readVarsFile(all[i])
+			}
+		}()
+	}
+	for i := range all {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, f := range all {
+		d.parsed[f] = results[i]
+	}
+	return d
+}
+
+// Apply waits for the directories to be read and gives each group (all
+// first) and host of inv its vars from them, in inv's order; the error
+// is the first one met in that order.
+func (v *VarsDirs) Apply(inv *Inventory) error {
+	<-v.done
+	groups := append([]string{All}, inv.gorder...)
+	for i, names := range [][]string{groups, inv.order} {
+		d := v.kinds[i]
+		if len(d.files) == 0 && len(d.walk) == 0 {
+			continue
 		}
 		for _, n := range names {
-			vars, err := readVarsFor(base, n, present)
-			if err != nil {
+			vars, err := d.varsFor(n)
+			switch {
+			case err != nil:
 				return err
-			}
-			if len(vars) == 0 {
-				continue
-			}
-			if kind == "group_vars" {
+			case len(vars) == 0:
+			case i == 0:
 				inv.AddGroup(Group{Name: n, DirVars: vars})
-			} else {
+			default:
 				inv.AddHost(Host{Name: n, DirVars: vars})
 			}
 		}
@@ -57,44 +147,26 @@ func LoadVarsDirs(inv *Inventory, dir string) error {
 	return nil
 }
 
-// readVarsFor merges the vars files of name in base, whose entries are
-// present.
-func readVarsFor(base, name string, present map[string]bool) (map[string]any, error) {
+// varsFor merges the vars files of name: NAME, NAME.yml, NAME.yaml and
+// NAME.json, files or (NAME alone) directories, in path order.
+func (d *varsDir) varsFor(name string) (map[string]any, error) {
 	var files []string
 	for _, ext := range varsExtensions {
-		if !present[name+ext] {
-			continue
+		if err := d.walk[name+ext]; err != nil && ext == "" {
+			return nil, err
 		}
-		p := filepath.Join(base, name+ext)
-		fi, err := os.Stat(p)
-		switch {
-		case err != nil:
-			continue
-		case fi.IsDir() && ext == "":
-			err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && !strings.HasPrefix(d.Name(), ".") && contains(varsExtensions, filepath.Ext(f)) {
-					files = append(files, f)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		case fi.Mode().IsRegular():
-			files = append(files, p)
+		if list := d.files[name+ext]; len(list) > 0 && (ext == "" || list[0] == filepath.Join(d.base, name+ext)) {
+			files = append(files, list...)
 		}
 	}
 	sort.Strings(files)
 	var vars map[string]any
 	for _, f := range files {
-		v, err := readVarsFile(f)
-		if err != nil {
-			return nil, err
+		p := d.parsed[f]
+		if p.err != nil {
+			return nil, p.err
 		}
-		vars = mergeVars(vars, v)
+		vars = mergeVars(vars, p.vars)
 	}
 	return vars, nil
 }
