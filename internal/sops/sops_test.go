@@ -13,8 +13,8 @@ import (
 )
 
 var samples = map[Format]string{
-	YAML: "db:\n    user: app\n    password: s3cr3t-Pa55\n    port: 5432\nratio: 0.5\nenabled: true\nhosts:\n    - web1\n    - web2\nempty: \"\"\nnote_unencrypted: in clear\n",
-	JSON: `{"db": {"user": "app", "password": "s3cr3t-Pa55", "port": 5432}, "ratio": 0.5, "enabled": true, "hosts": ["web1", "web2"], "empty": "", "nothing": null}`,
+	YAML:   "db:\n    user: app\n    password: s3cr3t-Pa55\n    port: 5432\nratio: 0.5\nenabled: true\nhosts:\n    - web1\n    - web2\nempty: \"\"\nnote_unencrypted: in clear\n",
+	JSON:   `{"db": {"user": "app", "password": "s3cr3t-Pa55", "port": 5432}, "ratio": 0.5, "enabled": true, "hosts": ["web1", "web2"], "empty": "", "nothing": null}`,
 	Dotenv: "# the app's environment\nDB_PASSWORD=s3cr3t-Pa55\nAPI_TOKEN=tok-123456\nMULTI=line1\\nline2\n",
 }
 
