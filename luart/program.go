@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gofab/gofab/internal/fuzzy"
 	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/secrets"
 )
 
 // Program is a compiled fabfile and what its top level declared. It holds
@@ -42,6 +44,12 @@ type Program struct {
 	// group(), env.hosts and env.roledefs (as groups). Read-only.
 	Inventory *inventory.Inventory
 
+	// Secrets is the run's decrypted files and redaction set.
+	Secrets *secrets.Store
+	// secretFiles are the files secrets.load named while planning, in
+	// order (see LoadSecrets).
+	secretFiles []string
+
 	// sources are the inventory sources read while planning, by kind
 	// and argument; host states get them from here.
 	sources  map[string]*source
@@ -59,6 +67,34 @@ type Program struct {
 	// their states make on first read (see lazy.go).
 	all  []Module
 	lazy lazyIndexes
+}
+
+// SecretFile records a file secrets.load named in the planning state.
+func (st *State) SecretFile(path string) {
+	if st.planning() && !slices.Contains(st.prog.secretFiles, path) {
+		st.prog.secretFiles = append(st.prog.secretFiles, path)
+	}
+}
+
+// LoadSecrets decrypts the files the fabfile's top level named with
+// secrets.load, once each, before a run starts: a file that cannot be
+// decrypted stops the run before any host is reached. Listing tasks or
+// hosts never calls it, so it never asks for a passphrase.
+func (p *Program) LoadSecrets() error {
+	for _, f := range p.secretFiles {
+		if _, err := p.Secrets.Load(f); err != nil {
+			return &LoadError{Msg: fmt.Sprintf("%s: secrets.load(%q): %v", p.Path, p.relative(f), err)}
+		}
+	}
+	return nil
+}
+
+// relative names path from the fabfile's directory when it is inside.
+func (p *Program) relative(path string) string {
+	if rel, err := filepath.Rel(filepath.Dir(p.RealPath), path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 // Task is what task() declared: metadata only, never the Lua function,
@@ -144,6 +180,9 @@ type Options struct {
 	// a run's LocalFS (the disk is read, never written; see sandbox.go)
 	// and inventory commands are refused.
 	Sandboxed bool
+	// Secrets is the run's decrypted files and redaction set; nil gives
+	// the program a store of its own (identities from the environment).
+	Secrets *secrets.Store
 }
 
 // Compile parses and compiles a fabfile once and runs its top level in a
@@ -160,7 +199,10 @@ func Compile(path string, src []byte, opts Options) (*Program, error) {
 		opts.Stderr = opts.Stdout
 	}
 	p := &Program{Path: path, proto: proto, modules: opts.Modules, Set: opts.Set, stdout: opts.Stdout, stderr: opts.Stderr, searchPath: opts.SearchPath, finder: opts.Finder,
-		sshHosts: opts.SSHHosts, ctx: opts.Context, sandboxed: opts.Sandboxed}
+		sshHosts: opts.SSHHosts, ctx: opts.Context, sandboxed: opts.Sandboxed, Secrets: opts.Secrets}
+	if p.Secrets == nil {
+		p.Secrets = secrets.New(nil, "")
+	}
 	p.all = append(Builtins(), p.modules...)
 	p.lazy = newLazyIndexes(p.all)
 	if p.ctx == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/secrets"
 )
 
 // HostEnv is what the executor hands one host's state. Only plain Go data
@@ -349,6 +350,9 @@ func (st *State) HostString() string {
 // FabfileDir returns the directory of the fabfile.
 func (st *State) FabfileDir() string { return filepath.Dir(st.prog.RealPath) }
 
+// Secrets returns the run's decrypted files and redaction set.
+func (st *State) Secrets() *secrets.Store { return st.prog.Secrets }
+
 // HostCount returns how many hosts the current task runs on.
 func (st *State) HostCount() int { return st.he.Hosts }
 
@@ -435,6 +439,7 @@ func (st *State) SudoPassword() (string, error) {
 		if strings.ContainsAny(string(v), "\n\r\x00") {
 			return "", fmt.Errorf("env.%s contains a newline, carriage return or NUL character, which sudo cannot take", k)
 		}
+		st.prog.Secrets.Add("env."+k, string(v))
 		return string(v), nil
 	}
 	return st.he.Run.SudoPassword, nil

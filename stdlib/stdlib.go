@@ -8,11 +8,12 @@ import (
 	"github.com/gofab/gofab/stdlib/fabtest"
 	"github.com/gofab/gofab/stdlib/files"
 	"github.com/gofab/gofab/stdlib/ops"
+	"github.com/gofab/gofab/stdlib/secrets"
 )
 
 // Modules returns every built-in module, globals first.
 func Modules() []luart.Module {
-	return []luart.Module{ops.Module(), files.Module(), cuisine.Module()}
+	return []luart.Module{ops.Module(), files.Module(), cuisine.Module(), secrets.Module()}
 }
 
 // All returns luart's own globals followed by Modules and the testing

@@ -23,6 +23,7 @@ import (
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/runstate"
+	"github.com/gofab/gofab/internal/secrets"
 	"github.com/gofab/gofab/internal/sshconfig"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
@@ -47,6 +48,9 @@ type environ struct {
 	stdin          *os.File
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// secrets are the run's decrypted files and the values no output
+	// shows (set by run).
+	secrets *secrets.Store
 }
 
 // exitError carries an exit status out of a cli action.
@@ -92,6 +96,12 @@ func run(ctx context.Context, args []string, env environ) int {
 			break
 		}
 	}
+	if env.secrets == nil {
+		env.secrets = secrets.New(env.getenv, env.getenv("HOME"))
+		stderr := env.stderr
+		env.secrets.Warn = func(msg string) { fmt.Fprintf(stderr, "warning: %s\n", msg) }
+		env.secrets.IDs.Passphrase = func(path string) (string, error) { return askPassphrase(env, path) }
+	}
 	app := newApp(env, adhoc)
 	if len(args) > 1 && args[1] == completeWord {
 		printCompletions(app, args[2:], env)
@@ -109,7 +119,7 @@ func run(ctx context.Context, args []string, env environ) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintf(env.stderr, "gofab: %s\n", ee.msg)
+			fmt.Fprintf(env.stderr, "gofab: %s\n", env.secrets.Redact.String(ee.msg))
 		}
 		if ctx.Err() != nil && ee.code != exitOK {
 			return interruptStatus(ctx) // whatever failed, it failed for the signal
@@ -117,7 +127,7 @@ func run(ctx context.Context, args []string, env environ) int {
 		return ee.code
 	}
 	// Anything else comes from flag parsing.
-	fmt.Fprintf(env.stderr, "gofab: %v\n", err)
+	fmt.Fprintf(env.stderr, "gofab: %s\n", env.secrets.Redact.String(err.Error()))
 	return exitUsage
 }
 
@@ -145,7 +155,7 @@ func newApp(env environ, adhoc []string) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageErr("%s (gofab --help lists the flags)", longFlagNames(err.Error(), flags()))
 		},
-		Commands: append(append(authoringCommands(env), moduleCommands(env)...), hostsCommand(env), reportCommand(env), testCommand(env), &cli.Command{
+		Commands: append(append(authoringCommands(env), moduleCommands(env)...), hostsCommand(env), reportCommand(env), testCommand(env), secretsCommand(env), &cli.Command{
 			Name:      "ssh-config",
 			Usage:     "print the ssh configuration gofab resolved for HOST, in ssh -G's format",
 			ArgsUsage: "HOST",
@@ -270,7 +280,7 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 		return nil, err
 	}
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
-		Finder: finder, SSHHosts: sshHosts, Context: c.Context})
+		Finder: finder, SSHHosts: sshHosts, Context: c.Context, Secrets: env.secrets})
 	if c.Context.Err() != nil {
 		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}
 	}
@@ -408,6 +418,11 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	if err := checkLevels(c); err != nil {
 		return err
 	}
+	if prog != nil {
+		if err := prog.LoadSecrets(); err != nil {
+			return usageErr("%v", err)
+		}
+	}
 	runProg, err := orEmptyProgram(prog, env)
 	if err != nil {
 		return err
@@ -438,6 +453,7 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 		if state, err = openState(c, env); err != nil {
 			return err
 		}
+		state.Redact = env.secrets.Redact.Bytes
 		defer warnOn(env, state.Save)
 	}
 	sel := executor.Selection{
@@ -771,6 +787,8 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 	if sudo == "" {
 		sudo = login
 	}
+	env.secrets.Add("the login password", login)
+	env.secrets.Add("the sudo password", sudo)
 	if strings.ContainsAny(sudo, "\n\r\x00") {
 		// sudo reads its password up to the first newline: the rest would
 		// be the command's input, and a retry could succeed on it.
@@ -849,7 +867,8 @@ func newPrinter(c *cli.Context, env environ, tio termIO) (*output.Printer, bool,
 	}
 	tty := isTerminal(env.stdout)
 	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && tty
-	p := output.NewWith(tio.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: tio.stderr, Paused: tio.paused})
+	p := output.NewWith(tio.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: tio.stderr, Paused: tio.paused,
+		Redact: env.secrets.Redact})
 	return p, tty && format == "text", nil
 }
 

@@ -43,7 +43,7 @@ func replAction(c *cli.Context, env environ) error {
 		return err
 	}
 	if prog == nil {
-		if prog, err = luart.Compile("repl", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout}); err != nil {
+		if prog, err = luart.Compile("repl", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout, Secrets: env.secrets}); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -62,7 +62,7 @@ func replAction(c *cli.Context, env environ) error {
 		defer term.Restore(int(env.stdin.Fd()), state)
 		r.t = term.NewTerminal(rawTerminal{env.stdin, env.stdout.(*os.File)}, "gofab> ")
 		r.out, r.errOut = r.t, r.t
-		ex.Printer = output.NewWith(r.t, output.Options{Color: env.getenv("NO_COLOR") == ""})
+		ex.Printer = output.NewWith(r.t, output.Options{Color: env.getenv("NO_COLOR") == "", Redact: env.secrets.Redact})
 		ex.Status = false
 	}
 	sess, err := ex.Session(c.Context, r.host)

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gofab/gofab/internal/redact"
 )
 
 // maxLine is how much of an unterminated line is held before it is written
@@ -76,6 +78,7 @@ type Printer struct {
 	status string // the status line shown, "" for none
 	logs   map[string]*os.File
 	logErr error
+	redact *redact.Set
 }
 
 // Options configure a Printer.
@@ -96,6 +99,10 @@ type Options struct {
 	// (the recap) in text mode, so command output alone goes to the main
 	// writer.
 	Err io.Writer
+	// Redact holds the run's secrets: every line, message and event is
+	// written with them replaced by ***, in every channel (screen, JSON,
+	// log files, the tap).
+	Redact *redact.Set
 }
 
 // New returns a Printer writing text to w, colouring host prefixes when
@@ -104,7 +111,7 @@ func New(w io.Writer, color bool) *Printer { return &Printer{w: w, errW: w, colo
 
 // NewWith returns a Printer with the given options.
 func NewWith(w io.Writer, o Options) *Printer {
-	p := &Printer{w: w, errW: o.Err, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir, paused: o.Paused, tap: o.Tap}
+	p := &Printer{w: w, errW: o.Err, color: o.Color && !o.JSON, json: o.JSON, logDir: o.LogDir, paused: o.Paused, tap: o.Tap, redact: o.Redact}
 	if p.errW == nil || p.json {
 		p.errW = w
 	}
@@ -162,7 +169,7 @@ func (p *Printer) Printf(format string, args ...any) {
 	if p.json {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := p.redact.String(fmt.Sprintf(format, args...))
 	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
 		msg += "\n"
 	}
@@ -183,7 +190,7 @@ func (p *Printer) Event(typ string, fields map[string]any) {
 	}
 	ev["type"] = typ
 	ev["time"] = time.Now().UTC().Format(time.RFC3339Nano)
-	b := marshal(ev)
+	b := p.redact.Bytes(marshal(ev))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tapWrite(b)
@@ -311,7 +318,7 @@ func (h *Host) Line(kind, text string) {
 func (h *Host) emit(kind string, lines []string) {
 	var out, log, tap bytes.Buffer
 	for _, ln := range lines {
-		raw := trimCR(ln)
+		raw := h.p.redact.String(trimCR(ln))
 		ln = Neutralize(raw)
 		if h.p.tap != nil && !h.p.json {
 			tap.Write(outputEvent(h.Name, kind, ln))

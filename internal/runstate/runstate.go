@@ -36,6 +36,9 @@ type Entry struct {
 type File struct {
 	path string
 	runs map[string]map[string]Entry
+	// Redact, when set, takes secrets out of what Save writes (an
+	// ad-hoc command is recorded as its task).
+	Redact func([]byte) []byte
 }
 
 // Path returns the state file's path for the environment getenv reads.
@@ -96,6 +99,9 @@ func (f *File) Save() error {
 	data, err := json.MarshalIndent(f.runs, "", "  ")
 	if err != nil {
 		return err
+	}
+	if f.Redact != nil {
+		data = f.Redact(data)
 	}
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
 		return fmt.Errorf("run state: %w", err)

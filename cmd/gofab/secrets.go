@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/outfile"
+	"github.com/gofab/gofab/internal/sops"
+)
+
+// secretsCommand is "gofab secrets": SOPS files, as the sops tool reads
+// and writes them, with age and SSH keys.
+func secretsCommand(env environ) *cli.Command {
+	recipients := []cli.Flag{
+		&cli.StringSliceFlag{Name: "age", Usage: "encrypt to `RECIPIENT` (an age1… key or an SSH public key; repeatable, or comma-separated); default: .sops.yaml's creation_rules"},
+		&cli.StringFlag{Name: "recipients-file", Usage: "encrypt to the keys listed in `FILE`, one per line"},
+	}
+	inPlace := &cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "rewrite FILE instead of printing the result"}
+	identity := &cli.StringSliceFlag{Name: "identity", Usage: "also try the SSH private key `FILE` (repeatable)"}
+	return &cli.Command{
+		Name:  "secrets",
+		Usage: "encrypted files a team keeps in git (the SOPS format: YAML, JSON, dotenv; age and SSH keys)",
+		Subcommands: []*cli.Command{
+			{Name: "encrypt", Usage: "encrypt a plaintext FILE to the recipients of .sops.yaml (or --age)", ArgsUsage: "FILE",
+				Flags:  append(recipients, inPlace),
+				Action: func(c *cli.Context) error { return secretsEncrypt(c, env) }},
+			{Name: "decrypt", Usage: "print the plaintext of an encrypted FILE (-i rewrites it in clear)", ArgsUsage: "FILE",
+				Flags:  []cli.Flag{inPlace, identity},
+				Action: func(c *cli.Context) error { return secretsDecrypt(c, env) }},
+			{Name: "edit", Usage: "decrypt FILE into a private temporary file, open $EDITOR, and encrypt it again if it changed (a new FILE is created)", ArgsUsage: "FILE",
+				Flags:  append(recipients, identity),
+				Action: func(c *cli.Context) error { return secretsEdit(c, env) }},
+			{Name: "updatekeys", Usage: "encrypt FILE's data key to the recipients .sops.yaml lists now (values unchanged)", ArgsUsage: "FILE",
+				Flags:  append(recipients, identity),
+				Action: func(c *cli.Context) error { return secretsUpdateKeys(c, env) }},
+			{Name: "keygen", Usage: "make an age identity in the file sops reads (~/.config/sops/age/keys.txt, or --output) and print its public key",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "identity `FILE`"}},
+				Action: func(c *cli.Context) error { return secretsKeygen(c, env) }},
+		},
+	}
+}
+
+// secretsFile is the one FILE argument.
+func secretsFile(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", usageErr("gofab secrets %s: give one FILE", c.Command.Name)
+	}
+	return c.Args().First(), nil
+}
+
+// identities are the user's, with --identity keys and a terminal to ask
+// an SSH key's passphrase on.
+func identities(c *cli.Context, env environ) *sops.Identities {
+	ids := env.secrets.IDs
+	ids.SSHKeys = append(ids.SSHKeys, c.StringSlice("identity")...)
+	return ids
+}
+
+// recipientsFor are --age and --recipients-file, else the creation rule's.
+func recipientsFor(c *cli.Context, rule sops.Rule) ([]string, error) {
+	var out []string
+	for _, a := range c.StringSlice("age") {
+		out = append(out, splitList([]string{a})...)
+	}
+	if f := c.String("recipients-file"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usageErr("--recipients-file: %v", err)
+		}
+		out = append(out, sops.RecipientsOf(data)...)
+	}
+	if len(out) == 0 {
+		out = rule.Recipients
+	}
+	if len(out) == 0 {
+		where := "no .sops.yaml found"
+		if rule.Config != "" {
+			where = "no creation rule of " + rule.Config + " matches the file"
+		}
+		return nil, usageErr("no recipients (%s): list age or SSH public keys in .sops.yaml's creation_rules, or give --age", where)
+	}
+	for _, r := range out {
+		if _, err := sops.ParseRecipient(r); err != nil {
+			return nil, usageErr("%v", err)
+		}
+	}
+	return out, nil
+}
+
+// writeResult prints data, or with -i writes it over path (mode 0600,
+// atomically).
+func writeResult(c *cli.Context, env environ, path string, data []byte) error {
+	if !c.Bool("in-place") {
+		_, err := env.stdout.Write(data)
+		return err
+	}
+	return outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
+func secretsEncrypt(c *cli.Context, env environ) error {
+	path, err := secretsFile(c)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	f := sops.FormatOf(path)
+	if sops.Encrypted(data, f) {
+		return usageErr("%s is already encrypted (gofab secrets edit changes it)", path)
+	}
+	out, err := encryptFile(c, path, data, nil)
+	if err != nil {
+		return err
+	}
+	return writeResult(c, env, path, out)
+}
+
+// encryptFile encrypts plaintext data for path, keeping key when given.
+func encryptFile(c *cli.Context, path string, data, key []byte) ([]byte, error) {
+	rule, err := sops.FindRule(path)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	rcp, err := recipientsFor(c, rule)
+	if err != nil {
+		return nil, err
+	}
+	f := sops.FormatOf(path)
+	t, err := sops.Parse(data, f)
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	out, err := sops.Encrypt(t, f, rcp, &rule.Meta, key)
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	return out, nil
+}
+
+// decryptFile reads and decrypts path: the plaintext file and the tree.
+func decryptFile(c *cli.Context, env environ, path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	f := sops.FormatOf(path)
+	t, _, err := sops.Decrypt(data, f, identities(c, env))
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	return sops.Emit(t, f)
+}
+
+func secretsDecrypt(c *cli.Context, env environ) error {
+	path, err := secretsFile(c)
+	if err != nil {
+		return err
+	}
+	plain, err := decryptFile(c, env, path)
+	if err != nil {
+		return err
+	}
+	return writeResult(c, env, path, plain)
+}
+
+func secretsUpdateKeys(c *cli.Context, env environ) error {
+	path, err := secretsFile(c)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	f := sops.FormatOf(path)
+	key, _, err := sops.DataKey(data, f, identities(c, env))
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	t, _, err := sops.Decrypt(data, f, identities(c, env))
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	plain, err := sops.Emit(t, f)
+	if err != nil {
+		return err
+	}
+	out, err := encryptFile(c, path, plain, key)
+	if err != nil {
+		return err
+	}
+	if err := outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(out); return err }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "%s: data key encrypted for the recipients now listed\n", path)
+	return nil
+}
+
+func secretsKeygen(c *cli.Context, env environ) error {
+	path := c.String("output")
+	if path == "" {
+		cfg := env.getenv("XDG_CONFIG_HOME")
+		if cfg == "" {
+			cfg = filepath.Join(env.getenv("HOME"), ".config")
+		}
+		path = filepath.Join(cfg, "sops", "age", "keys.txt")
+	}
+	text, recipient, err := sops.NewIdentity()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return usageErr("%v", err)
+	}
+	// Appended: keys.txt holds every identity a user has.
+	fd, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if _, err := fd.WriteString(text); err != nil {
+		fd.Close()
+		return err
+	}
+	if err := fd.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "identity added to %s; its public key (list it in .sops.yaml):\n", path)
+	fmt.Fprintln(env.stdout, recipient)
+	return nil
+}
+
+// secretsEdit decrypts FILE into a 0600 file in a private directory, runs
+// $EDITOR on it, and encrypts the result back only when it changed. The
+// temporary plaintext is removed whatever happens, Ctrl-C included.
+func secretsEdit(c *cli.Context, env environ) error {
+	path, err := secretsFile(c)
+	if err != nil {
+		return err
+	}
+	var plain, key []byte
+	if _, err := os.Stat(path); err == nil {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		f := sops.FormatOf(path)
+		if key, _, err = sops.DataKey(data, f, identities(c, env)); err != nil {
+			return usageErr("%s: %v", path, err)
+		}
+		if plain, err = decryptFile(c, env, path); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return usageErr("%v", err)
+	}
+	dir, err := os.MkdirTemp("", "gofab-secrets-")
+	if err != nil {
+		return err
+	}
+	// Interrupts stop the editor, not gofab: the temporary file is
+	// removed before gofab exits.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(tmp, plain, 0o600); err != nil {
+		return err
+	}
+	if err := runEditor(c, env, tmp, sigs); err != nil {
+		return err
+	}
+	edited, err := os.ReadFile(tmp)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(edited, plain) {
+		fmt.Fprintf(env.stderr, "%s: unchanged\n", path)
+		return nil
+	}
+	out, err := encryptFile(c, path, edited, key)
+	if err != nil {
+		return err
+	}
+	return outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(out); return err })
+}
+
+// runEditor runs $VISUAL or $EDITOR (vi) on file, on the terminal; an
+// interrupt kills it and is an error.
+func runEditor(c *cli.Context, env environ, file string, sigs <-chan os.Signal) error {
+	editor := env.getenv("VISUAL")
+	if editor == "" {
+		editor = env.getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = "vi"
+	}
+	cmd := exec.CommandContext(c.Context, "sh", "-c", editor+` "$1"`, "editor", file)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.stdin, env.stdout, env.stderr
+	cmd.Env = host.ChildEnv()
+	if env.stdin == nil || !term.IsTerminal(int(env.stdin.Fd())) {
+		cmd.Stdin = nil
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("editor: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return &exitError{code: exitUsage, msg: fmt.Sprintf("editor %s: %v: nothing changed", strings.Fields(editor)[0], err)}
+		}
+		return nil
+	case sig := <-sigs:
+		cmd.Process.Kill()
+		<-done
+		return &exitError{code: 128 + int(sig.(syscall.Signal)), msg: "interrupted: nothing changed, the plaintext was removed"}
+	}
+}
+
+// askPassphrase asks for an SSH key's passphrase on the terminal (once:
+// the identity keeps what it decrypted) and hides it from output.
+func askPassphrase(env environ, path string) (string, error) {
+	if env.stdin == nil || !term.IsTerminal(int(env.stdin.Fd())) {
+		return "", fmt.Errorf("%s needs its passphrase: %w", path, host.ErrNoTerminal)
+	}
+	fmt.Fprintf(env.stderr, "Passphrase for %s: ", path)
+	pw, err := term.ReadPassword(int(env.stdin.Fd()))
+	fmt.Fprintln(env.stderr)
+	if err != nil {
+		return "", err
+	}
+	env.secrets.Add("the passphrase of "+path, string(pw))
+	return string(pw), nil
+}
