@@ -335,7 +335,7 @@ func (st *State) readSource(kind, arg string) (*inventory.Inventory, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		vars := inventory.ReadVarsDirs(filepath.Dir(path)) // while the file is parsed
+		vars := inventory.ReadVarsDirs(filepath.Dir(path), st.prog.Secrets.Decrypt) // while the file is parsed
 		if inv, err = inventory.Parse(arg, data); err == nil {
 			err = vars.Apply(inv)
 		}

@@ -22,11 +22,17 @@ var forbiddenImports = map[string][]string{
 	"stdlib": {"internal/executor", "internal/connect", "internal/lint", "internal/report", "internal/output"},
 	// The modules share stdlib/target, never each other; only stdlib's
 	// own list (stdlib.Modules) knows them all.
-	"stdlib/ops":         {"stdlib/files", "stdlib/cuisine", "stdlib/fabtest"},
-	"stdlib/files":       {"stdlib/ops", "stdlib/cuisine", "stdlib/fabtest"},
-	"stdlib/cuisine":     {"stdlib/ops", "stdlib/files", "stdlib/fabtest"},
-	"stdlib/fabtest":     {"stdlib/ops", "stdlib/files", "stdlib/cuisine"},
-	"stdlib/target":      {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest"},
+	"stdlib/ops":     {"stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
+	"stdlib/files":   {"stdlib/ops", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
+	"stdlib/cuisine": {"stdlib/ops", "stdlib/files", "stdlib/fabtest", "stdlib/secrets"},
+	"stdlib/fabtest": {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/secrets"},
+	"stdlib/secrets": {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/target"},
+	"stdlib/target":  {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
+	// Secrets: the file format and redaction know nothing of gofab; the
+	// run's store knows only them.
+	"internal/sops":      {""},
+	"internal/redact":    {""},
+	"internal/secrets":   {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output", "internal/inventory"},
 	"internal/host":      {""}, // nothing of gofab at all
 	"internal/outfile":   {""},
 	"internal/connect":   {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},

@@ -481,6 +481,9 @@ func runAll(c *cli.Context, env environ, ex *executor.Executor, state *runstate.
 	if err != nil {
 		return err
 	}
+	if n := env.secrets.Decryptions(); n > 0 {
+		ex.Printer.Event("secrets", map[string]any{"decrypted": n})
+	}
 	summary := ex.Summary()
 	if len(summary) > 1 || ex.Printer.JSON() {
 		executor.PrintSummary(ex.Printer, summary)

@@ -45,6 +45,8 @@ func hostsAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
+	// Vars from encrypted files show as ***, as in every other output.
+	env.stdout = redactingWriter{w: env.stdout, redact: env.secrets.Redact.Bytes}
 	inv := prog.Inventory
 	jsonOut := c.String("output") == "json"
 	if c.Bool("graph") {
@@ -256,4 +258,18 @@ func flagStrings(c *cli.Context, name string) []string {
 		}
 	}
 	return c.StringSlice(name)
+}
+
+// redactingWriter passes each write through redact (writes of whole
+// lines or documents: a secret split between two writes is not caught).
+type redactingWriter struct {
+	w      io.Writer
+	redact func([]byte) []byte
+}
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(r.redact(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

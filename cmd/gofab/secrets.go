@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/outfile"
+	"github.com/gofab/gofab/internal/secrets"
 	"github.com/gofab/gofab/internal/sops"
 )
 
@@ -26,6 +27,7 @@ func secretsCommand(env environ) *cli.Command {
 	recipients := []cli.Flag{
 		&cli.StringSliceFlag{Name: "age", Usage: "encrypt to `RECIPIENT` (an age1… key or an SSH public key; repeatable, or comma-separated); default: .sops.yaml's creation_rules"},
 		&cli.StringFlag{Name: "recipients-file", Usage: "encrypt to the keys listed in `FILE`, one per line"},
+		&cli.BoolFlag{Name: "test", Usage: "encrypt to gofab test's public test identity (fixtures of *_test.lua files; never real secrets)"},
 	}
 	inPlace := &cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "rewrite FILE instead of printing the result"}
 	identity := &cli.StringSliceFlag{Name: "identity", Usage: "also try the SSH private key `FILE` (repeatable)"}
@@ -80,6 +82,9 @@ func recipientsFor(c *cli.Context, rule sops.Rule) ([]string, error) {
 			return nil, usageErr("--recipients-file: %v", err)
 		}
 		out = append(out, sops.RecipientsOf(data)...)
+	}
+	if c.Bool("test") {
+		out = append(out, secrets.TestRecipient)
 	}
 	if len(out) == 0 {
 		out = rule.Recipients

@@ -17,7 +17,11 @@ import (
 
 // varsExtensions are the file names Ansible's host_group_vars plugin
 // reads for a group or host NAME: NAME, NAME.yml, NAME.yaml, NAME.json.
-var varsExtensions = []string{"", ".yml", ".yaml", ".json"}
+var varsExtensions = []string{"", ".yml", ".yaml", ".json", ".sops.yaml", ".sops.yml", ".sops.json"}
+
+// Decrypter decrypts an encrypted (SOPS) vars file: name is its path,
+// data its content. Its values come back as plain data.
+type Decrypter func(name string, data []byte) (map[string]any, error)
 
 // LoadVarsDirs reads the group_vars/ and host_vars/ directories next to an
 // inventory file (dir is the file's directory), as Ansible does: for each
@@ -26,7 +30,7 @@ var varsExtensions = []string{"", ".yml", ".yaml", ".json"}
 // later files winning). They become the groups' and hosts' DirVars, which
 // beat the inventory file's vars (see Resolved.Vars).
 func LoadVarsDirs(inv *Inventory, dir string) error {
-	return ReadVarsDirs(dir).Apply(inv)
+	return ReadVarsDirs(dir, nil).Apply(inv)
 }
 
 // VarsDirs are the group_vars/ and host_vars/ directories next to an
@@ -54,12 +58,16 @@ type parsedVars struct {
 // ReadVarsDirs starts reading the vars directories next to an inventory
 // file in dir. Every vars file in them is parsed, whether an inventory
 // names it or not; an error counts only for a file Apply uses.
-func ReadVarsDirs(dir string) *VarsDirs {
+//
+// A SOPS-encrypted file (NAME.sops.yaml, or any vars file sops wrote) is
+// decrypted with decrypt, as the community.sops vars plugin does for
+// Ansible; with decrypt nil it is an error.
+func ReadVarsDirs(dir string, decrypt Decrypter) *VarsDirs {
 	v := &VarsDirs{done: make(chan struct{})}
 	go func() {
 		defer close(v.done)
 		for i, kind := range []string{"group_vars", "host_vars"} {
-			v.kinds[i] = readVarsDir(filepath.Join(dir, kind))
+			v.kinds[i] = readVarsDir(filepath.Join(dir, kind), decrypt)
 		}
 	}()
 	return v
@@ -67,7 +75,7 @@ func ReadVarsDirs(dir string) *VarsDirs {
 
 // readVarsDir lists base (missing: nothing to read) and parses its files
 // on a few goroutines (10,000 hosts may have thousands of files).
-func readVarsDir(base string) *varsDir {
+func readVarsDir(base string, decrypt Decrypter) *varsDir {
 	d := &varsDir{base: base, files: map[string][]string{}, walk: map[string]error{}, parsed: map[string]parsedVars{}}
 	entries, err := os.ReadDir(base)
 	if err != nil {
@@ -105,7 +113,7 @@ func readVarsDir(base string) *varsDir {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i].vars, results[i].err = readVarsFile(all[i])
+				results[i].vars, results[i].err = readVarsFile(all[i], decrypt)
 			}
 		}()
 	}
@@ -159,7 +167,15 @@ func (d *varsDir) varsFor(name string) (map[string]any, error) {
 			files = append(files, list...)
 		}
 	}
-	sort.Strings(files)
+	// Encrypted files after the others, as Ansible's community.sops
+	// plugin runs after host_group_vars: their values win.
+	sort.Slice(files, func(i, j int) bool {
+		si, sj := strings.Contains(files[i], ".sops."), strings.Contains(files[j], ".sops.")
+		if si != sj {
+			return sj
+		}
+		return files[i] < files[j]
+	})
 	var vars map[string]any
 	for _, f := range files {
 		p := d.parsed[f]
@@ -172,10 +188,20 @@ func (d *varsDir) varsFor(name string) (map[string]any, error) {
 }
 
 // readVarsFile reads one YAML (1.1, as Ansible) or JSON vars file.
-func readVarsFile(path string) (map[string]any, error) {
+func readVarsFile(path string, decrypt Decrypter) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if isSOPS(path, data) {
+		if decrypt == nil {
+			return nil, &ParseError{File: path, Msg: "a SOPS-encrypted vars file: gofab decrypts it when a fabfile reads the inventory (inventory.file)"}
+		}
+		vars, err := decrypt(path, data)
+		if err != nil {
+			return nil, &ParseError{File: path, Msg: err.Error()}
+		}
+		return normalize(vars), nil
 	}
 	if bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT")) {
 		return nil, &ParseError{File: path, Line: 1, Msg: "an Ansible Vault file: gofab cannot decrypt Ansible Vault; keep the values elsewhere (an environment variable, --set, a file gofab does not read as vars)"}
@@ -199,4 +225,11 @@ func readVarsFile(path string) (map[string]any, error) {
 		return nil, &ParseError{File: path, Line: root.Content[0].Line, Msg: fmt.Sprintf("a vars file is a mapping of names to values: %v", err)}
 	}
 	return normalize(vars), nil
+}
+
+// isSOPS reports whether a vars file is SOPS-encrypted: named
+// NAME.sops.yaml (or .yml, .json), or holding sops's metadata.
+func isSOPS(path string, data []byte) bool {
+	return strings.Contains(filepath.Base(path), ".sops.") ||
+		bytes.Contains(data, []byte("sops")) && bytes.Contains(data, []byte("ENC[AES256_GCM,")) && bytes.Contains(data, []byte("mac"))
 }

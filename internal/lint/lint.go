@@ -378,9 +378,71 @@ func (w *walker) localAssign(s *ast.LocalAssignStmt, sc *scope) {
 		module := ""
 		if i < len(s.Exprs) {
 			module = requiredModule(s.Exprs[i])
+			if call, ok := s.Exprs[i].(*ast.FuncCallExpr); ok && module == "" && w.c != nil {
+				if name, _ := w.target(call, sc); name == "secrets.load" {
+					module = secretsMark
+				}
+			}
 		}
 		w.declare(sc, s.Line(), n, module)
 	}
+}
+
+// secretsMark marks, in a scope, a local holding what secrets.load
+// returned.
+const secretsMark = "\x00secrets"
+
+// commandFuncs are the functions whose first argument becomes a command
+// line on a host.
+var commandFuncs = map[string]bool{"run": true, "sudo": true, "run_local": true}
+
+// secretIn returns the first read of a secrets.load table in e ("s.db.password"), or "".
+func secretIn(e ast.Expr, sc *scope) string {
+	switch e := e.(type) {
+	case *ast.AttrGetExpr:
+		root, path := e.Object, []string{}
+		if k, ok := e.Key.(*ast.StringExpr); ok {
+			path = append(path, k.Value)
+		}
+		for {
+			a, ok := root.(*ast.AttrGetExpr)
+			if !ok {
+				break
+			}
+			if k, ok := a.Key.(*ast.StringExpr); ok {
+				path = append([]string{k.Value}, path...)
+			}
+			root = a.Object
+		}
+		if id, ok := root.(*ast.IdentExpr); ok {
+			if m, _ := sc.lookup(id.Value); m == secretsMark {
+				return strings.Join(append([]string{id.Value}, path...), ".")
+			}
+		}
+	case *ast.StringConcatOpExpr:
+		if s := secretIn(e.Lhs, sc); s != "" {
+			return s
+		}
+		return secretIn(e.Rhs, sc)
+	case *ast.FuncCallExpr:
+		for _, a := range e.Args {
+			if s := secretIn(a, sc); s != "" {
+				return s
+			}
+		}
+	case *ast.TableExpr:
+		for _, f := range e.Fields {
+			if s := secretIn(f.Value, sc); s != "" {
+				return s
+			}
+		}
+	case *ast.LogicalOpExpr:
+		if s := secretIn(e.Lhs, sc); s != "" {
+			return s
+		}
+		return secretIn(e.Rhs, sc)
+	}
+	return ""
 }
 
 // funcDef checks function f() / function t.f() / function t:m().
@@ -541,6 +603,11 @@ func (w *walker) call(call *ast.FuncCallExpr, sc *scope) {
 	name, fn := w.target(call, sc)
 	if fn == nil {
 		return
+	}
+	if commandFuncs[name] && len(call.Args) > 0 {
+		if secret := secretIn(call.Args[0], sc); secret != "" {
+			w.warn(call.Line(), name, "%s's command line holds the secret %s: other users of the host can read it in ps while it runs; give it on the command's input with {stdin = %s}, or write it to a file with files.write", name, secret, secret)
+		}
 	}
 	if idx, opts := fn.OptionsArg(); idx > 0 && idx <= len(call.Args) {
 		if t, ok := call.Args[idx-1].(*ast.TableExpr); ok {

@@ -23,6 +23,7 @@ import (
 	"github.com/gofab/gofab/internal/fakehost"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/secrets"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
@@ -143,12 +144,15 @@ type suite struct {
 	prog *luart.Program
 	test *luart.Program
 	out  bytes.Buffer
+	// secrets decrypt fixtures with the test identity only (never the
+	// user's keys) and hold what run_task output must not show.
+	secrets *secrets.Store
 }
 
 // runFile runs one test file's cases and reports them.
 func runFile(ctx context.Context, o Options, file string) bool {
 	start := time.Now()
-	s := &suite{o: o}
+	s := &suite{o: o, secrets: secrets.NewTest()}
 	ok := s.run(ctx, file)
 	status := "ok  "
 	if !ok {
@@ -185,7 +189,7 @@ func (s *suite) run(ctx context.Context, file string) bool {
 	name := luart.DisplayPath(file)
 	search := append([]string{filepath.Dir(file)}, luart.SearchPath(fabfile, s.o.Include, s.o.GofabPath, s.o.Home)...)
 	modules := append(stdlib.Modules(), fabtest.Module(s))
-	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Finder: s.finder, Context: ctx, Sandboxed: true})
+	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Finder: s.finder, Context: ctx, Sandboxed: true, Secrets: s.secrets})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -258,7 +262,7 @@ func (s *suite) compileFabfile(ctx context.Context, set map[string]string) (*lua
 			setAny[k] = v
 		}
 	}
-	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx, Sandboxed: true,
+	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx, Sandboxed: true, Secrets: s.secrets,
 		SearchPath: luart.SearchPath(s.fabfile, s.o.Include, s.o.GofabPath, s.o.Home), Finder: s.finder})
 }
 
@@ -277,7 +281,7 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	if o.DryRun {
 		dialer, local = dryFleet{c.Fleet}, connect.DryRun{}
 	}
-	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.New(&buf, false),
+	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.NewWith(&buf, output.Options{Redact: s.secrets.Redact}),
 		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath),
 			LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}}
 	defer ex.Close()

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"filippo.io/age"
+
 	"github.com/gofab/gofab/internal/redact"
 	"github.com/gofab/gofab/internal/sops"
 )
@@ -186,4 +188,21 @@ func ProjectRoot(dir string) string {
 		}
 		d = parent
 	}
+}
+
+// The test identity: gofab test decrypts fixtures encrypted to
+// TestRecipient with it. It is public: never encrypt a real secret to it.
+const (
+	TestIdentity  = "AGE-SECRET-KEY-1C968UJJRS764PFN4ULFLYECTGCC45MMYK4CQUP69G3YL2W76MK5QTVTZM4"
+	TestRecipient = "age18a43k9zm279uns4scsqgncq8jlv5dxgzjsyav89k7vnyvxgmwuxqcwhqs5"
+)
+
+// NewTest returns the store of a recipe test run: the test identity only,
+// never the user's keys, so tests are the same on every machine.
+func NewTest() *Store {
+	id, err := age.ParseX25519Identity(TestIdentity)
+	if err != nil {
+		panic(err) // a constant
+	}
+	return &Store{Redact: &redact.Set{}, IDs: &sops.Identities{Getenv: func(string) string { return "" }, Home: "/nonexistent", Extra: []age.Identity{id}}}
 }

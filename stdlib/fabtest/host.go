@@ -48,6 +48,8 @@ func hostMethods(run Runner) []luart.Func {
 			Params: []luart.Param{pattern}, Fn: self(assertRan("assert_ran_local", "local"))},
 		{Name: "assert_not_ran", Doc: "Fails the case when the latest run_task ran a command (run or sudo) matching pattern on this host.",
 			Params: []luart.Param{pattern}, Fn: self(assertNotRan)},
+		{Name: "assert_no_secret", Doc: "Fails the case when a command the host was given (by the latest run_task, or ever with all = true) holds a value of a secrets.load file or one given to secrets.hide: a secret on a command line is visible in the host's ps.",
+			Params: []luart.Param{{Name: "all", Type: "boolean", Optional: true}}, Fn: self(assertNoSecret)},
 		{Name: "assert_file", Doc: "Fails the case unless the file at path is as expected: contains, matches, equals, mode, owner, group, link, dir, absent.",
 			Params: []luart.Param{{Name: "path", Type: "string"}, {Name: "expect", Optional: true, Options: assertFileOptionsType}}, Fn: self(assertFile)},
 		{Name: "assert_output", Doc: "Fails the case unless what gofab printed during the latest run_task matches pattern.",
@@ -526,4 +528,15 @@ func kind(fi fs.FileInfo) string {
 		return "symlink"
 	}
 	return "file"
+}
+
+// assertNoSecret is h:assert_no_secret(all).
+func assertNoSecret(st *luart.State, r *hostRef) int {
+	red := st.Secrets().Redact
+	for _, c := range r.h.Commands(!st.L.OptBool(2, false)) {
+		if red.Contains(c.Line) || red.Contains(c.Command) {
+			st.L.RaiseError("assert_no_secret: a command given to %s holds a secret (visible in ps): %s", r.h.Name, red.String(c.Line))
+		}
+	}
+	return 0
 }
