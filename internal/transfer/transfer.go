@@ -75,6 +75,18 @@ func atomicWrite(ctx context.Context, fsys host.FS, dst string, mode fs.FileMode
 	}
 	dir, base := path.Split(dst)
 	tmp := path.Join(dir, tempName(base))
+	if mode&0o044 != 0o044 {
+		// A file others may not read must not be readable while it is
+		// written either: SFTP creates files with the server's umask
+		// (0644), and a reader that opened it then keeps reading after
+		// the chmod. Its bytes go into a 0700 directory made first.
+		stage := tmp + ".d"
+		if err := fsys.Mkdir(stage, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", dst, err)
+		}
+		defer fsys.Remove(stage)
+		tmp = path.Join(stage, base)
+	}
 	f, err := fsys.CreateExclusive(tmp)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dst, err)

@@ -200,3 +200,61 @@ func TestAtomicWriteFailureKeepsOld(t *testing.T) {
 		})
 	}
 }
+
+// umaskFS creates files as an SFTP server does, with mode 0644 whatever
+// they will become, and records, for each file created, whether another
+// user could reach it then (every directory above it searchable by all).
+type umaskFS struct {
+	host.OS
+	root      string
+	reachable map[string]bool
+}
+
+func (u umaskFS) CreateExclusive(p string) (host.File, error) {
+	open := true
+	for d := filepath.Dir(p); len(d) >= len(u.root); d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o005 != 0o005 {
+			open = false
+		}
+	}
+	u.reachable[p] = open
+	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+}
+
+// TestPrivateFileWrittenUnreachable: a file whose mode keeps others out
+// (a secret's 0600) is written where no other user can open it before its
+// mode is set; a 0644 file goes straight next to its destination.
+func TestPrivateFileWrittenUnreachable(t *testing.T) {
+	for _, c := range []struct {
+		mode      fs.FileMode
+		reachable bool
+	}{{0o600, false}, {0o640, false}, {0o644, true}} {
+		t.Run(c.mode.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			os.Chmod(dir, 0o755)
+			src := filepath.Join(dir, "src")
+			os.WriteFile(src, []byte("db_password=hunter2"), 0o600)
+			u := umaskFS{root: dir, reachable: map[string]bool{}}
+			h := &Host{FS: u}
+			dst := filepath.Join(dir, "app.env")
+			if err := h.upload(context.Background(), src, dst, c.mode); err != nil {
+				t.Fatal(err)
+			}
+			if len(u.reachable) != 1 {
+				t.Fatalf("%d files created", len(u.reachable))
+			}
+			for p, open := range u.reachable {
+				if open != c.reachable {
+					t.Errorf("%s created reachable=%v, want %v", p, open, c.reachable)
+				}
+			}
+			fi, err := os.Stat(dst)
+			if err != nil || fi.Mode().Perm() != c.mode {
+				t.Errorf("destination: %v %v", fi, err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+				t.Errorf("directory holds %d entries, want app.env and src (the staging directory removed)", len(entries))
+			}
+		})
+	}
+}
