@@ -18,6 +18,8 @@ type testbed struct {
 	Dir, Port, User, NPUser, Password            string
 	Key, EncryptedKey, KeyPassphrase, KnownHosts string
 	OtherHostKey                                 string
+	// Sops is the real sops tool (tests/testbed.sh builds it).
+	Sops string
 }
 
 var (
@@ -82,7 +84,7 @@ func readTestbed(path string) (*testbed, error) {
 		Dir: kv["GOFAB_TB_DIR"], Port: kv["GOFAB_TB_PORT"], User: kv["GOFAB_TB_USER"], NPUser: kv["GOFAB_TB_NP_USER"],
 		Password: kv["GOFAB_TB_PASSWORD"],
 		Key:      kv["GOFAB_TB_KEY"], EncryptedKey: kv["GOFAB_TB_ENCRYPTED_KEY"], KeyPassphrase: kv["GOFAB_TB_KEY_PASSPHRASE"],
-		KnownHosts: kv["GOFAB_TB_KNOWN_HOSTS"], OtherHostKey: kv["GOFAB_TB_OTHER_HOST_KEY"],
+		KnownHosts: kv["GOFAB_TB_KNOWN_HOSTS"], OtherHostKey: kv["GOFAB_TB_OTHER_HOST_KEY"], Sops: kv["GOFAB_SOPS"],
 	}, nil
 }
 

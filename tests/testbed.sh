@@ -69,11 +69,24 @@ make_user() {
   install -m 600 -o "$u" -g "$u" "$DIR/id_ed25519.pub" "/home/$u/.ssh/authorized_keys"
 }
 
+# The real sops tool, the oracle for gofab's SOPS files (built from its Go
+# module, the registry CI reaches; kept between runs).
+SOPS_VERSION=v3.13.3
+
+install_sops() {
+  [ -x "$DIR/bin/sops-$SOPS_VERSION" ] && return 0
+  echo "testbed: building sops $SOPS_VERSION (once)" >&2
+  install -d -m 755 "$DIR/bin"
+  GOBIN="$DIR/bin" GOFLAGS=-mod=mod go install "github.com/getsops/sops/v3/cmd/sops@$SOPS_VERSION" >&2
+  mv "$DIR/bin/sops" "$DIR/bin/sops-$SOPS_VERSION"
+}
+
 up() {
   [ "$(id -u)" = 0 ] || die "must run as root (it installs packages, adds users and starts sshd)"
   install_packages
   install_recipe_packages
   install -d -m 755 "$DIR"
+  install_sops
   [ -f "$DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-testbed-host -f "$DIR/host_ed25519"
   [ -f "$DIR/other_host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-other-host -f "$DIR/other_host_ed25519"
   [ -f "$DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gofab-test-user -f "$DIR/id_ed25519"
@@ -136,6 +149,7 @@ GOFAB_TB_ENCRYPTED_KEY=$DIR/id_encrypted
 GOFAB_TB_KEY_PASSPHRASE=key-passphrase
 GOFAB_TB_KNOWN_HOSTS=$DIR/known_hosts
 GOFAB_TB_OTHER_HOST_KEY=$DIR/other_host_ed25519.pub
+GOFAB_SOPS=$DIR/bin/sops-$SOPS_VERSION
 ENV
   echo "$DIR/env"
 }

@@ -65,6 +65,9 @@ func replAction(c *cli.Context, env environ) error {
 		ex.Printer = output.NewWith(r.t, output.Options{Color: env.getenv("NO_COLOR") == "", Redact: env.secrets.Redact})
 		ex.Status = false
 	}
+	// Values and errors show decrypted secrets as ***, as all output does.
+	red := env.secrets.Redact.Bytes
+	r.out, r.errOut = redactingWriter{w: r.out, redact: red}, redactingWriter{w: r.errOut, redact: red}
 	sess, err := ex.Session(c.Context, r.host)
 	if err != nil {
 		return usageErr("repl: %v", err)

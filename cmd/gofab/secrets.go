@@ -19,6 +19,7 @@ import (
 	"github.com/gofab/gofab/internal/outfile"
 	"github.com/gofab/gofab/internal/secrets"
 	"github.com/gofab/gofab/internal/sops"
+	"github.com/gofab/gofab/internal/sshconfig"
 )
 
 // secretsCommand is "gofab secrets": SOPS files, as the sops tool reads
@@ -352,4 +353,24 @@ func askPassphrase(env environ, path string) (string, error) {
 	}
 	env.secrets.Add("the passphrase of "+path, string(pw))
 	return string(pw), nil
+}
+
+// sshIdentityFiles are -i's keys and the IdentityFile lines ssh_config
+// gives every host (Host *), expanded: keys a secrets file may be
+// encrypted to. A config that cannot be read adds none (the run's own
+// connection reports it).
+func sshIdentityFiles(c *cli.Context, env environ) []string {
+	keys := append([]string(nil), flagStrings(c, "identity")...)
+	files, err := sshFiles(c)
+	if err != nil {
+		return keys
+	}
+	cfg, err := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...).Resolve("*", sshconfig.Overrides{})
+	if err != nil || !cfg.IdentityFilesSet {
+		return keys
+	}
+	for _, f := range cfg.IdentityFiles {
+		keys = append(keys, cfg.Expand(f))
+	}
+	return keys
 }

@@ -209,8 +209,12 @@ func (m *Metadata) dataKey(ids *Identities) ([]byte, error) {
 		}
 		for _, enc := range m.Enc {
 			r, err := age.Decrypt(armor.NewReader(strings.NewReader(enc)), all...)
-			if err != nil {
+			var noMatch *age.NoIdentityMatchError
+			switch {
+			case errors.As(err, &noMatch):
 				continue
+			case err != nil:
+				return nil, err // a wrong passphrase, a broken encryption
 			}
 			key, err := io.ReadAll(r)
 			if err == nil && len(key) == 32 {

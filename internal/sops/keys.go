@@ -3,6 +3,7 @@ package sops
 import (
 	"bufio"
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -169,7 +170,9 @@ func (i *Identities) addSSHKey(path string) error {
 		return nil // no such key: nothing to try
 	}
 	if err := checkPrivate(path, fi); err != nil {
-		return err
+		// Refused, as ssh refuses it; named if nothing else decrypts.
+		i.tried = append(i.tried, err.Error())
+		return nil
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
@@ -188,6 +191,7 @@ func (i *Identities) addSSHKey(path string) error {
 			p, err := i.Passphrase(path)
 			return []byte(p), err
 		})
+		id = passphraseIdentity{id, path}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -221,4 +225,18 @@ func RecipientsOf(data []byte) []string {
 		}
 	}
 	return out
+}
+
+// passphraseIdentity names the key in the error of a wrong passphrase.
+type passphraseIdentity struct {
+	age.Identity
+	path string
+}
+
+func (p passphraseIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	key, err := p.Identity.Unwrap(stanzas)
+	if errors.Is(err, x509.IncorrectPasswordError) || err != nil && strings.Contains(err.Error(), "decryption password incorrect") {
+		return nil, fmt.Errorf("incorrect passphrase for %s", p.path)
+	}
+	return key, err
 }
