@@ -10,3 +10,4 @@ require("webapps")         -- Python apps behind nginx and the uWSGI emperor
 require("php_streaming")   -- PHP-FPM output streamed through nginx, HTTP and HTTPS
 require("postfix_queue")   -- the deferred queue by domain and age, across hosts
 require("blog")            -- a static blog built locally and deployed
+require("basic_auth")      -- nginx basic auth, its password from an encrypted file in git

@@ -398,3 +398,58 @@ func TestRecipesUnitTests(t *testing.T) {
 	r = p.run(nil, "-f", filepath.Join(repoRoot, "fabfiles", "fabfile.lua"), "check")
 	wantCode(t, r, 0)
 }
+
+// TestRecipeBasicAuth: nginx asks for the password that lives encrypted in
+// fabfiles/secrets/site.yaml (to gofab test's public test key), accepts
+// it, refuses a wrong one; a second run changes nothing; no output shows
+// the password.
+func TestRecipeBasicAuth(t *testing.T) {
+	needTestbed(t)
+	os.Remove("/etc/nginx/sites-enabled/basic-auth")
+	os.Remove("/etc/nginx/gofab-basic-auth.htpasswd")
+	p := newProject(t, "", "")
+	key := []string{"SOPS_AGE_KEY=" + testIdentity}
+	const password = "correct-horse-battery-staple"
+	r := p.runFor(3*time.Minute, append(key, "GOFAB_SUDO_PASSWORD="+tb.Password), "-f", filepath.Join(repoRoot, "fabfiles", "fabfile.lua"),
+		"--diff", "-H", "127.0.0.2", "basic_auth.protect:port=18090")
+	wantCode(t, r, 0)
+	if strings.Contains(r.stdout+r.stderr, password) || strings.Contains(r.stdout+r.stderr, "$apr1$") {
+		t.Errorf("the password or its hash shows:\n%s", r)
+	}
+	status := func(user, pw string) int {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			req, _ := http.NewRequest("GET", "http://127.0.0.1:18090/", nil)
+			if user != "" {
+				req.SetBasicAuth(user, pw)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nginx never answered: %v", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if got := status("", ""); got != 401 {
+		t.Errorf("no password: %d, want 401", got)
+	}
+	if got := status("admin", "wrong"); got != 401 {
+		t.Errorf("a wrong password: %d, want 401", got)
+	}
+	if got := status("admin", password); got != 200 {
+		t.Errorf("the password: %d, want 200", got)
+	}
+	fi, err := os.Stat("/etc/nginx/gofab-basic-auth.htpasswd")
+	if err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("htpasswd: %v %v", fi, err)
+	}
+	r = p.runFor(2*time.Minute, append(key, "GOFAB_SUDO_PASSWORD="+tb.Password), "-f", filepath.Join(repoRoot, "fabfiles", "fabfile.lua"),
+		"-H", "127.0.0.2", "basic_auth.protect:port=18090")
+	wantCode(t, r, 0)
+	noChange(t, r)
+}

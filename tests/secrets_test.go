@@ -389,3 +389,33 @@ func onTerminalInput(t *testing.T, p *project, input string, args ...string) str
 	cmd.Wait()
 	return seen.String()
 }
+
+// testIdentity is gofab test's public test key (internal/secrets).
+const testIdentity = "AGE-SECRET-KEY-1C968UJJRS764PFN4ULFLYECTGCC45MMYK4CQUP69G3YL2W76MK5QTVTZM4"
+
+// TestSecretsInRecipeTests: gofab test decrypts fixtures encrypted with
+// --test, with no key of the user's, and h:assert_no_secret fails a case
+// whose recipe put a secret on a command line, showing it as ***.
+func TestSecretsInRecipeTests(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), `
+local secrets = require("secrets")
+task("safe", function() run("cat > /tmp/token", {stdin = secrets.load("fixture.env").TOKEN}) end)
+task("leaky", function() run("echo " .. secrets.load("fixture.env").TOKEN .. " > /tmp/token") end)
+`)
+	writeFile(t, filepath.Join(dir, "fabfile_test.lua"), `
+local t = require("testing")
+t.case("safe", function(h) h:run_task("safe"); h:assert_no_secret() end)
+t.case("leaky", function(h) h:run_task("leaky"); h:assert_no_secret() end)
+`)
+	writeFile(t, filepath.Join(dir, "fixture.env"), "TOKEN="+secretToken+"\n")
+	r := gofab(t, dir, nil, "", "secrets", "encrypt", "--test", "-i", "fixture.env")
+	wantCode(t, r, 0)
+	r = gofab(t, dir, []string{"SOPS_AGE_KEY_FILE=/nonexistent"}, "", "test")
+	wantCode(t, r, 1)
+	mustContain(t, r, "--- FAIL: leaky", "assert_no_secret: a command given to web1 holds a secret (visible in ps): echo *** > /tmp/token")
+	if strings.Contains(r.stdout+r.stderr, "--- FAIL: safe") {
+		t.Errorf("the safe case failed:\n%s", r)
+	}
+	noPlaintext(t, "gofab test", r.stdout+r.stderr)
+}

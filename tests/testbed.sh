@@ -160,9 +160,9 @@ down() {
   for s in nginx uwsgi-emperor postfix postgresql $(ls /etc/init.d | grep '^php.*-fpm$'); do
     [ -x "/etc/init.d/$s" ] && service "$s" stop >/dev/null 2>&1 || true
   done
-  rm -f /etc/nginx/sites-enabled/{site,php-streaming,blog} /etc/nginx/sites-available/{site,php-streaming,blog}
+  rm -f /etc/nginx/sites-enabled/{site,php-streaming,blog,basic-auth} /etc/nginx/sites-available/{site,php-streaming,blog,basic-auth} /etc/nginx/gofab-basic-auth.htpasswd
   rm -f /etc/uwsgi-emperor/vassals/app[12].ini /etc/php/*/fpm/conf.d/99-streaming.ini /etc/logrotate.d/gofabtest-*
-  rm -rf /srv/webapps /var/lib/webapps /var/www/php-streaming /var/www/blog /var/log/gofabtest-*
+  rm -rf /srv/webapps /var/lib/webapps /var/www/php-streaming /var/www/blog /var/www/basic-auth /var/log/gofabtest-*
   userdel -r "$SUDO_USER" 2>/dev/null || true
   userdel -r "$NP_USER" 2>/dev/null || true
   rm -f /etc/sudoers.d/gofab-testbed

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,16 +73,28 @@ func (s *Store) Load(path string) (map[string]any, error) {
 	return f.plain, f.err
 }
 
-// Decrypt decrypts a file's content (counted) and registers its values.
+// Decrypt decrypts a file's content (counted) and registers the values
+// that were encrypted in it (a key ending in _unencrypted stays shown).
 func (s *Store) Decrypt(name string, data []byte) (map[string]any, error) {
 	s.decryptions.Add(1)
-	t, _, err := sops.Decrypt(data, sops.FormatOf(name), s.IDs)
+	t, meta, err := sops.Decrypt(data, sops.FormatOf(name), s.IDs)
 	if err != nil {
 		return nil, err
 	}
-	plain := t.Plain()
-	s.register(filepath.Base(name), "", plain)
-	return plain, nil
+	file := filepath.Base(name)
+	sops.Leaves(t, func(path []string, v any) {
+		if !meta.Encrypted(path) {
+			return
+		}
+		switch v.(type) {
+		case bool, nil:
+			return
+		}
+		if text := fmt.Sprint(v); text != "" && !s.Redact.Add(text) {
+			s.warn(fmt.Sprintf("%s: %s is shorter than %d characters: gofab cannot hide it in output", file, strings.Join(path, "."), redact.MinLen))
+		}
+	})
+	return t.Plain(), nil
 }
 
 // Add registers a value the run must not show (a sudo or login
@@ -92,32 +103,6 @@ func (s *Store) Decrypt(name string, data []byte) (map[string]any, error) {
 func (s *Store) Add(what, value string) {
 	if s != nil && value != "" && !s.Redact.Add(value) {
 		s.warn(fmt.Sprintf("%s is shorter than %d characters: gofab cannot hide it in output", what, redact.MinLen))
-	}
-}
-
-// register adds every leaf of v (strings, and numbers as text) to the
-// redaction set, warning of values too short to redact.
-func (s *Store) register(file, key string, v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // warnings in a stable order
-		for _, k := range keys {
-			s.register(file, strings.TrimPrefix(key+"."+k, "."), v[k])
-		}
-	case []any:
-		for i, x := range v {
-			s.register(file, fmt.Sprintf("%s[%d]", key, i), x)
-		}
-	case nil, bool:
-	default:
-		text := fmt.Sprint(v)
-		if text != "" && !s.Redact.Add(text) {
-			s.warn(fmt.Sprintf("%s: %s is shorter than %d characters: gofab cannot hide it in output", file, key, redact.MinLen))
-		}
 	}
 }
 
