@@ -4,6 +4,7 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -20,15 +21,15 @@ const MinLen = 4
 // Set is the secrets of a run, safe for concurrent use. The zero value
 // and nil redact nothing.
 type Set struct {
-	mu       sync.RWMutex
-	values   map[string]bool
-	replacer *strings.Replacer
+	mu      sync.RWMutex
+	values  map[string]bool
+	matcher *matcher
 }
 
 // Add registers value; it reports false, registering nothing, when the
 // value is shorter than MinLen. A value of several lines is registered
 // line by line too (output is redacted a line at a time), and in its
-// JSON-escaped form (events are JSON).
+// JSON-escaped forms (events are JSON).
 func (s *Set) Add(value string) bool {
 	if s == nil || len(value) < MinLen {
 		return len(value) >= MinLen
@@ -42,8 +43,8 @@ func (s *Set) Add(value string) bool {
 		}
 	}
 	for _, f := range forms[:len(forms):len(forms)] {
-		if b, err := json.Marshal(f); err == nil {
-			if esc := string(b[1 : len(b)-1]); esc != f {
+		for _, html := range []bool{false, true} {
+			if esc := jsonEscaped(f, html); esc != f && len(esc) >= MinLen {
 				forms = append(forms, esc)
 			}
 		}
@@ -60,17 +61,7 @@ func (s *Set) Add(value string) bool {
 		}
 	}
 	if added {
-		// Longest first, so a secret holding another is masked whole.
-		all := make([]string, 0, len(s.values))
-		for v := range s.values {
-			all = append(all, v)
-		}
-		sort.Slice(all, func(i, j int) bool { return len(all[i]) > len(all[j]) || len(all[i]) == len(all[j]) && all[i] < all[j] })
-		pairs := make([]string, 0, 2*len(all))
-		for _, v := range all {
-			pairs = append(pairs, v, Mask)
-		}
-		s.replacer = strings.NewReplacer(pairs...)
+		s.matcher = newMatcher(s.values)
 	}
 	return true
 }
@@ -85,38 +76,133 @@ func (s *Set) Len() int {
 	return len(s.values)
 }
 
-func (s *Set) current() *strings.Replacer {
+func (s *Set) current() *matcher {
 	if s == nil {
 		return nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.replacer
+	return s.matcher
 }
 
 // String returns text with every secret replaced by Mask.
 func (s *Set) String(text string) string {
-	if r := s.current(); r != nil {
-		return r.Replace(text)
+	if m := s.current(); m != nil {
+		out, _ := m.replace(text)
+		return out
 	}
 	return text
 }
 
 // Bytes is String for bytes; b itself is returned when nothing changed.
 func (s *Set) Bytes(b []byte) []byte {
-	r := s.current()
-	if r == nil {
+	m := s.current()
+	if m == nil {
 		return b
 	}
-	out := r.Replace(string(b))
-	if len(out) == len(b) && out == string(b) {
-		return b
+	if out, changed := m.replace(string(b)); changed {
+		return []byte(out)
 	}
-	return []byte(out)
+	return b
 }
 
 // Contains reports whether text holds a secret.
 func (s *Set) Contains(text string) bool {
-	r := s.current()
-	return r != nil && r.Replace(text) != text
+	m := s.current()
+	if m == nil {
+		return false
+	}
+	_, changed := m.replace(text)
+	return changed
+}
+
+// matcher finds the secrets in a text in one pass, Wu-Manber style: a
+// window as long as the shortest secret slides along the text, and a
+// table says, by the hash of the window's last four bytes, how far it
+// can move before a secret could end there. Output is mostly free of
+// secrets and redaction must cost a run little (BenchmarkSecrets), so
+// most windows move many bytes at a time; where the table says 0, the
+// secrets starting with the window's first four bytes, longest first,
+// are compared.
+type matcher struct {
+	min      int                 // the shortest secret's length
+	shift    [1 << 16]uint8      // by hash of a 4-byte block
+	byPrefix map[uint32][]string // by first four bytes
+}
+
+func newMatcher(values map[string]bool) *matcher {
+	m := &matcher{byPrefix: map[uint32][]string{}, min: 1 << 30}
+	for v := range values {
+		m.min = min(m.min, len(v))
+		w := word(v, 0)
+		m.byPrefix[w] = append(m.byPrefix[w], v)
+	}
+	for _, list := range m.byPrefix {
+		sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) || len(list[i]) == len(list[j]) && list[i] < list[j] })
+	}
+	far := uint8(min(m.min-MinLen+1, 255))
+	for i := range m.shift {
+		m.shift[i] = far
+	}
+	for v := range values {
+		for j := 0; j+MinLen <= m.min; j++ { // the blocks of each secret's first min bytes
+			h := hash(word(v, j))
+			m.shift[h] = min(m.shift[h], uint8(min(m.min-MinLen-j, 255)))
+		}
+	}
+	return m
+}
+
+// word is the four bytes of s at i, little-endian.
+func word(s string, i int) uint32 {
+	return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24
+}
+
+func hash(w uint32) uint32 { return (w * 0x9E3779B1) >> 16 }
+
+// replace returns text with each secret, leftmost first and longest at a
+// position, replaced by Mask, and whether anything was.
+func (m *matcher) replace(text string) (string, bool) {
+	var out []byte
+	last := 0
+	for pos := 0; pos+m.min <= len(text); {
+		if sh := m.shift[hash(word(text, pos+m.min-MinLen))]; sh > 0 {
+			pos += int(sh)
+			continue
+		}
+		if n := m.at(text[pos:], word(text, pos)); n > 0 {
+			if out == nil {
+				out = make([]byte, 0, len(text))
+			}
+			out = append(append(out, text[last:pos]...), Mask...)
+			pos += n
+			last = pos
+			continue
+		}
+		pos++
+	}
+	if out == nil {
+		return text, false
+	}
+	return string(append(out, text[last:]...)), true
+}
+
+// at returns the length of the longest secret text starts with, or 0.
+func (m *matcher) at(text string, w uint32) int {
+	for _, v := range m.byPrefix[w] {
+		if strings.HasPrefix(text, v) {
+			return len(v)
+		}
+	}
+	return 0
+}
+
+// jsonEscaped is s as it appears inside a JSON string: as gofab's events
+// write it, or with <, > and & escaped too (html), as Go's json.Marshal.
+func jsonEscaped(s string, html bool) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")[1 : b.Len()-2]
 }
