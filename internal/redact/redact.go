@@ -138,7 +138,9 @@ func newMatcher(values map[string]bool) *matcher {
 		m.byPrefix[w] = append(m.byPrefix[w], v)
 	}
 	for _, list := range m.byPrefix {
-		sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) || len(list[i]) == len(list[j]) && list[i] < list[j] })
+		sort.Slice(list, func(i, j int) bool {
+			return len(list[i]) > len(list[j]) || len(list[i]) == len(list[j]) && list[i] < list[j]
+		})
 	}
 	far := uint8(min(m.min-MinLen+1, 255))
 	for i := range m.shift {
