@@ -145,12 +145,20 @@ func Resolve(root, dir, name string) (string, error) {
 		p = filepath.Join(dir, p)
 	}
 	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, os.ErrNotExist) {
+		real, err = filepath.Abs(p) // reading it says so; gofab check and -l need not
+	}
 	if err != nil {
 		return "", err
 	}
 	rootReal, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return "", err
+	}
+	if _, statErr := os.Lstat(p); statErr != nil {
+		if rootAbs, err := filepath.Abs(root); err == nil {
+			rootReal = rootAbs // compare like with like: neither path resolved
+		}
 	}
 	if rel, err := filepath.Rel(rootReal, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", fmt.Errorf("%s is %w (%s): keep secrets files in the project", name, ErrOutside, root)
