@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 env_file=$(bash tests/testbed.sh up)
 export GOFAB_TESTBED="$env_file" GOFAB_REQUIRE_TESTBED=1
+# The real sops tool the testbed built: internal/sops's tests compare with it.
+GOFAB_SOPS=$(sed -n 's/^GOFAB_SOPS=//p' "$env_file")
+export GOFAB_SOPS
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt needed: $unformatted" >&2

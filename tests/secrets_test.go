@@ -419,3 +419,51 @@ t.case("leaky", function(h) h:run_task("leaky"); h:assert_no_secret() end)
 	}
 	noPlaintext(t, "gofab test", r.stdout+r.stderr)
 }
+
+// TestSecretsKeysAndCheck: keygen's identity in ~/.config/sops/age is
+// found without any variable; updatekeys gives a recipient added to
+// .sops.yaml the file (the real sops then opens it with that key alone);
+// a Lua inventory's var from a secrets file shows as *** in gofab hosts;
+// gofab check warns of a secret on a command line, with its place.
+func TestSecretsKeysAndCheck(t *testing.T) {
+	p, _ := secretsProject(t, `
+local secrets = require("secrets")
+local s = secrets.load("secrets/prod.yaml")
+hosts({["127.0.0.2"] = {vars = {db_password = s.db.password}}})
+task("t", function() run("psql -c 'ALTER USER app PASSWORD ''" .. s.db.password .. "'''") end)
+`)
+	// keygen's default place, found with no variable set.
+	r := p.run(nil, "secrets", "keygen")
+	wantCode(t, r, 0)
+	second := strings.TrimSpace(r.stdout)
+	if _, err := os.Stat(filepath.Join(p.dir, ".config", "sops", "age", "keys.txt")); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, r)
+	}
+	cfg := readFile(t, filepath.Join(p.dir, ".sops.yaml"))
+	p.write(".sops.yaml", strings.TrimRight(cfg, "\n")+", "+second+"\n")
+	env := []string{"SOPS_AGE_KEY_FILE=" + filepath.Join(p.dir, "keys.txt")}
+	r = p.run(env, "secrets", "updatekeys", "secrets/prod.yaml")
+	wantCode(t, r, 0)
+	dec := exec.Command(tb.Sops, "decrypt", "secrets/prod.yaml")
+	dec.Dir = p.dir
+	dec.Env = append(os.Environ(), "SOPS_DISABLE_VERSION_CHECK=1", "HOME="+p.dir, "SOPS_AGE_KEY_FILE="+filepath.Join(p.dir, ".config", "sops", "age", "keys.txt"))
+	if out, err := dec.CombinedOutput(); err != nil || !strings.Contains(string(out), secretPassword) {
+		t.Errorf("sops with the added key alone: %v\n%s", err, out)
+	}
+	// No SOPS_AGE_KEY_FILE: the second identity, in keys.txt, decrypts.
+	r = p.run(nil, "hosts", "--host", "127.0.0.2")
+	wantCode(t, r, 0)
+	mustContain(t, r, "db_password", "***")
+	noPlaintext(t, "gofab hosts", r.stdout+r.stderr)
+	r = p.run(nil, "check")
+	wantCode(t, r, 0)
+	mustContain(t, r, "fabfile.lua:5:", "warning: run's command line holds the secret s.db.password", "{stdin = s.db.password}")
+	// Unchanged by the editor: the file is not rewritten.
+	before := readFile(t, filepath.Join(p.dir, "secrets", "prod.yaml"))
+	r = p.run(append(env, "EDITOR=true"), "secrets", "edit", "secrets/prod.yaml")
+	wantCode(t, r, 0)
+	mustContain(t, r, "unchanged")
+	if readFile(t, filepath.Join(p.dir, "secrets", "prod.yaml")) != before {
+		t.Errorf("an unchanged edit rewrote the file")
+	}
+}

@@ -83,6 +83,9 @@ func sopsBinary(t *testing.T) string {
 	}
 	p, err := exec.LookPath("sops")
 	if err != nil {
+		if os.Getenv("GOFAB_REQUIRE_TESTBED") != "" {
+			t.Fatal("GOFAB_REQUIRE_TESTBED is set but no sops tool was found (GOFAB_SOPS)")
+		}
 		t.Skip("the sops tool is not installed (tests/testbed.sh builds it; GOFAB_SOPS names it)")
 	}
 	return p
@@ -98,17 +101,20 @@ func TestSopsCompatibility(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sshKey := filepath.Join(dir, "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", sshKey).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
+	sshKeys := map[string]string{}
+	for _, typ := range []string{"ed25519", "rsa"} {
+		key := filepath.Join(dir, "id_"+typ)
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", typ, "-N", "", "-f", key).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		pub, _ := os.ReadFile(key + ".pub")
+		sshKeys[typ] = strings.Join(strings.Fields(string(pub))[:2], " ")
 	}
-	sshPub, _ := os.ReadFile(sshKey + ".pub")
-	sshRecipient := strings.Join(strings.Fields(string(sshPub))[:2], " ")
-	env := append(os.Environ(), "SOPS_AGE_KEY_FILE="+keyFile, "SOPS_AGE_SSH_PRIVATE_KEY_FILE="+sshKey, "SOPS_DISABLE_VERSION_CHECK=1", "HOME="+dir)
-	sops := func(args ...string) []byte {
+	env := append(os.Environ(), "SOPS_AGE_KEY_FILE="+keyFile, "SOPS_DISABLE_VERSION_CHECK=1", "HOME="+dir)
+	sops := func(t *testing.T, sshKey string, args ...string) []byte {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Dir = env, dir
+		cmd.Env, cmd.Dir = append(env, "SOPS_AGE_SSH_PRIVATE_KEY_FILE="+sshKey), dir
 		out, err := cmd.Output()
 		if err != nil {
 			msg := ""
@@ -119,12 +125,13 @@ func TestSopsCompatibility(t *testing.T) {
 		}
 		return out
 	}
-	sshIDs := &Identities{SSHKeys: []string{sshKey}, Getenv: func(string) string { return "" }}
+	sshIDs := &Identities{SSHKeys: []string{filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "id_rsa")}, Getenv: func(string) string { return "" }}
 	for f, plain := range samples {
 		for _, who := range []struct {
-			name, recipient string
-			ids             *Identities
-		}{{"age", id.Recipient().String(), ids}, {"ssh", sshRecipient, sshIDs}} {
+			name, recipient, sshKey string
+			ids                     *Identities
+		}{{"age", id.Recipient().String(), "", ids}, {"ssh-ed25519", sshKeys["ed25519"], filepath.Join(dir, "id_ed25519"), sshIDs},
+			{"ssh-rsa", sshKeys["rsa"], filepath.Join(dir, "id_rsa"), sshIDs}} {
 			t.Run(exts[f]+"/"+who.name, func(t *testing.T) {
 				want, err := Parse([]byte(plain), f)
 				if err != nil {
@@ -135,7 +142,7 @@ func TestSopsCompatibility(t *testing.T) {
 					t.Fatal(err)
 				}
 				// sops writes, gofab reads.
-				enc := sops("encrypt", "--age", who.recipient, src)
+				enc := sops(t, who.sshKey, "encrypt", "--age", who.recipient, src)
 				got, _, err := Decrypt(enc, f, who.ids)
 				if err != nil {
 					t.Fatalf("reading sops's file: %v\n%s", err, enc)
@@ -152,7 +159,7 @@ func TestSopsCompatibility(t *testing.T) {
 				if err := os.WriteFile(out, ours, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				back, err := Parse(sops("decrypt", out), f)
+				back, err := Parse(sops(t, who.sshKey, "decrypt", out), f)
 				if err != nil {
 					t.Fatal(err)
 				}
