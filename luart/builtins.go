@@ -288,6 +288,13 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 			t.Default = lua.LVAsBool(v)
 		case "runs_once":
 			t.RunsOnce = lua.LVAsBool(v)
+		case "shard":
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 0 || float64(n) != float64(int(n)) {
+				L.RaiseError("task %q: shard must be a shard number (0 for the first)", t.Name)
+			}
+			i := int(n)
+			t.Shard = &i
 		case "serial":
 			t.Serial = lua.LVAsBool(v)
 		case "parallel":

@@ -114,6 +114,9 @@ type Task struct {
 	// RunsOnce runs the task once per gofab invocation, whatever its hosts;
 	// later runs (and execute calls) get the first run's value.
 	RunsOnce bool
+	// Shard, when set, is the one shard of a --shard run that runs the
+	// task; the others skip it.
+	Shard *int
 	// Serial runs one host at a time; Parallel lifts --serial and -z.
 	Serial, Parallel bool
 	// PoolSize caps hosts running at once (0: the run's setting).

@@ -36,6 +36,7 @@ var taskOptionsType = &TableType{Name: "TaskOptions", Fields: []Field{
 	{Name: "aliases", Type: "string[]", Optional: true},
 	{Name: "default", Type: "boolean", Optional: true},
 	{Name: "runs_once", Type: "boolean", Doc: "run once per invocation whatever the hosts; later runs get its value", Optional: true},
+	{Name: "shard", Type: "integer", Doc: "under --shard i/N, run only in shard i (0 is the first): a runs_once report or notification made once for the whole fleet", Optional: true},
 	{Name: "serial", Type: "boolean", Doc: "one host at a time", Optional: true},
 	{Name: "parallel", Type: "boolean", Doc: "all hosts at once, whatever --serial or -z say", Optional: true},
 	{Name: "pool_size", Type: "integer", Doc: "at most this many hosts at once", Optional: true},

@@ -208,6 +208,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "keepalive", Usage: "send a keepalive every `SECONDS` (overrides ServerAliveInterval)"},
 		&cli.IntFlag{Name: "max-output", Value: 64, Usage: "keep at most `MIB` of each command's stdout (and of its stderr) in its result; the rest is shown, not kept"},
 		&cli.IntFlag{Name: "max-handshakes", Value: connect.DefaultMaxHandshakes, Usage: "at most `N` SSH handshakes in flight (keeps sshd's MaxStartups happy)"},
+		&cli.StringFlag{Name: "shard", EnvVars: []string{"GOFAB_SHARD"}, Usage: "run only shard `I/N` of the selected hosts (by a stable hash of their names; auto/N reads JOB_COMPLETION_INDEX): merge the shards' events with gofab report merge"},
+		&cli.StringFlag{Name: "events", Usage: "also write the run's JSON events (as --output json prints them) to `FILE`"},
 		&cli.StringFlag{Name: "report", Usage: "also write the run as one self-contained HTML page to `FILE` (timeline, hosts, output, changes)"},
 		&cli.BoolFlag{Name: "keep-going", Usage: "run every task named, even after one failed (by default gofab stops there, as fab does)"},
 		&cli.BoolFlag{Name: "forward-agent", Aliases: []string{"A"}, Usage: "forward your ssh-agent to the hosts (also env.forward_agent, ForwardAgent in ssh_config)"},
@@ -437,6 +439,13 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	// Deferred calls run last first: the report is written after the
 	// state, the printer and the connections are closed, from events
 	// that were all out before mainAction returned.
+	if path := c.String("events"); path != "" {
+		f, err := startEvents(ex, path)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		defer f.Close()
+	}
 	if path := c.String("report"); path != "" {
 		events, err := startReport(ex, path)
 		if err != nil {
@@ -447,13 +456,16 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	defer ex.Close()
 	defer warnOn(env, ex.Printer.Close)
 	start := map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version}
+	if ex.Shard.On() {
+		start["shard"] = ex.Shard.String()
+	}
 	if len(adhoc) > 0 {
 		start["command"] = strings.Join(adhoc, " ")
 	}
 	ex.Printer.Event("run_start", start)
 	var state *runstate.File
 	if prog != nil {
-		if state, err = openState(c, env); err != nil {
+		if state, err = openState(c, env, ex.Shard); err != nil {
 			return err
 		}
 		state.Redact = env.secrets.Redact.Bytes
@@ -582,8 +594,13 @@ func checkLevels(c *cli.Context) error {
 
 // openState loads the rerun state; a file that cannot be read only
 // matters to --rerun-failed.
-func openState(c *cli.Context, env environ) (*runstate.File, error) {
-	state, err := runstate.Load(runstate.Path(env.getenv))
+func openState(c *cli.Context, env environ, shard executor.Shard) (*runstate.File, error) {
+	path := runstate.Path(env.getenv)
+	if shard.On() {
+		// Shards on one machine must not overwrite each other's state.
+		path = strings.TrimSuffix(path, ".json") + fmt.Sprintf(".shard-%d-of-%d.json", shard.Index, shard.Count)
+	}
+	state, err := runstate.Load(path)
 	if err != nil {
 		if c.Bool("rerun-failed") {
 			return nil, usageErr("%v", err)
@@ -694,7 +711,12 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	if c.Bool("dry-run") {
 		dial, localConn = connect.DryDialer{Dialer: dialer}, connect.DryRun{}
 	}
+	shard, err := shardFlag(c, env)
+	if err != nil {
+		return nil, err
+	}
 	return &executor.Executor{
+		Shard:        shard,
 		Program:      prog,
 		Dialer:       dial,
 		Local:        localConn,

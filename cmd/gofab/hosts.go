@@ -35,6 +35,7 @@ func hostsCommand(env environ) *cli.Command {
 			&cli.BoolFlag{Name: "graph", Usage: "show the group tree"},
 			&cli.BoolFlag{Name: "list", Usage: "print the inventory as ansible-inventory --list does (JSON)"},
 			&cli.StringFlag{Name: "host", Usage: "print host `NAME`'s groups and merged vars"},
+			&cli.StringFlag{Name: "shard", EnvVars: []string{"GOFAB_SHARD"}, Usage: "only the hosts of shard `I/N` (as gofab --shard I/N runs them)"},
 		},
 		Action: func(c *cli.Context) error { return hostsAction(c, env) },
 	}
@@ -77,11 +78,19 @@ func hostsAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	shard, err := shardFlag(c, env)
+	if err != nil {
+		return err
+	}
+	picked = slices.DeleteFunc(picked, func(h inventory.Selected) bool { return !shard.Owns(h.Name) })
 	resolved := make([]*inventory.Resolved, len(picked))
 	for i, h := range picked {
 		r, ok := lookupHost(inv, h.Name, jsonOut)
-		if !ok {
+		switch {
+		case !ok && h.Known:
 			return usageErr("%s", inventory.Unknown(inv, h.Name))
+		case !ok: // a host string of -H or a hosts file, not in the inventory
+			r = &inventory.Resolved{Name: h.Name}
 		}
 		resolved[i] = r
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/outfile"
 	"github.com/gofab/gofab/internal/report"
+	"github.com/gofab/gofab/internal/runstate"
 )
 
 // startReport sends the run's events to a temporary file (in the system's
@@ -25,6 +27,18 @@ func startReport(ex *executor.Executor, path string) (*os.File, error) {
 	f, err := os.CreateTemp("", ".gofab-events-*.jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
+	}
+	ex.Printer.SetTap(f)
+	return f, nil
+}
+
+// startEvents copies every event of the run, as a line of JSON, to path
+// (--events), whatever the output mode. A tap taken by --report is kept:
+// both get every event.
+func startEvents(ex *executor.Executor, path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--events: %w", err)
 	}
 	ex.Printer.SetTap(f)
 	return f, nil
@@ -61,10 +75,22 @@ func reportCommand(env environ) *cli.Command {
 		Name:      "report",
 		Usage:     "write the HTML page of a run saved with --output json (events.jsonl) to -o FILE",
 		ArgsUsage: "EVENTS",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "o", Usage: "the page's `FILE`", Required: true}},
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "o", Usage: "the page's `FILE` (required)"}},
+		Subcommands: []*cli.Command{{
+			Name:      "merge",
+			Usage:     "merge the events of the shards of one run (--shard, each with --output json or --events) into one run: its page (-o), its events (--output json) and its recap; --state writes the run state --rerun-failed reads",
+			ArgsUsage: "EVENTS...",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "o", Usage: "write the merged run's page to `FILE`"},
+				&cli.StringFlag{Name: "output", Usage: "`json`: print the merged events, one stream"},
+				&cli.BoolFlag{Name: "state", Usage: "record each task's failed and not-run hosts in the run state (runs.json), as one run would"},
+				&cli.StringFlag{Name: "fabfile", Aliases: []string{"f"}, Usage: "the fabfile `PATH` the state is for (default: the events' own, from here)"},
+			},
+			Action: func(c *cli.Context) error { return mergeAction(c, env) },
+		}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageErr("report takes one EVENTS file (what gofab --output json printed)")
+			if c.NArg() != 1 || c.String("o") == "" {
+				return usageErr("report takes one EVENTS file (what gofab --output json printed) and -o FILE")
 			}
 			f, err := os.Open(c.Args().First())
 			if err != nil {
@@ -77,4 +103,126 @@ func reportCommand(env environ) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// shardFlag reads --shard (or GOFAB_SHARD).
+func shardFlag(c *cli.Context, env environ) (executor.Shard, error) {
+	s := flagString(c, "shard")
+	if s == "" {
+		return executor.Shard{}, nil
+	}
+	shard, err := executor.ParseShard(s, env.getenv)
+	if err != nil {
+		return shard, usageErr("%v", err)
+	}
+	return shard, nil
+}
+
+// mergeAction is "gofab report merge": the shards' events as one run.
+func mergeAction(c *cli.Context, env environ) error {
+	if c.NArg() == 0 {
+		return usageErr("report merge: give the events files of the shards")
+	}
+	var inputs []io.Reader
+	for _, name := range c.Args().Slice() {
+		f, err := os.Open(name)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		defer f.Close()
+		inputs = append(inputs, f)
+	}
+	merged, err := os.CreateTemp("", ".gofab-merged-*.jsonl")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(merged.Name())
+	defer merged.Close()
+	summary, err := report.Merge(merged, inputs...)
+	if err != nil {
+		return usageErr("report merge: %v", err)
+	}
+	if _, err := merged.Seek(0, 0); err != nil {
+		return err
+	}
+	switch c.String("output") {
+	case "json":
+		if _, err := io.Copy(env.stdout, merged); err != nil {
+			return err
+		}
+	case "", "text":
+	default:
+		return usageErr("--output must be text or json")
+	}
+	if page := c.String("o"); page != "" {
+		if _, err := merged.Seek(0, 0); err != nil {
+			return err
+		}
+		if err := writeReport(merged, page); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if c.Bool("state") {
+		if err := mergedState(c, env, merged); err != nil {
+			return err
+		}
+	}
+	counts := map[string]int{}
+	for _, h := range summary {
+		counts[h.Status]++
+	}
+	fmt.Fprintf(env.stderr, "%d hosts: %d ok, %d failed, %d unreachable", len(summary), counts["ok"], counts["failed"], counts["unreachable"])
+	for _, extra := range []string{"skipped", "interrupted", report.NotRun} {
+		if counts[extra] > 0 {
+			fmt.Fprintf(env.stderr, ", %d %s", counts[extra], extra)
+		}
+	}
+	fmt.Fprintln(env.stderr)
+	if len(summary) != counts["ok"]+counts["skipped"] {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// mergedState records, for each task of the merged run, the hosts that
+// did not succeed at it (failed, unreachable, not run…), as runCalls does
+// for one run, so --rerun-failed reruns them.
+func mergedState(c *cli.Context, env environ, merged *os.File) error {
+	if _, err := merged.Seek(0, 0); err != nil {
+		return err
+	}
+	rep, err := report.Build(merged)
+	if err != nil {
+		return usageErr("report merge: %v", err)
+	}
+	fabfile := c.String("fabfile")
+	if fabfile == "" {
+		fabfile = rep.Fabfile
+	}
+	abs, err := filepath.Abs(fabfile)
+	if err != nil {
+		return err
+	}
+	state, err := runstate.Load(runstate.Path(env.getenv))
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gofab: warning: %v (starting a new one)\n", err)
+	}
+	for _, task := range rep.Tasks {
+		var failed []string
+		status := map[string]string{}
+		for _, h := range rep.Hosts {
+			st := h.Status
+			for _, r := range h.Runs {
+				if r.Task == task {
+					st = r.Status
+				}
+			}
+			if st != "ok" {
+				failed = append(failed, h.Name)
+				status[h.Name] = st
+			}
+		}
+		state.Record(abs, task, failed, status)
+	}
+	return state.Save()
 }

@@ -89,6 +89,9 @@ type Executor struct {
 	// so a 10,000-host run holds a few hundred states, not 10,000. A host
 	// leaves the count when it connects, waits at a barrier or ends.
 	Admit int
+	// Shard, when on, runs only the hosts of this shard of the run (see
+	// Shard), and only the tasks whose shard option, if any, is its own.
+	Shard Shard
 
 	shared store
 	admit  chan struct{}
@@ -248,6 +251,10 @@ func counts(results []HostResult) map[string]int {
 // (fresh is false then).
 // Only a top-level run shows the status line (status).
 func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, sel Selection, status bool) (results []HostResult, fresh bool, err error) {
+	if e.Shard.On() && t.Shard != nil && *t.Shard != e.Shard.Index {
+		e.Printer.Printf("%s: runs in shard %d only (its shard option); this is shard %s", t.Name, *t.Shard, e.Shard)
+		return nil, false, nil
+	}
 	targets, empty, err := e.selectTargets(ctx, t, sel)
 	if err != nil {
 		return nil, false, err
@@ -260,6 +267,9 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 		targets = []target{{host: ""}}
 	}
 	topLevel := len(taskStack(ctx)) == 1 // not an execute() inside a task
+	if targets = e.shardOf(t, targets, topLevel); len(targets) == 0 {
+		return nil, false, nil
+	}
 	run := func() []HostResult {
 		return e.fanOut(ctx, t.Name, targets, e.policyFor(t), status, func(ctx context.Context, tg target, hc *hostCoord) (any, error) {
 			addr, err := tg.addr(e.inventory())
@@ -416,6 +426,9 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 	}
 	if len(targets) == 0 {
 		return nil, &UsageError{Msg: "no hosts: give -H or -R, or set env.hosts in the fabfile"}
+	}
+	if targets = e.shardOf(nil, targets, true); len(targets) == 0 {
+		return nil, nil
 	}
 	results := e.fanOut(ctx, "", targets, e.policyFor(nil), e.Status, func(ctx context.Context, tg target, _ *hostCoord) (any, error) {
 		addr, err := tg.addr(e.inventory())
@@ -588,17 +601,17 @@ func (e *Executor) Summary() []HostResult {
 }
 
 // PrintSummary prints the recap: per host its status, duration, changes
-// and first error line, then the counts; a JSON printer gets one summary
-// event instead.
+// and first error line, then the counts, and sends one summary event (a
+// JSON printer gets the event alone).
 func PrintSummary(p *output.Printer, results []HostResult) {
 	c := counts(results)
+	hosts := make([]map[string]any, len(results))
+	for i, r := range results {
+		hosts[i] = map[string]any{"host": r.Host, "status": r.Status.String(), "duration": r.Duration.Seconds(),
+			"changed": r.Changed, "error": oneLine(r.Err)}
+	}
+	p.Event("summary", map[string]any{"hosts": hosts, "counts": c}) // JSON output, --events, --report
 	if p.JSON() {
-		hosts := make([]map[string]any, len(results))
-		for i, r := range results {
-			hosts[i] = map[string]any{"host": r.Host, "status": r.Status.String(), "duration": r.Duration.Seconds(),
-				"changed": r.Changed, "error": oneLine(r.Err)}
-		}
-		p.Event("summary", map[string]any{"hosts": hosts, "counts": c})
 		return
 	}
 	width := 4

@@ -118,10 +118,14 @@ func NewWith(w io.Writer, o Options) *Printer {
 	return p
 }
 
-// SetTap sends every event from now on, as a line of JSON, to w too.
+// SetTap sends every event from now on, as a line of JSON, to w too
+// (and to the taps set before).
 func (p *Printer) SetTap(w io.Writer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.tap != nil {
+		w = io.MultiWriter(p.tap, w)
+	}
 	p.tap = w
 }
 
