@@ -21,12 +21,12 @@ type mergeEvent struct {
 	seq  int // line in its source, to keep a source's order
 	drop bool
 
-	Type     string    `json:"type"`
-	Time     time.Time `json:"time"`
-	Task     string    `json:"task"`
-	Batch    int       `json:"batch"`
-	Selected []string  `json:"selected"`
-	Decrypted int `json:"decrypted"`
+	Type      string    `json:"type"`
+	Time      time.Time `json:"time"`
+	Task      string    `json:"task"`
+	Batch     int       `json:"batch"`
+	Selected  []string  `json:"selected"`
+	Decrypted int       `json:"decrypted"`
 	// A host_end's.
 	Host     string  `json:"host"`
 	Status   string  `json:"status"`
