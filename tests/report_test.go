@@ -54,7 +54,7 @@ func chromium(t *testing.T, page, fragment, screenshot string) string {
 	return out.String()
 }
 
-var rowRE = regexp.MustCompile(`<tr class="(\w+)[^"]*" data-host="([^"]+)"`)
+var rowRE = regexp.MustCompile(`<tr class="s-([\w-]+)[^"]*" data-host="([^"]+)"`)
 
 // TestReport: a real multi-host run (rolling batches, a barrier, a change,
 // a failure, a sudo password) gives one self-contained page; in a real
@@ -210,4 +210,27 @@ func TestReportScales(t *testing.T) {
 		t.Errorf("rendering took %d ms, want under 2 s", ms)
 	}
 	t.Logf("1,000 hosts x 3 tasks: %d KiB page, rendered in %d ms", fi.Size()>>10, ms)
+}
+
+// TestReportUnreachableRow: an unreachable host's row says why, in red,
+// and its timeline row has a run to draw (at least 6 pixels wide).
+func TestReportUnreachableRow(t *testing.T) {
+	needTestbed(t)
+	p := newProject(t, `task("t", function() run("true") end)`, "")
+	page := filepath.Join(p.dir, "run.html")
+	r := p.run(nil, "-H", "127.0.0.2,127.0.0.1:1", "--keep-going", "--report", page, "t")
+	wantCode(t, r, 1)
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`"name":"127\.0\.0\.1:1","status":"unreachable"[^}]*"error":"[^"]*connect`).Match(html) ||
+		!regexp.MustCompile(`"runs":\[\{"task":"t","from":[0-9.e-]+,"to":[0-9.e-]+,"status":"unreachable"`).Match(html) {
+		t.Errorf("the page's data for the unreachable host:\n%s", html)
+	}
+	dom := chromium(t, page, "", "")
+	row := regexp.MustCompile(`<tr class="s-unreachable[^"]*" data-host="127\.0\.0\.1:1">.*?<td class="err">([^<]*)</td>`).FindStringSubmatch(dom)
+	if row == nil || !strings.Contains(row[1], "connect") {
+		t.Errorf("the unreachable host's row: %v", row)
+	}
 }

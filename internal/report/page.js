@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   const t0 = performance.now();
-  const colors = { ok: "#2e9e44", failed: "#d7263d", unreachable: "#f18f01", skipped: "#8d99ae", interrupted: "#6c4ab6", running: "#4361ee" };
+  const colors = { ok: "#2e9e44", failed: "#d7263d", unreachable: "#f18f01", skipped: "#8d99ae", interrupted: "#6c4ab6", running: "#4361ee", "not run": "#adb5bd" };
+  const cls = (status) => "s-" + status.replace(/ /g, "-");
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
@@ -22,9 +23,9 @@
   head.append(el("h1", { text: DATA.command ? "gofab -- " + DATA.command : "gofab run" + (DATA.fabfile ? ": " + DATA.fabfile : "") }));
   head.append(el("div", { class: "meta", text: (DATA.command ? "ad-hoc command" : "tasks " + (DATA.tasks || []).join(", ")) + " · started " + DATA.start + " · " + secs(DATA.duration) + " · " + hosts.length + " hosts" + (DATA.notRun && DATA.notRun.length ? " · not run: " + DATA.notRun.join(", ") : "") }));
   const chips = el("div", { id: "counts" });
-  for (const s of ["ok", "failed", "unreachable", "skipped", "interrupted", "running"]) {
+  for (const s of ["ok", "failed", "unreachable", "skipped", "interrupted", "running", "not run"]) {
     const n = (DATA.counts || {})[s];
-    if (n) chips.append(el("span", { class: "chip s-" + s, "data-status": s, text: n + " " + s }));
+    if (n) chips.append(el("span", { class: "chip " + cls(s), "data-status": s, text: n + " " + s }));
   }
   head.append(chips);
 
@@ -54,9 +55,9 @@
     tbody.textContent = "";
     const frag = document.createDocumentFragment();
     for (const h of list) {
-      const tr = el("tr", { class: h.status + (h === selected ? " selected" : ""), "data-host": h.name },
+      const tr = el("tr", { class: cls(h.status) + (h === selected ? " selected" : ""), "data-host": h.name },
         el("td", { text: h.name }),
-        el("td", {}, el("span", { class: "status s-" + h.status, text: h.status })),
+        el("td", {}, el("span", { class: "status " + cls(h.status), text: h.status })),
         el("td", { text: secs(h.duration) }),
         el("td", { text: String(h.changed || 0) }),
         el("td", { class: "err", text: h.error || "" }));
@@ -95,9 +96,12 @@
       ctx.fillStyle = h === selected ? "#4361ee" : "#333";
       ctx.fillText(h.name.length > 26 ? h.name.slice(0, 25) + "…" : h.name, 4, y + 10);
       for (const r of h.runs) {
+        // A host that failed or was unreachable at once still shows a
+        // bar to see and hover: at least 6 pixels, drawn stronger.
+        const bad = r.status !== "ok" && r.status !== "running";
         ctx.fillStyle = colors[r.status] || colors.running;
-        ctx.globalAlpha = 0.45;
-        ctx.fillRect(x(r.from), y, Math.max(1, x(r.to) - x(r.from)), rowH - 2);
+        ctx.globalAlpha = bad ? 0.85 : 0.45;
+        ctx.fillRect(x(r.from), y, Math.max(bad ? 6 : 1, x(r.to) - x(r.from)), rowH - 2);
       }
       ctx.globalAlpha = 1;
       for (const c of h.commands) {
