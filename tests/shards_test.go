@@ -207,3 +207,116 @@ func TestShardKilled(t *testing.T) {
 		t.Errorf("the rerun ran on %d hosts, want %d:\n%s", lines, len(stalled), r)
 	}
 }
+
+// shardRecipe is one engine's commands in docs/shards.md: the command
+// each of its N processes runs, with the environment the engine gives
+// shard i, and the merge.
+type shardRecipe struct {
+	section string
+	run     func(line string) bool // picks the shard command's line
+	env     func(i int) []string
+	merge   string // the merge command's prefix in the section
+}
+
+// TestShardRecipes runs the command lines of docs/shards.md as the
+// engines would (four local processes, each with the environment its
+// engine sets), then their merge, against 200 simulated hosts.
+func TestShardRecipes(t *testing.T) {
+	const n, shards = 200, 4
+	doc := readFile(t, filepath.Join(repoRoot, "docs", "shards.md"))
+	f := simulated(t, n)
+	recipes := []shardRecipe{
+		{"## Kubernetes", func(l string) bool { return strings.Contains(l, "--shard auto/4") },
+			func(i int) []string { return []string{fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i)} }, "gofab report merge"},
+		{"# GitHub Actions", func(l string) bool { return strings.Contains(l, "gofab --shard $SHARD/") },
+			func(i int) []string { return []string{fmt.Sprintf("SHARD=%d", i)} }, "gofab report merge"},
+		{"# GitLab CI", func(l string) bool { return strings.Contains(l, "CI_NODE_INDEX - 1") },
+			func(i int) []string { return []string{fmt.Sprintf("CI_NODE_INDEX=%d", i+1), fmt.Sprintf("CI_NODE_TOTAL=%d", shards)} }, "gofab report merge"},
+		{"## GNU parallel", func(l string) bool { return strings.HasPrefix(l, "parallel ") }, func(int) []string { return nil }, "gofab report merge"},
+	}
+	for _, rc := range recipes {
+		t.Run(strings.Trim(rc.section, "# "), func(t *testing.T) {
+			start := strings.Index(doc, rc.section)
+			if start < 0 {
+				t.Fatalf("docs/shards.md has no %q", rc.section)
+			}
+			section := doc[start:]
+			if end := strings.Index(section[1:], "\n## "); end > 0 && !strings.HasPrefix(rc.section, "# ") {
+				section = section[:end+1]
+			}
+			var runLine, mergeLine string
+			for _, l := range strings.Split(section, "\n") {
+				l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "- "))
+				l = strings.TrimPrefix(l, "run: ")
+				if runLine == "" && rc.run(l) {
+					runLine = l
+				}
+				if mergeLine == "" && strings.HasPrefix(l, rc.merge) {
+					mergeLine = l
+				}
+			}
+			if runLine == "" || mergeLine == "" {
+				t.Fatalf("no command lines found: run %q, merge %q", runLine, mergeLine)
+			}
+			dir := t.TempDir()
+			for _, sub := range []string{"fabfile", "results", "ssh"} {
+				os.Mkdir(filepath.Join(dir, sub), 0o755)
+			}
+			writeFile(t, filepath.Join(dir, "fabfile", "fabfile.lua"), `task("deploy", function() run("uname -r") end)`)
+			hostsTxt := readFile(t, filepath.Join(f.dir, "hosts.txt"))
+			writeFile(t, filepath.Join(dir, "fabfile", "hosts.txt"), hostsTxt)
+			writeFile(t, filepath.Join(dir, "hosts.txt"), hostsTxt)
+			writeFile(t, filepath.Join(dir, "fabfile.lua"), `task("deploy", function() run("uname -r") end)`)
+			local := func(line string) string {
+				line = strings.NewReplacer("/fabfile/", dir+"/fabfile/", "/results/", dir+"/results/", "/ssh/id_ed25519", filepath.Join(f.dir, "id_ed25519")).Replace(line)
+				if strings.Contains(line, "--shard") { // the simulated fleet's ssh_config
+					line = strings.Replace(line, "gofab ", "gofab -S "+f.sshConfig()+" ", 1)
+				}
+				return line
+			}
+			env := append(os.Environ(), "PATH="+filepath.Dir(gofabBin)+":"+os.Getenv("PATH"), "HOME="+dir, "GOFAB_STATE_DIR="+dir)
+			sh := func(line string, extra []string) result {
+				cmd := exec.Command("sh", "-c", line)
+				cmd.Dir, cmd.Env = dir, append(append([]string{}, env...), extra...)
+				var out, errb strings.Builder
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				timer := time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() })
+				err := cmd.Run()
+				timer.Stop()
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				}
+				return result{stdout: out.String(), stderr: errb.String(), code: code}
+			}
+			line := local(runLine)
+			if strings.HasPrefix(runLine, "parallel ") {
+				// GNU parallel runs its template once per argument.
+				tmpl := line[strings.Index(line, "'")+1 : strings.LastIndex(line, "'")]
+				done := make(chan result, shards)
+				for i := 0; i < shards; i++ {
+					go func() { done <- sh(strings.ReplaceAll(tmpl, "{}", fmt.Sprint(i)), nil) }()
+				}
+				for i := 0; i < shards; i++ {
+					wantCode(t, <-done, 0)
+				}
+			} else {
+				done := make(chan result, shards)
+				for i := 0; i < shards; i++ {
+					go func() { done <- sh(line, rc.env(i)) }()
+				}
+				for i := 0; i < shards; i++ {
+					wantCode(t, <-done, 0)
+				}
+			}
+			r := sh(local(mergeLine), nil)
+			wantCode(t, r, 0)
+			mustContain(t, r, fmt.Sprintf("%d hosts: %d ok, 0 failed, 0 unreachable", n, n))
+			if pages, _ := filepath.Glob(filepath.Join(dir, "*", "run.html")); len(pages) == 0 {
+				if _, err := os.Stat(filepath.Join(dir, "run.html")); err != nil {
+					t.Errorf("no run.html written")
+				}
+			}
+		})
+	}
+}
