@@ -112,19 +112,40 @@ func writeResult(c *cli.Context, env environ, path string, data []byte) error {
 		_, err := env.stdout.Write(data)
 		return err
 	}
-	return outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(data); return err })
+	return writeFile0600(path, data)
+}
+
+// readSecretsFile reads the one FILE argument and tells its format.
+func readSecretsFile(c *cli.Context) (path string, data []byte, f sops.Format, err error) {
+	if path, err = secretsFile(c); err != nil {
+		return "", nil, 0, err
+	}
+	if data, err = os.ReadFile(path); err != nil {
+		return "", nil, 0, usageErr("%v", err)
+	}
+	return path, data, sops.FormatOf(path), nil
+}
+
+// openSecretsFile decrypts the FILE argument: its plaintext, as a file of
+// its format, and its data key.
+func openSecretsFile(c *cli.Context, env environ) (path string, plain, key []byte, err error) {
+	path, data, f, err := readSecretsFile(c)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	t, _, key, err := sops.Open(data, f, identities(c, env))
+	if err != nil {
+		return "", nil, nil, usageErr("%s: %v", path, err)
+	}
+	plain, err = sops.Emit(t, f)
+	return path, plain, key, err
 }
 
 func secretsEncrypt(c *cli.Context, env environ) error {
-	path, err := secretsFile(c)
+	path, data, f, err := readSecretsFile(c)
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	f := sops.FormatOf(path)
 	if sops.Encrypted(data, f) {
 		return usageErr("%s is already encrypted (gofab secrets edit changes it)", path)
 	}
@@ -157,26 +178,8 @@ func encryptFile(c *cli.Context, path string, data, key []byte) ([]byte, error) 
 	return out, nil
 }
 
-// decryptFile reads and decrypts path: the plaintext file and the tree.
-func decryptFile(c *cli.Context, env environ, path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	f := sops.FormatOf(path)
-	t, _, err := sops.Decrypt(data, f, identities(c, env))
-	if err != nil {
-		return nil, usageErr("%s: %v", path, err)
-	}
-	return sops.Emit(t, f)
-}
-
 func secretsDecrypt(c *cli.Context, env environ) error {
-	path, err := secretsFile(c)
-	if err != nil {
-		return err
-	}
-	plain, err := decryptFile(c, env, path)
+	path, plain, _, err := openSecretsFile(c, env)
 	if err != nil {
 		return err
 	}
@@ -184,24 +187,7 @@ func secretsDecrypt(c *cli.Context, env environ) error {
 }
 
 func secretsUpdateKeys(c *cli.Context, env environ) error {
-	path, err := secretsFile(c)
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	f := sops.FormatOf(path)
-	key, _, err := sops.DataKey(data, f, identities(c, env))
-	if err != nil {
-		return usageErr("%s: %v", path, err)
-	}
-	t, _, err := sops.Decrypt(data, f, identities(c, env))
-	if err != nil {
-		return usageErr("%s: %v", path, err)
-	}
-	plain, err := sops.Emit(t, f)
+	path, plain, key, err := openSecretsFile(c, env)
 	if err != nil {
 		return err
 	}
@@ -209,11 +195,17 @@ func secretsUpdateKeys(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	if err := outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(out); return err }); err != nil {
+	if err := writeFile0600(path, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stderr, "%s: data key encrypted for the recipients now listed\n", path)
 	return nil
+}
+
+// writeFile0600 replaces path with data atomically, readable by its owner
+// only.
+func writeFile0600(path string, data []byte) error {
+	return outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 func secretsKeygen(c *cli.Context, env environ) error {
@@ -257,17 +249,9 @@ func secretsEdit(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	var plain, key []byte
+	var plain, key []byte // a new file starts empty, with a new key
 	if _, err := os.Stat(path); err == nil {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		f := sops.FormatOf(path)
-		if key, _, err = sops.DataKey(data, f, identities(c, env)); err != nil {
-			return usageErr("%s: %v", path, err)
-		}
-		if plain, err = decryptFile(c, env, path); err != nil {
+		if _, plain, key, err = openSecretsFile(c, env); err != nil {
 			return err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -302,7 +286,7 @@ func secretsEdit(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	return outfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(out); return err })
+	return writeFile0600(path, out)
 }
 
 // runEditor runs $VISUAL or $EDITOR (vi) on file, on the terminal; an

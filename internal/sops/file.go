@@ -90,30 +90,37 @@ func Encrypted(data []byte, f Format) bool {
 // Decrypt reads an encrypted file: it finds the data key with ids (Tried
 // names them in errors), decrypts every value and checks the MAC.
 func Decrypt(data []byte, f Format, ids *Identities) (Tree, *Metadata, error) {
+	t, meta, _, err := Open(data, f, ids)
+	return t, meta, err
+}
+
+// Open is Decrypt that also returns the file's data key (to encrypt the
+// file again with it: gofab secrets edit and updatekeys).
+func Open(data []byte, f Format, ids *Identities) (Tree, *Metadata, []byte, error) {
 	t, meta, err := split(data, f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	key, err := meta.dataKey(ids)
 	if err != nil {
-		return nil, meta, err
+		return nil, meta, nil, err
 	}
 	r, err := meta.rules()
 	if err != nil {
-		return nil, meta, err
+		return nil, meta, nil, err
 	}
 	mac, err := crypt(t, key, r, false)
 	if err != nil {
-		return nil, meta, err
+		return nil, meta, nil, err
 	}
 	want, err := decryptValue(meta.MAC, key, meta.LastModified)
 	if err != nil {
-		return nil, meta, fmt.Errorf("the MAC: %w", err)
+		return nil, meta, nil, fmt.Errorf("the MAC: %w", err)
 	}
 	if want != mac {
-		return nil, meta, fmt.Errorf("%w (MAC mismatch)", ErrTampered)
+		return nil, meta, nil, fmt.Errorf("%w (MAC mismatch)", ErrTampered)
 	}
-	return t, meta, nil
+	return t, meta, key, nil
 }
 
 // Encrypt encrypts t (which it changes) to the recipients, with meta's
@@ -181,16 +188,6 @@ func flatten(prefix string, t Tree) Tree {
 		}
 	}
 	return out
-}
-
-// DataKey returns the file's data key (for updatekeys).
-func DataKey(data []byte, f Format, ids *Identities) ([]byte, *Metadata, error) {
-	_, meta, err := split(data, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	key, err := meta.dataKey(ids)
-	return key, meta, err
 }
 
 // wrapKey encrypts the data key to one recipient, armored, as sops does.
