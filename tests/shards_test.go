@@ -231,7 +231,9 @@ func TestShardRecipes(t *testing.T) {
 		{"# GitHub Actions", func(l string) bool { return strings.Contains(l, "gofab --shard $SHARD/") },
 			func(i int) []string { return []string{fmt.Sprintf("SHARD=%d", i)} }, "gofab report merge"},
 		{"# GitLab CI", func(l string) bool { return strings.Contains(l, "CI_NODE_INDEX - 1") },
-			func(i int) []string { return []string{fmt.Sprintf("CI_NODE_INDEX=%d", i+1), fmt.Sprintf("CI_NODE_TOTAL=%d", shards)} }, "gofab report merge"},
+			func(i int) []string {
+				return []string{fmt.Sprintf("CI_NODE_INDEX=%d", i+1), fmt.Sprintf("CI_NODE_TOTAL=%d", shards)}
+			}, "gofab report merge"},
 		{"## GNU parallel", func(l string) bool { return strings.HasPrefix(l, "parallel ") }, func(int) []string { return nil }, "gofab report merge"},
 	}
 	for _, rc := range recipes {
