@@ -439,20 +439,11 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	// Deferred calls run last first: the report is written after the
 	// state, the printer and the connections are closed, from events
 	// that were all out before mainAction returned.
-	if path := c.String("events"); path != "" {
-		f, err := startEvents(ex, path)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		defer f.Close()
+	finishTaps, err := startTaps(c, env, ex)
+	if err != nil {
+		return err
 	}
-	if path := c.String("report"); path != "" {
-		events, err := startReport(ex, path)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		defer warnOn(env, func() error { return finishReport(events, path) })
-	}
+	defer finishTaps()
 	defer ex.Close()
 	defer warnOn(env, ex.Printer.Close)
 	start := map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version}

@@ -32,6 +32,33 @@ func startReport(ex *executor.Executor, path string) (*os.File, error) {
 	return f, nil
 }
 
+// startTaps sends the run's events to --events and --report; the
+// function returned closes the first and writes the page.
+func startTaps(c *cli.Context, env environ, ex *executor.Executor) (func(), error) {
+	var done []func()
+	finish := func() {
+		for i := len(done) - 1; i >= 0; i-- {
+			done[i]()
+		}
+	}
+	if path := c.String("events"); path != "" {
+		f, err := startEvents(ex, path)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		done = append(done, func() { f.Close() })
+	}
+	if path := c.String("report"); path != "" {
+		events, err := startReport(ex, path)
+		if err != nil {
+			finish()
+			return nil, usageErr("%v", err)
+		}
+		done = append(done, func() { warnOn(env, func() error { return finishReport(events, path) }) })
+	}
+	return finish, nil
+}
+
 // startEvents copies every event of the run, as a line of JSON, to path
 // (--events), whatever the output mode. A tap taken by --report is kept:
 // both get every event.
