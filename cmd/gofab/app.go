@@ -283,6 +283,9 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	}
 	// Secrets files encrypted to an SSH key open with the keys the run
 	// logs in with too (-i, ssh_config's IdentityFile for Host *).
+	if env.secrets == nil { // an environ made for one purpose (completion)
+		env.secrets = secrets.New(env.getenv, env.getenv("HOME"))
+	}
 	env.secrets.IDs.SSHKeys = append(env.secrets.IDs.SSHKeys, sshIdentityFiles(c, env)...)
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
 		Finder: finder, SSHHosts: sshHosts, Context: c.Context, Secrets: env.secrets})

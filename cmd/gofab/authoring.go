@@ -103,7 +103,7 @@ func authoringCommands(env environ) []*cli.Command {
 			Usage:  "print the current fabfile's task names, for shell completion",
 			Flags:  []cli.Flag{fabfileFlag, includeFlag},
 			Action: func(c *cli.Context) error {
-				prog, err := loadProgram(c, environ{stdin: env.stdin, stdout: io.Discard, stderr: io.Discard, getenv: env.getenv}, true)
+				prog, err := loadProgram(c, environ{stdin: env.stdin, stdout: io.Discard, stderr: io.Discard, getenv: env.getenv, secrets: env.secrets}, true)
 				if err != nil {
 					return &exitError{code: exitUsage}
 				}

@@ -2,6 +2,7 @@ package simfleet
 
 import (
 	"io"
+	"os"
 
 	"github.com/pkg/sftp"
 )
@@ -27,6 +28,7 @@ func newSinkFS(user string) *sinkFS {
 func (s *sinkFS) serve(rw io.ReadWriteCloser) {
 	h := s.mem
 	h.FilePut = s
+	h.FileCmd = dirSetstat{s.mem.FileCmd, s.mem.FileList}
 	srv := sftp.NewRequestServer(rw, h)
 	srv.Serve()
 	srv.Close()
@@ -45,3 +47,24 @@ func (s *sinkFS) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 type sink struct{}
 
 func (sink) WriteAt(p []byte, _ int64) (int, error) { return len(p), nil }
+
+// dirSetstat is the in-memory file system's commands, with a chmod of a
+// directory accepted (pkg/sftp's example handler opens the path as a file
+// for any setstat, and fails on a directory; OpenSSH's sftp-server sets
+// the mode).
+type dirSetstat struct {
+	sftp.FileCmder
+	list sftp.FileLister
+}
+
+func (d dirSetstat) Filecmd(r *sftp.Request) error {
+	if r.Method == "Setstat" {
+		if l, err := d.list.Filelist(sftp.NewRequest("Stat", r.Filepath)); err == nil {
+			fi := make([]os.FileInfo, 1)
+			if n, _ := l.ListAt(fi, 0); n == 1 && fi[0].IsDir() {
+				return nil
+			}
+		}
+	}
+	return d.FileCmder.Filecmd(r)
+}

@@ -113,7 +113,9 @@ func (s *syncer) list(remoteDir string) error {
 		return err
 	}
 	s.rd = rd
-	skip := func(rel string, _ bool) bool { return excluded(s.o.Exclude, rel) }
+	// Another host's write in progress (a shared file system) is passed
+	// by, its staging directory too: it may be gone by the time it is read.
+	skip := func(rel string, _ bool) bool { return isTemp(path.Base(rel)) || excluded(s.o.Exclude, rel) }
 	if s.local, err = walk(h.local(), s.localDir, rd, false, skip); err != nil {
 		return fmt.Errorf("sync: read %s: %w", s.localDir, err)
 	}

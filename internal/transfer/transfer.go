@@ -61,9 +61,12 @@ func tempName(base string) string {
 	return "." + base + ".gofab-" + hex.EncodeToString(b[:]) + ".tmp"
 }
 
-// isTemp reports whether a file name is one of gofab's temporary names.
+// isTemp reports whether a file name is one of gofab's temporary names
+// (another host's write in progress on a shared file system: sync and
+// the like pass it by).
 func isTemp(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, ".gofab-") && strings.HasSuffix(name, ".tmp")
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".gofab-") &&
+		(strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, ".tmp.d")) // a file, or a private file's staging directory
 }
 
 // atomicWrite creates a temporary file next to dst on fsys, lets fill write
