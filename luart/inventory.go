@@ -361,7 +361,7 @@ func (st *State) readSource(kind, arg string) (*inventory.Inventory, error) {
 	}
 	notes := inv.Warnings
 	if kind == "file" {
-		notes = append(notes, inv.ConnectionNotes(arg)...)
+		notes = append(notes, inv.ConnectionNotes(arg, st.prog.Secrets.Redact.Has)...)
 	}
 	for _, w := range notes {
 		fmt.Fprintf(st.prog.stderr, "warning: %s\n", w)

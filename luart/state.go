@@ -427,8 +427,9 @@ func (st *State) Run() *RunOptions { return st.he.Run }
 // env.sudo_password or env.password (set in the task, or by with_settings:
 // Fabric's with settings(password=…)) wins; else the run's
 // (GOFAB_SUDO_PASSWORD, --sudo-password-prompt, the fabfile's top-level
-// env, the login password). A password sudo cannot take is an error that
-// does not show it.
+// env, the login password); between them, the host's ansible_become_password
+// from an encrypted vars file. A password sudo cannot take is an error
+// that does not show it.
 func (st *State) SudoPassword() (string, error) {
 	env := st.env()
 	for _, k := range []string{"sudo_password", "password"} {
@@ -441,6 +442,13 @@ func (st *State) SudoPassword() (string, error) {
 		}
 		st.prog.Secrets.Add("env."+k, string(v))
 		return string(v), nil
+	}
+	// The host's Ansible become password, when it came from an encrypted
+	// vars file (one in clear was refused with a note when read).
+	for _, k := range []string{"ansible_become_password", "ansible_become_pass"} {
+		if v, ok := st.he.Vars[k].(string); ok && v != "" && st.prog.Secrets.Redact.Has(v) {
+			return v, nil
+		}
 	}
 	return st.he.Run.SudoPassword, nil
 }

@@ -338,23 +338,36 @@ task("t", function() print("token " .. s.api_token) end)
 func TestSecretsGroupVars(t *testing.T) {
 	p, env := secretsProject(t, `
 hosts(require("inventory").file("hosts.ini"))
-task("t", function() print("db " .. host.vars.db_password .. " " .. host.vars.region) end)
+task("t", function()
+  print("db " .. host.vars.db_password .. " " .. host.vars.region)
+  sudo("whoami")
+end)
 `)
 	p.write("hosts.ini", "[web]\n127.0.0.2\n127.0.0.3\n")
 	os.Mkdir(filepath.Join(p.dir, "group_vars"), 0o755)
 	p.write("group_vars/web.yml", "db_password: plain-loses\nregion: eu\n")
 	p.write(".sops.yaml", strings.Replace(readFile(t, filepath.Join(p.dir, ".sops.yaml")), "secrets/.*", "(secrets|group_vars)/.*", 1))
-	p.write("group_vars/web.sops.yaml", "db_password: "+secretPassword+"\n")
+	// The sudo password too, as Ansible users keep it: encrypted, so used.
+	p.write("group_vars/web.sops.yaml", "db_password: "+secretPassword+"\nansible_become_password: "+tb.Password+"\n")
 	r := p.run(env, "secrets", "encrypt", "-i", "group_vars/web.sops.yaml")
 	wantCode(t, r, 0)
 	r = p.run(env, "-R", "web", "t")
 	wantCode(t, r, 0)
-	mustContain(t, r, "[127.0.0.2] db *** eu", "[127.0.0.3] db *** eu")
+	mustContain(t, r, "[127.0.0.2] db *** eu", "[127.0.0.3] db *** eu", "[127.0.0.2] out: root", "[127.0.0.3] out: root")
+	mustNotContain(t, r, "ansible_become_password is ignored")
 	noPlaintext(t, "the run", r.stdout+r.stderr)
+	if strings.Contains(r.stdout+r.stderr, tb.Password) {
+		t.Errorf("the become password shows")
+	}
 	r = p.run(env, "hosts", "--host", "127.0.0.2")
 	wantCode(t, r, 0)
 	mustContain(t, r, "***")
 	noPlaintext(t, "gofab hosts", r.stdout+r.stderr)
+	// In clear it is refused, with one note, and sudo has no password.
+	p.write("group_vars/web.yml", "db_password: plain-loses\nregion: eu\nansible_become_password: "+tb.Password+"\n")
+	os.Remove(filepath.Join(p.dir, "group_vars", "web.sops.yaml"))
+	r = p.run(env, "-R", "web", "t")
+	mustContain(t, r, "ansible_become_password is ignored in clear")
 }
 
 // onTerminalInput runs gofab in the project on a pseudo-terminal, types

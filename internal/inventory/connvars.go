@@ -32,8 +32,8 @@ var connectionNotes = map[string]string{
 	"ansible_become":             "ansible_become is not applied to every command: gofab runs run() as the login user; use sudo(cmd) or {use_sudo = true} where a command needs root",
 	"ansible_become_user":        "ansible_become_user is not applied: use sudo(cmd, {user = NAME})",
 	"ansible_become_method":      "ansible_become_method is not applied: gofab's sudo() uses sudo",
-	"ansible_become_password":    "ansible_become_password is ignored in an inventory file (a password there is in clear): give it with GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
-	"ansible_become_pass":        "ansible_become_pass is ignored in an inventory file (a password there is in clear): give it with GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
+	"ansible_become_password":    "ansible_become_password is ignored in clear (keep it in an encrypted group_vars/NAME.sops.yaml, which gofab uses for sudo), or give GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
+	"ansible_become_pass":        "ansible_become_pass is ignored in clear (keep it in an encrypted group_vars/NAME.sops.yaml, which gofab uses for sudo), or give GOFAB_SUDO_PASSWORD or --sudo-password-prompt",
 	"ansible_password":           "ansible_password is ignored (a password in an inventory file is in clear): gofab logs in with keys or the agent",
 	"ansible_ssh_pass":           "ansible_ssh_pass is ignored (a password in an inventory file is in clear): gofab logs in with keys or the agent",
 	"ansible_python_interpreter": "ansible_python_interpreter is ignored: gofab runs no Python on the hosts",
@@ -44,8 +44,10 @@ var connectionNotes = map[string]string{
 // variable the inventory sets that gofab does not apply (ansible_become,
 // ansible_python_interpreter…), saying what it does instead, and one when
 // ansible_ssh_common_args holds more than a jump host. Values are never
-// shown. Ansible's own `localhost ansible_connection=local` needs no note.
-func (inv *Inventory) ConnectionNotes(source string) []string {
+// shown. Ansible's own `localhost ansible_connection=local` needs no note,
+// nor a become password that encrypted reports was decrypted from an
+// encrypted vars file (gofab uses it; nil: none was).
+func (inv *Inventory) ConnectionNotes(source string, encrypted func(string) bool) []string {
 	used := map[string]bool{}
 	sshOptions := false
 	note := func(vars map[string]any, host string) {
@@ -55,6 +57,7 @@ func (inv *Inventory) ConnectionNotes(source string) []string {
 			}
 			switch {
 			case k == "ansible_connection" && host == "localhost" && v == "local":
+			case IsBecomePassword(k) && encrypted != nil && encrypted(fmt.Sprint(v)):
 			case connectionNotes[k] != "":
 				used[k] = true
 			case k == "ansible_ssh_common_args" || k == "ansible_ssh_extra_args":
@@ -81,3 +84,7 @@ func (inv *Inventory) ConnectionNotes(source string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// IsBecomePassword reports whether k is Ansible's become (sudo) password
+// variable.
+func IsBecomePassword(k string) bool { return k == "ansible_become_password" || k == "ansible_become_pass" }

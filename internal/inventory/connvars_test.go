@@ -35,7 +35,7 @@ localhost ansible_connection=local
 	if r, _ := inv.Lookup("web1"); r.Gateway != "bastion" {
 		t.Errorf("web1 gateway %q, want bastion", r.Gateway)
 	}
-	notes := strings.Join(inv.ConnectionNotes("h.ini"), "\n")
+	notes := strings.Join(inv.ConnectionNotes("h.ini", nil), "\n")
 	for _, want := range []string{"ansible_become is not applied", "ansible_become_password is ignored", "ansible_python_interpreter is ignored"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)

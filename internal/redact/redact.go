@@ -66,6 +66,17 @@ func (s *Set) Add(value string) bool {
 	return true
 }
 
+// Has reports whether value itself was registered (a decrypted value, a
+// password), not merely a text holding one.
+func (s *Set) Has(value string) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.values[value]
+}
+
 // Len is the number of forms registered.
 func (s *Set) Len() int {
 	if s == nil {
