@@ -20,7 +20,7 @@ const shardFabfile = `
 local files = require("files")
 task("t", function()
   run("uname -r")
-  files.write("/tmp/shard-test", "done by " .. env.host .. "\n")
+  files.write("/tmp/shard-test", "done by " .. env.host .. " in run " .. env.run .. "\n") -- a change in every run
 end)
 task("report", {runs_once = true, shard = 0}, function() print("one report for the fleet") end)
 `
@@ -63,7 +63,7 @@ func TestShards(t *testing.T) {
 	p := newProject(t, shardFabfile, "")
 	hostsFile := "@" + filepath.Join(f.dir, "hosts.txt")
 	args := []string{"-S", f.sshConfig(), "-H", hostsFile, "t", "report"}
-	single := p.runFor(5*time.Minute, []string{"GOFAB_STATE_DIR=" + t.TempDir()}, append([]string{"--output", "json"}, args...)...)
+	single := p.runFor(5*time.Minute, []string{"GOFAB_STATE_DIR=" + t.TempDir()}, append([]string{"--output", "json", "--set", "run=single"}, args...)...)
 	wantCode(t, single, 0)
 	want := summaryOf(t, single.stdout)
 	if len(want) != n {
@@ -92,7 +92,7 @@ func TestShards(t *testing.T) {
 		ev := filepath.Join(p.dir, fmt.Sprintf("shard-%d.jsonl", i))
 		files = append(files, ev)
 		go func() {
-			done <- p.runFor(5*time.Minute, []string{"GOFAB_STATE_DIR=" + p.dir}, append([]string{"-q", "--shard", fmt.Sprintf("%d/%d", i, shards), "--events", ev}, args...)...)
+			done <- p.runFor(5*time.Minute, []string{"GOFAB_STATE_DIR=" + p.dir}, append([]string{"-q", "--set", "run=sharded", "--shard", fmt.Sprintf("%d/%d", i, shards), "--events", ev}, args...)...)
 		}()
 	}
 	reports := 0
@@ -142,7 +142,7 @@ func TestShardKilled(t *testing.T) {
 	f := simulated(t, n, "stall="+strings.Join(faults, ","))
 	p := newProject(t, shardFabfile, "")
 	hostsFile := "@" + filepath.Join(f.dir, "hosts.txt")
-	args := []string{"-S", f.sshConfig(), "-t", "300", "-H", hostsFile, "t"}
+	args := []string{"-S", f.sshConfig(), "-t", "300", "--set", "run=killed", "-H", hostsFile, "t"}
 	var files []string
 	for i := 0; i < 3; i++ {
 		ev := filepath.Join(p.dir, fmt.Sprintf("shard-%d.jsonl", i))
@@ -199,7 +199,7 @@ func TestShardKilled(t *testing.T) {
 	wantCode(t, r, 1)
 	mustContain(t, r, fmt.Sprintf("%d hosts: %d ok, 0 failed, 0 unreachable, %d not run", n, n-len(stalled), len(stalled)))
 	// --rerun-failed from the merged state: the stalled hosts, and only them.
-	r = p.runFor(time.Minute, nil, "--dry-run", "--rerun-failed", "-S", f.sshConfig(), "t")
+	r = p.runFor(time.Minute, nil, "--dry-run", "--rerun-failed", "--set", "run=rerun", "-S", f.sshConfig(), "t")
 	for _, h := range stalled {
 		mustContain(t, r, "["+h+"]")
 	}

@@ -83,11 +83,13 @@ func hostsAction(c *cli.Context, env environ) error {
 		return err
 	}
 	picked = slices.DeleteFunc(picked, func(h inventory.Selected) bool { return !shard.Owns(h.Name) })
+	// -H takes host strings as a run does; a PATTERN names the inventory's.
+	adHoc := c.NArg() == 0 && len(flagStrings(c, "hosts")) > 0
 	resolved := make([]*inventory.Resolved, len(picked))
 	for i, h := range picked {
 		r, ok := lookupHost(inv, h.Name, jsonOut)
 		switch {
-		case !ok && h.Known:
+		case !ok && (h.Known || !adHoc):
 			return usageErr("%s", inventory.Unknown(inv, h.Name))
 		case !ok: // a host string of -H or a hosts file, not in the inventory
 			r = &inventory.Resolved{Name: h.Name}
