@@ -87,4 +87,6 @@ func (inv *Inventory) ConnectionNotes(source string, encrypted func(string) bool
 
 // IsBecomePassword reports whether k is Ansible's become (sudo) password
 // variable.
-func IsBecomePassword(k string) bool { return k == "ansible_become_password" || k == "ansible_become_pass" }
+func IsBecomePassword(k string) bool {
+	return k == "ansible_become_password" || k == "ansible_become_pass"
+}
