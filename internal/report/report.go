@@ -16,6 +16,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -419,7 +420,9 @@ var pageJS string
 //go:embed page.css
 var pageCSS string
 
-var page = template.Must(template.New("report").Parse(pageHTML))
+// page is parsed on first use: a run that writes no report spends nothing
+// on it at start-up.
+var page = sync.OnceValue(func() *template.Template { return template.Must(template.New("report").Parse(pageHTML)) })
 
 // Write writes the report as one self-contained HTML page.
 func (rep *Report) Write(w io.Writer) error {
@@ -428,7 +431,7 @@ func (rep *Report) Write(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return page.Execute(w, map[string]any{
+	return page().Execute(w, map[string]any{
 		"Title":  rep.title(),
 		"Data":   template.JS(data),
 		"Script": template.JS(pageJS),

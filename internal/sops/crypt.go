@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,11 @@ var ErrTampered = errors.New("the file was changed after it was encrypted (a val
 // as sops does.
 var macOnlyEncryptedInit = []byte{0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0xb, 0xb, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69}
 
-var encRE = regexp.MustCompile(`^ENC\[AES256_GCM,data:(.*),iv:(.+),tag:(.+),type:(.+)\]`)
+// encRE is compiled on first use: runs without secrets spend nothing on
+// it at start-up.
+var encRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^ENC\[AES256_GCM,data:(.*),iv:(.+),tag:(.+),type:(.+)\]`)
+})
 
 // rules say which values are encrypted (sops's unencrypted_suffix and
 // the like; the default encrypts every value).
@@ -179,7 +184,7 @@ func decryptValue(s string, key []byte, ad string) (any, error) {
 	if s == "" {
 		return "", nil
 	}
-	m := encRE.FindStringSubmatch(s)
+	m := encRE().FindStringSubmatch(s)
 	if m == nil {
 		return nil, errors.New("the value is not encrypted (ENC[AES256_GCM,...] expected)")
 	}
