@@ -178,8 +178,16 @@ func foldSpans(all []*mergeEvent) *mergedHosts {
 			}
 			json.Unmarshal(ev.raw, &full)
 			for _, s := range full.Hosts {
-				if _, seen := h.status[s.Host]; !seen && !h.selected[s.Host] {
+				prev, seen := h.status[s.Host]
+				if !seen && !h.selected[s.Host] {
 					h.order = append(h.order, s.Host)
+				}
+				if seen { // in two shards' summaries (a task with a shard option ran it): as one run's
+					s.Duration += prev.Duration
+					s.Changed += prev.Changed
+					if prev.Status != "ok" {
+						s.Status, s.Error = prev.Status, prev.Error
+					}
 				}
 				h.status[s.Host] = s
 			}
