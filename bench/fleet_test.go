@@ -37,6 +37,28 @@ func startFleet(b *testing.B, fleetBin, dir string, n int) (port string) {
 	return p.Port
 }
 
+// fleetCommands are the command lines that run "uname -r" on every host
+// of the fleet in fdir (serving on port): gofab's ad-hoc mode, and the
+// floor program with the same 64 handshakes in flight (it takes the
+// hosts with their port, from a file written here).
+func fleetCommands(b *testing.B, gofab, floor, fdir, port string) (gofabArgv, floorArgv []string) {
+	hosts, err := os.ReadFile(filepath.Join(fdir, "hosts.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var withPort []string
+	for _, h := range strings.Fields(string(hosts)) {
+		withPort = append(withPort, h+":"+port)
+	}
+	list := filepath.Join(fdir, "hostports.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(withPort, "\n")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return []string{gofab, "-S", filepath.Join(fdir, "ssh_config"), "-q", "-H", "@" + filepath.Join(fdir, "hosts.txt"), "--", "uname", "-r"},
+		[]string{floor, "-hosts-file", list, "-user", "deploy", "-key", filepath.Join(fdir, "id_ed25519"),
+			"-known-hosts", filepath.Join(fdir, "known_hosts"), "-limit", "64", "uname", "-r"}
+}
+
 // BenchmarkFleet runs "uname -r" on simulated fleets of 1k to 10k hosts
 // (bench/fleet, in a process of its own): gofab's ad-hoc mode against the
 // floor program, a bare x/crypto/ssh client with the same 64 handshakes
@@ -49,25 +71,12 @@ func BenchmarkFleet(b *testing.B) {
 	fleetBin := build(b, dir, "./bench/fleet")
 	for _, n := range fleetSizes() {
 		fdir := filepath.Join(dir, fmt.Sprintf("fleet%d", n))
-		port := startFleet(b, fleetBin, fdir, n)
-		hosts, err := os.ReadFile(filepath.Join(fdir, "hosts.txt"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var withPort []string
-		for _, h := range strings.Fields(string(hosts)) {
-			withPort = append(withPort, h+":"+port)
-		}
-		list := filepath.Join(fdir, "hostports.txt")
-		if err := os.WriteFile(list, []byte(strings.Join(withPort, "\n")), 0o644); err != nil {
-			b.Fatal(err)
-		}
+		gofabArgv, floorArgv := fleetCommands(b, gofab, floor, fdir, startFleet(b, fleetBin, fdir, n))
 		b.Run(fmt.Sprintf("hosts=%d/floor", n), func(b *testing.B) {
-			measure(b, floor, "-hosts-file", list, "-user", "deploy", "-key", filepath.Join(fdir, "id_ed25519"),
-				"-known-hosts", filepath.Join(fdir, "known_hosts"), "-limit", "64", "uname", "-r")
+			measure(b, floorArgv[0], floorArgv[1:]...)
 		})
 		b.Run(fmt.Sprintf("hosts=%d/gofab", n), func(b *testing.B) {
-			measure(b, gofab, "-S", filepath.Join(fdir, "ssh_config"), "-q", "-H", "@"+filepath.Join(fdir, "hosts.txt"), "--", "uname", "-r")
+			measure(b, gofabArgv[0], gofabArgv[1:]...)
 		})
 	}
 }

@@ -55,14 +55,7 @@ func BenchmarkStartupRatio(b *testing.B) {
 	dir := b.TempDir()
 	gofab := build(b, dir, "./cmd/gofab")
 	ref := build(b, dir, "./bench/startupref")
-	var fab strings.Builder
-	for i := 0; i < 50; i++ {
-		fmt.Fprintf(&fab, "task(%q, %q, function() run(\"echo %d\") end)\n", fmt.Sprintf("task%02d", i), fmt.Sprintf("Task number %d", i), i)
-	}
-	fabfile := filepath.Join(dir, "fabfile.lua")
-	if err := os.WriteFile(fabfile, []byte(fab.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	fabfile := fiftyTasks(b, dir)
 	for _, c := range []struct {
 		name string
 		argv []string
@@ -89,25 +82,10 @@ func BenchmarkFleetRatio(b *testing.B) {
 		n = sizes[0]
 	}
 	fdir := filepath.Join(dir, "fleet")
-	port := startFleet(b, fleetBin, fdir, n)
-	hosts, err := os.ReadFile(filepath.Join(fdir, "hosts.txt"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var withPort []string
-	for _, h := range strings.Fields(string(hosts)) {
-		withPort = append(withPort, h+":"+port)
-	}
-	list := filepath.Join(fdir, "hostports.txt")
-	if err := os.WriteFile(list, []byte(strings.Join(withPort, "\n")), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	gofabArgv, floorArgv := fleetCommands(b, gofab, floor, fdir, startFleet(b, fleetBin, fdir, n))
 	b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			ratios(b, 5,
-				[]string{gofab, "-S", filepath.Join(fdir, "ssh_config"), "-q", "-H", "@" + filepath.Join(fdir, "hosts.txt"), "--", "uname", "-r"},
-				[]string{floor, "-hosts-file", list, "-user", "deploy", "-key", filepath.Join(fdir, "id_ed25519"),
-					"-known-hosts", filepath.Join(fdir, "known_hosts"), "-limit", "64", "uname", "-r"})
+			ratios(b, 5, gofabArgv, floorArgv)
 		}
 	})
 }

@@ -20,14 +20,7 @@ func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
 	gofab := build(b, dir, "./cmd/gofab")
 	ref := build(b, dir, "./bench/startupref")
-	var fab strings.Builder
-	for i := 0; i < 50; i++ {
-		fmt.Fprintf(&fab, "task(%q, %q, function() run(\"echo %d\") end)\n", fmt.Sprintf("task%02d", i), fmt.Sprintf("Task number %d", i), i)
-	}
-	fabfile := filepath.Join(dir, "fabfile.lua")
-	if err := os.WriteFile(fabfile, []byte(fab.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	fabfile := fiftyTasks(b, dir)
 	for _, c := range []struct {
 		name string
 		argv []string
@@ -43,6 +36,20 @@ func BenchmarkStartup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fiftyTasks writes a fabfile of 50 documented tasks into dir (what -l
+// lists in the start-up benchmarks) and returns its path.
+func fiftyTasks(b *testing.B, dir string) string {
+	var fab strings.Builder
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&fab, "task(%q, %q, function() run(\"echo %d\") end)\n", fmt.Sprintf("task%02d", i), fmt.Sprintf("Task number %d", i), i)
+	}
+	fabfile := filepath.Join(dir, "fabfile.lua")
+	if err := os.WriteFile(fabfile, []byte(fab.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return fabfile
 }
 
 // medianRun runs argv n times and returns the median wall time in ms.

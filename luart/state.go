@@ -445,7 +445,7 @@ func (st *State) SudoPassword() (string, error) {
 	}
 	// The host's Ansible become password, when it came from an encrypted
 	// vars file (one in clear was refused with a note when read).
-	for _, k := range []string{"ansible_become_password", "ansible_become_pass"} {
+	for _, k := range inventory.BecomePasswordVars {
 		if v, ok := st.he.Vars[k].(string); ok && v != "" && st.prog.Secrets.Redact.Has(v) {
 			return v, nil
 		}

@@ -181,17 +181,24 @@ func mergeAction(c *cli.Context, env environ) error {
 	default:
 		return usageErr("--output must be text or json")
 	}
-	if page := c.String("o"); page != "" {
+	if page, state := c.String("o"), c.Bool("state"); page != "" || state {
+		// One build of the merged run serves the page and the state.
 		if _, err := merged.Seek(0, 0); err != nil {
 			return err
 		}
-		if err := writeReport(merged, page); err != nil {
-			return usageErr("%v", err)
+		rep, err := report.Build(merged)
+		if err != nil {
+			return usageErr("report merge: %v", err)
 		}
-	}
-	if c.Bool("state") {
-		if err := mergedState(c, env, merged); err != nil {
-			return err
+		if page != "" {
+			if err := outfile.Write(page, 0o644, rep.Write); err != nil {
+				return usageErr("report: %v", err)
+			}
+		}
+		if state {
+			if err := mergedState(c, env, rep); err != nil {
+				return err
+			}
 		}
 	}
 	counts := map[string]int{}
@@ -214,14 +221,7 @@ func mergeAction(c *cli.Context, env environ) error {
 // mergedState records, for each task of the merged run, the hosts that
 // did not succeed at it (failed, unreachable, not run…), as runCalls does
 // for one run, so --rerun-failed reruns them.
-func mergedState(c *cli.Context, env environ, merged *os.File) error {
-	if _, err := merged.Seek(0, 0); err != nil {
-		return err
-	}
-	rep, err := report.Build(merged)
-	if err != nil {
-		return usageErr("report merge: %v", err)
-	}
+func mergedState(c *cli.Context, env environ, rep *report.Report) error {
 	fabfile := c.String("fabfile")
 	if fabfile == "" {
 		fabfile = rep.Fabfile

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -85,8 +86,9 @@ func (inv *Inventory) ConnectionNotes(source string, encrypted func(string) bool
 	return out
 }
 
+// BecomePasswordVars are Ansible's names for the become (sudo) password.
+var BecomePasswordVars = []string{"ansible_become_password", "ansible_become_pass"}
+
 // IsBecomePassword reports whether k is Ansible's become (sudo) password
 // variable.
-func IsBecomePassword(k string) bool {
-	return k == "ansible_become_password" || k == "ansible_become_pass"
-}
+func IsBecomePassword(k string) bool { return slices.Contains(BecomePasswordVars, k) }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofab/gofab/internal/sops"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -230,6 +231,5 @@ func readVarsFile(path string, decrypt Decrypter) (map[string]any, error) {
 // isSOPS reports whether a vars file is SOPS-encrypted: named
 // NAME.sops.yaml (or .yml, .json), or holding sops's metadata.
 func isSOPS(path string, data []byte) bool {
-	return strings.Contains(filepath.Base(path), ".sops.") ||
-		bytes.Contains(data, []byte("sops")) && bytes.Contains(data, []byte("ENC[AES256_GCM,")) && bytes.Contains(data, []byte("mac"))
+	return strings.Contains(filepath.Base(path), ".sops.") || sops.Encrypted(data, sops.FormatOf(path))
 }

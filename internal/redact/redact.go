@@ -26,28 +26,22 @@ type Set struct {
 	matcher *matcher
 }
 
-// Add registers value; it reports false, registering nothing, when the
-// value is shorter than MinLen. A value of several lines is registered
-// line by line too (output is redacted a line at a time), and in its
-// JSON-escaped forms (events are JSON).
-func (s *Set) Add(value string) bool {
-	if s == nil || len(value) < MinLen {
-		return len(value) >= MinLen
-	}
-	forms := []string{value}
-	if strings.Contains(value, "\n") {
-		for _, l := range strings.Split(value, "\n") {
-			if l = strings.TrimRight(l, "\r"); len(l) >= MinLen {
-				forms = append(forms, l)
-			}
+// Add registers values and returns the positions of those it refused,
+// shorter than MinLen. A value of several lines is registered line by
+// line too (output is redacted a line at a time), and in its JSON-escaped
+// forms (events are JSON). The matcher is rebuilt once per call: give a
+// file's values together.
+func (s *Set) Add(values ...string) (short []int) {
+	var forms []string
+	for i, v := range values {
+		if len(v) < MinLen {
+			short = append(short, i)
+			continue
 		}
+		forms = append(forms, formsOf(v)...)
 	}
-	for _, f := range forms[:len(forms):len(forms)] {
-		for _, html := range []bool{false, true} {
-			if esc := jsonEscaped(f, html); esc != f && len(esc) >= MinLen {
-				forms = append(forms, esc)
-			}
-		}
+	if s == nil || len(forms) == 0 {
+		return short
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,7 +57,28 @@ func (s *Set) Add(value string) bool {
 	if added {
 		s.matcher = newMatcher(s.values)
 	}
-	return true
+	return short
+}
+
+// formsOf is value as output can show it: itself, its lines, and the
+// JSON-escaped forms of each.
+func formsOf(value string) []string {
+	forms := []string{value}
+	if strings.Contains(value, "\n") {
+		for _, l := range strings.Split(value, "\n") {
+			if l = strings.TrimRight(l, "\r"); len(l) >= MinLen {
+				forms = append(forms, l)
+			}
+		}
+	}
+	for _, f := range forms[:len(forms):len(forms)] {
+		for _, html := range []bool{false, true} {
+			if esc := jsonEscaped(f, html); esc != f && len(esc) >= MinLen {
+				forms = append(forms, esc)
+			}
+		}
+	}
+	return forms
 }
 
 // Has reports whether value itself was registered (a decrypted value, a

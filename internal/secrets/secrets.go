@@ -81,19 +81,17 @@ func (s *Store) Decrypt(name string, data []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := filepath.Base(name)
-	sops.Leaves(t, func(path []string, v any) {
-		if !meta.Encrypted(path) {
-			return
-		}
-		switch v.(type) {
-		case bool, nil:
-			return
-		}
-		if text := fmt.Sprint(v); text != "" && !s.Redact.Add(text) {
-			s.warn(fmt.Sprintf("%s: %s is shorter than %d characters: gofab cannot hide it in output", file, strings.Join(path, "."), redact.MinLen))
+	var texts, keys []string
+	meta.EncryptedLeaves(t, func(path []string, v any) {
+		if _, isBool := v.(bool); !isBool {
+			if text := fmt.Sprint(v); text != "" {
+				texts, keys = append(texts, text), append(keys, strings.Join(path, "."))
+			}
 		}
 	})
+	for _, i := range s.Redact.Add(texts...) { // one matcher for the whole file
+		s.warn(fmt.Sprintf("%s: %s is shorter than %d characters: gofab cannot hide it in output", filepath.Base(name), keys[i], redact.MinLen))
+	}
 	return t.Plain(), nil
 }
 
@@ -101,7 +99,7 @@ func (s *Store) Decrypt(name string, data []byte) (map[string]any, error) {
 // password, a value given to secrets.hide); what names it in the warning
 // for a value too short to hide.
 func (s *Store) Add(what, value string) {
-	if s != nil && value != "" && !s.Redact.Add(value) {
+	if s != nil && value != "" && len(s.Redact.Add(value)) > 0 {
 		s.warn(fmt.Sprintf("%s is shorter than %d characters: gofab cannot hide it in output", what, redact.MinLen))
 	}
 }

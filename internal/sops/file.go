@@ -37,18 +37,14 @@ type Metadata struct {
 	Version                            string
 }
 
-// Encrypted reports whether the value at path (its keys) is encrypted in
-// the file, by the file's rules (a key ending in _unencrypted is not).
-func (m *Metadata) Encrypted(path []string) bool {
+// EncryptedLeaves calls fn for every value of t that the file's rules
+// encrypt (a key ending in _unencrypted is left out) and that is not a
+// mapping, a list or nil, with its path of keys (list items share their
+// list's path).
+func (m *Metadata) EncryptedLeaves(t Tree, fn func(path []string, v any)) {
 	r, err := m.rules()
-	return err != nil || r.encrypted(path)
-}
-
-// Leaves calls fn for every value of t that is not a mapping, a list or
-// nil, with its path of keys (list items share their list's path).
-func Leaves(t Tree, fn func(path []string, v any)) {
 	walk(t, nil, func(v any, path []string, comment bool) (any, error) {
-		if !comment {
+		if !comment && (err != nil || r.encrypted(path)) {
 			fn(path, v)
 		}
 		return v, nil

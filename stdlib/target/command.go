@@ -126,7 +126,7 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		req.ShowStdout = !c.HideStdout && st.Shown("stdout")
 		req.ShowStderr = st.Shown("stderr")
 	}
-	if c.Kind != "local" && st.Secrets().Redact.Contains(shell.Wrap(req)) && st.Secrets().First("ps "+st.HostString()) {
+	if red := st.Secrets().Redact; c.Kind != "local" && red.Len() > 0 && red.Contains(shell.Wrap(req)) && st.Secrets().First("ps "+st.HostString()) {
 		st.Out().Line("warning", "a command line holds a secret (shown as ***): other users of the host can read it in ps while it runs; "+
 			"give it on the command's input with {stdin = value}, or write it to a file with files.write or upload_template")
 	}
