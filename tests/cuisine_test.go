@@ -220,12 +220,17 @@ func TestCuisine(t *testing.T) {
 // through apt.
 func TestCuisinePackages(t *testing.T) {
 	needTestbed(t)
-	exec.Command("apt-get", "remove", "-y", "-qq", "hello").Run()
+	packageManagerReady(t)
+	if helloInstalled() {
+		if out, err := aptGet("remove", "-y", "-qq", "hello").CombinedOutput(); err != nil {
+			t.Fatalf("removing hello before the test: %v\n%s", err, out)
+		}
+	}
 	p := newProject(t, cuisineFab, "")
 	r := p.run([]string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "--check", "pkgcheck")
 	wantCode(t, r, 0)
 	mustContain(t, r, "pkg would=true", "would run: DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install")
-	if out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output(); strings.HasSuffix(string(out), " installed") {
+	if helloInstalled() {
 		t.Fatal("--check installed the package")
 	}
 	// Learning that a package is installed needs no password; a change
@@ -241,11 +246,48 @@ func TestCuisinePackages(t *testing.T) {
 	r = p.runFor(5*time.Minute, []string{"GOFAB_SUDO_PASSWORD=" + tb.Password}, "-H", "127.0.0.2", "packages")
 	wantCode(t, r, 0)
 	mustNotContain(t, r, "check failed")
-	if err := exec.Command("dpkg-query", "-W", "hello").Run(); err == nil {
-		out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output()
-		if strings.HasSuffix(string(out), " installed") {
-			t.Error("package_remove left hello installed")
+	if helloInstalled() {
+		t.Error("package_remove left hello installed")
+	}
+}
+
+// helloInstalled says whether dpkg has Debian's hello package installed.
+func helloInstalled() bool {
+	out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output()
+	return strings.HasSuffix(string(out), " installed")
+}
+
+// aptGet is apt-get as the suite runs it: never asking, and waiting for
+// another holder of dpkg's lock as cuisine does.
+func aptGet(args ...string) *exec.Cmd {
+	cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	return cmd
+}
+
+// packageManagerReady makes sure dpkg can install before a test that
+// installs. The machine is shared: a package run interrupted outside this
+// suite leaves dpkg refusing every install until `dpkg --configure -a` has
+// finished it (a CI run failed so, before this test had run a command).
+// It finishes that run, waiting while another process holds dpkg's lock.
+func packageManagerReady(t *testing.T) {
+	t.Helper()
+	if pending, _ := os.ReadDir("/var/lib/dpkg/updates"); len(pending) == 0 {
+		return
+	}
+	t.Log("dpkg was left interrupted before this test: running dpkg --configure -a")
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		cmd := exec.Command("dpkg", "--force-confold", "--configure", "-a")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			return
 		}
+		if !strings.Contains(string(out), "lock") || time.Now().After(deadline) {
+			t.Fatalf("dpkg --configure -a: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second) // another process holds the lock: dpkg has no wait of its own
 	}
 }
 
