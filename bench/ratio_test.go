@@ -81,7 +81,7 @@ func BenchmarkFleetRatio(b *testing.B) {
 	if sizes := fleetSizes(); os.Getenv("GOFAB_FLEET_SIZES") != "" {
 		n = sizes[0]
 	}
-	fdir := filepath.Join(dir, "fleet")
+	fdir := filepath.Join(dir, "fleet-hosts") // dir/fleet is the fleet binary
 	gofabArgv, floorArgv := fleetCommands(b, gofab, floor, fdir, startFleet(b, fleetBin, fdir, n))
 	b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 		for i := 0; i < b.N; i++ {

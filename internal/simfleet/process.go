@@ -21,6 +21,8 @@ type Process struct {
 // serves (its "ready: N hosts on port P" line).
 func StartProcess(bin string, args ...string) (*Process, error) {
 	p := &Process{cmd: exec.Command(bin, args...)}
+	var stderr strings.Builder
+	p.cmd.Stderr = &stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -31,7 +33,7 @@ func StartProcess(bin string, args ...string) (*Process, error) {
 	p.lines = bufio.NewScanner(out)
 	if !p.lines.Scan() || !strings.HasPrefix(p.lines.Text(), "ready:") {
 		p.Kill()
-		return nil, fmt.Errorf("the fleet did not start: %q", p.lines.Text())
+		return nil, fmt.Errorf("the fleet did not start: %q %s", p.lines.Text(), strings.TrimSpace(stderr.String()))
 	}
 	f := strings.Fields(p.lines.Text())
 	p.Port = f[len(f)-1]
