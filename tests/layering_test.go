@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,62 @@ var forbiddenImports = map[string][]string{
 	"internal/fakehost": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
 }
 
+// allowedImports are, for the packages a rule names this way, the only
+// packages of gofab's they may import (a package below them, by prefix).
+var allowedImports = map[string][]string{
+	"internal/fuzzy":     {},
+	"internal/sshconfig": {},
+	"internal/runstate":  {"internal/outfile"},
+	// Lint knows the registry's declarations, never how a run goes.
+	"internal/lint": {"luart", "internal/fuzzy"},
+	// The simulated fleet serves fake hosts over SSH: a test double.
+	"internal/simfleet": {"internal/fakehost", "internal/host"},
+	// gofab test's composition: a run on fake hosts, never real SSH
+	// dialing beyond the local and dry-run hosts connect gives.
+	"internal/recipetest": {"internal/connect", "internal/executor", "internal/fakehost", "internal/host", "internal/output", "internal/secrets", "luart", "stdlib"},
+}
+
+// ruled reports whether a rule covers package pkg: a key of
+// forbiddenImports that is pkg or one of its parents, or of
+// allowedImports that is pkg. Programs (cmd, bench), the integration
+// tests and the recipes need none.
+func ruled(pkg string) bool {
+	for _, top := range []string{"cmd/", "bench", "tests", "fabfiles"} {
+		if strings.HasPrefix(pkg, top) {
+			return true
+		}
+	}
+	if _, ok := allowedImports[pkg]; ok {
+		return true
+	}
+	for prefix := range forbiddenImports {
+		if prefix != "" && (pkg == prefix || strings.HasPrefix(pkg, prefix+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkImport reports an import of target by pkg that a rule forbids.
+func checkImport(t *testing.T, rel, pkg, target string) {
+	t.Helper()
+	for prefix, banned := range forbiddenImports {
+		if prefix != "" && pkg != prefix && !strings.HasPrefix(pkg, prefix+"/") {
+			continue
+		}
+		for _, b := range banned {
+			if b == "" || target == b || strings.HasPrefix(target, b+"/") {
+				t.Errorf("%s imports %s: against the layering", rel, target)
+			}
+		}
+	}
+	if allowed, ok := allowedImports[pkg]; ok && !slices.ContainsFunc(allowed, func(a string) bool {
+		return target == a || strings.HasPrefix(target, a+"/")
+	}) {
+		t.Errorf("%s imports %s: %s may import only %v of gofab's packages", rel, target, pkg, allowed)
+	}
+}
+
 // maxFuncLines is the longest a function may be, table-driven data aside.
 const maxFuncLines = 80
 
@@ -83,13 +140,15 @@ func isData(body *ast.BlockStmt) bool {
 // standard streams.
 var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 
-// TestLayering fails when a package imports against the layering, a
+// TestLayering fails when a package has no layering rule or imports
+// against one, a
 // package outside cmd (and the standalone bench programs) exits the
 // process or writes to its standard streams, a command is run other than
 // through the one command path (stdlib/target.Run), or a function is
 // longer than maxFuncLines.
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
+	unruled := map[string]bool{}
 	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -109,20 +168,13 @@ func TestLayering(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if !ruled(pkg) && !unruled[pkg] {
+			unruled[pkg] = true
+			t.Errorf("package %s has no layering rule: give it one in forbiddenImports or allowedImports", pkg)
+		}
 		for _, imp := range f.Imports {
-			target, ok := strings.CutPrefix(strings.Trim(imp.Path.Value, `"`), module)
-			if !ok {
-				continue
-			}
-			for prefix, banned := range forbiddenImports {
-				if prefix != "" && pkg != prefix && !strings.HasPrefix(pkg, prefix+"/") {
-					continue
-				}
-				for _, b := range banned {
-					if b == "" || target == b || strings.HasPrefix(target, b+"/") {
-						t.Errorf("%s imports %s: against the layering", rel, target)
-					}
-				}
+			if target, ok := strings.CutPrefix(strings.Trim(imp.Path.Value, `"`), module); ok {
+				checkImport(t, rel, pkg, target)
 			}
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
