@@ -3,6 +3,7 @@ package luart
 import (
 	"context"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -53,7 +54,7 @@ func (st *State) Changed(n int, what ...string) {
 	}
 	if st.he != nil && st.he.Out != nil {
 		for _, w := range what {
-			st.he.Out.Event("change", map[string]any{"what": w})
+			st.he.Out.Event(event.Change{What: w})
 		}
 	}
 }

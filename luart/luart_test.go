@@ -3,6 +3,7 @@ package luart
 import (
 	"context"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"io"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ func (p *printer) Line(kind, text string) {
 	p.lines = append(p.lines, kind+": "+text)
 }
 
-func (p *printer) Event(string, map[string]any) {}
+func (p *printer) Event(event.Event) {}
 
 func (p *printer) Stream(kind string) io.WriteCloser { return nopCloser{io.Discard} }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"strings"
 
 	"github.com/gofab/gofab/internal/executor"
@@ -60,14 +61,11 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	defer finishTaps()
 	defer ex.Close()
 	defer warnOn(env, ex.Printer.Close)
-	start := map[string]any{"fabfile": runProg.Path, "tasks": callNames(calls), "version": version}
+	start := event.RunStart{Fabfile: runProg.Path, Tasks: callNames(calls), Version: version, Command: strings.Join(adhoc, " ")}
 	if ex.Shard.On() {
-		start["shard"] = ex.Shard.String()
+		start.Shard = ex.Shard.String()
 	}
-	if len(adhoc) > 0 {
-		start["command"] = strings.Join(adhoc, " ")
-	}
-	ex.Printer.Event("run_start", start)
+	ex.Printer.Event(start)
 	var state *runstate.File
 	if prog != nil {
 		if state, err = openState(c, env, ex.Shard); err != nil {
@@ -102,14 +100,14 @@ func runAll(c *cli.Context, env environ, ex *executor.Executor, state *runstate.
 		return err
 	}
 	if n := env.secrets.Decryptions(); n > 0 {
-		ex.Printer.Event("secrets", map[string]any{"decrypted": n})
+		ex.Printer.Event(event.Secrets{Decrypted: n})
 	}
 	summary := ex.Summary()
 	if len(summary) > 1 || ex.Printer.JSON() {
 		executor.PrintSummary(ex.Printer, summary)
 	}
 	if len(notRun) > 0 {
-		ex.Printer.Event("tasks_not_run", map[string]any{"tasks": notRun, "after": stopped})
+		ex.Printer.Event(event.TasksNotRun{Tasks: notRun, After: stopped})
 		ex.Printer.Printf("Not run: %s (%s failed; --keep-going runs every task named)", strings.Join(notRun, ", "), stopped)
 	}
 	return exitStatus(ctx, summary)

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"github.com/gofab/gofab/internal/event"
 	"sync"
 	"sync/atomic"
 
@@ -141,9 +142,9 @@ func (c *hostCoord) Barrier(ctx context.Context) error {
 		defer c.resume(ctx)
 	}
 	out := c.e.out(c.host)
-	out.Event("barrier_wait", map[string]any{"task": c.task})
+	out.Event(event.BarrierWait{Task: c.task})
 	err := c.bar.wait(ctx)
-	out.Event("barrier_pass", map[string]any{"task": c.task})
+	out.Event(event.BarrierPass{Task: c.task})
 	return err
 }
 

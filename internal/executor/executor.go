@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"slices"
 	"strings"
 	"sync"
@@ -224,16 +225,16 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	}
 	e.sel = Selection{CLIHosts: sel.CLIHosts, CLIRoles: sel.CLIRoles, CLIExclude: sel.CLIExclude}
 	start := time.Now()
-	e.Printer.Event("task_start", map[string]any{"task": t.Name})
+	e.Printer.Event(event.TaskStart{Task: t.Name})
 	results, fresh, err := e.runTask(withTask(ctx, t.Name), t, args, sel, e.Status)
 	if fresh {
 		e.record(results)
 	}
-	end := map[string]any{"task": t.Name, "duration": time.Since(start).Seconds(), "counts": counts(results)}
+	end := event.TaskEnd{Task: t.Name, Duration: time.Since(start).Seconds(), Counts: counts(results)}
 	if err != nil {
-		end["error"] = err.Error()
+		end.Error = err.Error()
 	}
-	e.Printer.Event("task_end", end)
+	e.Printer.Event(end)
 	return results, err
 }
 
@@ -514,10 +515,9 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 	start := time.Now()
 	name := tg.name()
 	out := e.out(name)
-	out.Event("host_start", map[string]any{"task": task})
+	out.Event(event.HostStart{Task: task})
 	defer func() {
-		out.Event("host_end", map[string]any{"task": task, "status": res.Status.String(), "duration": res.Duration.Seconds(),
-			"changed": res.Changed, "error": res.Err})
+		out.Event(event.HostEnd{Task: task, Status: res.Status.String(), Duration: res.Duration.Seconds(), Changed: res.Changed, Error: res.Err})
 	}()
 	value, err := fn(ctx, tg, hc)
 	res = HostResult{Host: name, Duration: time.Since(start), Value: value, Changed: int(hc.changed.Load())}
@@ -605,12 +605,11 @@ func (e *Executor) Summary() []HostResult {
 // JSON printer gets the event alone).
 func PrintSummary(p *output.Printer, results []HostResult) {
 	c := counts(results)
-	hosts := make([]map[string]any, len(results))
+	hosts := make([]event.SummaryHost, len(results))
 	for i, r := range results {
-		hosts[i] = map[string]any{"host": r.Host, "status": r.Status.String(), "duration": r.Duration.Seconds(),
-			"changed": r.Changed, "error": oneLine(r.Err)}
+		hosts[i] = event.SummaryHost{Host: r.Host, Status: r.Status.String(), Duration: r.Duration.Seconds(), Changed: r.Changed, Error: oneLine(r.Err)}
 	}
-	p.Event("summary", map[string]any{"hosts": hosts, "counts": c}) // JSON output, --events, --report
+	p.Event(event.Summary{Hosts: hosts, Counts: c}) // JSON output, --events, --report
 	if p.JSON() {
 		return
 	}

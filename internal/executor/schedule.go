@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"math"
 	"strconv"
 	"strings"
@@ -150,7 +151,7 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 		end := start + size
 		bar := newBarrier(size)
 		var wg sync.WaitGroup
-		e.Printer.Event("batch_start", map[string]any{"task": task, "batch": batch + 1, "size": size})
+		e.Printer.Event(event.BatchStart{Task: task, Batch: batch + 1, Size: size})
 		for i := start; i < end; i++ {
 			tg := targets[i]
 			name := tg.name()
@@ -186,7 +187,7 @@ func (e *Executor) fanOut(ctx context.Context, task string, targets []target, po
 			}()
 		}
 		wg.Wait()
-		e.Printer.Event("batch_end", map[string]any{"task": task, "batch": batch + 1})
+		e.Printer.Event(event.BatchEnd{Task: task, Batch: batch + 1})
 		start = end
 	}
 	return results

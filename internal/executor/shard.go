@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 
 	"hash/fnv"
 	"strconv"
@@ -98,7 +99,7 @@ func (e *Executor) shardOf(t *luart.Task, targets []target, topLevel bool) []tar
 		for i, tg := range targets {
 			all[i] = tg.name()
 		}
-		e.Printer.Event("shard", map[string]any{"task": name, "shard": e.Shard.String(), "selected": all})
+		e.Printer.Event(event.Shard{Task: name, Shard: e.Shard.String(), Selected: all})
 		if t != nil && t.RunsOnce && t.Shard == nil {
 			e.Printer.Printf("warning: %s: runs_once runs once per shard (%d times in all) under --shard; give the task {shard = 0} to run it in shard 0 only", name, e.Shard.Count)
 		}

@@ -7,7 +7,6 @@ package output
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gofab/gofab/internal/event"
 
 	"github.com/gofab/gofab/internal/redact"
 )
@@ -182,19 +183,16 @@ func (p *Printer) Printf(format string, args ...any) {
 	p.writeTo(p.errW, []byte(msg))
 }
 
-// Event writes one JSON event (type, time and fields) in JSON mode and
-// does nothing otherwise.
-func (p *Printer) Event(typ string, fields map[string]any) {
+// Event writes one JSON event in JSON mode and to the tap (--events,
+// --report), and does nothing otherwise.
+func (p *Printer) Event(ev event.Event) { p.event(ev, "") }
+
+// event writes ev, about host when it is not empty.
+func (p *Printer) event(ev event.Event, host string) {
 	if !p.json && p.tap == nil {
 		return
 	}
-	ev := make(map[string]any, len(fields)+2)
-	for k, v := range fields {
-		ev[k] = v
-	}
-	ev["type"] = typ
-	ev["time"] = time.Now().UTC().Format(time.RFC3339Nano)
-	b := p.redact.Bytes(marshal(ev))
+	b := p.redact.Bytes(event.Line(ev, host, time.Now()))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tapWrite(b)
@@ -214,27 +212,13 @@ func (p *Printer) tapWrite(b []byte) {
 	}
 }
 
-// marshal encodes one event as a line of JSON, leaving <, > and & as they
-// are (commands are full of them).
-func marshal(ev map[string]any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
-		b.Reset()
-		enc.Encode(map[string]any{"type": "error", "error": err.Error()})
-	}
-	return b.Bytes()
-}
-
 // outputEvent is the JSON event of one output line.
 func outputEvent(host, kind, text string) []byte {
 	stream := kind
 	if stream == "" {
 		stream = "print"
 	}
-	return marshal(map[string]any{"type": "output", "time": time.Now().UTC().Format(time.RFC3339Nano),
-		"host": host, "stream": stream, "text": text})
+	return event.Line(event.Output{Host: host, Stream: stream, Text: text}, "", time.Now())
 }
 
 // Close closes the hosts' log files and reports the first error writing
@@ -367,17 +351,7 @@ func (h *Host) paintKind(kind string) string {
 }
 
 // Event writes a JSON event about this host (see Printer.Event).
-func (h *Host) Event(typ string, fields map[string]any) {
-	if !h.p.json && h.p.tap == nil {
-		return
-	}
-	f := make(map[string]any, len(fields)+1)
-	for k, v := range fields {
-		f[k] = v
-	}
-	f["host"] = h.Name
-	h.p.Event(typ, f)
-}
+func (h *Host) Event(ev event.Event) { h.p.event(ev, h.Name) }
 
 func format(b *bytes.Buffer, prefix, kind, text string) {
 	b.WriteString(prefix)

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gofab/gofab/internal/event"
 	"regexp"
 	"strings"
 	"sync"
@@ -112,7 +113,8 @@ func TestJSONEvents(t *testing.T) {
 	p := NewWith(&buf, Options{JSON: true})
 	h := p.Host("web1")
 	h.Line("out", "a <b> & c\nsecond")
-	h.Event("command_end", map[string]any{"exit_code": 0})
+	zero := 0
+	h.Event(event.CommandEnd{Kind: "run", Command: "x", ExitCode: &zero})
 	p.Printf("not in JSON mode")
 	p.SetStatus("never in JSON mode")
 	var got []map[string]any
@@ -123,7 +125,7 @@ func TestJSONEvents(t *testing.T) {
 		}
 		got = append(got, ev)
 	}
-	if len(got) != 3 || got[0]["text"] != "a <b> & c" || got[1]["text"] != "second" || got[2]["type"] != "command_end" || got[2]["host"] != "web1" {
+	if len(got) != 3 || got[0]["text"] != "a <b> & c" || got[1]["text"] != "second" || got[2]["type"] != "command_end" || got[2]["host"] != "web1" || got[2]["exit_code"] != 0.0 {
 		t.Fatalf("events %v", got)
 	}
 	if strings.Contains(buf.String(), `\u003c`) {

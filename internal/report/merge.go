@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/gofab/gofab/internal/event"
 )
 
 // NotRun is the status the merged summary gives a host a shard selected
@@ -26,7 +28,7 @@ type mergeEvent struct {
 	Task      string    `json:"task"`
 	Batch     int       `json:"batch"`
 	Selected  []string  `json:"selected"`
-	Decrypted int       `json:"decrypted"`
+	Decrypted int64     `json:"decrypted"`
 	// A host_end's.
 	Host     string  `json:"host"`
 	Status   string  `json:"status"`
@@ -55,19 +57,19 @@ func Merge(w io.Writer, inputs ...io.Reader) ([]SummaryHost, error) {
 	bw := bufio.NewWriter(w)
 	runStarted := false
 	var last time.Time
-	decrypted := 0
+	var decrypted int64
 	for _, ev := range all {
 		last = ev.Time
 		switch {
 		case ev.drop:
 			continue
-		case ev.Type == "run_start":
+		case ev.Type == event.NameRunStart:
 			if runStarted {
 				continue
 			}
 			runStarted = true
 			ev.raw = withoutField(ev.raw, "shard")
-		case ev.Type == "secrets":
+		case ev.Type == event.NameSecrets:
 			decrypted += ev.Decrypted
 			continue
 		}
@@ -75,27 +77,19 @@ func Merge(w io.Writer, inputs ...io.Reader) ([]SummaryHost, error) {
 		bw.WriteByte('\n')
 	}
 	if decrypted > 0 {
-		writeEvent(bw, map[string]any{"type": "secrets", "time": last, "decrypted": decrypted})
+		bw.Write(event.Line(event.Secrets{Decrypted: decrypted}, "", last))
 	}
 	summary := hosts.summary()
 	counts := map[string]int{}
-	list := make([]map[string]any, len(summary))
-	for i, h := range summary {
+	for _, h := range summary {
 		counts[h.Status]++
-		list[i] = map[string]any{"host": h.Host, "status": h.Status, "duration": h.Duration, "changed": h.Changed, "error": h.Error}
 	}
-	writeEvent(bw, map[string]any{"type": "summary", "time": last, "hosts": list, "counts": counts})
+	bw.Write(event.Line(event.Summary{Hosts: summary, Counts: counts}, "", last))
 	return summary, bw.Flush()
 }
 
 // SummaryHost is a host of a merged summary.
-type SummaryHost struct {
-	Host     string  `json:"host"`
-	Status   string  `json:"status"`
-	Duration float64 `json:"duration"`
-	Changed  int     `json:"changed"`
-	Error    string  `json:"error"`
-}
+type SummaryHost = event.SummaryHost
 
 func readEvents(r io.Reader, src int) ([]*mergeEvent, error) {
 	var out []*mergeEvent
@@ -143,20 +137,20 @@ func foldSpans(all []*mergeEvent) *mergedHosts {
 	}
 	for _, ev := range all {
 		switch ev.Type {
-		case "task_start":
+		case event.NameTaskStart:
 			occurrence[fmt.Sprint(ev.src, "/", ev.Task)]++
 			fallthrough
-		case "batch_start":
+		case event.NameBatchStart:
 			k := ev.Type + key(ev)
 			ev.drop = first[k]
 			first[k] = true
-		case "task_end", "batch_end":
+		case event.NameTaskEnd, event.NameBatchEnd:
 			k := ev.Type + key(ev)
 			if prev := lastEnd[k]; prev != nil {
 				prev.drop = true
 			}
 			lastEnd[k] = ev
-		case "shard":
+		case event.NameShard:
 			ev.drop = true
 			for _, s := range ev.Selected {
 				if !h.selected[s] {
@@ -164,14 +158,14 @@ func foldSpans(all []*mergeEvent) *mergedHosts {
 					h.order = append(h.order, s)
 				}
 			}
-		case "host_end":
+		case event.NameHostEnd:
 			s, seen := h.ended[ev.Host]
 			if !seen || s.Status == "ok" {
 				s.Status, s.Error = ev.Status, ev.Error
 			}
 			s.Host, s.Duration, s.Changed = ev.Host, s.Duration+ev.Duration, s.Changed+ev.Changed
 			h.ended[ev.Host] = s
-		case "summary":
+		case event.NameSummary:
 			ev.drop = true
 			var full struct {
 				Hosts []SummaryHost `json:"hosts"`

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gofab/gofab/internal/event"
 )
 
 // The output a host keeps in the page is bounded by lines and by bytes:
@@ -114,8 +116,8 @@ type Line struct {
 	Text   string  `json:"text"`
 }
 
-// event is the union of the events' fields the page uses.
-type event struct {
+// rawEvent is the union of the events' fields the page uses.
+type rawEvent struct {
 	Type     string         `json:"type"`
 	Time     time.Time      `json:"time"`
 	Host     string         `json:"host"`
@@ -160,7 +162,7 @@ func Build(r io.Reader) (*Report, error) {
 		if len(line) == 0 {
 			continue
 		}
-		var ev event
+		var ev rawEvent
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return nil, fmt.Errorf("event line %d: %v", n, err)
 		}
@@ -193,7 +195,7 @@ type builder struct {
 	barriers map[string]int   // task → index in Barriers
 }
 
-func (b *builder) add(ev event) {
+func (b *builder) add(ev rawEvent) {
 	rep := b.rep
 	if rep.start.IsZero() && !ev.Time.IsZero() {
 		rep.start = ev.Time
@@ -202,32 +204,32 @@ func (b *builder) add(ev event) {
 	at := ev.Time.Sub(rep.start).Seconds()
 	rep.Duration = max(rep.Duration, at)
 	switch ev.Type {
-	case "run_start":
+	case event.NameRunStart:
 		rep.Fabfile, rep.Tasks, rep.Command = ev.Fabfile, ev.Tasks, ev.Command
-	case "task_start":
+	case event.NameTaskStart:
 		b.spans[ev.Task] = len(rep.Spans)
 		rep.Spans = append(rep.Spans, Span{Task: ev.Task, From: at, To: at})
-	case "task_end":
+	case event.NameTaskEnd:
 		if i, ok := b.spans[ev.Task]; ok {
 			rep.Spans[i].To = at
 		}
-	case "batch_start":
+	case event.NameBatchStart:
 		b.batches[fmt.Sprint(ev.Task, "/", ev.Batch)] = len(rep.Batches)
 		rep.Batches = append(rep.Batches, Span{Task: ev.Task, Batch: ev.Batch, From: at, To: at})
-	case "batch_end":
+	case event.NameBatchEnd:
 		if i, ok := b.batches[fmt.Sprint(ev.Task, "/", ev.Batch)]; ok {
 			rep.Batches[i].To = at
 		}
-	case "barrier_pass":
+	case event.NameBarrierPass:
 		// One line per barrier: its hosts pass it at about the same time.
 		if i, ok := b.barriers[ev.Task]; ok && at-rep.Barriers[i].At < 0.5 {
 			return
 		}
 		b.barriers[ev.Task] = len(rep.Barriers)
 		rep.Barriers = append(rep.Barriers, Barrier{Task: ev.Task, At: at})
-	case "tasks_not_run":
+	case event.NameTasksNotRun:
 		rep.NotRun = ev.Tasks
-	case "summary":
+	case event.NameSummary:
 		for _, s := range ev.Hosts {
 			h := rep.host(s.Host)
 			h.Status, h.Duration, h.Changed, h.Error = s.Status, s.Duration, s.Changed, s.Error
@@ -238,18 +240,18 @@ func (b *builder) add(ev event) {
 }
 
 // addHostEvent folds an event about one host.
-func (b *builder) addHostEvent(ev event, at float64) {
+func (b *builder) addHostEvent(ev rawEvent, at float64) {
 	switch ev.Type {
-	case "host_start", "host_end", "command_start", "command_end", "output", "change", "transfer":
+	case event.NameHostStart, event.NameHostEnd, event.NameCommandStart, event.NameCommandEnd, event.NameOutput, event.NameChange, event.NameTransfer:
 	default:
 		return
 	}
 	h := b.rep.host(ev.Host)
 	switch ev.Type {
-	case "host_start":
+	case event.NameHostStart:
 		b.runs[ev.Host+"\x00"+ev.Task] = len(h.Runs)
 		h.Runs = append(h.Runs, Run{Task: ev.Task, From: at, To: at, Status: "running"})
-	case "host_end":
+	case event.NameHostEnd:
 		if i, ok := b.runs[ev.Host+"\x00"+ev.Task]; ok {
 			h.Runs[i].To, h.Runs[i].Status, h.Runs[i].Error = at, ev.Status, ev.Error
 		}
@@ -258,10 +260,10 @@ func (b *builder) addHostEvent(ev event, at float64) {
 		if h.Status == "" || h.Status == "ok" {
 			h.Status, h.Error = ev.Status, ev.Error
 		}
-	case "command_start":
+	case event.NameCommandStart:
 		b.cmds[ev.Host] = append(b.cmds[ev.Host], len(h.Commands))
 		h.Commands = append(h.Commands, Command{Kind: ev.Kind, Command: ev.Command, From: at, To: at, Line: -1})
-	case "command_end":
+	case event.NameCommandEnd:
 		// The latest open command of that text is the one that ended.
 		open := b.cmds[ev.Host]
 		for k := len(open) - 1; k >= 0; k-- {
@@ -271,7 +273,7 @@ func (b *builder) addHostEvent(ev event, at float64) {
 				break
 			}
 		}
-	case "output":
+	case event.NameOutput:
 		if c := h.lastCommand(ev.Stream, ev.Text); c != nil {
 			c.Line = len(h.Output)
 		}
@@ -279,9 +281,9 @@ func (b *builder) addHostEvent(ev event, at float64) {
 			h.Diffs = append(h.Diffs, ev.Text)
 		}
 		h.addLine(Line{At: at, Stream: ev.Stream, Text: ev.Text})
-	case "change":
+	case event.NameChange:
 		h.Changes = append(h.Changes, ev.What)
-	case "transfer":
+	case event.NameTransfer:
 		if ev.Error == "" && ev.Files > 0 {
 			h.Changes = append(h.Changes, fmt.Sprintf("%s %s -> %s (%d files)", ev.Op, ev.Source, ev.Destination, ev.Files))
 		}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"io"
 	"strings"
 	"sync"
@@ -100,15 +101,15 @@ func Run(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		return runRequest(ctx, conn, req)
 	}
 	start := time.Now()
-	req.Out.Event("command_start", map[string]any{"kind": req.Kind, "command": req.Command})
+	req.Out.Event(event.CommandStart{Kind: req.Kind, Command: req.Command})
 	res, err := runRequest(ctx, conn, req)
-	end := map[string]any{"kind": req.Kind, "command": req.Command, "duration": time.Since(start).Seconds()}
+	end := event.CommandEnd{Kind: req.Kind, Command: req.Command, Duration: time.Since(start).Seconds()}
 	if err != nil {
-		end["error"] = err.Error()
+		end.Error = err.Error()
 	} else {
-		end["exit_code"] = res.Code
+		end.ExitCode = &res.Code
 	}
-	req.Out.Event("command_end", end)
+	req.Out.Event(end)
 	return res, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gofab/gofab/internal/event"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -69,11 +70,11 @@ func transferred(st *luart.State, call string, paths []string, err error) int {
 
 // transferEvent reports a transfer to JSON output.
 func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
-	ev := map[string]any{"op": op, "source": src, "destination": dst, "files": files}
+	ev := event.Transfer{Op: op, Source: src, Destination: dst, Files: files}
 	if err != nil {
-		ev["error"] = err.Error()
+		ev.Error = err.Error()
 	}
-	st.Out().Event("transfer", ev)
+	st.Out().Event(ev)
 }
 
 func luaPut(st *luart.State) int {
