@@ -55,8 +55,8 @@ var forbiddenImports = map[string][]string{
 // packages of gofab's they may import (a package below them, by prefix).
 var allowedImports = map[string][]string{
 	// The events and the host interfaces everything shares: leaves.
-	"internal/event": {},
-	"internal/host":  {"internal/event"},
+	"internal/event":     {},
+	"internal/host":      {"internal/event"},
 	"internal/fuzzy":     {},
 	"internal/sshconfig": {},
 	"internal/runstate":  {"internal/outfile"},
