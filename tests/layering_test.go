@@ -1,11 +1,14 @@
 package tests
 
 import (
+	"bytes"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +113,26 @@ func checkImport(t *testing.T, rel, pkg, target string) {
 	}
 }
 
+// maxFileLines is the longest a Go file may be, generated files aside:
+// a longer one holds more than one concern, split it by concern.
+const maxFileLines = 600
+
+// checkFileLength refuses a file over maxFileLines lines that is not
+// generated ("Code generated … DO NOT EDIT.").
+func checkFileLength(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n := bytes.Count(data, []byte("\n")); n > maxFileLines && !generated.Match(data) {
+		return fmt.Errorf("%d lines (at most %d): split it by concern", n, maxFileLines)
+	}
+	return nil
+}
+
+// generated is Go's marker of a generated file.
+var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+
 // maxFuncLines is the longest a function may be, table-driven data aside.
 const maxFuncLines = 80
 
@@ -147,7 +170,7 @@ var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 // package outside cmd (and the standalone bench programs) exits the
 // process or writes to its standard streams, a command is run other than
 // through the one command path (stdlib/target.Run), or a function is
-// longer than maxFuncLines.
+// longer than maxFuncLines, or a file longer than maxFileLines.
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
 	unruled := map[string]bool{}
@@ -162,7 +185,13 @@ func TestLayering(t *testing.T) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		if err := checkFileLength(path); err != nil {
+			t.Errorf("%s: %v", rel, err)
+		}
+		if strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
 		pkg := filepath.ToSlash(filepath.Dir(rel))

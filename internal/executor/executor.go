@@ -7,13 +7,12 @@ package executor
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/gofab/gofab/internal/event"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gofab/gofab/internal/event"
 
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
@@ -238,15 +237,6 @@ func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, se
 	return results, err
 }
 
-// counts tallies results by status.
-func counts(results []HostResult) map[string]int {
-	c := map[string]int{}
-	for _, r := range results {
-		c[r.Status.String()]++
-	}
-	return c
-}
-
 // runTask runs t on the hosts sel picks; a runs_once task runs on the
 // first only, once per gofab run, and later calls get that run's results
 // (fresh is false then).
@@ -324,66 +314,6 @@ func (e *Executor) admitted(ctx context.Context, he *luart.HostEnv, hc *hostCoor
 		return connect(ctx)
 	}
 	return nil
-}
-
-// MaxExecuteDepth bounds execute() nesting: a task that executes itself
-// stops there with one clear error instead of growing without end.
-const MaxExecuteDepth = 16
-
-// tooDeep starts the error of execute() nested past MaxExecuteDepth.
-const tooDeep = "execute() nested deeper than"
-
-// stackKey is the context key of the execute() chain: the task names from
-// the top-level task down.
-type stackKey struct{}
-
-func taskStack(ctx context.Context) []string {
-	s, _ := ctx.Value(stackKey{}).([]string)
-	return s
-}
-
-func withTask(ctx context.Context, name string) context.Context {
-	stack := taskStack(ctx)
-	return context.WithValue(ctx, stackKey{}, append(stack[:len(stack):len(stack)], name))
-}
-
-// execute runs a task for execute() inside another task. Its results go
-// back to the caller rather than into the run's summary.
-func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelection, args luart.Args) ([]luart.ExecResult, error) {
-	t, ok := e.Program.Task(name)
-	if !ok {
-		return nil, fmt.Errorf("no task %q", name)
-	}
-	stack := taskStack(ctx)
-	if t.RunsOnce && slices.Contains(stack, t.Name) {
-		return nil, fmt.Errorf("runs_once task %q calls execute() on itself (%s)", t.Name, strings.Join(append(stack, t.Name), " -> "))
-	}
-	if len(stack) >= MaxExecuteDepth {
-		return nil, fmt.Errorf("%s %d tasks (%s -> …): does a task execute itself?", tooDeep, MaxExecuteDepth, strings.Join(stack[:3], " -> "))
-	}
-	sel := e.sel
-	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = es.Hosts, es.Roles, es.Exclude
-	results, _, err := e.runTask(withTask(ctx, t.Name), t, args, sel, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range results {
-		if strings.Contains(r.Err, tooDeep) {
-			// Every frame fails with the innermost's one error.
-			return nil, errors.New(r.Err[strings.Index(r.Err, tooDeep):])
-		}
-	}
-	out := make([]luart.ExecResult, len(results))
-	for i, r := range results {
-		out[i] = luart.ExecResult{Host: r.Host, Value: r.Value, Skipped: r.Status == Skipped}
-		if r.Status != OK {
-			out[i].Err = r.Err
-			if out[i].Err == "" {
-				out[i].Err = r.Status.String()
-			}
-		}
-	}
-	return out, nil
 }
 
 // selectTargets is hostsFor with a selection of no host decided: an
@@ -545,96 +475,4 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 		out.Line("error", inlineError(res, hc.hosts > 1))
 	}
 	return res
-}
-
-// inlineError is how a host's failure shows in the stream: in full, but
-// for an unreachable host of a run with a recap only its last cause (the
-// recap has the rest).
-func inlineError(r HostResult, recap bool) string {
-	msg := oneLine(r.Err)
-	if r.Status != Unreachable || !recap {
-		return msg
-	}
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	return "unreachable: " + msg + " (details in the summary)"
-}
-
-func oneLine(s string) string {
-	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return first
-}
-
-// record folds a task's results into the run's per-host summary: a host's
-// first failure is the one reported.
-func (e *Executor) record(results []HostResult) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.summary == nil {
-		e.summary = map[string]*HostResult{}
-	}
-	for _, r := range results {
-		s, ok := e.summary[r.Host]
-		if !ok {
-			c := r
-			e.summary[r.Host] = &c
-			e.order = append(e.order, r.Host)
-			continue
-		}
-		s.Duration += r.Duration
-		if s.Status == OK && r.Status != OK {
-			s.Status, s.Err = r.Status, r.Err
-		}
-	}
-}
-
-// Summary returns every host's overall result in first-seen order.
-func (e *Executor) Summary() []HostResult {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]HostResult, 0, len(e.order))
-	for _, h := range e.order {
-		out = append(out, *e.summary[h])
-	}
-	return out
-}
-
-// PrintSummary prints the recap: per host its status, duration, changes
-// and first error line, then the counts, and sends one summary event (a
-// JSON printer gets the event alone).
-func PrintSummary(p *output.Printer, results []HostResult) {
-	c := counts(results)
-	hosts := make([]event.SummaryHost, len(results))
-	for i, r := range results {
-		hosts[i] = event.SummaryHost{Host: r.Host, Status: r.Status.String(), Duration: r.Duration.Seconds(), Changed: r.Changed, Error: oneLine(r.Err)}
-	}
-	p.Event(event.Summary{Hosts: hosts, Counts: c}) // JSON output, --events, --report
-	if p.JSON() {
-		return
-	}
-	width := 4
-	for _, r := range results {
-		width = max(width, len(r.Host))
-	}
-	var b strings.Builder
-	b.WriteString("\nSummary:\n")
-	for _, r := range results {
-		status := output.Paint(p.Color(), r.Status.String(), fmt.Sprintf("%-11s", r.Status))
-		fmt.Fprintf(&b, "  %-*s  %s  %6.2fs", width, r.Host, status, r.Duration.Seconds())
-		if r.Changed > 0 {
-			fmt.Fprintf(&b, "  %d changed", r.Changed)
-		}
-		if r.Err != "" {
-			fmt.Fprintf(&b, "  %s", oneLine(r.Err))
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "%d hosts: %d ok, %d failed, %d unreachable", len(results), c["ok"], c["failed"], c["unreachable"])
-	for _, extra := range []string{"skipped", "interrupted"} {
-		if c[extra] > 0 {
-			fmt.Fprintf(&b, ", %d %s", c[extra], extra)
-		}
-	}
-	p.Printf("%s", b.String())
 }

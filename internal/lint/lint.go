@@ -195,44 +195,6 @@ func requires(stmts []ast.Stmt) []string {
 	return names
 }
 
-// scope is one level of local names; a local bound to require("mod")
-// remembers the module.
-type scope struct {
-	parent *scope
-	names  map[string]string // local name -> gofab module it holds, or ""
-	// shadows are the locals named like a gofab global.
-	shadows map[string]bool
-}
-
-func newScope(parent *scope) *scope {
-	return &scope{parent: parent, names: map[string]string{}, shadows: map[string]bool{}}
-}
-
-// shadowing reports whether name is a local that shadows a gofab global.
-func (s *scope) shadowing(name string) bool {
-	for ; s != nil; s = s.parent {
-		if _, ok := s.names[name]; ok {
-			return s.shadows[name]
-		}
-	}
-	return false
-}
-
-func (s *scope) lookup(name string) (string, bool) {
-	for ; s != nil; s = s.parent {
-		if m, ok := s.names[name]; ok {
-			return m, true
-		}
-	}
-	return "", false
-}
-
-// collectGlobals records every global the statements assign.
-func collectGlobals(stmts []ast.Stmt, sc *scope, out map[string]bool) {
-	w := &walker{collect: out}
-	w.block(stmts, sc)
-}
-
 // walker walks one file's statements in scope order.
 type walker struct {
 	c       *checker
@@ -386,63 +348,6 @@ func (w *walker) localAssign(s *ast.LocalAssignStmt, sc *scope) {
 		}
 		w.declare(sc, s.Line(), n, module)
 	}
-}
-
-// secretsMark marks, in a scope, a local holding what secrets.load
-// returned.
-const secretsMark = "\x00secrets"
-
-// commandFuncs are the functions whose first argument becomes a command
-// line on a host.
-var commandFuncs = map[string]bool{"run": true, "sudo": true, "run_local": true}
-
-// secretIn returns the first read of a secrets.load table in e ("s.db.password"), or "".
-func secretIn(e ast.Expr, sc *scope) string {
-	switch e := e.(type) {
-	case *ast.AttrGetExpr:
-		root, path := e.Object, []string{}
-		if k, ok := e.Key.(*ast.StringExpr); ok {
-			path = append(path, k.Value)
-		}
-		for {
-			a, ok := root.(*ast.AttrGetExpr)
-			if !ok {
-				break
-			}
-			if k, ok := a.Key.(*ast.StringExpr); ok {
-				path = append([]string{k.Value}, path...)
-			}
-			root = a.Object
-		}
-		if id, ok := root.(*ast.IdentExpr); ok {
-			if m, _ := sc.lookup(id.Value); m == secretsMark {
-				return strings.Join(append([]string{id.Value}, path...), ".")
-			}
-		}
-	case *ast.StringConcatOpExpr:
-		if s := secretIn(e.Lhs, sc); s != "" {
-			return s
-		}
-		return secretIn(e.Rhs, sc)
-	case *ast.FuncCallExpr:
-		for _, a := range e.Args {
-			if s := secretIn(a, sc); s != "" {
-				return s
-			}
-		}
-	case *ast.TableExpr:
-		for _, f := range e.Fields {
-			if s := secretIn(f.Value, sc); s != "" {
-				return s
-			}
-		}
-	case *ast.LogicalOpExpr:
-		if s := secretIn(e.Lhs, sc); s != "" {
-			return s
-		}
-		return secretIn(e.Rhs, sc)
-	}
-	return ""
 }
 
 // funcDef checks function f() / function t.f() / function t:m().
