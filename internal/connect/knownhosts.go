@@ -85,11 +85,12 @@ func (h *hostKeys) algorithms(target string) []string {
 	return preferredHostKeyAlgos
 }
 
-// explainNoCommonKey turns x/crypto's "no common algorithm for host key"
+// explainNoCommonKey turns x/crypto's failure to agree on a host key type
 // (known_hosts holds only key types the server no longer offers) into
 // advice.
 func explainNoCommonKey(err error, target string, offered []string) error {
-	if err == nil || !strings.Contains(err.Error(), "no common algorithm for host key") {
+	var neg *ssh.AlgorithmNegotiationError
+	if !errors.As(err, &neg) || neg.What != "host key" {
 		return err
 	}
 	name := knownhosts.Normalize(target)
