@@ -18,7 +18,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1 // a task failed on a host, or a host was unreachable
 	exitUsage       = 2 // bad flag, unknown task, fabfile missing or not valid Lua
-	exitInterrupted = 130
+	exitInterrupted = 130 // 128 + SIGINT: Ctrl-C (signalStatus)
 )
 
 const version = "0.2.0"
@@ -55,11 +55,15 @@ func (i interrupted) Error() string { return "interrupted by " + i.sig.String() 
 // (143), as a shell reports them.
 func interruptStatus(ctx context.Context) int {
 	var i interrupted
-	if errors.As(context.Cause(ctx), &i) && i.sig != syscall.SIGINT {
-		return 128 + int(i.sig)
+	if errors.As(context.Cause(ctx), &i) {
+		return signalStatus(i.sig)
 	}
 	return exitInterrupted
 }
+
+// signalStatus is the exit status of a command ended by sig, as a shell
+// reports it: 128 + the signal's number (130 for Ctrl-C).
+func signalStatus(sig syscall.Signal) int { return 128 + int(sig) }
 
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}

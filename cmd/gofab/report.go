@@ -213,7 +213,7 @@ func mergeAction(c *cli.Context, env environ) error {
 	}
 	fmt.Fprintln(env.stderr)
 	if len(summary) != counts["ok"]+counts["skipped"] {
-		return &exitError{code: 1}
+		return &exitError{code: exitFailed}
 	}
 	return nil
 }

@@ -319,7 +319,7 @@ func runEditor(c *cli.Context, env environ, file string, sigs <-chan os.Signal) 
 	case sig := <-sigs:
 		cmd.Process.Kill()
 		<-done
-		return &exitError{code: 128 + int(sig.(syscall.Signal)), msg: "interrupted: nothing changed, the plaintext was removed"}
+		return &exitError{code: signalStatus(sig.(syscall.Signal)), msg: "interrupted: nothing changed, the plaintext was removed"}
 	}
 }
 
