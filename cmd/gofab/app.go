@@ -16,8 +16,8 @@ import (
 // Exit statuses.
 const (
 	exitOK          = 0
-	exitFailed      = 1 // a task failed on a host, or a host was unreachable
-	exitUsage       = 2 // bad flag, unknown task, fabfile missing or not valid Lua
+	exitFailed      = 1   // a task failed on a host, or a host was unreachable
+	exitUsage       = 2   // bad flag, unknown task, fabfile missing or not valid Lua
 	exitInterrupted = 130 // 128 + SIGINT: Ctrl-C (signalStatus)
 )
 
