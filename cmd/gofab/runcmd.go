@@ -90,8 +90,8 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 func runAll(c *cli.Context, env environ, ex *executor.Executor, state *runstate.File, calls []taskCall, sel executor.Selection, adhoc []string) error {
 	ctx := c.Context
 	if len(adhoc) > 0 {
-		ex.Release = true
-		if _, err := ex.RunCommand(ctx, strings.Join(adhoc, " "), sel); err != nil {
+		// The command lets each host go as soon as it is done with it.
+		if _, err := ex.RunCommand(ctx, strings.Join(adhoc, " "), sel, executor.Call{Release: true}); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -205,8 +205,6 @@ func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Exe
 		if ctx.Err() != nil {
 			break
 		}
-		// The last task lets each host go as soon as it is done with it.
-		ex.Release = i == len(calls)-1
 		if stopped != "" {
 			notRun = append(notRun, tc.name)
 			continue
@@ -221,7 +219,8 @@ func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Exe
 			}
 			s = executor.Selection{ArgHosts: failed}
 		}
-		results, err := ex.RunTask(ctx, tc.name, tc.args, s)
+		// The last task lets each host go as soon as it is done with it.
+		results, err := ex.RunTask(ctx, tc.name, tc.args, s, executor.Call{Release: i == len(calls)-1})
 		if err != nil {
 			return nil, "", usageErr("%v", err)
 		}

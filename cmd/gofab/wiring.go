@@ -46,12 +46,8 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 	if err != nil {
 		return nil, err
 	}
-	return &executor.Executor{
+	return executor.New(executor.Config{
 		Shard:        shard,
-		Program:      prog,
-		Dialer:       dial,
-		Local:        localConn,
-		Printer:      printer,
 		Status:       status,
 		PoolSize:     c.Int("pool-size"),
 		Serial:       c.Bool("serial"),
@@ -72,7 +68,7 @@ func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Ex
 			Color:          printer.Color(),
 			AssumeYes:      c.Bool("yes"),
 		},
-	}, nil
+	}, executor.Deps{Program: prog, Dialer: dial, Local: localConn, Printer: printer}), nil
 }
 
 // termIO is what gofab knows of the person's terminal.

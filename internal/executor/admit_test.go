@@ -67,15 +67,14 @@ func TestAdmitBoundsHostsNotConnected(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &gatedDialer{arrived: make(chan struct{}, hosts), gate: make(chan struct{})}
-	ex := &Executor{Program: prog, Dialer: d, Local: nopConn{}, Printer: output.New(io.Discard, false),
-		Run: &luart.RunOptions{}, Admit: admit}
+	ex := New(Config{Admit: admit}, Deps{Program: prog, Dialer: d, Local: nopConn{}, Printer: output.New(io.Discard, false)})
 	var sel Selection
 	for i := 1; i <= hosts; i++ {
 		sel.CLIHosts = append(sel.CLIHosts, fmt.Sprintf("10.0.0.%d", i))
 	}
 	done := make(chan []HostResult)
 	go func() {
-		res, err := ex.RunTask(context.Background(), "t", luart.Args{}, sel)
+		res, err := ex.RunTask(context.Background(), "t", luart.Args{}, sel, Call{})
 		if err != nil {
 			t.Error(err)
 		}
@@ -108,12 +107,11 @@ func TestAdmitBarrier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex := &Executor{Program: prog, Dialer: &gatedDialer{}, Local: nopConn{}, Printer: output.New(io.Discard, false),
-		Run: &luart.RunOptions{}, Admit: 2}
+	ex := New(Config{Admit: 2}, Deps{Program: prog, Dialer: &gatedDialer{}, Local: nopConn{}, Printer: output.New(io.Discard, false)})
 	sel := Selection{CLIHosts: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a deadlock fails, not hangs
 	defer cancel()
-	res, err := ex.RunTask(ctx, "b", luart.Args{}, sel)
+	res, err := ex.RunTask(ctx, "b", luart.Args{}, sel, Call{})
 	if err != nil {
 		t.Fatal(err)
 	}

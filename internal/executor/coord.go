@@ -67,11 +67,11 @@ type store struct {
 	ready  map[string]chan struct{}
 }
 
+func newStore() *store {
+	return &store{values: map[string]any{}, ready: map[string]chan struct{}{}}
+}
+
 func (s *store) signal(key string) chan struct{} {
-	if s.ready == nil {
-		s.ready = map[string]chan struct{}{}
-		s.values = map[string]any{}
-	}
 	ch, ok := s.ready[key]
 	if !ok {
 		ch = make(chan struct{})
@@ -182,9 +182,6 @@ type onceRun struct {
 // call waits for that run and gets its results with fresh false.
 func (o *onceTasks) do(ctx context.Context, name string, run func() []HostResult) ([]HostResult, bool, error) {
 	o.mu.Lock()
-	if o.runs == nil {
-		o.runs = map[string]*onceRun{}
-	}
 	r, seen := o.runs[name]
 	if !seen {
 		r = &onceRun{done: make(chan struct{})}

@@ -58,13 +58,17 @@ type HostResult struct {
 	Changed int
 }
 
-// Executor runs tasks over hosts. Create one per gofab run and Close it.
-type Executor struct {
+// Deps are what an Executor runs with.
+type Deps struct {
 	Program *luart.Program // nil for an ad-hoc command with no fabfile
 	Dialer  Dialer
 	Local   host.Conn
 	Printer *output.Printer
-	Run     *luart.RunOptions
+}
+
+// Config is how an Executor runs, for the whole run.
+type Config struct {
+	Run *luart.RunOptions // nil: the defaults
 	// PoolSize caps hosts running at once; 0 means no cap.
 	PoolSize int
 	// Serial runs one host at a time.
@@ -77,12 +81,6 @@ type Executor struct {
 	// Status keeps a live "N/M hosts done" line under the output (only
 	// on a terminal).
 	Status bool
-	// Release closes each host's connection as soon as its part of the
-	// next RunTask or RunCommand has ended, instead of at Close: set it
-	// for the run's last task, so a large fleet does not hold thousands
-	// of idle connections until the slowest host is done. A later task
-	// or execute() on the host connects again.
-	Release bool
 	// Admit caps the hosts of a task that may have started (and hold a
 	// Lua state) without having connected yet; 0 means no cap. Hosts
 	// waiting for a handshake slot then wait before their state is made,
@@ -92,8 +90,28 @@ type Executor struct {
 	// Shard, when on, runs only the hosts of this shard of the run (see
 	// Shard), and only the tasks whose shard option, if any, is its own.
 	Shard Shard
+}
 
-	shared store
+// Call is how one RunTask or RunCommand runs.
+type Call struct {
+	// Release closes each host's connection as soon as its part of the
+	// call (execute()s inside it included) has ended, instead of at
+	// Close: give it for the run's last call, so a large fleet does not
+	// hold thousands of idle connections until the slowest host is done.
+	// A later call or execute() on the host connects again.
+	Release bool
+}
+
+// callKey is the context key of the Call a host's run belongs to.
+type callKey struct{}
+
+// Executor runs tasks over hosts. Make one per gofab run with New and
+// Close it.
+type Executor struct {
+	Deps
+	Config
+
+	shared *store
 	admit  chan struct{}
 	once   onceTasks
 	// sel is the command line's host selection, for execute().
@@ -109,6 +127,20 @@ type Executor struct {
 	summary    map[string]*HostResult
 }
 
+// New returns an Executor for one run.
+func New(cfg Config, deps Deps) *Executor {
+	if cfg.Run == nil {
+		cfg.Run = &luart.RunOptions{}
+	}
+	e := &Executor{Deps: deps, Config: cfg, conns: map[string]*connEntry{}, active: map[string]int{},
+		outs: map[string]*output.Host{}, summary: map[string]*HostResult{},
+		shared: newStore(), once: onceTasks{runs: map[string]*onceRun{}}}
+	if cfg.Admit > 0 {
+		e.admit = make(chan struct{}, cfg.Admit)
+	}
+	return e
+}
+
 type connEntry struct {
 	once sync.Once
 	conn host.Conn
@@ -118,9 +150,6 @@ type connEntry struct {
 func (e *Executor) out(h string) *output.Host {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.outs == nil {
-		e.outs = map[string]*output.Host{}
-	}
 	o, ok := e.outs[h]
 	if !ok {
 		o = e.Printer.Host(h)
@@ -133,9 +162,6 @@ func (e *Executor) out(h string) *output.Host {
 // remembered for the rest of the run.
 func (e *Executor) connect(ctx context.Context, h string, addr host.Addr) (host.Conn, error) {
 	e.mu.Lock()
-	if e.conns == nil {
-		e.conns = map[string]*connEntry{}
-	}
 	c, ok := e.conns[h]
 	if !ok {
 		c = &connEntry{}
@@ -170,13 +196,11 @@ func (e *Executor) reconnect(ctx context.Context, h string, addr host.Addr) (hos
 }
 
 // using notes that a task runs on h until the returned function is
-// called; then, when Release is set and nothing else runs on h (an
+// called; then, when ctx's Call releases and nothing else runs on h (an
 // execute() from another host's task may), h's connection is closed.
-func (e *Executor) using(h string) (done func()) {
+func (e *Executor) using(ctx context.Context, h string) (done func()) {
+	call, _ := ctx.Value(callKey{}).(Call)
 	e.mu.Lock()
-	if e.active == nil {
-		e.active = map[string]int{}
-	}
 	e.active[h]++
 	e.mu.Unlock()
 	return func() {
@@ -185,7 +209,7 @@ func (e *Executor) using(h string) (done func()) {
 		var c *connEntry
 		if e.active[h] == 0 {
 			delete(e.active, h)
-			if e.Release {
+			if call.Release {
 				c = e.conns[h]
 				delete(e.conns, h)
 			}
@@ -209,7 +233,7 @@ func (e *Executor) Close() {
 			c.conn.Close()
 		}
 	}
-	e.conns = nil
+	clear(e.conns)
 	if d, ok := e.Dialer.(interface{ Close() }); ok {
 		d.Close() // jump host connections
 	}
@@ -217,7 +241,8 @@ func (e *Executor) Close() {
 
 // RunTask runs task name on its hosts and returns each host's result. The
 // error is a *UsageError for an unknown task or role.
-func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, sel Selection) ([]HostResult, error) {
+func (e *Executor) RunTask(ctx context.Context, name string, args luart.Args, sel Selection, call Call) ([]HostResult, error) {
+	ctx = context.WithValue(ctx, callKey{}, call)
 	t, ok := e.Program.Task(name)
 	if !ok {
 		return nil, &UsageError{Msg: e.Program.UnknownTask(name)}
@@ -276,7 +301,7 @@ func (e *Executor) runTask(ctx context.Context, t *luart.Task, args luart.Args, 
 				}
 				defer hc.leave()
 			}
-			defer e.using(tg.host)()
+			defer e.using(ctx, tg.host)()
 			return e.Program.RunTask(ctx, he, t.Name, args)
 		})
 	}
@@ -295,12 +320,7 @@ func (e *Executor) admitted(ctx context.Context, he *luart.HostEnv, hc *hostCoor
 	if e.Admit <= 0 {
 		return nil
 	}
-	e.mu.Lock()
-	if e.admit == nil {
-		e.admit = make(chan struct{}, e.Admit)
-	}
 	admit := e.admit
-	e.mu.Unlock()
 	select {
 	case admit <- struct{}{}:
 	case <-ctx.Done():
@@ -346,7 +366,8 @@ func (e *Executor) CheckHosts(ctx context.Context, name string, sel Selection) e
 }
 
 // RunCommand runs an ad-hoc shell command on every selected host.
-func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection) ([]HostResult, error) {
+func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection, call Call) ([]HostResult, error) {
+	ctx = context.WithValue(ctx, callKey{}, call)
 	targets, empty, err := e.selectTargets(ctx, nil, sel)
 	if err != nil {
 		return nil, err
@@ -366,7 +387,7 @@ func (e *Executor) RunCommand(ctx context.Context, command string, sel Selection
 		if err != nil {
 			return nil, err
 		}
-		defer e.using(tg.host)()
+		defer e.using(ctx, tg.host)()
 		return nil, e.adhoc(ctx, tg, addr, command)
 	})
 	e.record(results)

@@ -65,7 +65,7 @@ func TestBarrierReleasesWhenMembersLeave(t *testing.T) {
 }
 
 func TestSharedStore(t *testing.T) {
-	var s store
+	s := newStore()
 	got := make(chan any, 1)
 	go func() {
 		v, _, _ := s.lookup(context.Background(), "k", true)

@@ -41,9 +41,6 @@ func oneLine(s string) string {
 func (e *Executor) record(results []HostResult) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.summary == nil {
-		e.summary = map[string]*HostResult{}
-	}
 	for _, r := range results {
 		s, ok := e.summary[r.Host]
 		if !ok {

@@ -281,13 +281,13 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	if o.DryRun {
 		dialer, local = dryFleet{c.Fleet}, connect.DryRun{}
 	}
-	ex := &executor.Executor{Program: prog, Dialer: dialer, Local: local, Printer: output.NewWith(&buf, output.Options{Redact: s.secrets.Redact}),
-		Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff, LocalDir: filepath.Dir(prog.RealPath),
-			LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}}
+	ex := executor.New(executor.Config{Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff,
+		LocalDir: filepath.Dir(prog.RealPath), LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}},
+		executor.Deps{Program: prog, Dialer: dialer, Local: local, Printer: output.NewWith(&buf, output.Options{Redact: s.secrets.Redact})})
 	defer ex.Close()
 	// The case's hosts are given as -H gives them: a task that names its
 	// own hosts runs there (fake hosts made on demand).
-	results, err := ex.RunTask(ctx, task, args, executor.Selection{CLIHosts: c.Hosts})
+	results, err := ex.RunTask(ctx, task, args, executor.Selection{CLIHosts: c.Hosts}, executor.Call{})
 	if err != nil {
 		return nil, err
 	}
