@@ -3,11 +3,11 @@ package luart
 import (
 	"context"
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/internal/host"
 )
 

@@ -3,7 +3,6 @@ package luart
 import (
 	"context"
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 	"io"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/internal/host"
 )
 

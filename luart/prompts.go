@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gofab/gofab/internal/host"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 // ask asks the person (the terminal, or lines of a piped stdin); without

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gofab/gofab/internal/host"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/internal/host"
 )
 
 // Args are a task's arguments: strings from "task:a,b,k=v", or plain

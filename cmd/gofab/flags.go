@@ -5,10 +5,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/luart"
-	"github.com/urfave/cli/v2"
 )
 
 // flags are the main command's flags (README's table lists them: TestREADMEFlags).

@@ -7,8 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gofab/gofab/luart"
 	"github.com/urfave/cli/v2"
+
+	"github.com/gofab/gofab/luart"
 )
 
 // listAction prints the task list in the -F format (--shortlist is short).

@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/secrets"
 	"github.com/gofab/gofab/internal/sshconfig"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
-	"github.com/urfave/cli/v2"
 )
 
 // findFabfile returns the fabfile to load: -f as given (a directory means

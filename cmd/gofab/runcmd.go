@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/runstate"
 	"github.com/gofab/gofab/luart"
-	"github.com/urfave/cli/v2"
 )
 
 // mainAction runs gofab's main command: it loads the fabfile, answers

@@ -7,14 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
 	"github.com/gofab/gofab/internal/connect"
 	"github.com/gofab/gofab/internal/executor"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/output"
 	"github.com/gofab/gofab/internal/sshconfig"
 	"github.com/gofab/gofab/luart"
-	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 // admitFactor times --max-handshakes is how many hosts of a task may have

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/sshconfig"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/sshconfig"
 )
 
 // authMethods offers public keys (-i keys, then ssh_config's IdentityFile,

@@ -3,10 +3,10 @@ package executor
 import (
 	"context"
 	"errors"
-	"github.com/gofab/gofab/internal/event"
 	"sync"
 	"sync/atomic"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/luart"
 )
 

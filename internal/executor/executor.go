@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/event"
-
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/inventory"
 	"github.com/gofab/gofab/internal/output"

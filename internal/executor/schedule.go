@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/luart"
 )
 

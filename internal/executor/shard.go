@@ -2,12 +2,12 @@ package executor
 
 import (
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 
 	"hash/fnv"
 	"strconv"
 	"strings"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/luart"
 )
 

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/event"
-
 	"github.com/gofab/gofab/internal/redact"
 )
 

@@ -3,11 +3,12 @@ package output
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/gofab/gofab/internal/event"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gofab/gofab/internal/event"
 )
 
 func TestLineWriter(t *testing.T) {

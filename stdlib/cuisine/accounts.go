@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gofab/gofab/luart"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gofab/gofab/luart"
 )
 
 // authorize adds (or removes) a key in user's authorized_keys.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gofab/gofab/internal/event"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/gofab/gofab/internal/event"
 	"github.com/gofab/gofab/internal/host"
 	"github.com/gofab/gofab/internal/transfer"
 	"github.com/gofab/gofab/luart"
