@@ -6,20 +6,24 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // jumpRE finds a jump host in ssh arguments: -J HOST, -o ProxyJump=HOST,
-// or a ProxyCommand of the form "ssh … -W %h:%p … HOST".
-var jumpRE = []*regexp.Regexp{
-	regexp.MustCompile(`(?:^|\s)-J\s*([^\s'"]+)`),
-	regexp.MustCompile(`(?i)-o\s*['"]?ProxyJump[= ]([^\s'"]+)`),
-	regexp.MustCompile(`(?i)-o\s*['"]?ProxyCommand[= ]['"]?ssh\s+(?:-\S+\s+)*-W\s*%h:%p(?:\s+-\S+)*\s+([^\s'"]+)`),
-}
+// or a ProxyCommand of the form "ssh … -W %h:%p … HOST". Compiled on
+// first use: most runs never read Ansible's connection variables.
+var jumpRE = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`(?:^|\s)-J\s*([^\s'"]+)`),
+		regexp.MustCompile(`(?i)-o\s*['"]?ProxyJump[= ]([^\s'"]+)`),
+		regexp.MustCompile(`(?i)-o\s*['"]?ProxyCommand[= ]['"]?ssh\s+(?:-\S+\s+)*-W\s*%h:%p(?:\s+-\S+)*\s+([^\s'"]+)`),
+	}
+})
 
 // JumpHost returns the gateway ansible_ssh_common_args (or _extra_args)
 // names, as gofab's -g takes it, or "".
 func JumpHost(args string) string {
-	for _, re := range jumpRE {
+	for _, re := range jumpRE() {
 		if m := re.FindStringSubmatch(args); m != nil {
 			return m[1]
 		}

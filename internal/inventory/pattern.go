@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -230,11 +231,14 @@ type subscript struct {
 	single     bool
 }
 
-var subscriptRE = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]+)?)\]$`)
+// subscriptRE matches a pattern term with a subscript (compiled on first use).
+var subscriptRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]+)?)\]$`)
+})
 
 // splitSubscript splits web[0] into web and its subscript.
 func splitSubscript(t string) (string, subscript, bool) {
-	m := subscriptRE.FindStringSubmatch(t)
+	m := subscriptRE().FindStringSubmatch(t)
 	if m == nil {
 		return "", subscript{}, false
 	}
