@@ -20,6 +20,18 @@ PASSWORD=gofab-test-pw
 
 die() { echo "testbed: $*" >&2; exit 1; }
 
+# apt_install installs packages without asking, waiting for dpkg's lock.
+# A dpkg run interrupted before (the machine is shared) makes every
+# install fail until it is finished: finish it first.
+apt_install() {
+  if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+    echo "testbed: dpkg was left interrupted: dpkg --configure -a" >&2
+    DEBIAN_FRONTEND=noninteractive dpkg --force-confold --configure -a >/dev/null
+  fi
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 install_packages() {
   local missing=()
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
@@ -34,8 +46,7 @@ install_packages() {
   command -v ansible-inventory >/dev/null || missing+=(ansible-core)  # the oracle for inventories (TestAnsibleCorpus)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "testbed: installing ${missing[*]}" >&2
-    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
   fi
 }
 
@@ -56,8 +67,7 @@ install_recipe_packages() {
   local policy=/usr/sbin/policy-rc.d had_policy=
   [ -e "$policy" ] && had_policy=1 && cp -a "$policy" "$policy.gofab-saved"
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
-  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
   if [ -n "$had_policy" ]; then mv "$policy.gofab-saved" "$policy"; else rm -f "$policy"; fi
 }
 
