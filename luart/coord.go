@@ -117,6 +117,7 @@ func luaExecute(st *State) int {
 		args.Values = append(args.Values, v)
 	}
 	results, err := c.Execute(st.ctx, name, sel, args)
+	st.execErr = err
 	if err != nil {
 		L.RaiseError("execute(%q): %v", name, err)
 	}

@@ -109,6 +109,9 @@ func (p *Program) hostState(ctx context.Context, he *HostEnv) (st *State, fail f
 		if ctx.Err() != nil && e.Err == nil {
 			e.Err = context.Cause(ctx)
 		}
+		if e.Err == nil {
+			e.Err = st.execErr
+		}
 		return e
 	}
 	if err := st.load(); err != nil {

@@ -151,6 +151,9 @@ type State struct {
 	fns     map[string]*lua.LFunction
 	conn    host.Conn
 	connErr error
+	// execErr is the error of the last execute(), kept as Go's error so
+	// a task failing with it unwraps to it (TaskError.Err).
+	execErr error
 	// namespaces are the modules being loaded, innermost last.
 	namespaces []string
 	// moduleRoots are the recipe module roots of the modules being

@@ -14,8 +14,15 @@ import (
 // stops there with one clear error instead of growing without end.
 const MaxExecuteDepth = 16
 
-// tooDeep starts the error of execute() nested past MaxExecuteDepth.
-const tooDeep = "execute() nested deeper than"
+// DepthError is execute() nested past MaxExecuteDepth: every frame of
+// the chain fails with it.
+type DepthError struct {
+	Chain []string // the task names from the top-level task down
+}
+
+func (e *DepthError) Error() string {
+	return fmt.Sprintf("execute() nested deeper than %d tasks (%s -> …): does a task execute itself?", MaxExecuteDepth, strings.Join(e.Chain[:min(3, len(e.Chain))], " -> "))
+}
 
 // stackKey is the context key of the execute() chain: the task names from
 // the top-level task down.
@@ -43,7 +50,7 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 		return nil, fmt.Errorf("runs_once task %q calls execute() on itself (%s)", t.Name, strings.Join(append(stack, t.Name), " -> "))
 	}
 	if len(stack) >= MaxExecuteDepth {
-		return nil, fmt.Errorf("%s %d tasks (%s -> …): does a task execute itself?", tooDeep, MaxExecuteDepth, strings.Join(stack[:3], " -> "))
+		return nil, &DepthError{Chain: stack}
 	}
 	sel := e.sel
 	sel.ArgHosts, sel.ArgRoles, sel.ArgExclude = es.Hosts, es.Roles, es.Exclude
@@ -52,9 +59,9 @@ func (e *Executor) execute(ctx context.Context, name string, es luart.ExecSelect
 		return nil, err
 	}
 	for _, r := range results {
-		if strings.Contains(r.Err, tooDeep) {
-			// Every frame fails with the innermost's one error.
-			return nil, errors.New(r.Err[strings.Index(r.Err, tooDeep):])
+		var deep *DepthError
+		if errors.As(r.cause, &deep) {
+			return nil, deep // every frame fails with the innermost's one error
 		}
 	}
 	out := make([]luart.ExecResult, len(results))

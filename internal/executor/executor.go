@@ -7,7 +7,6 @@ package executor
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +54,8 @@ type HostResult struct {
 	Value any
 	// Changed counts what built-in functions changed on the host.
 	Changed int
+	// cause is the error Err says, for errors.As.
+	cause error
 }
 
 // Deps are what an Executor runs with.
@@ -474,7 +475,7 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 	if err == nil {
 		return res
 	}
-	res.Status, res.Err = Failed, err.Error()
+	res.Status, res.Err, res.cause = Failed, err.Error(), err
 	var te *luart.TaskError
 	if host.IsConnectError(err) || (errors.As(err, &te) && te.Unreachable) {
 		res.Status = Unreachable
@@ -490,7 +491,7 @@ func (e *Executor) runOne(ctx context.Context, task string, tg target, hc *hostC
 	// An interrupt is reported once per host, by the top-level task, not
 	// again by every execute() frame it went through.
 	nested := len(taskStack(ctx)) > 1
-	quiet := nested && (ctx.Err() != nil || strings.Contains(res.Err, tooDeep))
+	quiet := nested && (ctx.Err() != nil || errors.As(err, new(*DepthError)))
 	if !e.hidden("aborts") && !quiet {
 		out.Line("error", inlineError(res, hc.hosts > 1))
 	}
