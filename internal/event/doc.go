@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strings"
 )
 
 // Doc writes docs/events.md: every event, its fields, their JSON types
@@ -30,9 +29,9 @@ later version; none is removed or changes its type. Generated from `+"`internal/
 		fmt.Fprintln(w, "|---|---|---|")
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			name, omitEmpty := jsonName(f)
 			doc := f.Tag.Get("doc")
-			if opts == "omitempty" {
+			if omitEmpty {
 				doc += " (absent when empty)"
 			}
 			fmt.Fprintf(w, "| `%s` | %s | %s |\n", name, jsonType(f.Type), doc)

@@ -9,6 +9,8 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -209,22 +211,18 @@ var All = []struct {
 // "time" (at, UTC) and "host" when host is not empty, every object's keys
 // in sorted order and <, > and & as they are (commands are full of them).
 func Line(ev Event, host string, at time.Time) []byte {
-	var m map[string]any
-	var err error
-	if o, ok := ev.(Output); ok { // the many: no round trip through JSON
-		m = map[string]any{"type": NameOutput, "host": o.Host, "stream": o.Stream, "text": o.Text}
-	} else {
-		m, err = fieldsOf(ev)
-	}
-	if err != nil {
-		m = map[string]any{"type": NameError, "error": err.Error()}
-	} else {
-		m["type"] = ev.Type()
-	}
+	m := fieldsOf(reflect.ValueOf(ev))
+	m["type"] = ev.Type()
 	m["time"] = at.UTC().Format(time.RFC3339Nano)
 	if host != "" {
 		m["host"] = host
 	}
+	return Encode(m)
+}
+
+// Encode is an event's fields m as its line of JSON (see Line); what
+// cannot be encoded gives an "error" event instead.
+func Encode(m map[string]any) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -235,14 +233,48 @@ func Line(ev Event, host string, at time.Time) []byte {
 	return b.Bytes()
 }
 
-// fieldsOf is ev's JSON object as a map, numbers kept as their text.
-func fieldsOf(ev Event) (map[string]any, error) {
-	fields, err := json.Marshal(ev)
-	var m map[string]any
-	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(fields))
-		dec.UseNumber() // numbers keep their text
-		err = dec.Decode(&m)
+// fieldsOf is struct v's fields as encoding/json names and omits them, in
+// a map, so that the encoder sorts every object's keys (nested ones too).
+func fieldsOf(v reflect.Value) map[string]any {
+	t := v.Type()
+	m := make(map[string]any, t.NumField()+3)
+	for i := 0; i < t.NumField(); i++ {
+		name, omitEmpty := jsonName(t.Field(i))
+		if f := v.Field(i); !omitEmpty || !isEmpty(f) {
+			m[name] = plain(f)
+		}
 	}
-	return m, err
+	return m
+}
+
+// plain is v's value with every struct in it a map (see fieldsOf).
+func plain(v reflect.Value) any {
+	switch {
+	case v.Kind() == reflect.Struct:
+		return fieldsOf(v)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && !v.IsNil():
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = plain(v.Index(i))
+		}
+		return out
+	}
+	return v.Interface()
+}
+
+// jsonName is a field's name in JSON and whether it is omitted when empty.
+func jsonName(f reflect.StructField) (string, bool) {
+	name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name, opts == "omitempty"
+}
+
+// isEmpty is encoding/json's "empty" for omitempty.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil()
+	}
+	return v.IsZero()
 }

@@ -212,19 +212,15 @@ func (h *mergedHosts) summary() []SummaryHost {
 	return out
 }
 
+// withoutField is the event line raw without field (its numbers as they
+// were written).
 func withoutField(raw []byte, field string) []byte {
 	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
 		return raw
 	}
 	delete(m, field)
-	var b bytes.Buffer
-	writeEvent(&b, m)
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
-func writeEvent(w io.Writer, ev map[string]any) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(ev)
+	return bytes.TrimSuffix(event.Encode(m), []byte("\n"))
 }
