@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -72,6 +71,11 @@ var allowedImports = map[string][]string{
 	"internal/recipetest": {"internal/connect", "internal/executor", "internal/fakehost", "internal/host", "internal/output", "internal/secrets", "luart", "stdlib"},
 }
 
+// under reports whether package pkg is prefix or inside it.
+func under(pkg, prefix string) bool {
+	return pkg == prefix || strings.HasPrefix(pkg, prefix+"/")
+}
+
 // ruled reports whether a rule covers package pkg: a key of
 // forbiddenImports that is pkg or one of its parents, or of
 // allowedImports that is pkg. Programs (cmd, bench), the integration
@@ -86,7 +90,7 @@ func ruled(pkg string) bool {
 		return true
 	}
 	for prefix := range forbiddenImports {
-		if prefix != "" && (pkg == prefix || strings.HasPrefix(pkg, prefix+"/")) {
+		if prefix != "" && under(pkg, prefix) {
 			return true
 		}
 	}
@@ -97,18 +101,16 @@ func ruled(pkg string) bool {
 func checkImport(t *testing.T, rel, pkg, target string) {
 	t.Helper()
 	for prefix, banned := range forbiddenImports {
-		if prefix != "" && pkg != prefix && !strings.HasPrefix(pkg, prefix+"/") {
+		if prefix != "" && !under(pkg, prefix) {
 			continue
 		}
 		for _, b := range banned {
-			if b == "" || target == b || strings.HasPrefix(target, b+"/") {
+			if b == "" || under(target, b) {
 				t.Errorf("%s imports %s: against the layering", rel, target)
 			}
 		}
 	}
-	if allowed, ok := allowedImports[pkg]; ok && !slices.ContainsFunc(allowed, func(a string) bool {
-		return target == a || strings.HasPrefix(target, a+"/")
-	}) {
+	if allowed, ok := allowedImports[pkg]; ok && !slices.ContainsFunc(allowed, func(a string) bool { return under(target, a) }) {
 		t.Errorf("%s imports %s: %s may import only %v of gofab's packages", rel, target, pkg, allowed)
 	}
 }
@@ -117,20 +119,8 @@ func checkImport(t *testing.T, rel, pkg, target string) {
 // a longer one holds more than one concern, split it by concern.
 const maxFileLines = 600
 
-// checkFileLength refuses a file over maxFileLines lines that is not
-// generated ("Code generated … DO NOT EDIT.").
-func checkFileLength(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if n := bytes.Count(data, []byte("\n")); n > maxFileLines && !generated.Match(data) {
-		return fmt.Errorf("%d lines (at most %d): split it by concern", n, maxFileLines)
-	}
-	return nil
-}
-
-// generated is Go's marker of a generated file.
+// generated is Go's marker of a generated file ("Code generated … DO
+// NOT EDIT.").
 var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
 
 // maxFuncLines is the longest a function may be, table-driven data aside.
@@ -166,11 +156,10 @@ func isData(body *ast.BlockStmt) bool {
 var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 
 // TestLayering fails when a package has no layering rule or imports
-// against one, a
-// package outside cmd (and the standalone bench programs) exits the
-// process or writes to its standard streams, a command is run other than
-// through the one command path (stdlib/target.Run), or a function is
-// longer than maxFuncLines, or a file longer than maxFileLines.
+// against one, a package outside cmd (and the standalone bench programs)
+// exits the process or writes to its standard streams, a command is run
+// other than through the one command path (stdlib/target.Run), a
+// function is longer than maxFuncLines or a file than maxFileLines.
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
 	unruled := map[string]bool{}
@@ -188,14 +177,18 @@ func TestLayering(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") {
 			return nil
 		}
-		if err := checkFileLength(path); err != nil {
-			t.Errorf("%s: %v", rel, err)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if n := bytes.Count(src, []byte("\n")); n > maxFileLines && !generated.Match(src) {
+			t.Errorf("%s: %d lines (at most %d): split it by concern", rel, n, maxFileLines)
 		}
 		if strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
 		pkg := filepath.ToSlash(filepath.Dir(rel))
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
 		if err != nil {
 			return err
 		}
