@@ -24,10 +24,13 @@ die() { echo "testbed: $*" >&2; exit 1; }
 # A dpkg run interrupted before (the machine is shared) makes every
 # install fail until it is finished: finish it first.
 apt_install() {
-  if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+  local tries=600  # dpkg has no lock wait of its own: up to 10 minutes
+  while [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; do
     echo "testbed: dpkg was left interrupted: dpkg --configure -a" >&2
-    DEBIAN_FRONTEND=noninteractive dpkg --force-confold --configure -a >/dev/null
-  fi
+    DEBIAN_FRONTEND=noninteractive dpkg --force-confold --configure -a >/dev/null && break
+    tries=$((tries - 1)); [ "$tries" -gt 0 ] || die "dpkg --configure -a kept failing"
+    sleep 1
+  done
   apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
 }
