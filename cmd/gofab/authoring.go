@@ -103,7 +103,11 @@ func authoringCommands(env environ) []*cli.Command {
 			Usage:  "print the current fabfile's task names, for shell completion",
 			Flags:  []cli.Flag{fabfileFlag, includeFlag},
 			Action: func(c *cli.Context) error {
-				prog, err := loadProgram(c, environ{stdin: env.stdin, stdout: io.Discard, stderr: io.Discard, getenv: env.getenv, secrets: env.secrets}, true)
+				cfg, err := readConfig(c)
+				if err != nil {
+					return err
+				}
+				prog, err := loadProgram(c.Context, cfg, environ{stdin: env.stdin, stdout: io.Discard, stderr: io.Discard, getenv: env.getenv, secrets: env.secrets}, true)
 				if err != nil {
 					return &exitError{code: exitUsage}
 				}
@@ -251,11 +255,21 @@ func writeFile(path, content string) error {
 var locRE = regexp.MustCompile(`^(.+?):(\d+): (.*)$`)
 
 func checkAction(c *cli.Context, env environ) error {
-	format := c.String("format")
+	var f struct {
+		Format string `flag:"format"`
+	}
+	if _, err := readFlags(c, &f); err != nil {
+		return err
+	}
+	format := f.Format
 	if format != "text" && format != "json" {
 		return usageErr("--format must be text or json")
 	}
-	path, err := findFabfile(flagString(c, "fabfile"))
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	path, err := findFabfile(cfg.Fabfile)
 	if err != nil {
 		return err
 	}
@@ -266,8 +280,8 @@ func checkAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("fabfile: %v", err)
 	}
-	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
-	finder, err := loadModules(c, env, path)
+	search := luart.SearchPath(path, cfg.Include, env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	finder, err := loadModules(cfg, env, path)
 	if err != nil {
 		return err
 	}
@@ -275,7 +289,7 @@ func checkAction(c *cli.Context, env environ) error {
 	// Loading runs the top level: an error there is a problem too, and the
 	// declared tasks let execute() calls be checked. Syntax errors are
 	// reported by the lint itself.
-	sshHosts, err := sshHostLister(c)
+	sshHosts, err := sshHostLister(cfg)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,6 @@ package main
 import (
 	"fmt"
 	"sort"
-	"strings"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/luart"
 )
@@ -71,9 +68,9 @@ var fabricEnvRefused = map[string]string{
 	"version":                    "env.version is not set by gofab (gofab --version)",
 }
 
-// applyFabricEnv makes the Fabric env keys a fabfile set the defaults of
-// the matching flags, and refuses the keys gofab has no use for.
-func applyFabricEnv(c *cli.Context, prog *luart.Program) error {
+// applyFabricEnv lays the Fabric env keys a fabfile set on cfg, where
+// their flag was not given, and refuses the keys gofab has no use for.
+func applyFabricEnv(cfg *Config, prog *luart.Program) error {
 	if prog == nil {
 		return nil
 	}
@@ -93,7 +90,7 @@ func applyFabricEnv(c *cli.Context, prog *luart.Program) error {
 			}
 		}
 		flag, ok := fabricEnvFlags[k]
-		if !ok || c.IsSet(flag) {
+		if !ok || cfg.given[flag] {
 			continue
 		}
 		var values []string
@@ -111,8 +108,8 @@ func applyFabricEnv(c *cli.Context, prog *luart.Program) error {
 			values = []string{fmt.Sprint(x)}
 		}
 		for _, s := range values {
-			if err := c.Set(flag, s); err != nil {
-				return fmt.Errorf("%s: env.%s = %v: %v", prog.Path, k, v, strings.TrimPrefix(err.Error(), "invalid value "))
+			if err := cfg.setFlag(flag, s); err != nil {
+				return fmt.Errorf("%s: env.%s = %v: %v", prog.Path, k, v, err)
 			}
 		}
 	}

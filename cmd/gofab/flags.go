@@ -70,41 +70,41 @@ func flags() []cli.Flag {
 	}
 }
 
-// checkNumbers refuses numeric flags out of their range, before anything
-// connects.
-func checkNumbers(c *cli.Context) error {
-	positive := []string{"timeout", "connection-attempts", "max-handshakes", "max-output"}
-	notNegative := []string{"command-timeout", "pool-size", "keepalive"}
-	for _, name := range append(positive, notNegative...) {
-		if !c.IsSet(name) {
-			continue
-		}
-		v := c.Float64(name)
-		if f, ok := c.Value(name).(int); ok {
-			v = float64(f)
-		}
-		if math.IsNaN(v) || math.IsInf(v, 1) { // -Inf is refused below, as a negative number
-			return usageErr("--%s %v: must be a finite number", name, c.Value(name))
-		}
-		if v < 0 || v == 0 && slices.Contains(positive, name) {
-			want := "a number of 0 or more"
-			if slices.Contains(positive, name) {
-				want = "a number above 0"
-			}
-			return usageErr("--%s %v: must be %s", name, c.Value(name), want)
+// checkNumbers refuses numeric settings out of their range, before
+// anything connects.
+func checkNumbers(cfg Config) error {
+	for _, n := range []struct {
+		name     string
+		v        float64
+		positive bool // 0 is refused too
+	}{
+		{"timeout", cfg.Timeout, true},
+		{"connection-attempts", float64(cfg.ConnectionAttempts), true},
+		{"max-handshakes", float64(cfg.MaxHandshakes), true},
+		{"max-output", float64(cfg.MaxOutput), true},
+		{"command-timeout", cfg.CommandTimeout, false},
+		{"pool-size", float64(cfg.PoolSize), false},
+		{"keepalive", cfg.Keepalive, false},
+	} {
+		switch {
+		case !cfg.given[n.name]:
+		case math.IsNaN(n.v) || math.IsInf(n.v, 1): // -Inf is refused below, as a negative number
+			return usageErr("--%s %v: must be a finite number", n.name, n.v)
+		case n.positive && n.v <= 0:
+			return usageErr("--%s %v: must be a number above 0", n.name, n.v)
+		case n.v < 0:
+			return usageErr("--%s %v: must be a number of 0 or more", n.name, n.v)
 		}
 	}
-	if c.IsSet("port") {
-		if p := c.Int("port"); p < 1 || p > 65535 {
-			return usageErr("--port %d: must be a port from 1 to 65535", p)
-		}
+	if cfg.given["port"] && (cfg.Port < 1 || cfg.Port > 65535) {
+		return usageErr("--port %d: must be a port from 1 to 65535", cfg.Port)
 	}
 	return nil
 }
 
 // checkLevels refuses unknown --hide and --show levels.
-func checkLevels(c *cli.Context) error {
-	for _, lvl := range splitList(append(c.StringSlice("hide"), c.StringSlice("show")...)) {
+func checkLevels(cfg Config) error {
+	for _, lvl := range splitList(append(slices.Clip(cfg.Hide), cfg.Show...)) {
 		if !luart.ValidLevel(lvl) {
 			return usageErr("unknown output level %q", lvl)
 		}
@@ -114,12 +114,12 @@ func checkLevels(c *cli.Context) error {
 
 // hiddenLevels are the output levels hidden from the start: --hide and -q,
 // less --show.
-func hiddenLevels(c *cli.Context) []string {
-	hidden := splitList(c.StringSlice("hide"))
-	if c.Bool("quiet") {
+func hiddenLevels(cfg Config) []string {
+	hidden := splitList(cfg.Hide)
+	if cfg.Quiet {
 		hidden = append(hidden, "running", "stdout", "stderr")
 	}
-	shown := splitList(c.StringSlice("show"))
+	shown := splitList(cfg.Show)
 	var keep []string
 	for _, h := range hidden {
 		if !slices.Contains(shown, h) {

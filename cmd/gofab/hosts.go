@@ -41,23 +41,38 @@ func hostsCommand(env environ) *cli.Command {
 	}
 }
 
+// hostsFlags are gofab hosts' own flags.
+type hostsFlags struct {
+	Graph bool   `flag:"graph"`
+	List  bool   `flag:"list"`
+	Host  string `flag:"host"`
+}
+
 func hostsAction(c *cli.Context, env environ) error {
-	prog, err := loadProgram(c, env, true)
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	var f hostsFlags
+	if _, err := readFlags(c, &f); err != nil {
+		return err
+	}
+	prog, err := loadProgram(c.Context, cfg, env, true)
 	if err != nil {
 		return err
 	}
 	// Vars from encrypted files show as ***, as in every other output.
 	env.stdout = redactingWriter{w: env.stdout, redact: env.secrets.Redact.Bytes}
 	inv := prog.Inventory
-	jsonOut := c.String("output") == "json"
-	if c.Bool("graph") {
+	jsonOut := cfg.Output == "json"
+	if f.Graph {
 		inv.WriteGraph(env.stdout)
 		return nil
 	}
-	if c.Bool("list") {
+	if f.List {
 		return writeJSON(env.stdout, inv.AnsibleList())
 	}
-	if name := c.String("host"); name != "" {
+	if name := f.Host; name != "" {
 		if _, ok := inv.Lookup(name); !ok {
 			if _, err := inv.Select(name, nil); err != nil {
 				return usageErr("%v", err)
@@ -68,8 +83,8 @@ func hostsAction(c *cli.Context, env environ) error {
 	}
 	var terms []string
 	terms = append(terms, c.Args().Slice()...)
-	terms = append(terms, splitList(flagStrings(c, "hosts"))...)
-	terms = append(terms, splitList(flagStrings(c, "roles"))...)
+	terms = append(terms, splitList(cfg.Hosts)...)
+	terms = append(terms, splitList(cfg.Roles)...)
 	pattern := strings.Join(terms, ",")
 	if pattern == "" {
 		pattern = inventory.All
@@ -78,13 +93,13 @@ func hostsAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	shard, err := shardFlag(c, env)
+	shard, err := parseShard(cfg.Shard, env)
 	if err != nil {
 		return err
 	}
 	picked = slices.DeleteFunc(picked, func(h inventory.Selected) bool { return !shard.Owns(h.Name) })
 	// -H takes host strings as a run does; a PATTERN names the inventory's.
-	adHoc := c.NArg() == 0 && len(flagStrings(c, "hosts")) > 0
+	adHoc := c.NArg() == 0 && len(cfg.Hosts) > 0
 	resolved := make([]*inventory.Resolved, len(picked))
 	for i, h := range picked {
 		r, ok := lookupHost(inv, h.Name, jsonOut)
@@ -247,28 +262,6 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// flagString returns flag name's value from the innermost command that
-// was given it, so a global flag may be written before or after the
-// subcommand.
-func flagString(c *cli.Context, name string) string {
-	for _, cc := range c.Lineage() {
-		if slices.Contains(cc.LocalFlagNames(), name) {
-			return cc.String(name)
-		}
-	}
-	return c.String(name)
-}
-
-// flagStrings is flagString for a repeatable flag.
-func flagStrings(c *cli.Context, name string) []string {
-	for _, cc := range c.Lineage() {
-		if slices.Contains(cc.LocalFlagNames(), name) {
-			return cc.StringSlice(name)
-		}
-	}
-	return c.StringSlice(name)
 }
 
 // redactingWriter passes each write through redact (writes of whole

@@ -7,15 +7,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/gofab/gofab/luart"
 )
 
 // listAction prints the task list in the -F format (--shortlist is short).
-func listAction(c *cli.Context, env environ, prog *luart.Program) error {
-	format := c.String("list-format")
-	if c.Bool("shortlist") {
+func listAction(cfg Config, env environ, prog *luart.Program) error {
+	format := cfg.ListFormat
+	if cfg.Shortlist {
 		format = "short"
 	}
 	switch format {

@@ -58,7 +58,13 @@ func moduleCommands(env environ) []*cli.Command {
 			Usage: "remove cached data: -modcache empties the module cache",
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "modcache", Usage: "remove the whole module cache"}},
 			Action: func(c *cli.Context) error {
-				if !c.Bool("modcache") {
+				var f struct {
+					Modcache bool `flag:"modcache"`
+				}
+				if _, err := readFlags(c, &f); err != nil {
+					return err
+				}
+				if !f.Modcache {
 					return usageErr("clean: say what to clean (-modcache)")
 				}
 				cache, err := moduleCache(env)
@@ -97,7 +103,7 @@ func projectRoot(dir string) string {
 
 // loadModules loads the recipe modules of the project fabfile belongs
 // to, for a run, check, listing or test; nil when it has no gofab.mod.
-func loadModules(c *cli.Context, env environ, fabfile string) (luart.ModuleFinder, error) {
+func loadModules(cfg Config, env environ, fabfile string) (luart.ModuleFinder, error) {
 	root := projectRoot(filepath.Dir(fabfile))
 	if root == "" {
 		return nil, nil
@@ -106,7 +112,7 @@ func loadModules(c *cli.Context, env environ, fabfile string) (luart.ModuleFinde
 	if err != nil {
 		return nil, err
 	}
-	mode := modload.Mode(flagString(c, "mod"))
+	mode := modload.Mode(cfg.Mod)
 	if mode != modload.Auto && mode != modload.Vendor && mode != modload.Cache {
 		return nil, usageErr("--mod %q: want vendor or mod", mode)
 	}
@@ -137,7 +143,11 @@ func openProject(c *cli.Context, env environ) (*modload.Net, error) {
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	files, err := sshFiles(c)
+	cfg, err := readConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	files, err := sshFiles(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +205,14 @@ func getAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
+	var f struct {
+		Update bool `flag:"u"`
+	}
+	if _, err := readFlags(c, &f); err != nil {
+		return err
+	}
 	args := c.Args().Slice()
-	if c.Bool("u") && len(args) == 0 {
+	if f.Update && len(args) == 0 {
 		for _, r := range n.File.Require {
 			args = append(args, r.Path)
 		}
@@ -243,7 +259,11 @@ func modVerify(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	p, err := modload.Load(root, cache, modload.Mode(flagString(c, "mod")), version)
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	p, err := modload.Load(root, cache, modload.Mode(cfg.Mod), version)
 	if err != nil {
 		return modErr(err)
 	}
@@ -361,7 +381,11 @@ const DefaultModulesDir = ".gofab/modules"
 // slashes> to its tree in the cache or vendor/, and the folder joins
 // .luarc.json's workspace.library. Without a gofab.mod it does nothing.
 func linkModules(c *cli.Context, env environ, luarc string) error {
-	finder, err := loadModules(c, env, filepath.Join(".", DefaultFabfile))
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	finder, err := loadModules(cfg, env, filepath.Join(".", DefaultFabfile))
 	if err != nil || finder == nil {
 		return err
 	}
@@ -463,7 +487,13 @@ func modEdit(c *cli.Context, env environ) error {
 		pairs("source", "=", func(path, url string) error { f.SetSource(path, url); return nil }),
 		drops("dropsource", func(path string) error { f.SetSource(path, ""); return nil }),
 	}
-	if v := c.String("gofab"); v != "" {
+	var fl struct {
+		Gofab string `flag:"gofab"`
+	}
+	if _, err := readFlags(c, &fl); err != nil {
+		return err
+	}
+	if v := fl.Gofab; v != "" {
 		f.SetGofab(v)
 	}
 	for _, err := range steps {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,8 +47,10 @@ func findFabfile(flag string) (string, error) {
 	return p, nil
 }
 
-func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, error) {
-	path, err := findFabfile(flagString(c, "fabfile"))
+// loadProgram finds and compiles the fabfile (cfg.Fabfile, or searched
+// upward); without one it is an error when required, else nil.
+func loadProgram(ctx context.Context, cfg Config, env environ, required bool) (*luart.Program, error) {
+	path, err := findFabfile(cfg.Fabfile)
 	if err != nil {
 		return nil, err
 	}
@@ -61,16 +64,16 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if err != nil {
 		return nil, usageErr("fabfile: %v", err)
 	}
-	set, err := parseSet(flagStrings(c, "set"))
+	set, err := parseSet(cfg.Set)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	search := luart.SearchPath(path, flagStrings(c, "include"), env.getenv("GOFAB_PATH"), env.getenv("HOME"))
-	sshHosts, err := sshHostLister(c)
+	search := luart.SearchPath(path, cfg.Include, env.getenv("GOFAB_PATH"), env.getenv("HOME"))
+	sshHosts, err := sshHostLister(cfg)
 	if err != nil {
 		return nil, err
 	}
-	finder, err := loadModules(c, env, path)
+	finder, err := loadModules(cfg, env, path)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +82,11 @@ func loadProgram(c *cli.Context, env environ, required bool) (*luart.Program, er
 	if env.secrets == nil { // an environ made for one purpose (completion)
 		env.secrets = secrets.New(env.getenv, env.getenv("HOME"))
 	}
-	env.secrets.IDs.SSHKeys = append(env.secrets.IDs.SSHKeys, sshIdentityFiles(c, env)...)
+	env.secrets.IDs.SSHKeys = append(env.secrets.IDs.SSHKeys, sshIdentityFiles(cfg)...)
 	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
-		Finder: finder, SSHHosts: sshHosts, Context: c.Context, Secrets: env.secrets})
-	if c.Context.Err() != nil {
-		return nil, &exitError{code: interruptStatus(c.Context), msg: "interrupted while reading the fabfile"}
+		Finder: finder, SSHHosts: sshHosts, Context: ctx, Secrets: env.secrets})
+	if ctx.Err() != nil {
+		return nil, &exitError{code: interruptStatus(ctx), msg: "interrupted while reading the fabfile"}
 	}
 	if err != nil {
 		return nil, usageErr("%v", err)
@@ -109,8 +112,8 @@ func envString(prog *luart.Program, key string) (string, bool) {
 
 // sshFiles returns the ssh config files: -S FILE, or ~/.ssh/config and
 // /etc/ssh/ssh_config.
-func sshFiles(c *cli.Context) ([]string, error) {
-	if f := flagString(c, "ssh-config"); f != "" {
+func sshFiles(cfg Config) ([]string, error) {
+	if f := cfg.SSHConfig; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, usageErr("ssh config: %v", err)
 		}
@@ -121,8 +124,8 @@ func sshFiles(c *cli.Context) ([]string, error) {
 
 // sshHostLister lists the Host entries of the ssh config files in use,
 // for inventory.ssh_config.
-func sshHostLister(c *cli.Context) (func() ([]string, error), error) {
-	files, err := sshFiles(c)
+func sshHostLister(cfg Config) (func() ([]string, error), error) {
+	files, err := sshFiles(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -179,14 +182,18 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
 	local := sshconfig.CurrentLocal()
 	files := sshconfig.DefaultFiles(local.Home)
-	if f := flagString(c, "ssh-config"); f != "" {
+	if f := cfg.SSHConfig; f != "" {
 		files = []string{f}
 	}
 	// The inventory's address, user, port, key and gateway apply as in a
 	// run (the dialer's Resolve).
-	prog, err := loadProgram(c, env, false)
+	prog, err := loadProgram(c.Context, cfg, env, false)
 	if err != nil {
 		if c.Context.Err() != nil {
 			return err
@@ -199,7 +206,7 @@ func sshConfigAction(c *cli.Context, env environ) error {
 		return usageErr("%v", err)
 	}
 	ov := overrides[addr.Host]
-	ov.User, ov.Port = c.String("user"), c.Int("port")
+	ov.User, ov.Port = cfg.User, cfg.Port
 	if prog != nil && prog.Inventory != nil {
 		if r, ok := lookupHost(prog.Inventory, addr.String(), true); ok {
 			addr.User, addr.Port = r.User, r.Port
@@ -211,12 +218,12 @@ func sshConfigAction(c *cli.Context, env environ) error {
 	if addr.Port != 0 {
 		ov.Port = addr.Port
 	}
-	cfg, err := sshconfig.NewLoader(local, files...).Resolve(addr.Host, ov)
+	resolved, err := sshconfig.NewLoader(local, files...).Resolve(addr.Host, ov)
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	var b bytes.Buffer
-	cfg.WriteG(&b)
+	resolved.WriteG(&b)
 	_, err = env.stdout.Write(b.Bytes())
 	return err
 }

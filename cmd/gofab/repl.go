@@ -38,7 +38,17 @@ type rawTerminal struct {
 }
 
 func replAction(c *cli.Context, env environ) error {
-	prog, err := loadProgram(c, env, false)
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	var f struct {
+		Host string `flag:"host"`
+	}
+	if _, err := readFlags(c, &f); err != nil {
+		return err
+	}
+	prog, err := loadProgram(c.Context, cfg, env, false)
 	if err != nil {
 		return err
 	}
@@ -47,12 +57,12 @@ func replAction(c *cli.Context, env environ) error {
 			return usageErr("%v", err)
 		}
 	}
-	ex, err := newExecutor(c, env, prog)
+	ex, err := newExecutor(c.Context, cfg, env, prog)
 	if err != nil {
 		return err
 	}
 	defer ex.Close()
-	r := &repl{host: c.String("host"), out: env.stdout, errOut: env.stderr}
+	r := &repl{host: f.Host, out: env.stdout, errOut: env.stderr}
 	interactive := term.IsTerminal(int(env.stdin.Fd())) && isTerminal(env.stdout)
 	if interactive {
 		state, err := term.MakeRaw(int(env.stdin.Fd()))

@@ -34,21 +34,21 @@ func startReport(ex *executor.Executor, path string) (*os.File, error) {
 
 // startTaps sends the run's events to --events and --report; the
 // function returned closes the first and writes the page.
-func startTaps(c *cli.Context, env environ, ex *executor.Executor) (func(), error) {
+func startTaps(cfg Config, env environ, ex *executor.Executor) (func(), error) {
 	var done []func()
 	finish := func() {
 		for i := len(done) - 1; i >= 0; i-- {
 			done[i]()
 		}
 	}
-	if path := c.String("events"); path != "" {
+	if path := cfg.Events; path != "" {
 		f, err := startEvents(ex, path)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}
 		done = append(done, func() { f.Close() })
 	}
-	if path := c.String("report"); path != "" {
+	if path := cfg.Report; path != "" {
 		events, err := startReport(ex, path)
 		if err != nil {
 			finish()
@@ -116,15 +116,21 @@ func reportCommand(env environ) *cli.Command {
 			Action: func(c *cli.Context) error { return mergeAction(c, env) },
 		}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 || c.String("o") == "" {
+			var f struct {
+				Page string `flag:"o"`
+			}
+			if _, err := readFlags(c, &f); err != nil {
+				return err
+			}
+			if c.NArg() != 1 || f.Page == "" {
 				return usageErr("report takes one EVENTS file (what gofab --output json printed) and -o FILE")
 			}
-			f, err := os.Open(c.Args().First())
+			in, err := os.Open(c.Args().First())
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			defer f.Close()
-			if err := writeReport(f, c.String("o")); err != nil {
+			defer in.Close()
+			if err := writeReport(in, f.Page); err != nil {
 				return usageErr("%v", err)
 			}
 			return nil
@@ -132,9 +138,8 @@ func reportCommand(env environ) *cli.Command {
 	}
 }
 
-// shardFlag reads --shard (or GOFAB_SHARD).
-func shardFlag(c *cli.Context, env environ) (executor.Shard, error) {
-	s := flagString(c, "shard")
+// parseShard reads --shard's (or GOFAB_SHARD's) value s.
+func parseShard(s string, env environ) (executor.Shard, error) {
 	if s == "" {
 		return executor.Shard{}, nil
 	}
@@ -145,8 +150,20 @@ func shardFlag(c *cli.Context, env environ) (executor.Shard, error) {
 	return shard, nil
 }
 
+// mergeFlags are gofab report merge's flags.
+type mergeFlags struct {
+	Page    string `flag:"o"`
+	Output  string `flag:"output"`
+	State   bool   `flag:"state"`
+	Fabfile string `flag:"fabfile"`
+}
+
 // mergeAction is "gofab report merge": the shards' events as one run.
 func mergeAction(c *cli.Context, env environ) error {
+	var fl mergeFlags
+	if _, err := readFlags(c, &fl); err != nil {
+		return err
+	}
 	if c.NArg() == 0 {
 		return usageErr("report merge: give the events files of the shards")
 	}
@@ -172,7 +189,7 @@ func mergeAction(c *cli.Context, env environ) error {
 	if _, err := merged.Seek(0, 0); err != nil {
 		return err
 	}
-	switch c.String("output") {
+	switch fl.Output {
 	case "json":
 		if _, err := io.Copy(env.stdout, merged); err != nil {
 			return err
@@ -181,7 +198,7 @@ func mergeAction(c *cli.Context, env environ) error {
 	default:
 		return usageErr("--output must be text or json")
 	}
-	if page, state := c.String("o"), c.Bool("state"); page != "" || state {
+	if page, state := fl.Page, fl.State; page != "" || state {
 		// One build of the merged run serves the page and the state.
 		if _, err := merged.Seek(0, 0); err != nil {
 			return err
@@ -196,7 +213,7 @@ func mergeAction(c *cli.Context, env environ) error {
 			}
 		}
 		if state {
-			if err := mergedState(c, env, rep); err != nil {
+			if err := mergedState(fl.Fabfile, env, rep); err != nil {
 				return err
 			}
 		}
@@ -221,8 +238,7 @@ func mergeAction(c *cli.Context, env environ) error {
 // mergedState records, for each task of the merged run, the hosts that
 // did not succeed at it (failed, unreachable, not run…), as runCalls does
 // for one run, so --rerun-failed reruns them.
-func mergedState(c *cli.Context, env environ, rep *report.Report) error {
-	fabfile := c.String("fabfile")
+func mergedState(fabfile string, env environ, rep *report.Report) error {
 	if fabfile == "" {
 		fabfile = rep.Fabfile
 	}

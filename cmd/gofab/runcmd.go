@@ -16,27 +16,31 @@ import (
 // mainAction runs gofab's main command: it loads the fabfile, answers
 // -l and -d, or sets up the executor and runs.
 func mainAction(c *cli.Context, env environ, adhoc []string) error {
-	prog, err := loadProgram(c, env, len(adhoc) == 0)
+	cfg, err := readConfig(c)
 	if err != nil {
 		return err
 	}
-	if err := applyFabricEnv(c, prog); err != nil {
-		return usageErr("%v", err)
-	}
-	if err := checkNumbers(c); err != nil {
+	prog, err := loadProgram(c.Context, cfg, env, len(adhoc) == 0)
+	if err != nil {
 		return err
 	}
-	if c.Bool("list") || c.Bool("shortlist") {
-		return listAction(c, env, prog)
+	if err := applyFabricEnv(&cfg, prog); err != nil {
+		return usageErr("%v", err)
 	}
-	if name := c.String("display"); name != "" {
+	if err := checkNumbers(cfg); err != nil {
+		return err
+	}
+	if cfg.List || cfg.Shortlist {
+		return listAction(cfg, env, prog)
+	}
+	if name := cfg.Display; name != "" {
 		return displayTask(env.stdout, prog, name)
 	}
 	calls, err := taskCalls(c, env, prog, len(adhoc) > 0)
 	if err != nil {
 		return err
 	}
-	if err := checkLevels(c); err != nil {
+	if err := checkLevels(cfg); err != nil {
 		return err
 	}
 	if prog != nil {
@@ -48,14 +52,14 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	if err != nil {
 		return err
 	}
-	ex, err := newExecutor(c, env, runProg)
+	ex, err := newExecutor(c.Context, cfg, env, runProg)
 	if err != nil {
 		return err
 	}
 	// Deferred calls run last first: the report is written after the
 	// state, the printer and the connections are closed, from events
 	// that were all out before mainAction returned.
-	finishTaps, err := startTaps(c, env, ex)
+	finishTaps, err := startTaps(cfg, env, ex)
 	if err != nil {
 		return err
 	}
@@ -69,34 +73,33 @@ func mainAction(c *cli.Context, env environ, adhoc []string) error {
 	ex.Printer.Event(start)
 	var state *runstate.File
 	if prog != nil {
-		if state, err = openState(c, env, ex.Shard); err != nil {
+		if state, err = openState(cfg, env, ex.Shard); err != nil {
 			return err
 		}
 		state.Redact = env.secrets.Redact.Bytes
 		defer warnOn(env, state.Save)
 	}
 	sel := executor.Selection{
-		CLIHosts:   splitList(c.StringSlice("hosts")),
-		CLIRoles:   splitList(c.StringSlice("roles")),
-		CLIExclude: splitList(c.StringSlice("exclude-hosts")),
+		CLIHosts:   splitList(cfg.Hosts),
+		CLIRoles:   splitList(cfg.Roles),
+		CLIExclude: splitList(cfg.ExcludeHosts),
 	}
 	if err := checkHosts(c.Context, ex, calls, sel, len(adhoc) > 0); err != nil {
 		return err
 	}
-	return runAll(c, env, ex, state, calls, sel, adhoc)
+	return runAll(c.Context, cfg, env, ex, state, calls, sel, adhoc)
 }
 
 // runAll runs the ad-hoc command, then the tasks named, and prints the recap;
 // it returns the exit status the run earned.
-func runAll(c *cli.Context, env environ, ex *executor.Executor, state *runstate.File, calls []taskCall, sel executor.Selection, adhoc []string) error {
-	ctx := c.Context
+func runAll(ctx context.Context, cfg Config, env environ, ex *executor.Executor, state *runstate.File, calls []taskCall, sel executor.Selection, adhoc []string) error {
 	if len(adhoc) > 0 {
 		// The command lets each host go as soon as it is done with it.
 		if _, err := ex.RunCommand(ctx, strings.Join(adhoc, " "), sel, executor.Call{Release: true}); err != nil {
 			return usageErr("%v", err)
 		}
 	}
-	notRun, stopped, err := runCalls(ctx, c, env, ex, state, calls, sel)
+	notRun, stopped, err := runCalls(ctx, cfg, env, ex, state, calls, sel)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func callNames(calls []taskCall) []string {
 
 // openState loads the rerun state; a file that cannot be read only
 // matters to --rerun-failed.
-func openState(c *cli.Context, env environ, shard executor.Shard) (*runstate.File, error) {
+func openState(cfg Config, env environ, shard executor.Shard) (*runstate.File, error) {
 	path := runstate.Path(env.getenv)
 	if shard.On() {
 		// Shards on one machine must not overwrite each other's state.
@@ -165,7 +168,7 @@ func openState(c *cli.Context, env environ, shard executor.Shard) (*runstate.Fil
 	}
 	state, err := runstate.Load(path)
 	if err != nil {
-		if c.Bool("rerun-failed") {
+		if cfg.RerunFailed {
 			return nil, usageErr("%v", err)
 		}
 		fmt.Fprintf(env.stderr, "gofab: warning: %v (starting a new one)\n", err)
@@ -199,7 +202,7 @@ func checkHosts(ctx context.Context, ex *executor.Executor, calls []taskCall, se
 // runCalls runs the task calls in order, recording each in the rerun
 // state. As fab does, a task that failed on a host stops the ones after
 // it (unless --keep-going): they are returned as not run.
-func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Executor, state *runstate.File,
+func runCalls(ctx context.Context, cfg Config, env environ, ex *executor.Executor, state *runstate.File,
 	calls []taskCall, sel executor.Selection) (notRun []string, stopped string, err error) {
 	prog := ex.Program
 	for i, tc := range calls {
@@ -212,7 +215,7 @@ func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Exe
 		}
 		t, _ := prog.Task(tc.name)
 		s := withArgs(sel, tc)
-		if c.Bool("rerun-failed") {
+		if cfg.RerunFailed {
 			failed, ok := state.Failed(prog.RealPath, t.Name)
 			if !ok || len(failed) == 0 {
 				fmt.Fprintf(env.stderr, "gofab: %s: no host failed in its previous run (in %s); nothing to rerun\n", t.Name, runstate.Path(env.getenv))
@@ -232,7 +235,7 @@ func runCalls(ctx context.Context, c *cli.Context, env environ, ex *executor.Exe
 				failed = append(failed, r.Host)
 				status[r.Host] = r.Status.String()
 			}
-			if (r.Status == executor.Failed || r.Status == executor.Unreachable) && !c.Bool("keep-going") {
+			if (r.Status == executor.Failed || r.Status == executor.Unreachable) && !cfg.KeepGoing {
 				stopped = t.Name
 			}
 		}

@@ -63,28 +63,46 @@ func secretsFile(c *cli.Context) (string, error) {
 	return c.Args().First(), nil
 }
 
+// secretsFlags are the flags of gofab secrets' subcommands, each of which
+// has some of them.
+type secretsFlags struct {
+	Identity       []string `flag:"identity"`
+	Age            []string `flag:"age,optional"`
+	RecipientsFile string   `flag:"recipients-file,optional"`
+	Test           bool     `flag:"test,optional"`
+	InPlace        bool     `flag:"in-place,optional"`
+	Output         string   `flag:"output"`
+}
+
+// readSecretsFlags reads the flags of a gofab secrets subcommand.
+func readSecretsFlags(c *cli.Context) (secretsFlags, error) {
+	var f secretsFlags
+	_, err := readFlags(c, &f)
+	return f, err
+}
+
 // identities are the user's, with --identity keys and a terminal to ask
 // an SSH key's passphrase on.
-func identities(c *cli.Context, env environ) *sops.Identities {
+func identities(keys []string, env environ) *sops.Identities {
 	ids := env.secrets.IDs
-	ids.SSHKeys = append(ids.SSHKeys, c.StringSlice("identity")...)
+	ids.SSHKeys = append(ids.SSHKeys, keys...)
 	return ids
 }
 
 // recipientsFor are --age and --recipients-file, else the creation rule's.
-func recipientsFor(c *cli.Context, rule sops.Rule) ([]string, error) {
+func recipientsFor(sf secretsFlags, rule sops.Rule) ([]string, error) {
 	var out []string
-	for _, a := range c.StringSlice("age") {
+	for _, a := range sf.Age {
 		out = append(out, splitList([]string{a})...)
 	}
-	if f := c.String("recipients-file"); f != "" {
+	if f := sf.RecipientsFile; f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, usageErr("--recipients-file: %v", err)
 		}
 		out = append(out, sops.RecipientsOf(data)...)
 	}
-	if c.Bool("test") {
+	if sf.Test {
 		out = append(out, secrets.TestRecipient)
 	}
 	if len(out) == 0 {
@@ -107,8 +125,8 @@ func recipientsFor(c *cli.Context, rule sops.Rule) ([]string, error) {
 
 // writeResult prints data, or with -i writes it over path (mode 0600,
 // atomically).
-func writeResult(c *cli.Context, env environ, path string, data []byte) error {
-	if !c.Bool("in-place") {
+func writeResult(sf secretsFlags, env environ, path string, data []byte) error {
+	if !sf.InPlace {
 		_, err := env.stdout.Write(data)
 		return err
 	}
@@ -128,12 +146,12 @@ func readSecretsFile(c *cli.Context) (path string, data []byte, f sops.Format, e
 
 // openSecretsFile decrypts the FILE argument: its plaintext, as a file of
 // its format, and its data key.
-func openSecretsFile(c *cli.Context, env environ) (path string, plain, key []byte, err error) {
+func openSecretsFile(c *cli.Context, sf secretsFlags, env environ) (path string, plain, key []byte, err error) {
 	path, data, f, err := readSecretsFile(c)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	t, _, key, err := sops.Open(data, f, identities(c, env))
+	t, _, key, err := sops.Open(data, f, identities(sf.Identity, env))
 	if err != nil {
 		return "", nil, nil, usageErr("%s: %v", path, err)
 	}
@@ -142,6 +160,10 @@ func openSecretsFile(c *cli.Context, env environ) (path string, plain, key []byt
 }
 
 func secretsEncrypt(c *cli.Context, env environ) error {
+	sf, err := readSecretsFlags(c)
+	if err != nil {
+		return err
+	}
 	path, data, f, err := readSecretsFile(c)
 	if err != nil {
 		return err
@@ -149,20 +171,20 @@ func secretsEncrypt(c *cli.Context, env environ) error {
 	if sops.Encrypted(data, f) {
 		return usageErr("%s is already encrypted (gofab secrets edit changes it)", path)
 	}
-	out, err := encryptFile(c, path, data, nil)
+	out, err := encryptFile(sf, path, data, nil)
 	if err != nil {
 		return err
 	}
-	return writeResult(c, env, path, out)
+	return writeResult(sf, env, path, out)
 }
 
 // encryptFile encrypts plaintext data for path, keeping key when given.
-func encryptFile(c *cli.Context, path string, data, key []byte) ([]byte, error) {
+func encryptFile(sf secretsFlags, path string, data, key []byte) ([]byte, error) {
 	rule, err := sops.FindRule(path)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	rcp, err := recipientsFor(c, rule)
+	rcp, err := recipientsFor(sf, rule)
 	if err != nil {
 		return nil, err
 	}
@@ -179,19 +201,27 @@ func encryptFile(c *cli.Context, path string, data, key []byte) ([]byte, error) 
 }
 
 func secretsDecrypt(c *cli.Context, env environ) error {
-	path, plain, _, err := openSecretsFile(c, env)
+	sf, err := readSecretsFlags(c)
 	if err != nil {
 		return err
 	}
-	return writeResult(c, env, path, plain)
+	path, plain, _, err := openSecretsFile(c, sf, env)
+	if err != nil {
+		return err
+	}
+	return writeResult(sf, env, path, plain)
 }
 
 func secretsUpdateKeys(c *cli.Context, env environ) error {
-	path, plain, key, err := openSecretsFile(c, env)
+	sf, err := readSecretsFlags(c)
 	if err != nil {
 		return err
 	}
-	out, err := encryptFile(c, path, plain, key)
+	path, plain, key, err := openSecretsFile(c, sf, env)
+	if err != nil {
+		return err
+	}
+	out, err := encryptFile(sf, path, plain, key)
 	if err != nil {
 		return err
 	}
@@ -209,7 +239,11 @@ func writeFile0600(path string, data []byte) error {
 }
 
 func secretsKeygen(c *cli.Context, env environ) error {
-	path := c.String("output")
+	sf, err := readSecretsFlags(c)
+	if err != nil {
+		return err
+	}
+	path := sf.Output
 	if path == "" {
 		cfg := env.getenv("XDG_CONFIG_HOME")
 		if cfg == "" {
@@ -245,13 +279,17 @@ func secretsKeygen(c *cli.Context, env environ) error {
 // $EDITOR on it, and encrypts the result back only when it changed. The
 // temporary plaintext is removed whatever happens, Ctrl-C included.
 func secretsEdit(c *cli.Context, env environ) error {
+	sf, err := readSecretsFlags(c)
+	if err != nil {
+		return err
+	}
 	path, err := secretsFile(c)
 	if err != nil {
 		return err
 	}
 	var plain, key []byte // a new file starts empty, with a new key
 	if _, err := os.Stat(path); err == nil {
-		if _, plain, key, err = openSecretsFile(c, env); err != nil {
+		if _, plain, key, err = openSecretsFile(c, sf, env); err != nil {
 			return err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -282,7 +320,7 @@ func secretsEdit(c *cli.Context, env environ) error {
 		fmt.Fprintf(env.stderr, "%s: unchanged\n", path)
 		return nil
 	}
-	out, err := encryptFile(c, path, edited, key)
+	out, err := encryptFile(sf, path, edited, key)
 	if err != nil {
 		return err
 	}
@@ -343,18 +381,18 @@ func askPassphrase(env environ, path string) (string, error) {
 // gives every host (Host *), expanded: keys a secrets file may be
 // encrypted to. A config that cannot be read adds none (the run's own
 // connection reports it).
-func sshIdentityFiles(c *cli.Context, env environ) []string {
-	keys := append([]string(nil), flagStrings(c, "identity")...)
-	files, err := sshFiles(c)
+func sshIdentityFiles(cfg Config) []string {
+	keys := append([]string(nil), cfg.Identity...)
+	files, err := sshFiles(cfg)
 	if err != nil {
 		return keys
 	}
-	cfg, err := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...).Resolve("*", sshconfig.Overrides{})
-	if err != nil || !cfg.IdentityFilesSet {
+	all, err := sshconfig.NewLoader(sshconfig.CurrentLocal(), files...).Resolve("*", sshconfig.Overrides{})
+	if err != nil || !all.IdentityFilesSet {
 		return keys
 	}
-	for _, f := range cfg.IdentityFiles {
-		keys = append(keys, cfg.Expand(f))
+	for _, f := range all.IdentityFiles {
+		keys = append(keys, all.Expand(f))
 	}
 	return keys
 }

@@ -28,10 +28,21 @@ func testCommand(env environ) *cli.Command {
 }
 
 func testAction(c *cli.Context, env environ) error {
-	o := recipetest.Options{Paths: c.Args().Slice(), Fabfile: c.String("fabfile"), Include: c.StringSlice("include"),
-		Verbose: c.Bool("verbose"), Out: env.stdout, GofabPath: env.getenv("GOFAB_PATH"), Home: env.getenv("HOME"),
-		Modules: func(fabfile string) (luart.ModuleFinder, error) { return loadModules(c, env, fabfile) }}
-	if p := c.String("run"); p != "" {
+	cfg, err := readConfig(c)
+	if err != nil {
+		return err
+	}
+	var f struct {
+		Run     string `flag:"run"`
+		Verbose bool   `flag:"verbose"`
+	}
+	if _, err := readFlags(c, &f); err != nil {
+		return err
+	}
+	o := recipetest.Options{Paths: c.Args().Slice(), Fabfile: cfg.Fabfile, Include: cfg.Include,
+		Verbose: f.Verbose, Out: env.stdout, GofabPath: env.getenv("GOFAB_PATH"), Home: env.getenv("HOME"),
+		Modules: func(fabfile string) (luart.ModuleFinder, error) { return loadModules(cfg, env, fabfile) }}
+	if p := f.Run; p != "" {
 		re, err := regexp.Compile(p)
 		if err != nil {
 			return usageErr("--run: %v", err)

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/gofab/gofab/internal/connect"
@@ -24,50 +24,52 @@ import (
 // waiting hosts hold no Lua state.
 const admitFactor = 4
 
-func newExecutor(c *cli.Context, env environ, prog *luart.Program) (*executor.Executor, error) {
-	tio := terminalIO(c, env)
-	password, sudoPassword, err := passwords(c, env, prog, tio.prompter)
+// newExecutor assembles the run's executor from cfg: the terminal, the
+// passwords, the dialer and the printer.
+func newExecutor(ctx context.Context, cfg Config, env environ, prog *luart.Program) (*executor.Executor, error) {
+	tio := terminalIO(ctx, cfg, env)
+	password, sudoPassword, err := passwords(cfg, env, prog, tio.prompter)
 	if err != nil {
 		return nil, err
 	}
-	dialer, err := newDialer(c, env, prog, password, tio.console)
+	dialer, err := newDialer(cfg, env, prog, password, tio.console)
 	if err != nil {
 		return nil, err
 	}
-	printer, status, err := newPrinter(c, env, tio)
+	printer, status, err := newPrinter(cfg, env, tio)
 	if err != nil {
 		return nil, err
 	}
 	var dial executor.Dialer = dialer
 	var localConn host.Conn = connect.Local{}
-	if c.Bool("dry-run") {
+	if cfg.DryRun {
 		dial, localConn = connect.DryDialer{Dialer: dialer}, connect.DryRun{}
 	}
-	shard, err := shardFlag(c, env)
+	shard, err := parseShard(cfg.Shard, env)
 	if err != nil {
 		return nil, err
 	}
 	return executor.New(executor.Config{
 		Shard:        shard,
 		Status:       status,
-		PoolSize:     c.Int("pool-size"),
-		Serial:       c.Bool("serial"),
-		SkipBadHosts: c.Bool("skip-bad-hosts"),
-		StrictHosts:  c.Bool("strict-hosts"),
-		Admit:        admitFactor * max(c.Int("max-handshakes"), 1),
+		PoolSize:     cfg.PoolSize,
+		Serial:       cfg.Serial,
+		SkipBadHosts: cfg.SkipBadHosts,
+		StrictHosts:  cfg.StrictHosts,
+		Admit:        admitFactor * max(cfg.MaxHandshakes, 1),
 		Run: &luart.RunOptions{
-			WarnOnly:       c.Bool("warn-only"),
-			CommandTimeout: seconds(c.Float64("command-timeout")),
-			MaxOutput:      c.Int("max-output") << 20,
-			Hidden:         hiddenLevels(c),
+			WarnOnly:       cfg.WarnOnly,
+			CommandTimeout: seconds(cfg.CommandTimeout),
+			MaxOutput:      cfg.MaxOutput << 20,
+			Hidden:         hiddenLevels(cfg),
 			SudoPassword:   sudoPassword,
 			Prompter:       tio.prompter,
 			Terminal:       tio.terminal,
-			Check:          c.Bool("check"),
-			Diff:           c.Bool("diff"),
-			DryRun:         c.Bool("dry-run"),
+			Check:          cfg.Check,
+			Diff:           cfg.Diff,
+			DryRun:         cfg.DryRun,
 			Color:          printer.Color(),
-			AssumeYes:      c.Bool("yes"),
+			AssumeYes:      cfg.Yes,
 		},
 	}, executor.Deps{Program: prog, Dialer: dial, Local: localConn, Printer: printer}), nil
 }
@@ -85,12 +87,13 @@ type termIO struct {
 	paused         func() bool
 }
 
-func terminalIO(c *cli.Context, env environ) termIO {
+// terminalIO finds out what gofab can do with the person's terminal.
+func terminalIO(ctx context.Context, cfg Config, env environ) termIO {
 	tio := termIO{stdout: env.stdout, stderr: env.stderr, paused: func() bool { return false }}
 	if term.IsTerminal(int(env.stdin.Fd())) {
 		con := newConsole(env.stdin, env.stderr, env.stdout, env.getenv("TERM"))
 		tio.prompter, tio.console = con, con
-		if isTerminal(env.stdout) && !c.Bool("abort-on-prompts") {
+		if isTerminal(env.stdout) && !cfg.AbortOnPrompts {
 			tio.terminal = con
 			// Lines printed while a command has the terminal in raw mode
 			// need their carriage return; the status line waits.
@@ -98,9 +101,9 @@ func terminalIO(c *cli.Context, env environ) termIO {
 		}
 	}
 	if tio.prompter == nil {
-		tio.prompter = newLinePrompter(c.Context, env.stdin, env.stderr)
+		tio.prompter = newLinePrompter(ctx, env.stdin, env.stderr)
 	}
-	if c.Bool("abort-on-prompts") {
+	if cfg.AbortOnPrompts {
 		tio.prompter, tio.console = abortPrompter{}, abortPrompter{}
 	}
 	return tio
@@ -109,7 +112,7 @@ func terminalIO(c *cli.Context, env environ) termIO {
 // passwords returns the login and sudo passwords: -p, the environment,
 // the fabfile's env.password/env.sudo_password, or asked up front (-I,
 // --sudo-password-prompt). The sudo password defaults to the login one.
-func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.Prompter) (login, sudo string, err error) {
+func passwords(cfg Config, env environ, prog *luart.Program, prompter host.Prompter) (login, sudo string, err error) {
 	ask := func(what string) (string, error) {
 		if prompter == nil {
 			return "", usageErr("%s: cannot ask for a password: %v (use the environment variable instead)", what, host.ErrNoTerminal)
@@ -121,12 +124,12 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 		return pw, nil
 	}
 	login = env.getenv("GOFAB_PASSWORD")
-	if p := c.String("password"); p != "" {
+	if p := cfg.Password; p != "" {
 		login = p
 	} else if p, ok := envString(prog, "password"); ok && login == "" {
 		login = p // Fabric's env.password
 	}
-	if c.Bool("initial-password-prompt") {
+	if cfg.InitialPasswordPrompt {
 		if login, err = ask("Login password"); err != nil {
 			return "", "", err
 		}
@@ -135,7 +138,7 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 	if p, ok := envString(prog, "sudo_password"); ok && sudo == "" {
 		sudo = p
 	}
-	if c.Bool("sudo-password-prompt") {
+	if cfg.SudoPasswordPrompt {
 		if sudo, err = ask("Sudo password"); err != nil {
 			return "", "", err
 		}
@@ -155,12 +158,12 @@ func passwords(c *cli.Context, env environ, prog *luart.Program, prompter host.P
 
 // newDialer builds the SSH dialer from the flags, the ssh config and the
 // inventory's per-host settings.
-func newDialer(c *cli.Context, env environ, prog *luart.Program, password string, prompter host.Prompter) (*connect.Dialer, error) {
-	files, err := sshFiles(c)
+func newDialer(cfg Config, env environ, prog *luart.Program, password string, prompter host.Prompter) (*connect.Dialer, error) {
+	files, err := sshFiles(cfg)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range c.StringSlice("identity") {
+	for _, f := range cfg.Identity {
 		if _, err := os.Stat(f); err != nil {
 			return nil, usageErr("identity file: %v", err)
 		}
@@ -171,33 +174,33 @@ func newDialer(c *cli.Context, env environ, prog *luart.Program, password string
 	}
 	return connect.NewDialer(connect.Options{
 		Config:             sshconfig.NewLoader(sshconfig.CurrentLocal(), files...),
-		User:               c.String("user"),
-		Port:               c.Int("port"),
-		IdentityFiles:      c.StringSlice("identity"),
+		User:               cfg.User,
+		Port:               cfg.Port,
+		IdentityFiles:      cfg.Identity,
 		Password:           password,
 		AgentSocket:        env.getenv("SSH_AUTH_SOCK"),
-		NoAgentKeys:        c.Bool("no-agent"),
-		NoDefaultKeys:      c.Bool("no-keys"),
-		ForwardAgent:       c.Bool("forward-agent"),
-		ConnectTimeout:     seconds(c.Float64("timeout")),
-		AcceptNewHostKeys:  c.Bool("accept-new-host-keys"),
+		NoAgentKeys:        cfg.NoAgent,
+		NoDefaultKeys:      cfg.NoKeys,
+		ForwardAgent:       cfg.ForwardAgent,
+		ConnectTimeout:     seconds(cfg.Timeout),
+		AcceptNewHostKeys:  cfg.AcceptNewHostKeys,
 		Prompter:           prompter,
-		Gateway:            c.String("gateway"),
-		ConnectionAttempts: c.Int("connection-attempts"),
-		Keepalive:          seconds(c.Float64("keepalive")),
-		MaxHandshakes:      c.Int("max-handshakes"),
+		Gateway:            cfg.Gateway,
+		ConnectionAttempts: cfg.ConnectionAttempts,
+		Keepalive:          seconds(cfg.Keepalive),
+		MaxHandshakes:      cfg.MaxHandshakes,
 		Hosts:              overrides,
 	}), nil
 }
 
 // newPrinter makes the output printer (--output, --log-dir, colours) and
 // says whether a live status line is wanted.
-func newPrinter(c *cli.Context, env environ, tio termIO) (*output.Printer, bool, error) {
-	format := c.String("output")
+func newPrinter(cfg Config, env environ, tio termIO) (*output.Printer, bool, error) {
+	format := cfg.Output
 	if format != "text" && format != "json" {
 		return nil, false, usageErr("--output must be text or json, not %q", format)
 	}
-	logDir := c.String("log-dir")
+	logDir := cfg.LogDir
 	if logDir != "" {
 		logDir = filepath.Join(logDir, time.Now().Format("20060102-150405"))
 		if err := os.MkdirAll(logDir, 0o700); err != nil {
@@ -205,7 +208,7 @@ func newPrinter(c *cli.Context, env environ, tio termIO) (*output.Printer, bool,
 		}
 	}
 	tty := isTerminal(env.stdout)
-	color := env.getenv("NO_COLOR") == "" && !c.Bool("no-color") && tty
+	color := env.getenv("NO_COLOR") == "" && !cfg.NoColor && tty
 	p := output.NewWith(tio.stdout, output.Options{Color: color, JSON: format == "json", LogDir: logDir, Err: tio.stderr, Paused: tio.paused,
 		Redact: env.secrets.Redact})
 	return p, tty && format == "text", nil
