@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gofab/gofab/internal/simfleet"
+	"github.com/gofab/gofab/internal/testdouble/simfleet"
 )
 
 // fleetSizes are the fleet sizes BenchmarkFleet measures; GOFAB_FLEET_SIZES

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gofab/gofab/internal/modcache"
+	"github.com/gofab/gofab/internal/mod/modcache"
 )
 
 // BenchmarkInventory10k: gofab hosts and gofab hosts --list on an Ansible

@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/mod/module"
 
-	"github.com/gofab/gofab/internal/modcache"
-	"github.com/gofab/gofab/internal/modfile"
+	"github.com/gofab/gofab/internal/mod/modcache"
+	"github.com/gofab/gofab/internal/mod/modfile"
 )
 
 // BenchmarkModuleLoad measures what recipe modules add to a run's

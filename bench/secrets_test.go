@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofab/gofab/internal/modcache"
-	"github.com/gofab/gofab/internal/sops"
+	"github.com/gofab/gofab/internal/data/sops"
+	"github.com/gofab/gofab/internal/mod/modcache"
 )
 
 // secretsBed is a project with an age identity, 500 hosts in [web] and

@@ -6,8 +6,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )

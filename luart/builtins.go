@@ -11,7 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 var scopedFn = Param{Name: "fn", Type: "fun(): any", Doc: "runs with the setting; its results are returned"}

@@ -7,8 +7,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/event"
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/event"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // Coordinator is what a host's state shares with the rest of the run: it

@@ -15,8 +15,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/data/inventory"
 )
 
 // inventoryCommandTimeout bounds an inventory command.

@@ -11,8 +11,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/event"
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/event"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // printer records the lines a host prints.

@@ -19,7 +19,7 @@ type moduleCache struct {
 }
 
 // ModuleFinder resolves the require() names that belong to recipe modules
-// (a project's gofab.mod; internal/modload implements it).
+// (a project's gofab.mod; internal/mod/modload implements it).
 type ModuleFinder interface {
 	// Find returns the file of name, the namespace its tasks are declared
 	// in and its module's root directory; ok is false when name is not a

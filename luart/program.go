@@ -13,9 +13,9 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/gofab/gofab/internal/fuzzy"
-	"github.com/gofab/gofab/internal/inventory"
-	"github.com/gofab/gofab/internal/secrets"
+	"github.com/gofab/gofab/internal/base/fuzzy"
+	"github.com/gofab/gofab/internal/data/inventory"
+	"github.com/gofab/gofab/internal/data/secrets"
 )
 
 // Program is a compiled fabfile and what its top level declared. It holds

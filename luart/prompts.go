@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // ask asks the person (the terminal, or lines of a piped stdin); without

@@ -11,7 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // ErrSandboxed is the error of anything a sandboxed program (gofab test)

@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // sealed are the functions of Lua's os and io libraries a fabfile must not

@@ -10,9 +10,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/inventory"
-	"github.com/gofab/gofab/internal/secrets"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/data/inventory"
+	"github.com/gofab/gofab/internal/data/secrets"
 )
 
 // HostEnv is what the executor hands one host's state. Only plain Go data

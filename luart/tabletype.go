@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/fuzzy"
+	"github.com/gofab/gofab/internal/base/fuzzy"
 )
 
 // Field is one field of a [TableType]: an option a function accepts, or a

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/output"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
 )
 

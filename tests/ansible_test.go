@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/data/inventory"
 )
 
 // Ansible's own tools are the oracle for inventories (issue 27): each file

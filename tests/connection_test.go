@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofab/gofab/internal/connect"
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/transport/connect"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
 )
 
 // TestGateway reaches three hosts through -g (and env.gateway): all of

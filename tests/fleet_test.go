@@ -15,7 +15,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/gofab/gofab/internal/simfleet"
+	"github.com/gofab/gofab/internal/testdouble/simfleet"
 )
 
 var (

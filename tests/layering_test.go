@@ -15,60 +15,75 @@ import (
 
 const module = "github.com/gofab/gofab/"
 
-// forbiddenImports are the edges the layering (README, Layout) rules out:
-// only cmd touches the process and wires the layers; the runtime never
-// knows the executor, the transports or the modules it hosts; the host
-// interfaces know nothing of gofab.
+// layers are gofab's folders, lowest first, each with the folders its
+// packages may import besides their own (README, Layout, draws them). A
+// package's rule is its folder's, so a new package is covered wherever it
+// is put; a package in no layer fails the test. Programs (cmd, bench), the
+// integration tests and the recipes sit on top and may import anything.
+var layers = map[string][]string{
+	// What everything shares: the events, the host interfaces, fuzzy
+	// names, writing files a person names, redaction.
+	"internal/base": {},
+	// Printing a run: lines, JSON events, the status line, the HTML page.
+	"internal/ui": {"internal/base"},
+	// What a run reads and keeps: the inventory, secrets files, the rerun state.
+	"internal/data": {"internal/base"},
+	// How commands and files reach a host: ssh_config, connections, one
+	// command line, SFTP.
+	"internal/transport": {"internal/base"},
+	// Recipe modules: gofab.mod, the cache, fetching, loading.
+	"internal/mod": {"internal/base"},
+	// The fake host and the simulated fleet.
+	"internal/testdouble": {"internal/base"},
+	// The Lua runtime: it never knows the executor, the transports or the
+	// modules it hosts.
+	"luart": {"internal/base", "internal/data"},
+	// The Lua-facing modules: on top of the runtime, acting on hosts
+	// through the transports.
+	"stdlib": {"luart", "internal/base", "internal/data", "internal/transport", "internal/testdouble"},
+	// Running tasks across hosts, and checking fabfiles.
+	"internal/run": {"luart", "internal/base", "internal/data", "internal/ui"},
+	// gofab test's composition: a run on fake hosts.
+	"internal/compose": {"luart", "stdlib", "internal/base", "internal/data", "internal/transport", "internal/ui", "internal/testdouble", "internal/run"},
+}
+
+// top are the folders above every layer.
+var top = []string{"cmd", "bench", "tests", "fabfiles"}
+
+// forbiddenImports are edges inside a layer that the layering rules out.
 var forbiddenImports = map[string][]string{
-	"":       {"cmd/gofab"}, // every package
-	"luart":  {"internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output", "stdlib", "internal/lint", "internal/report"},
-	"stdlib": {"internal/executor", "internal/connect", "internal/lint", "internal/report", "internal/output"},
-	// The modules share stdlib/target, never each other; only stdlib's
+	// The modules share stdlib/hostio, never each other; only stdlib's
 	// own list (stdlib.Modules) knows them all.
 	"stdlib/ops":     {"stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
 	"stdlib/files":   {"stdlib/ops", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
 	"stdlib/cuisine": {"stdlib/ops", "stdlib/files", "stdlib/fabtest", "stdlib/secrets"},
 	"stdlib/fabtest": {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/secrets"},
-	"stdlib/secrets": {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/target"},
-	"stdlib/target":  {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
-	// Secrets: the file format and redaction know nothing of gofab; the
-	// run's store knows only them.
-	"internal/sops":      {""},
-	"internal/redact":    {""},
-	"internal/secrets":   {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output", "internal/inventory"},
-	"internal/outfile":   {""},
-	"internal/connect":   {"luart", "stdlib", "internal/executor", "internal/transfer", "internal/output"},
-	"internal/transfer":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/shell", "internal/output"},
-	"internal/shell":     {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/output"},
-	"internal/executor":  {"stdlib", "internal/connect"},
-	"internal/inventory": {"luart", "stdlib", "internal/executor", "internal/connect"},
-	"internal/output":    {"luart", "stdlib", "internal/executor"},
-	"internal/report":    {"luart", "stdlib", "internal/executor", "internal/connect"},
-	// Recipe modules: files and hashes below, fetching and loading above;
-	// none knows the runtime, the executor or the hosts' transports.
-	"internal/modfile":  {""},
-	"internal/modcache": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/modload", "internal/modfetch"},
-	"internal/modfetch": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/modload"},
-	"internal/modload":  {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell"},
-	"internal/fakehost": {"luart", "stdlib", "internal/executor", "internal/connect", "internal/transfer", "internal/shell", "internal/output"},
+	"stdlib/secrets": {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/hostio"},
+	"stdlib/hostio":  {"stdlib/ops", "stdlib/files", "stdlib/cuisine", "stdlib/fabtest", "stdlib/secrets"},
+	// A connection, a command line and a file transfer are apart.
+	"internal/transport/transfer": {"internal/transport/connect", "internal/transport/shell"},
+	"internal/transport/shell":    {"internal/transport/connect", "internal/transport/transfer"},
+	"internal/transport/connect":  {"internal/transport/transfer", "internal/transport/shell"},
+	// The cache knows nothing of fetching or loading.
+	"internal/mod/modcache": {"internal/mod/modload", "internal/mod/modfetch"},
+	"internal/mod/modfetch": {"internal/mod/modload"},
 }
 
 // allowedImports are, for the packages a rule names this way, the only
-// packages of gofab's they may import (a package below them, by prefix).
+// packages of gofab's they may import, stricter than their layer.
 var allowedImports = map[string][]string{
-	// The events and the host interfaces everything shares: leaves.
-	"internal/event":     {},
-	"internal/host":      {"internal/event"},
-	"internal/fuzzy":     {},
-	"internal/sshconfig": {},
-	"internal/runstate":  {"internal/outfile"},
+	// Leaves: they import nothing of gofab's (the host interfaces the
+	// events only).
+	"internal/base/event":          {},
+	"internal/base/host":           {"internal/base/event"},
+	"internal/base/fuzzy":          {},
+	"internal/base/outfile":        {},
+	"internal/base/redact":         {},
+	"internal/data/sops":           {},
+	"internal/mod/modfile":         {},
+	"internal/transport/sshconfig": {},
 	// Lint knows the registry's declarations, never how a run goes.
-	"internal/lint": {"luart", "internal/fuzzy"},
-	// The simulated fleet serves fake hosts over SSH: a test double.
-	"internal/simfleet": {"internal/fakehost", "internal/host"},
-	// gofab test's composition: a run on fake hosts, never real SSH
-	// dialing beyond the local and dry-run hosts connect gives.
-	"internal/recipetest": {"internal/connect", "internal/executor", "internal/fakehost", "internal/host", "internal/output", "internal/secrets", "luart", "stdlib"},
+	"internal/run/lint": {"luart", "internal/base/fuzzy"},
 }
 
 // under reports whether package pkg is prefix or inside it.
@@ -76,38 +91,35 @@ func under(pkg, prefix string) bool {
 	return pkg == prefix || strings.HasPrefix(pkg, prefix+"/")
 }
 
-// ruled reports whether a rule covers package pkg: a key of
-// forbiddenImports that is pkg or one of its parents, or of
-// allowedImports that is pkg. Programs (cmd, bench), the integration
-// tests and the recipes need none.
-func ruled(pkg string) bool {
-	for _, top := range []string{"cmd/", "bench", "tests", "fabfiles"} {
-		if strings.HasPrefix(pkg, top) {
-			return true
+// layerOf returns the layer (a key of layers) package pkg is in, "top"
+// for the programs, tests and recipes, or "" for none.
+func layerOf(pkg string) string {
+	if slices.ContainsFunc(top, func(t string) bool { return under(pkg, t) }) {
+		return "top"
+	}
+	for dir := range layers {
+		if under(pkg, dir) {
+			return dir
 		}
 	}
-	if _, ok := allowedImports[pkg]; ok {
-		return true
-	}
-	for prefix := range forbiddenImports {
-		if prefix != "" && under(pkg, prefix) {
-			return true
-		}
-	}
-	return false
+	return ""
 }
 
 // checkImport reports an import of target by pkg that a rule forbids.
 func checkImport(t *testing.T, rel, pkg, target string) {
 	t.Helper()
-	for prefix, banned := range forbiddenImports {
-		if prefix != "" && !under(pkg, prefix) {
-			continue
-		}
-		for _, b := range banned {
-			if b == "" || under(target, b) {
-				t.Errorf("%s imports %s: against the layering", rel, target)
-			}
+	own, theirs := layerOf(pkg), layerOf(target)
+	switch {
+	case own == "top" || own == "": // "": said once, as a package in no layer
+		return
+	case theirs == "top":
+		t.Errorf("%s imports %s: only the programs and tests are above every layer", rel, target)
+	case theirs != own && !slices.Contains(layers[own], theirs):
+		t.Errorf("%s imports %s: a package of %s may import only %v and its own folder", rel, target, own, layers[own])
+	}
+	for _, b := range forbiddenImports[pkg] {
+		if under(target, b) {
+			t.Errorf("%s imports %s: against the layering", rel, target)
 		}
 	}
 	if allowed, ok := allowedImports[pkg]; ok && !slices.ContainsFunc(allowed, func(a string) bool { return under(target, a) }) {
@@ -158,7 +170,7 @@ var processOnly = []string{"Exit", "Stdout", "Stderr", "Stdin"}
 // TestLayering fails when a package has no layering rule or imports
 // against one, a package outside cmd (and the standalone bench programs)
 // exits the process or writes to its standard streams, a command is run
-// other than through the one command path (stdlib/target.Run), a
+// other than through the one command path (stdlib/hostio.Run), a
 // function is longer than maxFuncLines or a file than maxFileLines.
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
@@ -192,9 +204,9 @@ func TestLayering(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !ruled(pkg) && !unruled[pkg] {
+		if layerOf(pkg) == "" && !unruled[pkg] {
 			unruled[pkg] = true
-			t.Errorf("package %s has no layering rule: give it one in forbiddenImports or allowedImports", pkg)
+			t.Errorf("package %s is in no layer: put it in one of the folders of layers", pkg)
 		}
 		for _, imp := range f.Imports {
 			if target, ok := strings.CutPrefix(strings.Trim(imp.Path.Value, `"`), module); ok {
@@ -212,8 +224,8 @@ func TestLayering(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "shell" && sel.Sel.Name == "Run" && pkg != "stdlib/target" {
-				t.Errorf("%s: shell.Run outside stdlib/target: commands take the one command path (target.Run)", fset.Position(sel.Pos()))
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "shell" && sel.Sel.Name == "Run" && pkg != "stdlib/hostio" {
+				t.Errorf("%s: shell.Run outside stdlib/hostio: commands take the one command path (hostio.Run)", fset.Position(sel.Pos()))
 			}
 			if strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "bench/") {
 				return true

@@ -403,7 +403,7 @@ func onTerminalInput(t *testing.T, p *project, input string, args ...string) str
 	return seen.String()
 }
 
-// testIdentity is gofab test's public test key (internal/secrets).
+// testIdentity is gofab test's public test key (internal/data/secrets).
 const testIdentity = "AGE-SECRET-KEY-1C968UJJRS764PFN4ULFLYECTGCC45MMYK4CQUP69G3YL2W76MK5QTVTZM4"
 
 // TestSecretsInRecipeTests: gofab test decrypts fixtures encrypted with

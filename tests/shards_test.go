@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofab/gofab/internal/executor"
-	"github.com/gofab/gofab/internal/simfleet"
+	"github.com/gofab/gofab/internal/run/executor"
+	"github.com/gofab/gofab/internal/testdouble/simfleet"
 )
 
 const shardFabfile = `

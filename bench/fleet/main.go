@@ -1,5 +1,5 @@
 // Command fleet serves a simulated fleet of SSH hosts from one process
-// (internal/simfleet) for benchmarks and experiments: every host is a
+// (internal/testdouble/simfleet) for benchmarks and experiments: every host is a
 // loopback address 127.10.x.y on one port. It writes a client key,
 // known_hosts, an ssh_config and hosts.txt into -dir, prints "ready", and
 // serves until interrupted or -limit passes; then it prints how many
@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/gofab/gofab/internal/simfleet"
+	"github.com/gofab/gofab/internal/testdouble/simfleet"
 )
 
 type faultFlags map[int]simfleet.Fault

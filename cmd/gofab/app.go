@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/secrets"
+	"github.com/gofab/gofab/internal/data/secrets"
 )
 
 // Exit statuses.

@@ -17,8 +17,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/lint"
-	"github.com/gofab/gofab/internal/outfile"
+	"github.com/gofab/gofab/internal/base/outfile"
+	"github.com/gofab/gofab/internal/run/lint"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
@@ -323,21 +323,26 @@ func checkAction(c *cli.Context, env environ) error {
 	if loadErr != nil && !slices.ContainsFunc(findings, func(f lint.Finding) bool { return f.File == loadErr.File && f.Line == loadErr.Line }) {
 		findings = append([]lint.Finding{*loadErr}, findings...)
 	}
+	printFindings(env.stdout, format, findings)
+	if lint.Failed(findings) {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// printFindings prints gofab check's findings, a line each or as JSON.
+func printFindings(w io.Writer, format string, findings []lint.Finding) {
 	if format == "json" {
 		if findings == nil {
 			findings = []lint.Finding{}
 		}
 		data, _ := json.MarshalIndent(findings, "", "  ")
-		fmt.Fprintln(env.stdout, string(data))
-	} else {
-		for _, f := range findings {
-			fmt.Fprintln(env.stdout, f)
-		}
+		fmt.Fprintln(w, string(data))
+		return
 	}
-	if lint.Failed(findings) {
-		return &exitError{code: exitFailed}
+	for _, f := range findings {
+		fmt.Fprintln(w, f)
 	}
-	return nil
 }
 
 func completionAction(c *cli.Context, env environ) error {

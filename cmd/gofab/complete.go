@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gofab/gofab/internal/modfile"
+	"github.com/gofab/gofab/internal/mod/modfile"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/connect"
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/transport/connect"
 	"github.com/gofab/gofab/luart"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/executor"
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/data/inventory"
+	"github.com/gofab/gofab/internal/run/executor"
 )
 
 // hostsCommand is "gofab hosts": the inventory as gofab resolved it.

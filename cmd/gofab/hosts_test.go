@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/gofab/gofab/internal/inventory"
+	"github.com/gofab/gofab/internal/data/inventory"
 )
 
 // TestWriteHostTable: columns two spaces apart, widths counted in

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // teardownLimit bounds how long the second Ctrl-C waits for remote

@@ -12,13 +12,13 @@ import (
 	"golang.org/x/mod/semver"
 	"golang.org/x/term"
 
-	"github.com/gofab/gofab/internal/connect"
-	"github.com/gofab/gofab/internal/lint"
-	"github.com/gofab/gofab/internal/modcache"
-	"github.com/gofab/gofab/internal/modfetch"
-	"github.com/gofab/gofab/internal/modfile"
-	"github.com/gofab/gofab/internal/modload"
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/mod/modcache"
+	"github.com/gofab/gofab/internal/mod/modfetch"
+	"github.com/gofab/gofab/internal/mod/modfile"
+	"github.com/gofab/gofab/internal/mod/modload"
+	"github.com/gofab/gofab/internal/run/lint"
+	"github.com/gofab/gofab/internal/transport/connect"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
 	"github.com/gofab/gofab/luart"
 )
 

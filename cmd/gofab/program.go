@@ -10,10 +10,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/connect"
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/secrets"
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/data/secrets"
+	"github.com/gofab/gofab/internal/transport/connect"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 )
 
 // console is the person's terminal: the host.Prompter that asks on stderr

@@ -12,8 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/gofab/gofab/internal/output"
-	"github.com/gofab/gofab/internal/runstate"
+	"github.com/gofab/gofab/internal/data/runstate"
+	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
 )

@@ -8,10 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/executor"
-	"github.com/gofab/gofab/internal/outfile"
-	"github.com/gofab/gofab/internal/report"
-	"github.com/gofab/gofab/internal/runstate"
+	"github.com/gofab/gofab/internal/base/outfile"
+	"github.com/gofab/gofab/internal/data/runstate"
+	"github.com/gofab/gofab/internal/run/executor"
+	"github.com/gofab/gofab/internal/ui/report"
 )
 
 // startReport sends the run's events to a temporary file (in the system's

@@ -7,9 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/event"
-	"github.com/gofab/gofab/internal/executor"
-	"github.com/gofab/gofab/internal/runstate"
+	"github.com/gofab/gofab/internal/base/event"
+	"github.com/gofab/gofab/internal/data/runstate"
+	"github.com/gofab/gofab/internal/run/executor"
 	"github.com/gofab/gofab/luart"
 )
 

@@ -15,11 +15,11 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/outfile"
-	"github.com/gofab/gofab/internal/secrets"
-	"github.com/gofab/gofab/internal/sops"
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/base/outfile"
+	"github.com/gofab/gofab/internal/data/secrets"
+	"github.com/gofab/gofab/internal/data/sops"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
 )
 
 // secretsCommand is "gofab secrets": SOPS files, as the sops tool reads

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gofab/gofab/internal/executor"
+	"github.com/gofab/gofab/internal/run/executor"
 	"github.com/gofab/gofab/luart"
 )
 

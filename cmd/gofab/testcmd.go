@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gofab/gofab/internal/recipetest"
+	"github.com/gofab/gofab/internal/compose/recipetest"
 	"github.com/gofab/gofab/luart"
 )
 

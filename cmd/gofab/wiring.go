@@ -10,11 +10,11 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/gofab/gofab/internal/connect"
-	"github.com/gofab/gofab/internal/executor"
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/output"
-	"github.com/gofab/gofab/internal/sshconfig"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/run/executor"
+	"github.com/gofab/gofab/internal/transport/connect"
+	"github.com/gofab/gofab/internal/transport/sshconfig"
+	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
 )
 

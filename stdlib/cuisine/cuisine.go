@@ -20,9 +20,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/transfer"
+	"github.com/gofab/gofab/internal/transport/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 var (
@@ -98,9 +98,9 @@ func textFuncs() []luart.Func {
 func writeOpts(st *luart.State, fname string, o luart.Opts, t *side) transfer.WriteOptions {
 	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: t.sudo, Check: t.check}
 	if v, ok := o["mode"]; ok {
-		w.Mode = target.Mode(st, fname, v)
+		w.Mode = hostio.Mode(st, fname, v)
 	}
-	return target.WriteMode(t.st, w)
+	return hostio.WriteMode(t.st, w)
 }
 
 // writeFile makes path hold data and pushes the result.
@@ -110,7 +110,7 @@ func writeFile(st *luart.State, t *side, fname, p string, data []byte, w transfe
 		t.fail("write %s: %v", p, err)
 	}
 	if changed && st.Shown("running") {
-		st.Out().Line(target.Would(st, fname), p)
+		st.Out().Line(hostio.Would(st, fname), p)
 	}
 	return t.done(changed, nil)
 }
@@ -129,7 +129,7 @@ func readFile(st *luart.State, t *side, p string) ([]byte, bool) {
 
 func testPath(st *luart.State, flag string) int {
 	t := on(st, st.Opts())
-	ok, err := t.files().Test(st.Context(), flag, target.RemotePath(st, st.L.CheckString(1)), t.sudo)
+	ok, err := t.files().Test(st.Context(), flag, hostio.RemotePath(st, st.L.CheckString(1)), t.sudo)
 	if err != nil {
 		t.fail("%v", err)
 	}
@@ -157,7 +157,7 @@ func ensureAttribs(st *luart.State, t *side, p string, o luart.Opts) bool {
 	}
 	changed := false
 	if v, has := o["mode"]; has {
-		want := target.Mode(st, "cuisine.file_attribs", v)
+		want := hostio.Mode(st, "cuisine.file_attribs", v)
 		cur, _ := strconv.ParseUint(mode, 8, 32)
 		if !ok || fs.FileMode(cur) != want || recursive != "" && t.differsBelow(p, fmt.Sprintf("! -perm %04o", want)) {
 			t.change(fmt.Sprintf("chmod %s%04o -- %s", recursive, want, q(p)))
@@ -262,7 +262,7 @@ func textTemplate(st *luart.State) int {
 	if err != nil {
 		st.L.ArgError(2, err.Error())
 	}
-	out, err := target.Render("text_template", st.L.CheckString(1), data)
+	out, err := hostio.Render("text_template", st.L.CheckString(1), data)
 	if err != nil {
 		st.L.RaiseError("cuisine.text_template: %v", err)
 	}
@@ -273,7 +273,7 @@ func textTemplate(st *luart.State) int {
 // fileRead is cuisine.file_read.
 func fileRead(st *luart.State) int {
 	t := on(st, st.Opts())
-	if data, ok := readFile(st, t, target.RemotePath(st, st.L.CheckString(1))); ok {
+	if data, ok := readFile(st, t, hostio.RemotePath(st, st.L.CheckString(1))); ok {
 		st.L.Push(lua.LString(data))
 	} else {
 		st.L.Push(lua.LNil)
@@ -285,20 +285,20 @@ func fileRead(st *luart.State) int {
 func fileWrite(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	return writeFile(st, t, "file_write", target.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
+	return writeFile(st, t, "file_write", hostio.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
 }
 
 // fileAttribs is cuisine.file_attribs.
 func fileAttribs(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	return t.done(ensureAttribs(st, t, target.RemotePath(st, st.L.CheckString(1)), o), nil)
+	return t.done(ensureAttribs(st, t, hostio.RemotePath(st, st.L.CheckString(1)), o), nil)
 }
 
 // fileAttribsGet is cuisine.file_attribs_get.
 func fileAttribsGet(st *luart.State) int {
 	t := on(st, st.Opts())
-	mode, owner, group, ok := t.attribs(target.RemotePath(st, st.L.CheckString(1)))
+	mode, owner, group, ok := t.attribs(hostio.RemotePath(st, st.L.CheckString(1)))
 	if !ok {
 		st.L.Push(lua.LNil)
 		return 1
@@ -315,7 +315,7 @@ func fileAttribsGet(st *luart.State) int {
 func fileEnsure(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	changed := false
 	if _, _, _, ok := t.attribs(p); !ok {
 		t.change("touch -- " + q(p))
@@ -331,11 +331,11 @@ func fileEnsure(st *luart.State) int {
 func fileUpload(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	data, err := target.ReadLocal(st, target.LocalPath(st, st.L.CheckString(2)))
+	data, err := hostio.ReadLocal(st, hostio.LocalPath(st, st.L.CheckString(2)))
 	if err != nil {
 		t.fail("%v", err)
 	}
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	sum := sha256.Sum256(data)
 	// Same content (by a hash computed on the host): only the
 	// attributes may need work, and the file is not read back.
@@ -349,7 +349,7 @@ func fileUpload(st *luart.State) int {
 func fileUpdate(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	old, _ := readFile(st, t, p)
 	st.L.Push(st.L.CheckFunction(2))
 	st.L.Push(lua.LString(old))
@@ -363,7 +363,7 @@ func fileUpdate(st *luart.State) int {
 func fileAppend(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	text := st.L.CheckString(2)
 	old, _ := readFile(st, t, p)
 	if strings.Contains(string(old), text) {
@@ -379,7 +379,7 @@ func fileAppend(st *luart.State) int {
 func fileLink(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	src, dst := st.L.CheckString(1), target.RemotePath(st, st.L.CheckString(2))
+	src, dst := st.L.CheckString(1), hostio.RemotePath(st, st.L.CheckString(2))
 	symbolic := true
 	if v, ok := o["symbolic"]; ok {
 		symbolic = lua.LVAsBool(v)
@@ -401,7 +401,7 @@ func fileLink(st *luart.State) int {
 // fileSha256 is cuisine.file_sha256.
 func fileSha256(st *luart.State) int {
 	t := on(st, st.Opts())
-	if sum := t.sha256(target.RemotePath(st, st.L.CheckString(1))); sum != "" {
+	if sum := t.sha256(hostio.RemotePath(st, st.L.CheckString(1))); sum != "" {
 		st.L.Push(lua.LString(sum))
 	} else {
 		st.L.Push(lua.LNil)
@@ -412,7 +412,7 @@ func fileSha256(st *luart.State) int {
 // fileUnlink is cuisine.file_unlink.
 func fileUnlink(st *luart.State) int {
 	t := on(st, st.Opts())
-	p := q(target.RemotePath(st, st.L.CheckString(1)))
+	p := q(hostio.RemotePath(st, st.L.CheckString(1)))
 	if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
 		return t.done(false, nil)
 	}
@@ -424,7 +424,7 @@ func fileUnlink(st *luart.State) int {
 func dirEnsure(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	changed := false
 	if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
 		flag := ""
@@ -452,7 +452,7 @@ func dirEnsure(st *luart.State) int {
 func dirRemove(st *luart.State) int {
 	o := st.Opts()
 	t := on(st, o)
-	p := q(target.RemotePath(st, st.L.CheckString(1)))
+	p := q(hostio.RemotePath(st, st.L.CheckString(1)))
 	if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
 		return t.done(false, nil)
 	}

@@ -7,11 +7,11 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/shell"
-	"github.com/gofab/gofab/internal/transfer"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/transport/shell"
+	"github.com/gofab/gofab/internal/transport/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 // Keys of the scoped settings mode_local/mode_remote/mode_sudo/mode_user.
@@ -85,7 +85,7 @@ func (t *side) conn() host.Conn {
 }
 
 // files returns the target's side of file transfers.
-func (t *side) files() *transfer.Host { return target.FilesOn(t.st, t.conn()) }
+func (t *side) files() *transfer.Host { return hostio.FilesOn(t.st, t.conn()) }
 
 // fail raises an error naming the cuisine call and the host.
 func (t *side) fail(format string, args ...any) {
@@ -103,11 +103,11 @@ func (t *side) exec(command string, stdin *string, show, sudo bool) shell.Result
 	if sudo {
 		kind = "sudo"
 	}
-	c := target.Command{Line: command, Kind: kind, Sudo: sudo, Show: show, HideStdout: true, ReadOnly: !show, Conn: t.conn()}
+	c := hostio.Command{Line: command, Kind: kind, Sudo: sudo, Show: show, HideStdout: true, ReadOnly: !show, Conn: t.conn()}
 	if stdin != nil {
 		c.Stdin = strings.NewReader(*stdin)
 	}
-	res, err := target.Run(t.st, t.st.Context(), c)
+	res, err := hostio.Run(t.st, t.st.Context(), c)
 	if err != nil {
 		if show {
 			t.fail("%s: %v", command, err)

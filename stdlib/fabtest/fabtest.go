@@ -1,6 +1,6 @@
 // Package fabtest is the Lua module "testing": unit tests for recipes
 // (*_test.lua files, run by gofab test) that run a fabfile's real tasks
-// against fake hosts (internal/fakehost) and assert what they did.
+// against fake hosts (internal/testdouble/fakehost) and assert what they did.
 package fabtest
 
 import (
@@ -12,7 +12,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/fakehost"
+	"github.com/gofab/gofab/internal/testdouble/fakehost"
 	"github.com/gofab/gofab/luart"
 )
 

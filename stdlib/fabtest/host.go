@@ -9,7 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/fakehost"
+	"github.com/gofab/gofab/internal/testdouble/fakehost"
 	"github.com/gofab/gofab/luart"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/transfer"
+	"github.com/gofab/gofab/internal/transport/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 var (
@@ -76,9 +76,9 @@ func fail(st *luart.State, fname string, err error) {
 func test(fname, flag string) func(*luart.State) int {
 	return func(st *luart.State) int {
 		st.RequireTask("files." + fname)
-		p := target.RemotePath(st, st.L.CheckString(1))
+		p := hostio.RemotePath(st, st.L.CheckString(1))
 		o := st.Opts()
-		ok, err := target.Files(st).Test(st.Context(), flag, p, o.Bool("use_sudo"))
+		ok, err := hostio.Files(st).Test(st.Context(), flag, p, o.Bool("use_sudo"))
 		if err != nil {
 			fail(st, fname, err)
 		}
@@ -89,10 +89,10 @@ func test(fname, flag string) func(*luart.State) int {
 
 func first(st *luart.State) int {
 	st.RequireTask("files.first")
-	h := target.Files(st)
+	h := hostio.Files(st)
 	for i := 1; i <= st.L.GetTop(); i++ {
 		p := st.L.CheckString(i)
-		ok, err := h.Test(st.Context(), "-e", target.RemotePath(st, p), false)
+		ok, err := h.Test(st.Context(), "-e", hostio.RemotePath(st, p), false)
 		if err != nil {
 			fail(st, "first", err)
 		}
@@ -108,7 +108,7 @@ func first(st *luart.State) int {
 // readText returns a file's content; missing files read as "" when
 // allowMissing is set.
 func readText(st *luart.State, fname, p string, sudo, allowMissing bool) (string, bool) {
-	data, err := target.Files(st).ReadFile(st.Context(), p, sudo)
+	data, err := hostio.Files(st).ReadFile(st.Context(), p, sudo)
 	if allowMissing && errors.Is(err, fs.ErrNotExist) {
 		return "", false
 	}
@@ -120,7 +120,7 @@ func readText(st *luart.State, fname, p string, sudo, allowMissing bool) (string
 
 func read(st *luart.State) int {
 	st.RequireTask("files.read")
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	o := st.Opts()
 	text, _ := readText(st, "read", p, o.Bool("use_sudo"), false)
 	st.L.Push(lua.LString(text))
@@ -130,21 +130,21 @@ func read(st *luart.State) int {
 func writeOpts(st *luart.State, fname string, o luart.Opts) transfer.WriteOptions {
 	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: o.Bool("use_sudo")}
 	if v, ok := o["mode"]; ok {
-		w.Mode = target.Mode(st, fname, v)
+		w.Mode = hostio.Mode(st, fname, v)
 	}
 	return w
 }
 
 // store writes content when it differs and pushes whether it changed.
 func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) int {
-	ch, err := target.Files(st).WriteFile(st.Context(), p, []byte(content), target.WriteMode(st, w))
+	ch, err := hostio.Files(st).WriteFile(st.Context(), p, []byte(content), hostio.WriteMode(st, w))
 	if err != nil {
 		fail(st, fname, err)
 	}
 	if ch {
 		st.Changed(1, "files."+fname+" "+p)
 		if st.Shown("running") {
-			st.Out().Line(target.Would(st, fname), p)
+			st.Out().Line(hostio.Would(st, fname), p)
 		}
 	}
 	st.L.Push(lua.LBool(ch))
@@ -153,7 +153,7 @@ func store(st *luart.State, fname, p, content string, w transfer.WriteOptions) i
 
 func write(st *luart.State) int {
 	st.RequireTask("files.write")
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	content := st.L.CheckString(2)
 	o := st.Opts()
 	return store(st, "write", p, content, writeOpts(st, "files.write", o))
@@ -161,7 +161,7 @@ func write(st *luart.State) int {
 
 func contains(st *luart.State) int {
 	st.RequireTask("files.contains")
-	p := target.RemotePath(st, st.L.CheckString(1))
+	p := hostio.RemotePath(st, st.L.CheckString(1))
 	text := st.L.CheckString(2)
 	o := st.Opts()
 	escape := !hasFalse(o, "escape")
@@ -183,7 +183,7 @@ func hasFalse(o luart.Opts, name string) bool {
 func appendFn(st *luart.State) int {
 	st.RequireTask("files.append")
 	L := st.L
-	p := target.RemotePath(st, L.CheckString(1))
+	p := hostio.RemotePath(st, L.CheckString(1))
 	var add []string
 	switch v := L.Get(2).(type) {
 	case lua.LString:
@@ -239,7 +239,7 @@ func rewrite(st *luart.State, fname, p string, o luart.Opts, fn func(string) (st
 func sedFn(st *luart.State) int {
 	st.RequireTask("files.sed")
 	L := st.L
-	p := target.RemotePath(st, L.CheckString(1))
+	p := hostio.RemotePath(st, L.CheckString(1))
 	before, after := L.CheckString(2), L.CheckString(3)
 	o := st.Opts()
 	return rewrite(st, "sed", p, o, func(s string) (string, error) {
@@ -251,7 +251,7 @@ func edit(fname string, fn func(content, regex, char string) (string, error)) fu
 	return func(st *luart.State) int {
 		st.RequireTask("files." + fname)
 		L := st.L
-		p := target.RemotePath(st, L.CheckString(1))
+		p := hostio.RemotePath(st, L.CheckString(1))
 		regex := L.CheckString(2)
 		o := st.Opts()
 		char := o.String("char")
@@ -266,7 +266,7 @@ func uploadTemplate(st *luart.State) int {
 	st.RequireTask("files.upload_template")
 	L := st.L
 	name := L.CheckString(1)
-	p := target.RemotePath(st, L.CheckString(2))
+	p := hostio.RemotePath(st, L.CheckString(2))
 	var data any = map[string]any{}
 	if v := L.Get(3); v != lua.LNil {
 		var err error
@@ -284,12 +284,12 @@ func uploadTemplate(st *luart.State) int {
 			local = filepath.Join(st.FabfileDir(), name)
 		}
 	}
-	local = target.LocalPath(st, local)
-	text, err := target.ReadLocal(st, local)
+	local = hostio.LocalPath(st, local)
+	text, err := hostio.ReadLocal(st, local)
 	if err != nil {
 		fail(st, "upload_template", fmt.Errorf("template: %w", err))
 	}
-	out, err := target.Render(filepath.Base(local), string(text), data)
+	out, err := hostio.Render(filepath.Base(local), string(text), data)
 	if err != nil {
 		fail(st, "upload_template", err)
 	}

@@ -12,10 +12,10 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/shell"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/transport/shell"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 const resultMeta = "gofab.Result"
@@ -162,7 +162,7 @@ func run(st *luart.State, kind string) int {
 	st.RequireTask(name)
 	command := commandArg(st, 1)
 	o := readOpts(st)
-	c := target.Command{
+	c := hostio.Command{
 		Line: command, Kind: kind, Sudo: kind == "sudo", User: o.user, Group: o.group,
 		Scoped: true, Env: o.env, Pty: o.pty, Timeout: o.timeout, Show: !o.quiet, ReadOnly: o.checkSafe,
 	}
@@ -174,7 +174,7 @@ func run(st *luart.State, kind string) int {
 		// time; without one, the pty is only for commands that want one.
 		c.Terminal = true
 	}
-	res, err := target.Run(st, st.Context(), c)
+	res, err := hostio.Run(st, st.Context(), c)
 	where := "locally"
 	if kind != "local" {
 		where = "on " + st.HostString()
@@ -183,7 +183,7 @@ func run(st *luart.State, kind string) int {
 	timedOut := false
 	switch {
 	case err == nil:
-	case errors.Is(err, target.ErrSkipped):
+	case errors.Is(err, hostio.ErrSkipped):
 		// --check: commands may change the host, so they are reported,
 		// not run, unless the call says it only reads.
 		if !o.quiet && st.Shown("running") {
@@ -211,7 +211,7 @@ func run(st *luart.State, kind string) int {
 // warned about too.
 func (o runOpts) judge(st *luart.State, call string, res shell.Result, err error, timedOut bool) bool {
 	if res.Truncated && st.Shown("warnings") {
-		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, target.MaxOutput(st)>>20))
+		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, hostio.MaxOutput(st)>>20))
 	}
 	if !timedOut && slices.Contains(o.okCodes, res.Code) {
 		return true
@@ -236,9 +236,9 @@ func openShell(st *luart.State) int {
 	if st.Run().Terminal == nil {
 		L.RaiseError("open_shell() on %s needs a terminal (stdin and stdout are not one)", st.HostString())
 	}
-	c := target.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", Terminal: true, Typed: L.OptString(1, ""),
+	c := hostio.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", Terminal: true, Typed: L.OptString(1, ""),
 		Keep: 1 << 20, Show: true, ReadOnly: true} // a session's output is not returned
-	if _, err := target.Run(st, st.Context(), c); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := hostio.Run(st, st.Context(), c); err != nil && !errors.Is(err, context.Canceled) {
 		L.RaiseError("open_shell on %s: %v", st.HostString(), err)
 	}
 	return 0

@@ -7,9 +7,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/host"
+	"github.com/gofab/gofab/internal/base/host"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 // rebootFunc is reboot(): it restarts the host and reconnects.
@@ -46,7 +46,7 @@ func luaReboot(st *luart.State) int {
 		L.RaiseError("reboot %s: %s", st.HostString(), fmt.Sprintf(format, args...))
 	}
 	if st.Shown("running") {
-		st.Out().Line(target.Would(st, "reboot"), command)
+		st.Out().Line(hostio.Would(st, "reboot"), command)
 	}
 	if check, _, _ := st.Mode(); check {
 		st.Changed(1, "reboot (check)")
@@ -56,7 +56,7 @@ func luaReboot(st *luart.State) int {
 	ctx := st.Context()
 	// Detached, so the command returns before the host goes down.
 	bg := "nohup sh -c " + host.Quote("sleep 1; "+command) + " >/dev/null 2>&1 &"
-	if _, err := target.Helper(st, ctx, bg, true, nil); err != nil {
+	if _, err := hostio.Helper(st, ctx, bg, true, nil); err != nil {
 		fail("%v", err)
 	}
 	if w, ok := conn.(interface{ Wait() error }); ok {

@@ -8,11 +8,11 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/event"
-	"github.com/gofab/gofab/internal/host"
-	"github.com/gofab/gofab/internal/transfer"
+	"github.com/gofab/gofab/internal/base/event"
+	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/transport/transfer"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib/target"
+	"github.com/gofab/gofab/stdlib/hostio"
 )
 
 // The option names of put, get and sync.
@@ -80,15 +80,15 @@ func transferEvent(st *luart.State, op, src, dst string, files int, err error) {
 func luaPut(st *luart.State) int {
 	L := st.L
 	st.RequireTask("put")
-	local := target.LocalPath(st, L.CheckString(1))
-	dst := target.RemotePath(st, L.OptString(2, ""))
+	local := hostio.LocalPath(st, L.CheckString(1))
+	dst := hostio.RemotePath(st, L.OptString(2, ""))
 	if L.OptString(2, "") == "" {
-		dst = target.RemotePath(st, ".") + "/"
+		dst = hostio.RemotePath(st, ".") + "/"
 	}
 	opts := st.Opts()
 	var o transfer.PutOptions
 	if v, ok := opts["mode"]; ok {
-		o.Mode = target.Mode(st, "put", v)
+		o.Mode = hostio.Mode(st, "put", v)
 	}
 	o.MirrorLocalMode = opts.Bool("mirror_local_mode")
 	o.Owner = opts.String("owner")
@@ -98,7 +98,7 @@ func luaPut(st *luart.State) int {
 	o.FollowLinks = opts.Bool("follow_links")
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(target.Would(st, "put"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(hostio.Would(st, "put"), L.CheckString(1)+" -> "+dst)
 	}
 	if _, _, dry := st.Mode(); dry && !localExists(st, local) {
 		// A file an earlier step (a run_local build) would have made.
@@ -107,7 +107,7 @@ func luaPut(st *luart.State) int {
 		}
 		return transferred(st, fmt.Sprintf("put(%q)", L.CheckString(1)), nil, nil)
 	}
-	h := target.Files(st)
+	h := hostio.Files(st)
 	paths, err := h.Put(st.Context(), local, dst, o)
 	st.Changed(len(paths))
 	transferEvent(st, "put", local, dst, len(paths), err)
@@ -132,7 +132,7 @@ func localExists(st *luart.State, p string) bool {
 func luaGet(st *luart.State) int {
 	L := st.L
 	st.RequireTask("get")
-	src := target.RemotePath(st, L.CheckString(1))
+	src := hostio.RemotePath(st, L.CheckString(1))
 	local := L.OptString(2, "{host}/{path}")
 	opts := st.Opts()
 	name, user, port := st.Identity()
@@ -141,8 +141,8 @@ func luaGet(st *luart.State) int {
 	if st.Shown("running") {
 		st.Out().Line("get", src+" -> "+local)
 	}
-	h := target.Files(st)
-	paths, err := h.Get(st.Context(), src, target.LocalPath(st, local), o)
+	h := hostio.Files(st)
+	paths, err := h.Get(st.Context(), src, hostio.LocalPath(st, local), o)
 	transferEvent(st, "get", src, local, len(paths), err)
 	return transferred(st, fmt.Sprintf("get(%q)", L.CheckString(1)), paths, err)
 }
@@ -150,8 +150,8 @@ func luaGet(st *luart.State) int {
 func luaSync(st *luart.State) int {
 	L := st.L
 	st.RequireTask("sync")
-	local := target.LocalPath(st, L.CheckString(1))
-	dst := target.RemotePath(st, L.CheckString(2))
+	local := hostio.LocalPath(st, L.CheckString(1))
+	dst := hostio.RemotePath(st, L.CheckString(2))
 	opts := st.Opts()
 	o := transfer.SyncOptions{Delete: opts.Bool("delete"), UseSudo: opts.Bool("use_sudo"), TempDir: opts.String("temp_dir")}
 	switch ex := opts["exclude"].(type) {
@@ -165,9 +165,9 @@ func luaSync(st *luart.State) int {
 	}
 	o.Check, _, _ = st.Mode()
 	if st.Shown("running") {
-		st.Out().Line(target.Would(st, "sync"), L.CheckString(1)+" -> "+dst)
+		st.Out().Line(hostio.Would(st, "sync"), L.CheckString(1)+" -> "+dst)
 	}
-	res, err := target.Files(st).Sync(st.Context(), local, dst, o)
+	res, err := hostio.Files(st).Sync(st.Context(), local, dst, o)
 	st.Changed(res.Changed + res.Deleted)
 	transferEvent(st, "sync", local, dst, res.Changed+res.Deleted, err)
 	if err != nil {

@@ -1,12 +1,12 @@
 // Package secrets is the Lua module "secrets": SOPS files (YAML, JSON,
 // dotenv) encrypted to age or SSH keys, decrypted once per run and kept
-// out of every output (see internal/secrets).
+// out of every output (see internal/data/secrets).
 package secrets
 
 import (
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/gofab/gofab/internal/secrets"
+	"github.com/gofab/gofab/internal/data/secrets"
 	"github.com/gofab/gofab/luart"
 )
 
