@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/base/outfile"
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/run/lint"
 	"github.com/gofab/gofab/luart"
 	"github.com/gofab/gofab/stdlib"
@@ -293,12 +294,12 @@ func checkAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	modules := stdlib.Modules()
+	var extra []luart.Module
 	if strings.HasSuffix(path, "_test.lua") { // a recipe's unit tests (gofab test)
-		modules = append(modules, fabtest.Module(nil))
+		extra = append(extra, fabtest.Module(nil))
 	}
-	prog, err := luart.Compile(path, src, luart.Options{Modules: modules, SearchPath: search, Finder: finder, Context: c.Context,
-		SSHHosts: sshHosts})
+	prog, err := compose.Compile(path, src, luart.Options{SearchPath: search, Finder: finder, Context: c.Context,
+		SSHHosts: sshHosts}, extra...)
 	if c.Context.Err() != nil {
 		return &exitError{code: interruptStatus(c.Context), msg: "interrupted while checking the fabfile"}
 	}

@@ -8,13 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/mod/modfile"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/transport/sshconfig"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib"
 )
 
 // filesDirective asks the shell to complete file names itself.
@@ -191,7 +191,7 @@ func (s *sources) program() *luart.Program {
 	if err != nil {
 		return nil
 	}
-	s.prog, _ = luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Stdout: io.Discard,
+	s.prog, _ = compose.Compile(path, src, luart.Options{Stdout: io.Discard,
 		SearchPath: luart.SearchPath(path, nil, s.env.getenv("GOFAB_PATH"), s.env.getenv("HOME"))})
 	return s.prog
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/data/secrets"
 	"github.com/gofab/gofab/internal/transport/connect"
 	"github.com/gofab/gofab/internal/transport/sshconfig"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib"
 )
 
 // findFabfile returns the fabfile to load: -f as given (a directory means
@@ -83,7 +83,7 @@ func loadProgram(ctx context.Context, cfg Config, env environ, required bool) (*
 		env.secrets = secrets.New(env.getenv, env.getenv("HOME"))
 	}
 	env.secrets.IDs.SSHKeys = append(env.secrets.IDs.SSHKeys, sshIdentityFiles(cfg)...)
-	prog, err := luart.Compile(path, src, luart.Options{Modules: stdlib.Modules(), Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
+	prog, err := compose.Compile(path, src, luart.Options{Set: set, Stdout: env.stdout, Stderr: env.stderr, SearchPath: search,
 		Finder: finder, SSHHosts: sshHosts, Context: ctx, Secrets: env.secrets})
 	if ctx.Err() != nil {
 		return nil, &exitError{code: interruptStatus(ctx), msg: "interrupted while reading the fabfile"}
@@ -171,7 +171,7 @@ func orEmptyProgram(prog *luart.Program, env environ) (*luart.Program, error) {
 	if prog != nil {
 		return prog, nil
 	}
-	return luart.Compile("gofab", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout})
+	return compose.Compile("gofab", nil, luart.Options{Stdout: env.stdout})
 }
 
 func sshConfigAction(c *cli.Context, env environ) error {

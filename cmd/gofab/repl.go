@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/data/runstate"
 	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
@@ -53,7 +54,7 @@ func replAction(c *cli.Context, env environ) error {
 		return err
 	}
 	if prog == nil {
-		if prog, err = luart.Compile("repl", nil, luart.Options{Modules: stdlib.Modules(), Stdout: env.stdout, Secrets: env.secrets}); err != nil {
+		if prog, err = compose.Compile("repl", nil, luart.Options{Stdout: env.stdout, Secrets: env.secrets}); err != nil {
 			return usageErr("%v", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/run/executor"
 	"github.com/gofab/gofab/internal/transport/connect"
 	"github.com/gofab/gofab/internal/transport/sshconfig"
@@ -40,16 +41,11 @@ func newExecutor(ctx context.Context, cfg Config, env environ, prog *luart.Progr
 	if err != nil {
 		return nil, err
 	}
-	var dial executor.Dialer = dialer
-	var localConn host.Conn = connect.Local{}
-	if cfg.DryRun {
-		dial, localConn = connect.DryDialer{Dialer: dialer}, connect.DryRun{}
-	}
 	shard, err := parseShard(cfg.Shard, env)
 	if err != nil {
 		return nil, err
 	}
-	return executor.New(executor.Config{
+	return compose.Executor(executor.Config{
 		Shard:        shard,
 		Status:       status,
 		PoolSize:     cfg.PoolSize,
@@ -71,7 +67,7 @@ func newExecutor(ctx context.Context, cfg Config, env environ, prog *luart.Progr
 			Color:          printer.Color(),
 			AssumeYes:      cfg.Yes,
 		},
-	}, executor.Deps{Program: prog, Dialer: dial, Local: localConn, Printer: printer}), nil
+	}, executor.Deps{Program: prog, Dialer: dialer, Local: connect.Local{}, Printer: printer}), nil
 }
 
 // termIO is what gofab knows of the person's terminal.

@@ -19,13 +19,12 @@ import (
 	"time"
 
 	"github.com/gofab/gofab/internal/base/host"
+	"github.com/gofab/gofab/internal/compose"
 	"github.com/gofab/gofab/internal/data/secrets"
 	"github.com/gofab/gofab/internal/run/executor"
 	"github.com/gofab/gofab/internal/testdouble/fakehost"
-	"github.com/gofab/gofab/internal/transport/connect"
 	"github.com/gofab/gofab/internal/ui/output"
 	"github.com/gofab/gofab/luart"
-	"github.com/gofab/gofab/stdlib"
 	"github.com/gofab/gofab/stdlib/fabtest"
 )
 
@@ -188,8 +187,7 @@ func (s *suite) run(ctx context.Context, file string) bool {
 	}
 	name := luart.DisplayPath(file)
 	search := append([]string{filepath.Dir(file)}, luart.SearchPath(fabfile, s.o.Include, s.o.GofabPath, s.o.Home)...)
-	modules := append(stdlib.Modules(), fabtest.Module(s))
-	s.test, err = luart.Compile(name, src, luart.Options{Modules: modules, SearchPath: search, Finder: s.finder, Context: ctx, Sandboxed: true, Secrets: s.secrets})
+	s.test, err = compose.Compile(name, src, luart.Options{SearchPath: search, Finder: s.finder, Context: ctx, Sandboxed: true, Secrets: s.secrets}, fabtest.Module(s))
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -262,7 +260,7 @@ func (s *suite) compileFabfile(ctx context.Context, set map[string]string) (*lua
 			setAny[k] = v
 		}
 	}
-	return luart.Compile(s.fabfile, src, luart.Options{Modules: stdlib.Modules(), Set: setAny, Context: ctx, Sandboxed: true, Secrets: s.secrets,
+	return compose.Compile(s.fabfile, src, luart.Options{Set: setAny, Context: ctx, Sandboxed: true, Secrets: s.secrets,
 		SearchPath: luart.SearchPath(s.fabfile, s.o.Include, s.o.GofabPath, s.o.Home), Finder: s.finder})
 }
 
@@ -276,14 +274,9 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 		}
 	}
 	var buf bytes.Buffer
-	var dialer executor.Dialer = c.Fleet
-	var local host.Conn = c.Local.Conn(true)
-	if o.DryRun {
-		dialer, local = dryFleet{c.Fleet}, connect.DryRun{}
-	}
-	ex := executor.New(executor.Config{Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff,
+	ex := compose.Executor(executor.Config{Run: &luart.RunOptions{Check: o.Check, DryRun: o.DryRun, Diff: o.Diff,
 		LocalDir: filepath.Dir(prog.RealPath), LocalFS: fakehost.NewOverlay(c.Local.FS, host.OS{})}},
-		executor.Deps{Program: prog, Dialer: dialer, Local: local, Printer: output.NewWith(&buf, output.Options{Redact: s.secrets.Redact})})
+		executor.Deps{Program: prog, Dialer: c.Fleet, Local: c.Local.Conn(true), Printer: output.NewWith(&buf, output.Options{Redact: s.secrets.Redact})})
 	defer ex.Close()
 	// The case's hosts are given as -H gives them: a task that names its
 	// own hosts runs there (fake hosts made on demand).
@@ -297,9 +290,3 @@ func (s *suite) RunTask(ctx context.Context, c *fabtest.Case, task string, args 
 	}
 	return run, nil
 }
-
-// dryFleet is --dry-run over a fleet: every host answers like
-// connect.DryRun, connecting nowhere.
-type dryFleet struct{ *fakehost.Fleet }
-
-func (dryFleet) Dial(context.Context, host.Addr) (host.Conn, error) { return connect.DryRun{}, nil }

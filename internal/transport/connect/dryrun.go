@@ -9,11 +9,26 @@ import (
 )
 
 // DryDialer is the dialer of --dry-run: every host, local included, gets
-// a DryRun connection.
-type DryDialer struct{ *Dialer }
+// a DryRun connection; logins and ports are still what the dialer it
+// wraps resolves (ssh_config, the inventory), as the echo lines show them.
+type DryDialer struct {
+	Dialer interface {
+		Identity(addr host.Addr) (user string, port int, err error)
+	}
+}
 
 // Dial returns a DryRun connection without connecting.
 func (DryDialer) Dial(context.Context, host.Addr) (host.Conn, error) { return DryRun{}, nil }
+
+// Identity is the wrapped dialer's.
+func (d DryDialer) Identity(addr host.Addr) (string, int, error) { return d.Dialer.Identity(addr) }
+
+// Close closes the wrapped dialer, when it has anything to close.
+func (d DryDialer) Close() {
+	if c, ok := d.Dialer.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
 
 // DryRun is the host.Conn of --dry-run: it connects nowhere. Commands
 // succeed at once with no output, reads find nothing and writes vanish, so
