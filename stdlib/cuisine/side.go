@@ -84,6 +84,14 @@ func (t *side) conn() host.Conn {
 	return t.st.Conn()
 }
 
+// dest is where the target's commands run.
+func (t *side) dest() hostio.Dest {
+	if t.local {
+		return hostio.ThisMachine
+	}
+	return hostio.TaskHost
+}
+
 // files returns the target's side of file transfers.
 func (t *side) files() *transfer.Host { return hostio.FilesOn(t.st, t.conn()) }
 
@@ -99,11 +107,7 @@ func (t *side) fail(format string, args ...any) {
 // exec runs a command for the call: a change (show: echoed, with its
 // stderr) or a probe (hidden, read-only, so it runs under --check too).
 func (t *side) exec(command string, stdin *string, show, sudo bool) shell.Result {
-	kind := "run"
-	if sudo {
-		kind = "sudo"
-	}
-	c := hostio.Command{Line: command, Kind: kind, Sudo: sudo, Show: show, HideStdout: true, ReadOnly: !show, Conn: t.conn()}
+	c := hostio.Command{Line: command, Dest: t.dest(), Sudo: sudo, Show: show, HideStdout: true, ReadOnly: !show}
 	if stdin != nil {
 		c.Stdin = strings.NewReader(*stdin)
 	}

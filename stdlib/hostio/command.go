@@ -17,17 +17,48 @@ import (
 	"github.com/gofab/gofab/luart"
 )
 
+// Dest is where a command runs. It is resolved when the command runs,
+// not before: a command skipped (--check) or refused before it starts
+// dials nothing.
+type Dest struct {
+	local bool
+	conn  host.Conn
+}
+
+var (
+	// TaskHost is the task's host, dialled by the first command that goes
+	// there.
+	TaskHost = Dest{}
+	// ThisMachine is the machine gofab runs on (run_local): the task's
+	// host is never dialled for it.
+	ThisMachine = Dest{local: true}
+)
+
+// On is a connection the caller already holds (a transfer's, a side's).
+func On(conn host.Conn) Dest { return Dest{conn: conn} }
+
+// resolve returns the connection the command goes to.
+func (d Dest) resolve(st *luart.State) host.Conn {
+	switch {
+	case d.conn != nil:
+		return d.conn
+	case d.local:
+		return st.LocalConn()
+	default:
+		return st.Conn()
+	}
+}
+
 // Command is one command a built-in function runs.
 type Command struct {
 	// Line is the command as the recipe (or the built-in) wrote it.
 	Line string
-	// Kind is "run", "sudo" or "local": the echo label, and "local" runs
-	// on this machine.
-	Kind string
+	// Dest is where it runs (TaskHost unless set).
+	Dest Dest
 	// Sudo runs Line as root, or as User/Group, through sudo.
 	Sudo        bool
 	User, Group string
-	// Scoped applies the task's scope: cd (lcd for "local"), prefix,
+	// Scoped applies the task's scope: cd (lcd on ThisMachine), prefix,
 	// shell_env and path. Helper commands, which name absolute paths,
 	// leave it off.
 	Scoped bool
@@ -51,9 +82,17 @@ type Command struct {
 	// ReadOnly marks a command that changes nothing: it runs under
 	// --check too. Any other command is skipped (ErrSkipped) there.
 	ReadOnly bool
-	// Conn is where it runs; nil means the task's host, or this machine
-	// for Kind "local".
-	Conn host.Conn
+}
+
+// kind is what c is: sudo, local (on ThisMachine) or run.
+func (c Command) kind() host.Kind {
+	switch {
+	case c.Sudo:
+		return host.KindSudo
+	case c.Dest.local:
+		return host.KindLocal
+	}
+	return host.KindRun
 }
 
 // ErrSkipped is Run's answer for a command that may change the host
@@ -80,7 +119,7 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		probe = true
 	}
 	req := shell.Request{Probe: probe,
-		Command: c.Line, Kind: c.Kind, Sudo: c.Sudo, SudoUser: c.User, SudoGroup: c.Group,
+		Command: c.Line, Kind: c.kind(), Sudo: c.Sudo, SudoUser: c.User, SudoGroup: c.Group,
 		Helper: !c.Show, Env: c.Env, Stdin: c.Stdin, Stdout: c.Stdout,
 		Pty: c.Pty, Timeout: c.Timeout, MaxOutput: c.Keep,
 	}
@@ -100,7 +139,7 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 			}
 		}
 	}
-	if c.Sudo || c.Kind != "local" && shell.CallsSudo(c.Line) {
+	if c.Sudo || !c.Dest.local && shell.CallsSudo(c.Line) {
 		pw, err := st.SudoPassword()
 		if err != nil {
 			return shell.Result{}, err
@@ -111,7 +150,7 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 	if c.Scoped {
 		s := st.Settings
 		req.Cwd, req.Prefixes, req.Path, req.PathMode = s.Cwd, s.Prefixes, s.Path, s.PathMode
-		if c.Kind == "local" {
+		if c.Dest.local {
 			req.Cwd = s.Lcwd
 		}
 		env := make([][2]string, 0, len(s.ShellEnv)+len(c.Env))
@@ -126,19 +165,11 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		req.ShowStdout = !c.HideStdout && st.Shown("stdout")
 		req.ShowStderr = st.Shown("stderr")
 	}
-	if red := st.Secrets().Redact; c.Kind != "local" && red.Len() > 0 && red.Contains(shell.Wrap(req)) && st.Secrets().First("ps "+st.HostString()) {
+	if red := st.Secrets().Redact; !c.Dest.local && red.Len() > 0 && red.Contains(shell.Wrap(req)) && st.Secrets().First("ps "+st.HostString()) {
 		st.Out().Line("warning", "a command line holds a secret (shown as ***): other users of the host can read it in ps while it runs; "+
 			"give it on the command's input with {stdin = value}, or write it to a file with files.write or upload_template")
 	}
-	conn := c.Conn
-	switch {
-	case conn != nil:
-	case c.Kind == "local": // never dials the task's host
-		conn = st.LocalConn()
-	default:
-		conn = st.Conn()
-	}
-	return shell.Run(ctx, conn, req)
+	return shell.Run(ctx, c.Dest.resolve(st), req)
 }
 
 // readOnly reports whether --check may run c as a probe: it, and the

@@ -33,7 +33,7 @@ func FilesOn(st *luart.State, conn host.Conn) *transfer.Host {
 		st.L.RaiseError("%s: %v", st.HostString(), err)
 	}
 	return &transfer.Host{FS: fsys, Conn: conn, Local: st.Run().LocalFS, Exec: func(ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
-		return helper(st, ctx, conn, command, sudo, w)
+		return helper(st, ctx, On(conn), command, sudo, w)
 	}}
 }
 
@@ -41,13 +41,13 @@ func FilesOn(st *luart.State, conn host.Conn) *transfer.Host {
 // host, its output hidden, as root when sudo is set. A non-zero exit is a
 // *transfer.ExitError.
 func Helper(st *luart.State, ctx context.Context, command string, sudo bool, w io.Writer) (string, error) {
-	return helper(st, ctx, st.Conn(), command, sudo, w)
+	return helper(st, ctx, TaskHost, command, sudo, w)
 }
 
 // helper runs a helper command on conn. The built-ins that call it never
 // change a host under --check, so their helpers run there too.
-func helper(st *luart.State, ctx context.Context, conn host.Conn, command string, sudo bool, w io.Writer) (string, error) {
-	res, err := Run(st, ctx, Command{Line: command, Kind: "sudo", Sudo: sudo, Stdout: w, ReadOnly: true, Conn: conn})
+func helper(st *luart.State, ctx context.Context, dest Dest, command string, sudo bool, w io.Writer) (string, error) {
+	res, err := Run(st, ctx, Command{Line: command, Dest: dest, Sudo: sudo, Stdout: w, ReadOnly: true})
 	if err != nil {
 		return "", err
 	}

@@ -31,15 +31,15 @@ func Module() luart.Module {
 			{Name: "run", Doc: "Runs a command on the current host through its login shell and returns its Result.\nA non-OK exit raises an error naming host, command and exit code, unless warn_only.",
 				Params:  []luart.Param{cmdParam, luart.OptionsParam(runOptionsType)},
 				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "run") }},
+				Fn:      func(st *luart.State) int { return run(st, host.KindRun) }},
 			{Name: "sudo", Doc: "Runs a command as root (or options.user) with sudo on the current host.\nThe whole command, with cd, prefix, env and path, runs inside sudo; its password prompt is answered from GOFAB_SUDO_PASSWORD, --sudo-password-prompt or the login password.",
 				Params:  []luart.Param{cmdParam, luart.OptionsParam(sudoOptionsType)},
 				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "sudo") }},
+				Fn:      func(st *luart.State) int { return run(st, host.KindSudo) }},
 			{Name: "run_local", Doc: "Runs a command on this machine (Fabric's local) with sh -c, honouring lcd, prefix, shell_env and path.",
 				Params:  []luart.Param{cmdParam, luart.OptionsParam(runOptionsType)},
 				Returns: []luart.Param{{Type: "Result"}},
-				Fn:      func(st *luart.State) int { return run(st, "local") }},
+				Fn:      func(st *luart.State) int { return run(st, host.KindLocal) }},
 			{Name: "open_shell", Doc: "Opens an interactive login shell on the current host, on your terminal (Fabric's open_shell); command, when given, is typed into it first. Hosts take turns at the terminal.",
 				Params: []luart.Param{{Name: "command", Type: "string", Optional: true}},
 				Fn:     openShell},
@@ -147,36 +147,39 @@ func readOpts(st *luart.State) runOpts {
 	return o
 }
 
-func luaName(kind string) string {
-	if kind == "local" {
+func luaName(kind host.Kind) string {
+	if kind == host.KindLocal {
 		return "run_local"
 	}
-	return kind
+	return kind.String()
 }
 
 // run is run(), sudo() and run_local(): it runs the command through the
 // one command path and turns what came back into a Result, or an error.
-func run(st *luart.State, kind string) int {
+func run(st *luart.State, kind host.Kind) int {
 	L := st.L
 	name := luaName(kind)
 	st.RequireTask(name)
 	command := commandArg(st, 1)
 	o := readOpts(st)
 	c := hostio.Command{
-		Line: command, Kind: kind, Sudo: kind == "sudo", User: o.user, Group: o.group,
+		Line: command, Sudo: kind == host.KindSudo, User: o.user, Group: o.group,
 		Scoped: true, Env: o.env, Pty: o.pty, Timeout: o.timeout, Show: !o.quiet, ReadOnly: o.checkSafe,
+	}
+	if kind == host.KindLocal {
+		c.Dest = hostio.ThisMachine
 	}
 	if o.stdin != nil {
 		c.Stdin = strings.NewReader(*o.stdin)
 	}
-	if o.pty && kind != "local" && st.HostString() != host.Local {
+	if o.pty && kind != host.KindLocal && st.HostString() != host.Local {
 		// On a terminal, an interactive command gets it, one host at a
 		// time; without one, the pty is only for commands that want one.
 		c.Terminal = true
 	}
 	res, err := hostio.Run(st, st.Context(), c)
 	where := "locally"
-	if kind != "local" {
+	if kind != host.KindLocal {
 		where = "on " + st.HostString()
 	}
 	call := fmt.Sprintf("%s(%q) %s", name, command, where)
@@ -236,7 +239,7 @@ func openShell(st *luart.State) int {
 	if st.Run().Terminal == nil {
 		L.RaiseError("open_shell() on %s needs a terminal (stdin and stdout are not one)", st.HostString())
 	}
-	c := hostio.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Kind: "run", Terminal: true, Typed: L.OptString(1, ""),
+	c := hostio.Command{Line: `exec "${SHELL:-/bin/sh}" -l`, Terminal: true, Typed: L.OptString(1, ""),
 		Keep: 1 << 20, Show: true, ReadOnly: true} // a session's output is not returned
 	if _, err := hostio.Run(st, st.Context(), c); err != nil && !errors.Is(err, context.Canceled) {
 		L.RaiseError("open_shell on %s: %v", st.HostString(), err)

@@ -185,11 +185,32 @@ type Interpreter interface {
 	Interpret(ctx context.Context, cmd *Cmd, call Call) (int, error)
 }
 
+// Kind is what a command is, as its echo line, its events and a fake
+// host's log name it.
+type Kind uint8
+
+// The kinds of command.
+const (
+	KindRun    Kind = iota // a recipe's command on the task's host: "run"
+	KindSudo               // a recipe's command through sudo: "sudo"
+	KindLocal              // a recipe's command on this machine: "local"
+	KindHelper             // what a built-in function runs to do its work: "helper"
+)
+
+var kindNames = [...]string{KindRun: "run", KindSudo: "sudo", KindLocal: "local", KindHelper: "helper"}
+
+// String is the kind's name ("run", "sudo", "local", "helper").
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
 // Call says what a command handed to an Interpreter is.
 type Call struct {
-	// Kind is "run", "sudo" or "local" for a recipe's commands and
-	// "helper" for what built-in functions run to do their work.
-	Kind string
+	// Kind is what the command is.
+	Kind Kind
 	// Command is the command as the recipe (or built-in) gave it.
 	Command string
 	// Sudo runs it as User (root when empty) and Group.

@@ -19,7 +19,7 @@ func sh(t *testing.T, h *Host, line string, sudo bool) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code, err := h.Conn(false).Interpret(context.Background(), &host.Cmd{Command: line, Stdout: &out, Stderr: &errb},
-		host.Call{Kind: "run", Command: line, Sudo: sudo})
+		host.Call{Kind: host.KindRun, Command: line, Sudo: sudo})
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}

@@ -234,7 +234,7 @@ var _ interface {
 // Run runs a command line as the login user (commands not built by
 // gofab's command path, such as open_shell).
 func (c *Conn) Run(ctx context.Context, cmd *host.Cmd) (int, error) {
-	return c.Interpret(ctx, cmd, host.Call{Kind: "run", Command: cmd.Command})
+	return c.Interpret(ctx, cmd, host.Call{Kind: host.KindRun, Command: cmd.Command})
 }
 
 // Interpret runs cmd in the host's shell as call says and logs it.
@@ -248,8 +248,8 @@ func (c *Conn) Interpret(ctx context.Context, cmd *host.Cmd, call host.Call) (in
 		}
 	}
 	kind := call.Kind
-	if c.local && kind != "helper" {
-		kind = "local"
+	if c.local && kind != host.KindHelper {
+		kind = host.KindLocal
 	}
 	stdout, stderr := writerOr(cmd.Stdout), writerOr(cmd.Stderr)
 	var stdin io.Reader = strings.NewReader("")
@@ -268,7 +268,7 @@ func (c *Conn) Interpret(ctx context.Context, cmd *host.Cmd, call host.Call) (in
 		go io.Copy(io.Discard, cmd.Stdin) // like sshd, unread input is dropped
 	}
 	h.mu.Lock()
-	h.log = append(h.log, Command{Kind: kind, Command: call.Command, Line: cmd.Command, User: user, Code: code,
+	h.log = append(h.log, Command{Kind: kind.String(), Command: call.Command, Line: cmd.Command, User: user, Code: code,
 		Unscripted: sh.unscripted, Run: h.run})
 	h.mu.Unlock()
 	return code, err

@@ -25,8 +25,8 @@ import (
 type Request struct {
 	// Command is the command as the user wrote it (echoed as is).
 	Command string
-	// Kind is the echo label: "run", "sudo" or "local".
-	Kind string
+	// Kind is what the command is: its echo label and its events' kind.
+	Kind host.Kind
 	// Probe marks a command --check runs because it only reads
 	// (ReadOnly): its echo says "probe".
 	Probe bool
@@ -101,9 +101,9 @@ func Run(ctx context.Context, conn host.Conn, req Request) (Result, error) {
 		return runRequest(ctx, conn, req)
 	}
 	start := time.Now()
-	req.Out.Event(event.CommandStart{Kind: req.Kind, Command: req.Command})
+	req.Out.Event(event.CommandStart{Kind: req.Kind.String(), Command: req.Command})
 	res, err := runRequest(ctx, conn, req)
-	end := event.CommandEnd{Kind: req.Kind, Command: req.Command, Duration: time.Since(start).Seconds()}
+	end := event.CommandEnd{Kind: req.Kind.String(), Command: req.Command, Duration: time.Since(start).Seconds()}
 	if err != nil {
 		end.Error = err.Error()
 	} else {
@@ -121,7 +121,7 @@ func runRequest(ctx context.Context, conn host.Conn, req Request) (Result, error
 		}
 	}
 	if req.ShowRunning && req.Out != nil {
-		label := req.Kind
+		label := req.Kind.String()
 		if req.Probe {
 			label = "probe"
 		}
@@ -213,7 +213,7 @@ func interpret(ctx, runCtx context.Context, ip host.Interpreter, req Request, ou
 	shell := Wrap(req)
 	kind := req.Kind
 	if req.Helper {
-		kind = "helper"
+		kind = host.KindHelper
 	}
 	call := host.Call{Kind: kind, Command: req.Command, Sudo: req.Sudo, User: req.SudoUser, Group: req.SudoGroup}
 	code, err := ip.Interpret(runCtx, &host.Cmd{Command: shell, Stdout: out.stdoutW, Stderr: out.stderrW, Pty: req.Pty, Stdin: req.Stdin}, call)
