@@ -207,80 +207,75 @@ func luaTask(st *State) int {
 	return 0
 }
 
+// taskOpts are a task's options (TaskOptions), decoded from their
+// declaration.
+type taskOpts struct {
+	Doc          string     `lua:"doc"`
+	Hosts        NameList   `lua:"hosts"`
+	On           NameList   `lua:"on"` // a pattern; entries of hosts are patterns too
+	Roles        NameList   `lua:"roles"`
+	ExcludeHosts NameList   `lua:"exclude_hosts"`
+	Alias        NameList   `lua:"alias"`
+	Aliases      NameList   `lua:"aliases"`
+	Default      bool       `lua:"default"`
+	RunsOnce     bool       `lua:"runs_once"`
+	Shard        *int       `lua:"shard"`
+	Serial       bool       `lua:"serial"`
+	Parallel     bool       `lua:"parallel"`
+	FailFast     bool       `lua:"fail_fast"`
+	Private      bool       `lua:"private"`
+	PoolSize     int        `lua:"pool_size"`
+	Batch        lua.LValue `lua:"batch"`
+	MaxFail      lua.LValue `lua:"max_fail"`
+}
+
 func (st *State) taskOptions(t *Task, o *lua.LTable) {
 	L := st.L
-	o.ForEach(func(k, v lua.LValue) {
-		key := k.String()
-		pv, err := ToPlain(v)
+	var opts taskOpts
+	if err := taskOptionsType.Decode(o, &opts); err != nil {
+		L.RaiseError("task %q: %v", t.Name, err)
+	}
+	if opts.Shard != nil && *opts.Shard < 0 {
+		L.RaiseError("task %q: shard must be a shard number (0 for the first)", t.Name)
+	}
+	if o.RawGetString("pool_size") != lua.LNil && opts.PoolSize < 1 {
+		L.RaiseError("task %q: pool_size must be a whole number of hosts", t.Name)
+	}
+	t.Doc, t.Default, t.RunsOnce, t.Shard = opts.Doc, opts.Default, opts.RunsOnce, opts.Shard
+	t.Serial, t.Parallel, t.FailFast, t.Private, t.PoolSize = opts.Serial, opts.Parallel, opts.FailFast, opts.Private, opts.PoolSize
+	t.Hosts = append(opts.Hosts, opts.On...)
+	t.Roles, t.ExcludeHosts = opts.Roles, opts.ExcludeHosts
+	t.Aliases = append(opts.Alias, opts.Aliases...)
+	if opts.Batch != nil {
+		items, isList := st.plain("batch", t, opts.Batch).([]any)
+		if !isList {
+			items = []any{st.plain("batch", t, opts.Batch)}
+		}
+		for _, it := range items {
+			b, err := Amount(it)
+			if err != nil {
+				L.RaiseError("task %q: batch: %v", t.Name, err)
+			}
+			t.Batch = append(t.Batch, b)
+		}
+	}
+	if opts.MaxFail != nil {
+		m, err := Amount(st.plain("max_fail", t, opts.MaxFail))
 		if err != nil {
-			L.RaiseError("task %q: option %s: %v", t.Name, key, err)
+			L.RaiseError("task %q: max_fail: %v", t.Name, err)
 		}
-		list := func() []string {
-			l, err := stringList(pv)
-			if err != nil {
-				L.RaiseError("task %q: option %s %v", t.Name, key, err)
-			}
-			return l
-		}
-		switch key {
-		case "doc":
-			t.Doc = v.String()
-		case "hosts":
-			t.Hosts = append(t.Hosts, list()...)
-		case "roles":
-			t.Roles = list()
-		case "exclude_hosts":
-			t.ExcludeHosts = list()
-		case "on":
-			// A pattern; entries of hosts are patterns too.
-			t.Hosts = append(t.Hosts, list()...)
-		case "alias", "aliases":
-			t.Aliases = append(t.Aliases, list()...)
-		case "default":
-			t.Default = lua.LVAsBool(v)
-		case "runs_once":
-			t.RunsOnce = lua.LVAsBool(v)
-		case "shard":
-			n, ok := v.(lua.LNumber)
-			if !ok || n < 0 || float64(n) != float64(int(n)) {
-				L.RaiseError("task %q: shard must be a shard number (0 for the first)", t.Name)
-			}
-			i := int(n)
-			t.Shard = &i
-		case "serial":
-			t.Serial = lua.LVAsBool(v)
-		case "parallel":
-			t.Parallel = lua.LVAsBool(v)
-		case "fail_fast":
-			t.FailFast = lua.LVAsBool(v)
-		case "private":
-			t.Private = lua.LVAsBool(v)
-		case "pool_size":
-			n, ok := v.(lua.LNumber)
-			if !ok || n < 1 || float64(n) != float64(int(n)) {
-				L.RaiseError("task %q: pool_size must be a whole number of hosts", t.Name)
-			}
-			t.PoolSize = int(n)
-		case "batch":
-			items, isList := pv.([]any)
-			if !isList {
-				items = []any{pv}
-			}
-			for _, it := range items {
-				b, err := Amount(it)
-				if err != nil {
-					L.RaiseError("task %q: batch: %v", t.Name, err)
-				}
-				t.Batch = append(t.Batch, b)
-			}
-		case "max_fail":
-			m, err := Amount(pv)
-			if err != nil {
-				L.RaiseError("task %q: max_fail: %v", t.Name, err)
-			}
-			t.MaxFail = m
-		}
-	})
+		t.MaxFail = m
+	}
+}
+
+// plain is option key of task t as plain data, raising a Lua error for a
+// value that has none (a function).
+func (st *State) plain(key string, t *Task, v lua.LValue) any {
+	pv, err := ToPlain(v)
+	if err != nil {
+		st.L.RaiseError("task %q: option %s: %v", t.Name, key, err)
+	}
+	return pv
 }
 
 // Amount checks a batch or max_fail value: a whole number of hosts or a

@@ -35,6 +35,16 @@ type ExecSelection struct {
 	Hosts, Roles, Exclude []string
 }
 
+// executeOpts are execute()'s options (ExecuteOptions), decoded from
+// their declaration.
+type executeOpts struct {
+	Hosts        NameList `lua:"hosts"`
+	On           NameList `lua:"on"` // a pattern, as hosts' entries are; hosts wins
+	Roles        NameList `lua:"roles"`
+	ExcludeHosts NameList `lua:"exclude_hosts"`
+	WarnOnly     bool     `lua:"warn_only"`
+}
+
 // ExecResult is one host's outcome of an execute().
 type ExecResult struct {
 	Host  string
@@ -91,22 +101,11 @@ func luaExecute(st *State) int {
 	} else {
 		L.ArgError(1, fmt.Sprintf("execute: no task %q", name))
 	}
-	var sel ExecSelection
-	opts := st.Opts()
-	for key, dst := range map[string]*[]string{"hosts": &sel.Hosts, "roles": &sel.Roles, "exclude_hosts": &sel.Exclude} {
-		v, ok := opts[key]
-		if key == "hosts" && !ok {
-			v, ok = opts["on"] // a pattern, as hosts' entries are
-		}
-		if ok {
-			pv, err := ToPlain(v)
-			if err == nil {
-				*dst, err = stringList(pv)
-			}
-			if err != nil {
-				L.ArgError(2, fmt.Sprintf("execute: %s: %v", key, err))
-			}
-		}
+	var opts executeOpts
+	st.DecodeOpts(&opts)
+	sel := ExecSelection{Hosts: opts.Hosts, Roles: opts.Roles, Exclude: opts.ExcludeHosts}
+	if sel.Hosts == nil {
+		sel.Hosts = opts.On
 	}
 	var args Args
 	for i := 3; i <= L.GetTop(); i++ {
@@ -121,7 +120,7 @@ func luaExecute(st *State) int {
 	if err != nil {
 		L.RaiseError("execute(%q): %v", name, err)
 	}
-	if failed := execFailures(results); failed != "" && !st.Settings.WarnOnly && opts["warn_only"] != lua.LTrue {
+	if failed := execFailures(results); failed != "" && !st.Settings.WarnOnly && !opts.WarnOnly {
 		// Fabric's execute aborts the caller; warn_only gets the table.
 		L.RaiseError("execute(%q) failed on %s (pass {warn_only = true} to get every host's result instead)", name, failed)
 	}

@@ -146,11 +146,14 @@ type State struct {
 	// stringLib is the string library once open (see openString).
 	stringLib lua.LValue
 	// optsArg is the stack position of the running function's options
-	// table (0: it declares none); see Opts.
-	optsArg int
-	fns     map[string]*lua.LFunction
-	conn    host.Conn
-	connErr error
+	// table (0: it declares none), optsType their declaration and
+	// optsFunc the function's name; see Opts and DecodeOpts.
+	optsArg  int
+	optsType *TableType
+	optsFunc string
+	fns      map[string]*lua.LFunction
+	conn     host.Conn
+	connErr  error
 	// execErr is the error of the last execute(), kept as Go's error so
 	// a task failing with it unwraps to it (TaskError.Err).
 	execErr error
@@ -255,9 +258,9 @@ func (st *State) function(f Func, name string, self int) *lua.LFunction {
 		if opts != nil {
 			checkOptions(L, idx, name, opts)
 		}
-		prev := st.optsArg
-		st.optsArg = idx
-		defer func() { st.optsArg = prev }()
+		prevArg, prevType, prevFunc := st.optsArg, st.optsType, st.optsFunc
+		st.optsArg, st.optsType, st.optsFunc = idx, opts, name
+		defer func() { st.optsArg, st.optsType, st.optsFunc = prevArg, prevType, prevFunc }()
 		return fn(st)
 	})
 }
@@ -387,6 +390,28 @@ func (st *State) Opts() Opts {
 
 // Opts are the options a Lua function was given, by name.
 type Opts map[string]lua.LValue
+
+// DecodeOpts decodes the running function's options into the struct dst
+// points to, as its declaration says (TableType.Decode): fields not given
+// keep the values dst holds. A value of the wrong type raises the
+// function's argument error.
+func (st *State) DecodeOpts(dst any) {
+	L := st.L
+	if st.optsArg == 0 {
+		panic("luart: DecodeOpts called by a function that declares no options parameter")
+	}
+	var tbl *lua.LTable
+	switch t := L.Get(st.optsArg).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		tbl = t
+	default:
+		L.ArgError(st.optsArg, "options must be a table")
+	}
+	if err := st.optsType.Decode(tbl, dst); err != nil {
+		L.ArgError(st.optsArg, err.Error())
+	}
+}
 
 // Bool returns the option as a Lua truth value; absent is false.
 func (o Opts) Bool(name string) bool {

@@ -13,9 +13,24 @@ import (
 // field of a table it returns.
 type Field struct {
 	Name     string
-	Type     string // LuaLS type
+	Type     string // LuaLS type; "" for an Enum: the union of its values
 	Doc      string
 	Optional bool
+	// Enum lists the strings the field takes (Decode refuses others, with
+	// the closest).
+	Enum []string
+}
+
+// LuaType is the field's LuaLS type: Type, or the union of Enum's values.
+func (f Field) LuaType() string {
+	if f.Type != "" || len(f.Enum) == 0 {
+		return f.Type
+	}
+	quoted := make([]string, len(f.Enum))
+	for i, e := range f.Enum {
+		quoted[i] = fmt.Sprintf("%q", e)
+	}
+	return strings.Join(quoted, "|")
 }
 
 // TableType declares a kind of Lua table gofab's functions take or give:
@@ -105,7 +120,7 @@ func (t *TableType) writeClass(b *strings.Builder, options bool) {
 		if luadocScopes[name] {
 			name = `["` + name + `"]` // ---@field private x declares a private field x
 		}
-		fmt.Fprintf(b, "---@field %s%s %s %s\n", name, opt, f.Type, f.Doc)
+		fmt.Fprintf(b, "---@field %s%s %s %s\n", name, opt, f.LuaType(), f.Doc)
 	}
 	if exact != "" {
 		// LuaLS 3.19 does not flag an unknown key of a table literal

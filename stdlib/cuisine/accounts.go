@@ -11,7 +11,7 @@ import (
 
 // authorize adds (or removes) a key in user's authorized_keys.
 func authorize(st *luart.State, add bool) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	name, key := st.L.CheckString(1), strings.TrimSpace(st.L.CheckString(2))
 	u, ok := t.user(name)
@@ -46,7 +46,7 @@ func authorize(st *luart.State, add bool) int {
 	if content != "" {
 		content += "\n"
 	}
-	w := writeOpts(st, "cuisine.ssh_authorize", luart.Opts{"mode": lua.LString("0600"), "owner": lua.LString(u.uid), "group": lua.LString(u.gid)}, t)
+	w := writeOpts(st, "cuisine.ssh_authorize", attribOpts{Mode: lua.LString("0600")}, t)
 	w.Owner, w.Group = name, groupName(t, u.gid)
 	return writeFile(st, t, "ssh_authorize", file, []byte(content), w)
 }
@@ -63,7 +63,7 @@ func groupName(t *side, gid string) string {
 // userEnsure is user_ensure: it creates the user, or changes what differs.
 func userEnsure(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := onOpts(st)
 	t.sudo = true
 	name := st.L.CheckString(1)
 	u, exists := t.user(name)
@@ -105,7 +105,7 @@ func userEnsure(st *luart.State) int {
 
 // userCheck is cuisine.user_check.
 func userCheck(st *luart.State) int {
-	u, ok := on(st, nil).user(st.L.CheckString(1))
+	u, ok := on(st, false).user(st.L.CheckString(1))
 	if !ok {
 		st.L.Push(lua.LNil)
 		return 1
@@ -121,7 +121,7 @@ func userCheck(st *luart.State) int {
 // userCreate is cuisine.user_create.
 func userCreate(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := onOpts(st)
 	t.sudo = true
 	name := st.L.CheckString(1)
 	t.change("useradd" + userArgs(o, true) + " " + q(name))
@@ -134,7 +134,7 @@ func userCreate(st *luart.State) int {
 // userRemove is cuisine.user_remove.
 func userRemove(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := onOpts(st)
 	t.sudo = true
 	name := st.L.CheckString(1)
 	if _, ok := t.user(name); !ok {
@@ -151,7 +151,7 @@ func userRemove(st *luart.State) int {
 // userPasswd is cuisine.user_passwd.
 func userPasswd(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := on(st, false) // its options have no use_sudo
 	t.sudo = true
 	name, p := st.L.CheckString(1), st.L.CheckString(2)
 	if t.passwordIs(name, p, o.Bool("encrypted")) {
@@ -163,7 +163,7 @@ func userPasswd(st *luart.State) int {
 
 // groupCheck is cuisine.group_check.
 func groupCheck(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	out, code := t.probe("getent group " + q(st.L.CheckString(1)))
 	f := strings.Split(strings.TrimSpace(out), ":")
 	if code != 0 || len(f) < 4 {
@@ -185,7 +185,7 @@ func groupCheck(st *luart.State) int {
 // groupCreate is cuisine.group_create.
 func groupCreate(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := on(st, false) // its options have no use_sudo
 	t.sudo = true
 	gid := ""
 	if g := o.String("gid"); g != "" {
@@ -198,7 +198,7 @@ func groupCreate(st *luart.State) int {
 // groupEnsure is cuisine.group_ensure.
 func groupEnsure(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := on(st, false) // its options have no use_sudo
 	t.sudo = true
 	name, want := st.L.CheckString(1), o.String("gid")
 	cur, exists := t.groupGID(name)
@@ -219,7 +219,7 @@ func groupEnsure(st *luart.State) int {
 
 // groupRemove is cuisine.group_remove.
 func groupRemove(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	name := st.L.CheckString(1)
 	if _, ok := t.groupGID(name); !ok {
@@ -231,7 +231,7 @@ func groupRemove(st *luart.State) int {
 
 // groupUserAdd is cuisine.group_user_add.
 func groupUserAdd(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	t.change("usermod -a -G " + q(st.L.CheckString(1)) + " " + q(st.L.CheckString(2)))
 	return t.done(true, nil)
@@ -239,7 +239,7 @@ func groupUserAdd(st *luart.State) int {
 
 // groupUserEnsure is cuisine.group_user_ensure.
 func groupUserEnsure(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	g, u := st.L.CheckString(1), st.L.CheckString(2)
 	if t.memberOf(g, u) {
@@ -251,7 +251,7 @@ func groupUserEnsure(st *luart.State) int {
 
 // groupUserDel is cuisine.group_user_del.
 func groupUserDel(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	g, u := st.L.CheckString(1), st.L.CheckString(2)
 	if !t.memberOf(g, u) {
@@ -264,7 +264,7 @@ func groupUserDel(st *luart.State) int {
 // sshKeygen is cuisine.ssh_keygen.
 func sshKeygen(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := on(st, false) // its options have no use_sudo
 	t.sudo = true
 	name := st.L.CheckString(1)
 	kt := o.String("keytype")

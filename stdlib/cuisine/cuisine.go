@@ -95,12 +95,30 @@ func textFuncs() []luart.Func {
 }
 
 // writeOpts reads mode, owner and group options.
-func writeOpts(st *luart.State, fname string, o luart.Opts, t *side) transfer.WriteOptions {
-	w := transfer.WriteOptions{Owner: o.String("owner"), Group: o.String("group"), UseSudo: t.sudo, Check: t.check}
-	if v, ok := o["mode"]; ok {
-		w.Mode = hostio.Mode(st, fname, v)
+func writeOpts(st *luart.State, fname string, o attribOpts, t *side) transfer.WriteOptions {
+	w := transfer.WriteOptions{Owner: o.Owner, Group: o.Group, UseSudo: t.sudo, Check: t.check}
+	if o.Mode != nil {
+		w.Mode = hostio.Mode(st, fname, o.Mode)
 	}
 	return hostio.WriteMode(t.st, w)
+}
+
+// attribOpts are the options of the calls that set a file's attributes
+// (AttribOptions and the types built on it), decoded from their
+// declaration.
+type attribOpts struct {
+	UseSudo   bool       `lua:"use_sudo"`
+	Mode      lua.LValue `lua:"mode"` // hostio.Mode reads it: "0644", or a number
+	Owner     string     `lua:"owner"`
+	Group     string     `lua:"group"`
+	Recursive bool       `lua:"recursive"`
+}
+
+// readAttribs decodes a call's AttribOptions.
+func readAttribs(st *luart.State) attribOpts {
+	var o attribOpts
+	st.DecodeOpts(&o)
+	return o
 }
 
 // writeFile makes path hold data and pushes the result.
@@ -128,7 +146,7 @@ func readFile(st *luart.State, t *side, p string) ([]byte, bool) {
 }
 
 func testPath(st *luart.State, flag string) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	ok, err := t.files().Test(st.Context(), flag, hostio.RemotePath(st, st.L.CheckString(1)), t.sudo)
 	if err != nil {
 		t.fail("%v", err)
@@ -149,22 +167,22 @@ func (t *side) attribs(p string) (mode, owner, group string, ok bool) {
 }
 
 // ensureAttribs applies mode, owner and group where they differ.
-func ensureAttribs(st *luart.State, t *side, p string, o luart.Opts) bool {
+func ensureAttribs(st *luart.State, t *side, p string, o attribOpts) bool {
 	mode, owner, group, ok := t.attribs(p)
 	recursive := ""
-	if o.Bool("recursive") {
+	if o.Recursive {
 		recursive = "-R "
 	}
 	changed := false
-	if v, has := o["mode"]; has {
-		want := hostio.Mode(st, "cuisine.file_attribs", v)
+	if o.Mode != nil {
+		want := hostio.Mode(st, "cuisine.file_attribs", o.Mode)
 		cur, _ := strconv.ParseUint(mode, 8, 32)
 		if !ok || fs.FileMode(cur) != want || recursive != "" && t.differsBelow(p, fmt.Sprintf("! -perm %04o", want)) {
 			t.change(fmt.Sprintf("chmod %s%04o -- %s", recursive, want, q(p)))
 			changed = true
 		}
 	}
-	if u, g := o.String("owner"), o.String("group"); u != "" || g != "" {
+	if u, g := o.Owner, o.Group; u != "" || g != "" {
 		spec, test := u, ""
 		if u != "" {
 			test = "! -user " + q(u)
@@ -272,7 +290,7 @@ func textTemplate(st *luart.State) int {
 
 // fileRead is cuisine.file_read.
 func fileRead(st *luart.State) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	if data, ok := readFile(st, t, hostio.RemotePath(st, st.L.CheckString(1))); ok {
 		st.L.Push(lua.LString(data))
 	} else {
@@ -283,21 +301,21 @@ func fileRead(st *luart.State) int {
 
 // fileWrite is cuisine.file_write.
 func fileWrite(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	return writeFile(st, t, "file_write", hostio.RemotePath(st, st.L.CheckString(1)), []byte(st.L.CheckString(2)), writeOpts(st, "cuisine.file_write", o, t))
 }
 
 // fileAttribs is cuisine.file_attribs.
 func fileAttribs(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	return t.done(ensureAttribs(st, t, hostio.RemotePath(st, st.L.CheckString(1)), o), nil)
 }
 
 // fileAttribsGet is cuisine.file_attribs_get.
 func fileAttribsGet(st *luart.State) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	mode, owner, group, ok := t.attribs(hostio.RemotePath(st, st.L.CheckString(1)))
 	if !ok {
 		st.L.Push(lua.LNil)
@@ -313,8 +331,8 @@ func fileAttribsGet(st *luart.State) int {
 
 // fileEnsure is cuisine.file_ensure.
 func fileEnsure(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	p := hostio.RemotePath(st, st.L.CheckString(1))
 	changed := false
 	if _, _, _, ok := t.attribs(p); !ok {
@@ -329,8 +347,8 @@ func fileEnsure(st *luart.State) int {
 
 // fileUpload is cuisine.file_upload.
 func fileUpload(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	data, err := hostio.ReadLocal(st, hostio.LocalPath(st, st.L.CheckString(2)))
 	if err != nil {
 		t.fail("%v", err)
@@ -347,8 +365,8 @@ func fileUpload(st *luart.State) int {
 
 // fileUpdate is cuisine.file_update.
 func fileUpdate(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	p := hostio.RemotePath(st, st.L.CheckString(1))
 	old, _ := readFile(st, t, p)
 	st.L.Push(st.L.CheckFunction(2))
@@ -361,8 +379,8 @@ func fileUpdate(st *luart.State) int {
 
 // fileAppend is cuisine.file_append.
 func fileAppend(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	p := hostio.RemotePath(st, st.L.CheckString(1))
 	text := st.L.CheckString(2)
 	old, _ := readFile(st, t, p)
@@ -378,7 +396,7 @@ func fileAppend(st *luart.State) int {
 // fileLink is cuisine.file_link.
 func fileLink(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := onOpts(st)
 	src, dst := st.L.CheckString(1), hostio.RemotePath(st, st.L.CheckString(2))
 	symbolic := true
 	if v, ok := o["symbolic"]; ok {
@@ -400,7 +418,7 @@ func fileLink(st *luart.State) int {
 
 // fileSha256 is cuisine.file_sha256.
 func fileSha256(st *luart.State) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	if sum := t.sha256(hostio.RemotePath(st, st.L.CheckString(1))); sum != "" {
 		st.L.Push(lua.LString(sum))
 	} else {
@@ -411,7 +429,7 @@ func fileSha256(st *luart.State) int {
 
 // fileUnlink is cuisine.file_unlink.
 func fileUnlink(st *luart.State) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	p := q(hostio.RemotePath(st, st.L.CheckString(1)))
 	if _, code := t.probe("[ -e " + p + " ] || [ -L " + p + " ]"); code != 0 {
 		return t.done(false, nil)
@@ -422,13 +440,13 @@ func fileUnlink(st *luart.State) int {
 
 // dirEnsure is cuisine.dir_ensure.
 func dirEnsure(st *luart.State) int {
-	o := st.Opts()
-	t := on(st, o)
+	o := readAttribs(st)
+	t := on(st, o.UseSudo)
 	p := hostio.RemotePath(st, st.L.CheckString(1))
 	changed := false
 	if _, code := t.probe("[ -d " + q(p) + " ]"); code != 0 {
 		flag := ""
-		if o.Bool("recursive") {
+		if o.Recursive {
 			flag = "-p "
 		}
 		// Another host sharing the file system (NFS homes) may make
@@ -436,12 +454,8 @@ func dirEnsure(st *luart.State) int {
 		t.change("mkdir " + flag + "-- " + q(p) + " 2>/dev/null || [ -d " + q(p) + " ] || mkdir " + flag + "-- " + q(p))
 		changed = true
 	}
-	attr := luart.Opts{}
-	for k, v := range o {
-		if k != "recursive" {
-			attr[k] = v
-		}
-	}
+	attr := o
+	attr.Recursive = false // mkdir -p's, not chmod -R's
 	if !(changed && t.check) {
 		changed = ensureAttribs(st, t, p, attr) || changed
 	}
@@ -451,7 +465,7 @@ func dirEnsure(st *luart.State) int {
 // dirRemove is cuisine.dir_remove.
 func dirRemove(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := onOpts(st)
 	p := q(hostio.RemotePath(st, st.L.CheckString(1)))
 	if _, code := t.probe("[ -d " + p + " ]"); code != 0 {
 		return t.done(false, nil)

@@ -44,17 +44,27 @@ type side struct {
 const callKey = "cuisine.call"
 
 // on returns the side a call acts on given its options (use_sudo).
-func on(st *luart.State, o luart.Opts) *side {
+func on(st *luart.State, useSudo bool) *side {
 	t := &side{st: st}
 	t.call, _ = st.Settings.Values[callKey].(string)
 	t.sudo, _ = st.Settings.Values[modeSudo].(bool)
 	t.local, _ = st.Settings.Values[modeLocal].(bool)
-	if o.Bool("use_sudo") {
+	if useSudo {
 		t.sudo = true
 	}
 	t.probeSudo = t.sudo
 	t.check, _, t.dry = st.Mode()
 	return t
+}
+
+// onOpts is on for a call whose options say use_sudo (CuisineOptions and
+// the types built on it).
+func onOpts(st *luart.State) *side {
+	var o struct {
+		UseSudo bool `lua:"use_sudo"`
+	}
+	st.DecodeOpts(&o)
+	return on(st, o.UseSudo)
 }
 
 // describeCall names a call for messages, with its first argument when

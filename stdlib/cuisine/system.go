@@ -61,7 +61,7 @@ func (t *side) installed(b pkgBackend, names []string) map[string]bool {
 
 // pkgChange runs one package-manager command that always changes.
 func pkgChange(st *luart.State, pick func(pkgBackend) string) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	t.sudo = true
 	t.change(pick(t.backend()))
 	return t.done(true, nil)
@@ -246,7 +246,7 @@ func groupUserFuncs() []luart.Func {
 	groupP := luart.Param{Name: "group", Type: "string"}
 	return []luart.Func{
 		fn("group_user_check", "Reports whether user is a member of group.", []luart.Param{groupP, userP}, boolR, func(st *luart.State) int {
-			st.L.Push(lua.LBool(on(st, nil).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
+			st.L.Push(lua.LBool(on(st, false).memberOf(st.L.CheckString(1), st.L.CheckString(2))))
 			return 1
 		}),
 		fn("group_user_add", "Adds user to group (always runs usermod; see group_user_ensure).", []luart.Param{groupP, userP}, resultR, groupUserAdd),
@@ -273,7 +273,7 @@ func sshFuncs() []luart.Func {
 func serviceFuncs() []luart.Func {
 	svc := func(name, doc, action string, when func(active bool) bool) luart.Func {
 		return fn(name, doc, []luart.Param{nameP, luart.OptionsParam(cuisineOptionsType)}, resultR, func(st *luart.State) int {
-			t := on(st, st.Opts())
+			t := onOpts(st)
 			t.sudo = true
 			n := st.L.CheckString(1)
 			m := t.serviceManager()
@@ -342,7 +342,7 @@ func (t *side) processes(pattern string, exact bool) []process {
 
 // commandCheck is cuisine.command_check.
 func commandCheck(st *luart.State) int {
-	t := on(st, st.Opts())
+	t := onOpts(st)
 	_, code := t.probe("command -v " + q(st.L.CheckString(1)) + " >/dev/null 2>&1")
 	st.L.Push(lua.LBool(code == 0))
 	return 1
@@ -350,7 +350,7 @@ func commandCheck(st *luart.State) int {
 
 // commandEnsure is cuisine.command_ensure.
 func commandEnsure(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	cmd := st.L.CheckString(1)
 	if _, code := t.probe("command -v " + q(cmd) + " >/dev/null 2>&1"); code == 0 {
@@ -363,7 +363,7 @@ func commandEnsure(st *luart.State) int {
 
 // packageEnsure is cuisine.package_ensure.
 func packageEnsure(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	names := namesArg(st, 1)
 	b := t.backend()
@@ -382,7 +382,7 @@ func packageEnsure(st *luart.State) int {
 
 // packageRemove is cuisine.package_remove.
 func packageRemove(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	names := namesArg(st, 1)
 	b := t.backend()
@@ -401,7 +401,7 @@ func packageRemove(st *luart.State) int {
 
 // serviceIsActive is cuisine.service_is_active.
 func serviceIsActive(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	st.L.Push(lua.LBool(t.serviceActive(t.serviceManager(), st.L.CheckString(1))))
 	return 1
@@ -409,7 +409,7 @@ func serviceIsActive(st *luart.State) int {
 
 // serviceEnable is cuisine.service_enable.
 func serviceEnable(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	n := st.L.CheckString(1)
 	m := t.serviceManager()
@@ -422,7 +422,7 @@ func serviceEnable(st *luart.State) int {
 
 // systemdDaemonReload is cuisine.systemd_daemon_reload.
 func systemdDaemonReload(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	t.change("systemctl daemon-reload")
 	return t.done(true, nil)
@@ -430,7 +430,7 @@ func systemdDaemonReload(st *luart.State) int {
 
 // localeEnsure is cuisine.locale_ensure.
 func localeEnsure(st *luart.State) int {
-	t := on(st, nil)
+	t := on(st, false)
 	t.sudo = true
 	loc := st.L.CheckString(1)
 	lang, charset, _ := strings.Cut(loc, ".")
@@ -450,7 +450,7 @@ func localeEnsure(st *luart.State) int {
 
 // systemUuid is cuisine.system_uuid.
 func systemUuid(st *luart.State) int {
-	out, _ := on(st, nil).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
+	out, _ := on(st, false).probe("cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null || cat /sys/class/dmi/id/product_uuid")
 	st.L.Push(lua.LString(strings.TrimSpace(out)))
 	return 1
 }
@@ -458,7 +458,7 @@ func systemUuid(st *luart.State) int {
 // processFind is cuisine.process_find.
 func processFind(st *luart.State) int {
 	o := st.Opts()
-	procs := on(st, nil).processes(st.L.CheckString(1), o.Bool("exact"))
+	procs := on(st, false).processes(st.L.CheckString(1), o.Bool("exact"))
 	r := st.L.CreateTable(len(procs), 0)
 	for _, p := range procs {
 		e := st.L.CreateTable(0, 2)
@@ -473,7 +473,7 @@ func processFind(st *luart.State) int {
 // processKill is cuisine.process_kill.
 func processKill(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, o)
+	t := on(st, false) // its options have no use_sudo
 	procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
 	if len(procs) == 0 {
 		return t.done(false, map[string]lua.LValue{"count": lua.LNumber(0)})

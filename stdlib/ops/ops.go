@@ -79,72 +79,52 @@ func commandArg(st *luart.State, idx int) string {
 	return ""
 }
 
+// runOpts are run's and run_local's options (RunOptions), decoded from
+// their declaration.
 type runOpts struct {
-	warnOnly, quiet, pty bool
-	timeout              time.Duration
-	okCodes              []int
-	env                  [][2]string
-	user, group          string
-	stdin                *string
-	checkSafe            bool
+	WarnOnly  bool          `lua:"warn_only"`
+	Quiet     bool          `lua:"quiet"`
+	Pty       bool          `lua:"pty"`
+	Timeout   time.Duration `lua:"timeout"`
+	OKCodes   []int         `lua:"ok_codes"`
+	Env       lua.LValue    `lua:"env"`   // read by st.EnvVars
+	Stdin     lua.LValue    `lua:"stdin"` // tostring()'d: a secret's value too
+	CheckSafe bool          `lua:"check_safe"`
+}
+
+// sudoOpts are sudo's (SudoOptions).
+type sudoOpts struct {
+	runOpts
+	User  string `lua:"user"`
+	Group string `lua:"group"`
 }
 
 // readOpts reads run's, sudo's and run_local's options over the scope's
-// defaults (warn_only, pty, timeout, sudo_user).
-func readOpts(st *luart.State) runOpts {
+// defaults (warn_only, pty, timeout, sudo_user); quiet implies warn_only.
+func readOpts(st *luart.State, kind host.Kind) (o sudoOpts, env [][2]string, stdin *string) {
 	L := st.L
 	s := st.Settings
-	o := runOpts{warnOnly: s.WarnOnly, pty: s.Pty, timeout: s.Timeout, user: s.SudoUser, group: s.SudoGroup, okCodes: []int{0}}
-	const idx = 2 // run(command, options)
-	for key, v := range st.Opts() {
-		switch key {
-		case "warn_only":
-			o.warnOnly = lua.LVAsBool(v)
-		case "quiet":
-			o.quiet = lua.LVAsBool(v)
-		case "pty":
-			o.pty = lua.LVAsBool(v)
-		case "timeout":
-			n, ok := v.(lua.LNumber)
-			d, err := host.Seconds(float64(n))
-			if !ok || err != nil {
-				L.ArgError(idx, "timeout must be a number of seconds")
-			}
-			o.timeout = d
-		case "ok_codes":
-			codes, ok := v.(*lua.LTable)
-			if !ok {
-				L.ArgError(idx, "ok_codes must be a list of exit codes")
-			}
-			o.okCodes = nil
-			codes.ForEach(func(_, c lua.LValue) {
-				n, ok := c.(lua.LNumber)
-				if !ok {
-					L.ArgError(idx, "ok_codes must be a list of exit codes")
-				}
-				o.okCodes = append(o.okCodes, int(n))
-			})
-		case "env":
-			L.Push(v)
-			for _, e := range st.EnvVars(L.GetTop()) {
-				o.env = append(o.env, [2]string{e.Name, e.Value})
-			}
-			L.Pop(1)
-		case "user":
-			o.user = v.String()
-		case "group":
-			o.group = v.String()
-		case "stdin":
-			s := L.ToStringMeta(v).String()
-			o.stdin = &s
-		case "check_safe":
-			o.checkSafe = lua.LVAsBool(v)
+	o = sudoOpts{runOpts: runOpts{WarnOnly: s.WarnOnly, Pty: s.Pty, Timeout: s.Timeout, OKCodes: []int{0}}, User: s.SudoUser, Group: s.SudoGroup}
+	if kind == host.KindSudo {
+		st.DecodeOpts(&o)
+	} else {
+		st.DecodeOpts(&o.runOpts)
+	}
+	if o.Env != nil {
+		L.Push(o.Env)
+		for _, e := range st.EnvVars(L.GetTop()) {
+			env = append(env, [2]string{e.Name, e.Value})
 		}
+		L.Pop(1)
 	}
-	if o.quiet {
-		o.warnOnly = true
+	if o.Stdin != nil {
+		text := L.ToStringMeta(o.Stdin).String()
+		stdin = &text
 	}
-	return o
+	if o.Quiet {
+		o.WarnOnly = true
+	}
+	return o, env, stdin
 }
 
 func luaName(kind host.Kind) string {
@@ -161,18 +141,18 @@ func run(st *luart.State, kind host.Kind) int {
 	name := luaName(kind)
 	st.RequireTask(name)
 	command := commandArg(st, 1)
-	o := readOpts(st)
+	o, env, stdin := readOpts(st, kind)
 	c := hostio.Command{
-		Line: command, Sudo: kind == host.KindSudo, User: o.user, Group: o.group,
-		Scoped: true, Env: o.env, Pty: o.pty, Timeout: o.timeout, Show: !o.quiet, ReadOnly: o.checkSafe,
+		Line: command, Sudo: kind == host.KindSudo, User: o.User, Group: o.Group,
+		Scoped: true, Env: env, Pty: o.Pty, Timeout: o.Timeout, Show: !o.Quiet, ReadOnly: o.CheckSafe,
 	}
 	if kind == host.KindLocal {
 		c.Dest = hostio.ThisMachine
 	}
-	if o.stdin != nil {
-		c.Stdin = strings.NewReader(*o.stdin)
+	if stdin != nil {
+		c.Stdin = strings.NewReader(*stdin)
 	}
-	if o.pty && kind != host.KindLocal && st.HostString() != host.Local {
+	if o.Pty && kind != host.KindLocal && st.HostString() != host.Local {
 		// On a terminal, an interactive command gets it, one host at a
 		// time; without one, the pty is only for commands that want one.
 		c.Terminal = true
@@ -189,14 +169,14 @@ func run(st *luart.State, kind host.Kind) int {
 	case errors.Is(err, hostio.ErrSkipped):
 		// --check: commands may change the host, so they are reported,
 		// not run, unless the call says it only reads.
-		if !o.quiet && st.Shown("running") {
+		if !o.Quiet && st.Shown("running") {
 			st.Out().Line("skipped", name+": "+command+" (check mode; pass {check_safe = true} to run it)")
 		}
 		t := newResult(st, command, shell.Result{}, true, false)
 		resultType.Set(t, "skipped", lua.LTrue)
 		L.Push(t)
 		return 1
-	case shell.IsTimeout(err) && o.warnOnly:
+	case shell.IsTimeout(err) && o.WarnOnly:
 		timedOut = true
 		res.Code = -1
 	case errors.Is(err, context.Canceled):
@@ -216,17 +196,17 @@ func (o runOpts) judge(st *luart.State, call string, res shell.Result, err error
 	if res.Truncated && st.Shown("warnings") {
 		st.Out().Line("warning", fmt.Sprintf("%s: output past %d MiB was shown but not kept in the result (see --max-output)", call, hostio.MaxOutput(st)>>20))
 	}
-	if !timedOut && slices.Contains(o.okCodes, res.Code) {
+	if !timedOut && slices.Contains(o.OKCodes, res.Code) {
 		return true
 	}
 	msg := fmt.Sprintf("%s exited with code %d", call, res.Code)
 	if timedOut {
 		msg = fmt.Sprintf("%s: %v", call, err)
 	}
-	if !o.warnOnly {
+	if !o.WarnOnly {
 		st.L.RaiseError("%s", msg)
 	}
-	if !o.quiet && st.Shown("warnings") {
+	if !o.Quiet && st.Shown("warnings") {
 		st.Out().Line("warning", msg)
 	}
 	return false
