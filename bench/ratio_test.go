@@ -50,16 +50,19 @@ func ratios(b *testing.B, pairs int, subject, reference []string) {
 
 // BenchmarkStartupRatio: gofab --version and gofab -l on 50 tasks against
 // bench/startupref --version (the floor the required packages set), as
-// the medians of 51 alternating pairs.
+// the medians of 51 alternating pairs; and bench/startupfeat --version
+// against it: the floor of any program linking the libraries gofab's
+// features are built on (YAML, age, git, the shell interpreter, …).
 func BenchmarkStartupRatio(b *testing.B) {
 	dir := b.TempDir()
 	gofab := build(b, dir, "./cmd/gofab")
 	ref := build(b, dir, "./bench/startupref")
+	feat := build(b, dir, "./bench/startupfeat")
 	fabfile := fiftyTasks(b, dir)
 	for _, c := range []struct {
 		name string
 		argv []string
-	}{{"version", []string{gofab, "--version"}}, {"l50", []string{gofab, "-f", fabfile, "-l"}}} {
+	}{{"version", []string{gofab, "--version"}}, {"l50", []string{gofab, "-f", fabfile, "-l"}}, {"featuresfloor", []string{feat, "--version"}}} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				ratios(b, 51, c.argv, []string{ref, "--version"})

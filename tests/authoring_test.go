@@ -29,7 +29,7 @@ func gofab(t *testing.T, dir string, env []string, stdin string, args ...string)
 	t.Helper()
 	cmd := exec.Command(gofabBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, env...)
+	cmd.Env = append(append(baseEnv(dir), "NO_COLOR=1"), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -398,7 +398,7 @@ func TestREPLTerminal(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(gofabBin, "repl")
 	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1", "TERM=xterm"}
+	cmd.Env = append(baseEnv(dir), "NO_COLOR=1", "TERM=xterm")
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)

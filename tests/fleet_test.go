@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -120,7 +119,7 @@ func onTerminal(t *testing.T, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(gofabBin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}, env...)
+	cmd.Env = append(append(baseEnv(cmd.Dir), "TERM=xterm"), env...)
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
 	if err != nil {
 		t.Fatal(err)

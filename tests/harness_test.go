@@ -76,6 +76,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// baseEnv is the environment gofab runs in for a test: HOME, PATH, and
+// GORACE (set in TestMain) so a race-built gofab exits at once.
+func baseEnv(home string) []string {
+	return []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GORACE=" + os.Getenv("GORACE")}
+}
+
 func readTestbed(path string) (*testbed, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -119,7 +125,7 @@ type project struct {
 func newProject(t *testing.T, fabfile, extraSSHConfig string) *project {
 	t.Helper()
 	dir := t.TempDir()
-	p := &project{t: t, dir: dir, env: []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}}
+	p := &project{t: t, dir: dir, env: append(baseEnv(dir), "NO_COLOR=1")}
 	if fabfile != "" {
 		p.write("fabfile.lua", fabfile)
 	}
