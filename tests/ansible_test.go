@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gofab/gofab/internal/data/inventory"
@@ -64,82 +65,32 @@ func TestAnsibleCorpus(t *testing.T) {
 	home := t.TempDir()
 	script := filepath.Join(home, "patterns.py")
 	writeFile(t, script, ansiblePatterns)
+	var mu sync.Mutex // guards the counts, which the files' subtests add to in parallel
 	var sameFiles, files0, samePatterns, patterns0 int
 	layouts, _ := filepath.Glob(filepath.Join(repoRoot, "tests", "testdata", "ansible", "*", "hosts.*"))
-	for _, f := range append(files, layouts...) {
-		if strings.HasSuffix(f, ".md") {
-			continue
-		}
-		files0++
-		name, data := filepath.Base(f), readFile(t, f)
-		dir := t.TempDir()
-		// A layout is a folder: the inventory with group_vars/ and
-		// host_vars/ beside it.
-		if filepath.Base(filepath.Dir(f)) != "ansible" {
-			copyTree(t, filepath.Dir(f), dir)
-		} else {
-			writeFile(t, filepath.Join(dir, name), data)
-		}
-		writeFile(t, filepath.Join(dir, "fabfile.lua"), fmt.Sprintf("hosts(require(\"inventory\").file(%q))\n", name))
-		want := ansibleJSON(t, home, inventoryBin, "-i", filepath.Join(dir, name), "--list")
-		r := gofab(t, dir, nil, "", "hosts", "--list")
-		if r.code != 0 {
-			t.Errorf("%s: gofab hosts --list: %s", name, r)
-			continue
-		}
-		var got any
-		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if diff := jsonDiff("", want, got); diff != "" {
-			t.Logf("%s differs from ansible-inventory --list: %s", name, diff)
-		} else {
-			sameFiles++
-		}
-
-		pats := corpusPatterns(want)
-		patterns0 += len(pats)
-		ansible := ansiblePatternHosts(t, home, script, filepath.Join(dir, name), pats)
-		// The patterns go to the inventory package gofab hosts uses (the
-		// file's hosts, groups and order came through gofab itself above):
-		// 691 gofab processes would cost a minute of the suite.
-		inv, err := inventory.Parse(name, []byte(data))
-		if err == nil {
-			err = inventory.LoadVarsDirs(inv, dir)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if err := inv.Finish(); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for _, p := range pats {
-			got := "error"
-			var why string
-			if picked, err := inv.Select(p, nil); err == nil {
-				names := []string{}
-				for _, h := range picked {
-					names = append(names, h.Name)
+	// Each file costs two Python processes of about a second: the files
+	// run in parallel, as many at once as the machine has processors.
+	t.Run("files", func(t *testing.T) {
+		for _, f := range append(files, layouts...) {
+			if strings.HasSuffix(f, ".md") {
+				continue
+			}
+			mu.Lock()
+			files0++
+			mu.Unlock()
+			t.Run(filepath.Base(f), func(t *testing.T) {
+				t.Parallel()
+				sameFile, same, total := compareWithAnsible(t, t.TempDir(), inventoryBin, script, f)
+				mu.Lock()
+				defer mu.Unlock()
+				if sameFile {
+					sameFiles++
 				}
-				got = strings.Join(names, " ")
-			} else {
-				why = err.Error()
-			}
-			wantHosts := "error"
-			if list, ok := ansible[p].([]any); ok {
-				names := []string{}
-				for _, h := range list {
-					names = append(names, h.(string))
-				}
-				wantHosts = strings.Join(names, " ")
-			}
-			if got == wantHosts {
-				samePatterns++
-			} else {
-				t.Logf("%s: pattern %q: ansible %q, gofab %q %s", name, p, wantHosts, got, why)
-			}
+				samePatterns += same
+				patterns0 += total
+			})
 		}
-	}
+	})
 	t.Logf("score: files identical %d/%d, patterns identical %d/%d", sameFiles, files0, samePatterns, patterns0)
 	if files0 < 20 || len(layouts) < 2 {
 		t.Errorf("the corpus has %d files (%d with group_vars/host_vars), want at least 20 (and 2)", files0, len(layouts))
@@ -149,6 +100,82 @@ func TestAnsibleCorpus(t *testing.T) {
 	if sameFiles < corpusFilesFloor || samePatterns < corpusPatternsFloor {
 		t.Errorf("score fell below files %d, patterns %d", corpusFilesFloor, corpusPatternsFloor)
 	}
+}
+
+// compareWithAnsible reads inventory file f (or the layout folder it heads)
+// with gofab and with Ansible: whether gofab hosts --list equals
+// ansible-inventory --list, and how many of the patterns the file suggests
+// select the same hosts, of how many.
+func compareWithAnsible(t *testing.T, home, inventoryBin, script, f string) (sameFile bool, same, total int) {
+	name, data := filepath.Base(f), readFile(t, f)
+	dir := t.TempDir()
+	// A layout is a folder: the inventory with group_vars/ and
+	// host_vars/ beside it.
+	if filepath.Base(filepath.Dir(f)) != "ansible" {
+		copyTree(t, filepath.Dir(f), dir)
+	} else {
+		writeFile(t, filepath.Join(dir, name), data)
+	}
+	writeFile(t, filepath.Join(dir, "fabfile.lua"), fmt.Sprintf("hosts(require(\"inventory\").file(%q))\n", name))
+	want := ansibleJSON(t, home, inventoryBin, "-i", filepath.Join(dir, name), "--list")
+	r := gofab(t, dir, nil, "", "hosts", "--list")
+	if r.code != 0 {
+		t.Errorf("%s: gofab hosts --list: %s", name, r)
+		return false, 0, 0
+	}
+	var got any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if diff := jsonDiff("", want, got); diff != "" {
+		t.Logf("%s differs from ansible-inventory --list: %s", name, diff)
+	} else {
+		sameFile = true
+	}
+
+	pats := corpusPatterns(want)
+	total = len(pats)
+	ansible := ansiblePatternHosts(t, home, script, filepath.Join(dir, name), pats)
+	// The patterns go to the inventory package gofab hosts uses (the
+	// file's hosts, groups and order came through gofab itself above):
+	// 691 gofab processes would cost a minute of the suite.
+	inv, err := inventory.Parse(name, []byte(data))
+	if err == nil {
+		err = inventory.LoadVarsDirs(inv, dir)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := inv.Finish(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, p := range pats {
+		got := "error"
+		var why string
+		if picked, err := inv.Select(p, nil); err == nil {
+			names := []string{}
+			for _, h := range picked {
+				names = append(names, h.Name)
+			}
+			got = strings.Join(names, " ")
+		} else {
+			why = err.Error()
+		}
+		wantHosts := "error"
+		if list, ok := ansible[p].([]any); ok {
+			names := []string{}
+			for _, h := range list {
+				names = append(names, h.(string))
+			}
+			wantHosts = strings.Join(names, " ")
+		}
+		if got == wantHosts {
+			same++
+		} else {
+			t.Logf("%s: pattern %q: ansible %q, gofab %q %s", name, p, wantHosts, got, why)
+		}
+	}
+	return sameFile, same, total
 }
 
 const corpusFilesFloor, corpusPatternsFloor = 22, 684
