@@ -391,6 +391,10 @@ func (st *State) Opts() Opts {
 // Opts are the options a Lua function was given, by name.
 type Opts map[string]lua.LValue
 
+// OptsType is the declaration of the running function's options (nil:
+// it declares none).
+func (st *State) OptsType() *TableType { return st.optsType }
+
 // DecodeOpts decodes the running function's options into the struct dst
 // points to, as its declaration says (TableType.Decode): fields not given
 // keep the values dst holds. A value of the wrong type raises the

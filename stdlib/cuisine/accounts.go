@@ -151,7 +151,7 @@ func userRemove(st *luart.State) int {
 // userPasswd is cuisine.user_passwd.
 func userPasswd(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, false) // its options have no use_sudo
+	t := onOpts(st)
 	t.sudo = true
 	name, p := st.L.CheckString(1), st.L.CheckString(2)
 	if t.passwordIs(name, p, o.Bool("encrypted")) {
@@ -185,7 +185,7 @@ func groupCheck(st *luart.State) int {
 // groupCreate is cuisine.group_create.
 func groupCreate(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, false) // its options have no use_sudo
+	t := onOpts(st)
 	t.sudo = true
 	gid := ""
 	if g := o.String("gid"); g != "" {
@@ -198,7 +198,7 @@ func groupCreate(st *luart.State) int {
 // groupEnsure is cuisine.group_ensure.
 func groupEnsure(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, false) // its options have no use_sudo
+	t := onOpts(st)
 	t.sudo = true
 	name, want := st.L.CheckString(1), o.String("gid")
 	cur, exists := t.groupGID(name)
@@ -264,7 +264,7 @@ func groupUserDel(st *luart.State) int {
 // sshKeygen is cuisine.ssh_keygen.
 func sshKeygen(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, false) // its options have no use_sudo
+	t := onOpts(st)
 	t.sudo = true
 	name := st.L.CheckString(1)
 	kt := o.String("keytype")

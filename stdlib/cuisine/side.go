@@ -57,13 +57,15 @@ func on(st *luart.State, useSudo bool) *side {
 	return t
 }
 
-// onOpts is on for a call whose options say use_sudo (CuisineOptions and
-// the types built on it).
+// onOpts is on for the running call, with its options' use_sudo when its
+// options declare one (CuisineOptions and the types built on it).
 func onOpts(st *luart.State) *side {
 	var o struct {
 		UseSudo bool `lua:"use_sudo"`
 	}
-	st.DecodeOpts(&o)
+	if t := st.OptsType(); t != nil && t.Has("use_sudo") {
+		st.DecodeOpts(&o)
+	}
 	return on(st, o.UseSudo)
 }
 

@@ -473,7 +473,7 @@ func processFind(st *luart.State) int {
 // processKill is cuisine.process_kill.
 func processKill(st *luart.State) int {
 	o := st.Opts()
-	t := on(st, false) // its options have no use_sudo
+	t := onOpts(st)
 	procs := t.processes(st.L.CheckString(1), o.Bool("exact"))
 	if len(procs) == 0 {
 		return t.done(false, map[string]lua.LValue{"count": lua.LNumber(0)})
