@@ -3,11 +3,16 @@ package sops
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -186,15 +191,8 @@ func (i *Identities) addSSHKey(path string) error {
 			i.tried = append(i.tried, path+" (passphrase-protected: no terminal to ask)")
 			return nil
 		}
-		pub := missing.PublicKey
-		id, err = agessh.NewEncryptedSSHIdentity(pub, pem, func() ([]byte, error) {
-			p, err := i.Passphrase(path)
-			return []byte(p), err
-		})
-		id = passphraseIdentity{id, path}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		ask := i.Passphrase
+		id = &passphraseIdentity{pub: missing.PublicKey, pem: pem, path: path, ask: func() (string, error) { return ask(path) }}
 	case err != nil:
 		i.tried = append(i.tried, path+" (not usable: "+err.Error()+")")
 		return nil
@@ -227,16 +225,52 @@ func RecipientsOf(data []byte) []string {
 	return out
 }
 
-// passphraseIdentity names the key in the error of a wrong passphrase.
+// passphraseIdentity is an SSH key file protected by a passphrase, as an
+// age identity: the passphrase is asked only when a file's data key is
+// wrapped for this key (agessh.EncryptedSSHIdentity does the same, but
+// says a wrong passphrase only in its error's text), and the decrypted
+// key is kept for the run.
 type passphraseIdentity struct {
-	age.Identity
-	path string
+	pub       ssh.PublicKey
+	pem       []byte
+	path      string
+	ask       func() (string, error)
+	decrypted age.Identity
 }
 
-func (p passphraseIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
-	key, err := p.Identity.Unwrap(stanzas)
-	if errors.Is(err, x509.IncorrectPasswordError) || err != nil && strings.Contains(err.Error(), "decryption password incorrect") {
+// Unwrap implements age.Identity.
+func (p *passphraseIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if p.decrypted != nil {
+		return p.decrypted.Unwrap(stanzas)
+	}
+	sum := sha256.Sum256(p.pub.Marshal())
+	tag := base64.RawStdEncoding.EncodeToString(sum[:4]) // agessh's stanza tag for the key
+	if !slices.ContainsFunc(stanzas, func(s *age.Stanza) bool { return s.Type == p.pub.Type() && len(s.Args) > 0 && s.Args[0] == tag }) {
+		return nil, age.ErrIncorrectIdentity
+	}
+	pass, err := p.ask()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	k, err := ssh.ParseRawPrivateKeyWithPassphrase(p.pem, []byte(pass))
+	if errors.Is(err, x509.IncorrectPasswordError) {
 		return nil, fmt.Errorf("incorrect passphrase for %s", p.path)
 	}
-	return key, err
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	switch k := k.(type) {
+	case *ed25519.PrivateKey:
+		p.decrypted, err = agessh.NewEd25519Identity(*k)
+	case ed25519.PrivateKey:
+		p.decrypted, err = agessh.NewEd25519Identity(k)
+	case *rsa.PrivateKey:
+		p.decrypted, err = agessh.NewRSAIdentity(k)
+	default:
+		return nil, fmt.Errorf("%s: an SSH key of type %T cannot decrypt files", p.path, k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	return p.decrypted.Unwrap(stanzas)
 }
