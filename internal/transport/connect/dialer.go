@@ -423,6 +423,9 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, cfg *sshconfig.Co
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("ssh handshake with %s timed out after %s", target, timeout)
 		}
+		// x/crypto/ssh says an authentication failure only in its text
+		// ("ssh: unable to authenticate, attempted methods …"): it has
+		// no error type or value for it.
 		if strings.Contains(err.Error(), "unable to authenticate") {
 			return nil, fmt.Errorf("%w as %s@%s (%s)%s", err, cfg.User, cfg.Host, tried, d.userOverride(cfg))
 		}
