@@ -60,6 +60,7 @@ func ansibleTool(t *testing.T, name string) string {
 // children in order, every host's merged vars) and pattern by pattern,
 // prints the score, and fails when it falls below what gofab reached.
 func TestAnsibleCorpus(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	inventoryBin := ansibleTool(t, "ansible-inventory")
 	files, _ := filepath.Glob(filepath.Join(repoRoot, "tests", "testdata", "ansible", "*.*"))
 	home := t.TempDir()

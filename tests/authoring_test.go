@@ -294,6 +294,7 @@ func completeIn(t *testing.T, shell, dir, line string) ([]string, bool) {
 // output levels, formats), subcommands, tasks of the fabfile -f names,
 // namespaced tasks and task arguments.
 func TestCompletion(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "fabfile.lua"), `hosts({"web1", "web2"}) group("db", {hosts = {"db1"}})
 task("deploy", {alias = "d"}, function() end) task("backup", function() end)

@@ -68,6 +68,7 @@ func (f *fleet) sshConfig() string { return filepath.Join(f.dir, "ssh_config") }
 // TestThousandHostsSimulated runs a task with two commands and a put on
 // a thousand simulated hosts: every one succeeds, each host logs in once.
 func TestThousandHostsSimulated(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	const n = 1000
 	f := simulated(t, n)
 	p := newProject(t, `
@@ -96,6 +97,7 @@ end)`, "")
 // TestSimulatedFaults: hosts that refuse, stall, drop a command or are
 // slow each end as they should, and never hold up the others.
 func TestSimulatedFaults(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	f := simulated(t, 50, "refuse=1", "stall=2", "drop=3", "slow=4")
 	p := newProject(t, `task("t", function() run("echo fine") end)`, "")
 	start := time.Now()

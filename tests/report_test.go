@@ -144,6 +144,7 @@ end)
 // --output json prints them) gives a page under 10 MB that renders in
 // under 2 s in headless Chromium.
 func TestReportScales(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events.jsonl")
 	f, err := os.Create(events)

@@ -58,6 +58,7 @@ func summaryOf(t *testing.T, events string) map[string]string {
 // says), and their merged events give the summary one process gives;
 // a task with {shard = 0} runs in shard 0 only.
 func TestShards(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	const n, shards = 1000, 4
 	f := simulated(t, n)
 	p := newProject(t, shardFabfile, "")
@@ -130,6 +131,7 @@ func TestShards(t *testing.T) {
 // "not run" in the merged recap, and --rerun-failed after merge --state
 // runs exactly them.
 func TestShardKilled(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	const n, shards = 200, 4
 	var stalled []string
 	var faults []string
@@ -222,6 +224,7 @@ type shardRecipe struct {
 // engines would (four local processes, each with the environment its
 // engine sets), then their merge, against 200 simulated hosts.
 func TestShardRecipes(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	const n, shards = 200, 4
 	doc := readFile(t, filepath.Join(repoRoot, "docs", "shards.md"))
 	f := simulated(t, n)

@@ -16,6 +16,7 @@ var keywords = []string{"host", "user", "hostname", "port", "identityfile", "ide
 // TestSSHConfigMatchesSSHG compares "gofab ssh-config" with "ssh -G" for
 // several configurations and hosts.
 func TestSSHConfigMatchesSSHG(t *testing.T) {
+	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("no ssh client")
 	}
