@@ -256,10 +256,10 @@ func writeFile(path, content string) error {
 var locRE = regexp.MustCompile(`^(.+?):(\d+): (.*)$`)
 
 func checkAction(c *cli.Context, env environ) error {
-	var f struct {
+	f, err := flagsOf[struct {
 		Format string `flag:"format"`
-	}
-	if _, err := readFlags(c, &f); err != nil {
+	}](c)
+	if err != nil {
 		return err
 	}
 	format := f.Format

@@ -22,8 +22,9 @@ import (
 //     variables (ansible_user, ansible_port, a host's user and port);
 //  2. the command line: the flags, and GOFAB_SHARD for --shard;
 //  3. the fabfile's Fabric env keys (env.user, env.timeout, …: applyFabricEnv
-//     lays them on the fields whose flag was not given), --set env values
-//     included;
+//     lays them on the fields whose flag was not given); --set KEY=VALUE
+//     sets them before the fabfile runs, so the fabfile's own assignment
+//     wins, as in Fabric;
 //  4. ssh_config (-S FILE, or ~/.ssh/config and /etc/ssh/ssh_config), and
 //     for a host's address, key and jump host the inventory over it;
 //  5. the flags' defaults.
@@ -99,6 +100,14 @@ func readConfig(c *cli.Context) (Config, error) {
 	given, err := readFlags(c, &cfg)
 	cfg.given = given
 	return cfg, err
+}
+
+// flagsOf reads a command's own flags into a T, a struct of fields
+// tagged `flag:"name"` (readFlags).
+func flagsOf[T any](c *cli.Context) (T, error) {
+	var f T
+	_, err := readFlags(c, &f)
+	return f, err
 }
 
 // readFlags fills the fields of the struct dst points to from the flags

@@ -53,8 +53,8 @@ func hostsAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	var f hostsFlags
-	if _, err := readFlags(c, &f); err != nil {
+	f, err := flagsOf[hostsFlags](c)
+	if err != nil {
 		return err
 	}
 	prog, err := loadProgram(c.Context, cfg, env, true)

@@ -58,10 +58,10 @@ func moduleCommands(env environ) []*cli.Command {
 			Usage: "remove cached data: -modcache empties the module cache",
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "modcache", Usage: "remove the whole module cache"}},
 			Action: func(c *cli.Context) error {
-				var f struct {
+				f, err := flagsOf[struct {
 					Modcache bool `flag:"modcache"`
-				}
-				if _, err := readFlags(c, &f); err != nil {
+				}](c)
+				if err != nil {
 					return err
 				}
 				if !f.Modcache {
@@ -205,10 +205,10 @@ func getAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	var f struct {
+	f, err := flagsOf[struct {
 		Update bool `flag:"u"`
-	}
-	if _, err := readFlags(c, &f); err != nil {
+	}](c)
+	if err != nil {
 		return err
 	}
 	args := c.Args().Slice()
@@ -487,10 +487,10 @@ func modEdit(c *cli.Context, env environ) error {
 		pairs("source", "=", func(path, url string) error { f.SetSource(path, url); return nil }),
 		drops("dropsource", func(path string) error { f.SetSource(path, ""); return nil }),
 	}
-	var fl struct {
+	fl, err := flagsOf[struct {
 		Gofab string `flag:"gofab"`
-	}
-	if _, err := readFlags(c, &fl); err != nil {
+	}](c)
+	if err != nil {
 		return err
 	}
 	if v := fl.Gofab; v != "" {

@@ -43,10 +43,10 @@ func replAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	var f struct {
+	f, err := flagsOf[struct {
 		Host string `flag:"host"`
-	}
-	if _, err := readFlags(c, &f); err != nil {
+	}](c)
+	if err != nil {
 		return err
 	}
 	prog, err := loadProgram(c.Context, cfg, env, false)

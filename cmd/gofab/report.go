@@ -116,10 +116,10 @@ func reportCommand(env environ) *cli.Command {
 			Action: func(c *cli.Context) error { return mergeAction(c, env) },
 		}},
 		Action: func(c *cli.Context) error {
-			var f struct {
+			f, err := flagsOf[struct {
 				Page string `flag:"o"`
-			}
-			if _, err := readFlags(c, &f); err != nil {
+			}](c)
+			if err != nil {
 				return err
 			}
 			if c.NArg() != 1 || f.Page == "" {
@@ -160,8 +160,8 @@ type mergeFlags struct {
 
 // mergeAction is "gofab report merge": the shards' events as one run.
 func mergeAction(c *cli.Context, env environ) error {
-	var fl mergeFlags
-	if _, err := readFlags(c, &fl); err != nil {
+	fl, err := flagsOf[mergeFlags](c)
+	if err != nil {
 		return err
 	}
 	if c.NArg() == 0 {

@@ -75,11 +75,7 @@ type secretsFlags struct {
 }
 
 // readSecretsFlags reads the flags of a gofab secrets subcommand.
-func readSecretsFlags(c *cli.Context) (secretsFlags, error) {
-	var f secretsFlags
-	_, err := readFlags(c, &f)
-	return f, err
-}
+func readSecretsFlags(c *cli.Context) (secretsFlags, error) { return flagsOf[secretsFlags](c) }
 
 // identities are the user's, with --identity keys and a terminal to ask
 // an SSH key's passphrase on.

@@ -32,11 +32,11 @@ func testAction(c *cli.Context, env environ) error {
 	if err != nil {
 		return err
 	}
-	var f struct {
+	f, err := flagsOf[struct {
 		Run     string `flag:"run"`
 		Verbose bool   `flag:"verbose"`
-	}
-	if _, err := readFlags(c, &f); err != nil {
+	}](c)
+	if err != nil {
 		return err
 	}
 	o := recipetest.Options{Paths: c.Args().Slice(), Fabfile: cfg.Fabfile, Include: cfg.Include,
