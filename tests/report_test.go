@@ -141,12 +141,30 @@ end)
 }
 
 // TestReportScales: a 1,000-host, 3-task run (its events, as
-// --output json prints them) gives a page under 10 MB that renders in
-// under 2 s in headless Chromium.
+// --output json prints them) gives a page under 10 MB with every host's
+// row; rendering it in headless Chromium grows linearly with the hosts:
+// at most 30 times the render of a 100-host page measured beside it (a
+// quadratic page takes about 100 times), so load on the machine falls on
+// both. The render time is logged (under 2 s on a quiet machine).
 func TestReportScales(t *testing.T) {
-	t.Parallel() // self-contained (its own fleet, files or shells): runs beside the other parallel tests, after the serial ones
 	dir := t.TempDir()
-	events := filepath.Join(dir, "events.jsonl")
+	small, smallPage, _ := renderScaled(t, dir, 100)
+	large, page, dom := renderScaled(t, dir, 1000)
+	if n := len(rowRE.FindAllString(dom, -1)); n != 1000 {
+		t.Fatalf("%d rows, want 1000", n)
+	}
+	if limit := 30 * max(small, 100); large > limit {
+		t.Errorf("rendering 1,000 hosts took %d ms, 100 hosts %d ms: want at most %d ms (linear growth)", large, small, limit)
+	}
+	t.Logf("1,000 hosts x 3 tasks: %d KiB page, rendered in %d ms (100 hosts: %d KiB, %d ms)", size(t, page)>>10, large, size(t, smallPage)>>10, small)
+}
+
+// renderScaled writes the events of a 3-task run on n hosts into dir,
+// makes its page with gofab report and renders it in Chromium: the
+// milliseconds the page says it took to render, the page and the DOM.
+func renderScaled(t *testing.T, dir string, n int) (ms int, page, dom string) {
+	t.Helper()
+	events := filepath.Join(dir, fmt.Sprintf("events-%d.jsonl", n))
 	f, err := os.Create(events)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +181,7 @@ func TestReportScales(t *testing.T) {
 		name := string(rune('a' + task))
 		t0 := time.Duration(task) * 10 * time.Second
 		ev(t0, "task_start", map[string]any{"task": name})
-		for h := 0; h < 1000; h++ {
+		for h := 0; h < n; h++ {
 			host := fmt.Sprintf("web%04d.example", h)
 			at := t0 + time.Duration(h)*time.Millisecond
 			ev(at, "host_start", map[string]any{"host": host, "task": name})
@@ -187,30 +205,33 @@ func TestReportScales(t *testing.T) {
 	}
 	w.Flush()
 	f.Close()
-	page := filepath.Join(dir, "run.html")
+	page = filepath.Join(dir, fmt.Sprintf("run-%d.html", n))
 	p := newProject(t, "", "")
 	cmd := exec.Command(gofabBin, "report", events, "-o", page)
 	cmd.Dir, cmd.Env = p.dir, p.env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gofab report: %v\n%s", err, out)
 	}
-	fi, err := os.Stat(page)
-	if err != nil || fi.Size() > 10<<20 {
-		t.Fatalf("page: %v, %d bytes (want under 10 MB)", err, fi.Size())
+	if sz := size(t, page); sz > 10<<20 {
+		t.Fatalf("page: %d bytes (want under 10 MB)", sz)
 	}
-	dom := chromium(t, page, "", "")
-	if n := len(rowRE.FindAllString(dom, -1)); n != 1000 {
-		t.Fatalf("%d rows, want 1000", n)
-	}
+	dom = chromium(t, page, "", "")
 	m := regexp.MustCompile(`data-render-ms="(\d+)"`).FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatal("the page did not say how long it took to render")
 	}
-	ms, _ := strconv.Atoi(m[1])
-	if ms > 2000 {
-		t.Errorf("rendering took %d ms, want under 2 s", ms)
+	ms, _ = strconv.Atoi(m[1])
+	return ms, page, dom
+}
+
+// size is a file's size in bytes.
+func size(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("1,000 hosts x 3 tasks: %d KiB page, rendered in %d ms", fi.Size()>>10, ms)
+	return fi.Size()
 }
 
 // TestReportUnreachableRow: an unreachable host's row says why, in red,
