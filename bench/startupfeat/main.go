@@ -2,10 +2,10 @@
 // bench/startupref (the packages gofab must use, answering --version from
 // an empty urfave/cli app) plus the libraries gofab's features are built
 // on, linked in with their init functions as gofab links them: YAML
-// inventories, age and SSH-key secrets, git-hosted recipe modules, the
-// module proxy over HTTP, ssh_config, known_hosts, the agent, the
-// terminal, the shell parser and interpreter of --check and gofab test,
-// diffs and the HTML report. No program that has those features and
+// inventories, age and SSH-key secrets, git-hosted recipe modules (go-git
+// brings ssh_config with it), the module proxy over HTTP, known_hosts, the
+// agent, the terminal, the shell parser and interpreter of --check and
+// gofab test, diffs and the HTML report. No program that has those features and
 // links these libraries can start faster: Go runs every linked package's
 // init before main.
 package main
@@ -19,7 +19,6 @@ import (
 	"filippo.io/age/agessh"
 	"github.com/go-git/go-git/v5"
 	"github.com/gofrs/flock"
-	"github.com/kevinburke/ssh_config"
 	"github.com/pkg/sftp"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/skeema/knownhosts"
@@ -43,7 +42,6 @@ var (
 	_ = agessh.ParseRecipient
 	_ = git.CloneContext
 	_ = flock.New
-	_ = ssh_config.Get
 	_ = difflib.GetUnifiedDiffString
 	_ = knownhosts.New
 	_ = yaml.Unmarshal
