@@ -224,7 +224,7 @@ type taskOpts struct {
 	Parallel     bool       `lua:"parallel"`
 	FailFast     bool       `lua:"fail_fast"`
 	Private      bool       `lua:"private"`
-	PoolSize     int        `lua:"pool_size"`
+	PoolSize     *int       `lua:"pool_size"`
 	Batch        lua.LValue `lua:"batch"`
 	MaxFail      lua.LValue `lua:"max_fail"`
 }
@@ -238,18 +238,22 @@ func (st *State) taskOptions(t *Task, o *lua.LTable) {
 	if opts.Shard != nil && *opts.Shard < 0 {
 		L.RaiseError("task %q: shard must be a shard number (0 for the first)", t.Name)
 	}
-	if o.RawGetString("pool_size") != lua.LNil && opts.PoolSize < 1 {
-		L.RaiseError("task %q: pool_size must be a whole number of hosts", t.Name)
+	if opts.PoolSize != nil {
+		if *opts.PoolSize < 1 {
+			L.RaiseError("task %q: pool_size must be a whole number of hosts", t.Name)
+		}
+		t.PoolSize = *opts.PoolSize
 	}
 	t.Doc, t.Default, t.RunsOnce, t.Shard = opts.Doc, opts.Default, opts.RunsOnce, opts.Shard
-	t.Serial, t.Parallel, t.FailFast, t.Private, t.PoolSize = opts.Serial, opts.Parallel, opts.FailFast, opts.Private, opts.PoolSize
+	t.Serial, t.Parallel, t.FailFast, t.Private = opts.Serial, opts.Parallel, opts.FailFast, opts.Private
 	t.Hosts = append(opts.Hosts, opts.On...)
 	t.Roles, t.ExcludeHosts = opts.Roles, opts.ExcludeHosts
 	t.Aliases = append(opts.Alias, opts.Aliases...)
 	if opts.Batch != nil {
-		items, isList := st.plain("batch", t, opts.Batch).([]any)
+		pv := st.plain("batch", t, opts.Batch)
+		items, isList := pv.([]any)
 		if !isList {
-			items = []any{st.plain("batch", t, opts.Batch)}
+			items = []any{pv}
 		}
 		for _, it := range items {
 			b, err := Amount(it)

@@ -104,22 +104,15 @@ type LuaDecoder interface {
 // strings, or one string of names separated by commas, as -H takes them.
 type NameList []string
 
-// DecodeLua implements LuaDecoder.
+// DecodeLua implements LuaDecoder, as stringList reads host lists.
 func (n *NameList) DecodeLua(lv lua.LValue) error {
-	if s, ok := lv.(lua.LString); ok {
-		*n = nil
-		for _, name := range strings.Split(string(s), ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				*n = append(*n, name)
-			}
-		}
-		return nil
+	pv, err := ToPlain(lv)
+	if err == nil {
+		*n, err = stringList(pv)
 	}
-	list, ok := listOf(lv, func(lv lua.LValue) (string, bool) { s, ok := lv.(lua.LString); return string(s), ok })
-	if !ok {
+	if err != nil {
 		return wantError("a list of names, or names separated by commas")
 	}
-	*n = list
 	return nil
 }
 
@@ -130,15 +123,17 @@ func (w wantError) Error() string { return string(w) }
 
 // decodeValue sets field from lv; the error says what lv must be.
 func decodeValue(field reflect.Value, lv lua.LValue) error {
+	if field.Kind() == reflect.Pointer { // *int, *string: set, and given
+		v := reflect.New(field.Type().Elem())
+		if err := decodeValue(v.Elem(), lv); err != nil {
+			return err
+		}
+		field.Set(v)
+		return nil
+	}
 	switch p := field.Addr().Interface().(type) {
 	case LuaDecoder:
 		return p.DecodeLua(lv)
-	case **int:
-		n, ok := wholeNumber(lv)
-		if !ok {
-			return wantError("a whole number")
-		}
-		*p = &n
 	case *bool:
 		*p = lua.LVAsBool(lv)
 	case *string:
@@ -147,12 +142,6 @@ func decodeValue(field reflect.Value, lv lua.LValue) error {
 			return wantError("a string")
 		}
 		*p = s
-	case **string:
-		s, ok := luaString(lv)
-		if !ok {
-			return wantError("a string")
-		}
-		*p = &s
 	case *int:
 		n, ok := wholeNumber(lv)
 		if !ok {

@@ -15,7 +15,7 @@ var decodeBase = &TableType{Name: "BaseOptions", Fields: []Field{
 var decodeType = &TableType{Name: "TestOptions", Parent: decodeBase, Fields: []Field{
 	{Name: "user", Type: "string"}, {Name: "count", Type: "integer"}, {Name: "ratio", Type: "number"},
 	{Name: "names", Type: "string[]"}, {Name: "stdin", Type: "string"}, {Name: "mode", Enum: []string{"append", "prepend", "replace"}},
-	{Name: "raw", Type: "any"},
+	{Name: "raw", Type: "any"}, {Name: "hosts", Type: "string|string[]"},
 }}
 
 type decodeBaseOpts struct {
@@ -33,6 +33,7 @@ type decodeOpts struct {
 	Stdin *string    `lua:"stdin"`
 	Mode  string     `lua:"mode"`
 	Raw   lua.LValue `lua:"raw"`
+	Hosts NameList   `lua:"hosts"`
 	Other int        // untagged: left alone
 }
 
@@ -54,6 +55,9 @@ func TestDecode(t *testing.T) {
 			}, ""},
 		{`return {quiet = false}`, func(o decodeOpts) bool { return !o.Quiet && o.User == "default" }, ""},
 		{`return {codes = {}}`, func(o decodeOpts) bool { return o.Codes != nil && len(o.Codes) == 0 }, ""},
+		{`return {hosts = "web1, web2,"}`, func(o decodeOpts) bool { return strings.Join(o.Hosts, "|") == "web1|web2" }, ""},
+		{`return {hosts = {"web1"}}`, func(o decodeOpts) bool { return strings.Join(o.Hosts, "|") == "web1" }, ""},
+		{`return {hosts = {1}}`, nil, "hosts must be a list of names, or names separated by commas"},
 		{`return {timeout = "soon"}`, nil, "timeout must be a number of seconds"},
 		{`return {timeout = -1}`, nil, "timeout must be a number of seconds"},
 		{`return {count = 1.5}`, nil, "count must be a whole number"},

@@ -146,11 +146,10 @@ type State struct {
 	// stringLib is the string library once open (see openString).
 	stringLib lua.LValue
 	// optsArg is the stack position of the running function's options
-	// table (0: it declares none), optsType their declaration and
-	// optsFunc the function's name; see Opts and DecodeOpts.
+	// table (0: it declares none) and optsType their declaration; see
+	// Opts and DecodeOpts.
 	optsArg  int
 	optsType *TableType
-	optsFunc string
 	fns      map[string]*lua.LFunction
 	conn     host.Conn
 	connErr  error
@@ -258,9 +257,9 @@ func (st *State) function(f Func, name string, self int) *lua.LFunction {
 		if opts != nil {
 			checkOptions(L, idx, name, opts)
 		}
-		prevArg, prevType, prevFunc := st.optsArg, st.optsType, st.optsFunc
-		st.optsArg, st.optsType, st.optsFunc = idx, opts, name
-		defer func() { st.optsArg, st.optsType, st.optsFunc = prevArg, prevType, prevFunc }()
+		prevArg, prevType := st.optsArg, st.optsType
+		st.optsArg, st.optsType = idx, opts
+		defer func() { st.optsArg, st.optsType = prevArg, prevType }()
 		return fn(st)
 	})
 }
@@ -373,19 +372,27 @@ func (st *State) Identity() (name, user string, port int) {
 // value that is not a table raises an argument error; no table gives an
 // empty map. A function that declares no options must not call it.
 func (st *State) Opts() Opts {
-	L := st.L
-	if st.optsArg == 0 {
-		panic("luart: Opts called by a function that declares no options parameter")
-	}
 	out := Opts{}
-	switch t := L.Get(st.optsArg).(type) {
-	case *lua.LNilType:
-	case *lua.LTable:
+	if t := st.optsTable(); t != nil {
 		t.ForEach(func(k, v lua.LValue) { out[k.String()] = v })
-	default:
-		L.ArgError(st.optsArg, "options must be a table")
 	}
 	return out
+}
+
+// optsTable is the running function's options table, nil when none was
+// given; anything else there raises its argument error.
+func (st *State) optsTable() *lua.LTable {
+	if st.optsArg == 0 {
+		panic("luart: options read by a function that declares no options parameter")
+	}
+	switch t := st.L.Get(st.optsArg).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		return t
+	default:
+		st.L.ArgError(st.optsArg, "options must be a table")
+	}
+	return nil
 }
 
 // Opts are the options a Lua function was given, by name.
@@ -400,20 +407,8 @@ func (st *State) OptsType() *TableType { return st.optsType }
 // keep the values dst holds. A value of the wrong type raises the
 // function's argument error.
 func (st *State) DecodeOpts(dst any) {
-	L := st.L
-	if st.optsArg == 0 {
-		panic("luart: DecodeOpts called by a function that declares no options parameter")
-	}
-	var tbl *lua.LTable
-	switch t := L.Get(st.optsArg).(type) {
-	case *lua.LNilType:
-	case *lua.LTable:
-		tbl = t
-	default:
-		L.ArgError(st.optsArg, "options must be a table")
-	}
-	if err := st.optsType.Decode(tbl, dst); err != nil {
-		L.ArgError(st.optsArg, err.Error())
+	if err := st.optsType.Decode(st.optsTable(), dst); err != nil {
+		st.L.ArgError(st.optsArg, err.Error())
 	}
 }
 

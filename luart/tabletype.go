@@ -62,14 +62,8 @@ func (t *TableType) Names() []string {
 
 // Has reports whether the type (or its parent) declares field name.
 func (t *TableType) Has(name string) bool {
-	for ; t != nil; t = t.Parent {
-		for _, f := range t.Fields {
-			if f.Name == name {
-				return true
-			}
-		}
-	}
-	return false
+	_, ok := t.field(name)
+	return ok
 }
 
 // Set sets field name of tbl, a table of this type. A name the type does

@@ -89,12 +89,8 @@ func describeCall(name string, L *lua.LState) string {
 	return "cuisine." + name + "(" + arg + ")"
 }
 
-func (t *side) conn() host.Conn {
-	if t.local {
-		return t.st.LocalConn()
-	}
-	return t.st.Conn()
-}
+// conn is the target's connection, for its files.
+func (t *side) conn() host.Conn { return t.dest().Conn(t.st) }
 
 // dest is where the target's commands run.
 func (t *side) dest() hostio.Dest {

@@ -37,8 +37,9 @@ var (
 // On is a connection the caller already holds (a transfer's, a side's).
 func On(conn host.Conn) Dest { return Dest{conn: conn} }
 
-// resolve returns the connection the command goes to.
-func (d Dest) resolve(st *luart.State) host.Conn {
+// Conn returns the connection d names, dialling the task's host on its
+// first use.
+func (d Dest) Conn(st *luart.State) host.Conn {
 	switch {
 	case d.conn != nil:
 		return d.conn
@@ -169,7 +170,7 @@ func Run(st *luart.State, ctx context.Context, c Command) (shell.Result, error) 
 		st.Out().Line("warning", "a command line holds a secret (shown as ***): other users of the host can read it in ps while it runs; "+
 			"give it on the command's input with {stdin = value}, or write it to a file with files.write or upload_template")
 	}
-	return shell.Run(ctx, c.Dest.resolve(st), req)
+	return shell.Run(ctx, c.Dest.Conn(st), req)
 }
 
 // readOnly reports whether --check may run c as a probe: it, and the
